@@ -1,0 +1,132 @@
+import { z } from 'zod';
+
+/**
+ * The pipeline file (`pipelines/<name>.json`). Every stage reads only its own slice; Nx hashes only the fields a
+ * stage reads (see each project's `inputs`), so keep sweep values here rather than in project.json.
+ */
+
+const positiveInt = z.number().int().min(1);
+
+/** One transformer size in the family. Policies and proxy RMs are drawn from this table by name. */
+export const modelSizeSchema = z.strictObject({
+  layers: positiveInt.max(48),
+  dModel: positiveInt.max(4096),
+  heads: positiveInt.max(64),
+  /** MLP hidden width as a multiple of dModel (GPT-2 uses 4). */
+  mlpRatio: positiveInt.max(8).default(4),
+});
+
+export const corpusSchema = z.strictObject({
+  source: z.enum(['brown']),
+  /** Use only the first N documents (sorted by id): lets the test preset run in seconds. */
+  maxDocuments: positiveInt.max(500).default(500),
+  /** Fraction of documents held out for validation loss and prompts; never trained on. */
+  validationFraction: z.number().gt(0).lt(0.5).default(0.1),
+});
+
+export const tokenizerSchema = z.strictObject({
+  /** Byte-level BPE: 256 bytes + end-of-text + merges. */
+  vocabSize: z.number().int().min(257).max(16384),
+});
+
+export const promptsSchema = z.strictObject({
+  /** How many prompts (held-out sentence openings) to write for later stages. */
+  count: positiveInt.max(1_000_000),
+  minWords: positiveInt.max(32),
+  maxWords: positiveInt.max(32),
+});
+
+export const pretrainSchema = z.strictObject({
+  /** Which entries of `models` to pretrain: the policy sizes and every size a proxy RM starts from. */
+  sizes: z.array(z.string().min(1)).min(1),
+  contextLength: z.number().int().min(8).max(1024),
+  batchSize: positiveInt.max(4096),
+  steps: positiveInt.max(10_000_000),
+  learningRate: z.number().gt(0).max(1),
+  /** Linear warm-up, then cosine decay to `minLearningRateFraction` of the peak. */
+  warmupSteps: z.number().int().min(0),
+  minLearningRateFraction: z.number().min(0).max(1).default(0.1),
+  weightDecay: z.number().min(0).max(1).default(0),
+  gradientClip: z.number().gt(0).default(1),
+  evalEvery: positiveInt,
+  evalBatches: positiveInt.max(10_000),
+  /** How many sizes train at once, each in its own process (wasm runs one thread per process). 0 = one per core. */
+  parallelism: z.number().int().min(0).max(64).default(0),
+});
+
+export const policySchema = z.strictObject({
+  /** Policy sizes (names in `models`); the first is the default policy. */
+  sizes: z.array(z.string().min(1)).min(1),
+});
+
+export const pipelineSchema = z
+  .strictObject({
+    /** Must match the file name: artifacts go to artifacts/<name>/. */
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
+    description: z.string().default(''),
+    seed: z.number().int().min(0).max(2 ** 31 - 1),
+    corpus: corpusSchema,
+    tokenizer: tokenizerSchema,
+    prompts: promptsSchema,
+    models: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'), modelSizeSchema),
+    pretrain: pretrainSchema,
+    policy: policySchema,
+  })
+  .superRefine((config, ctx) => {
+    const known = Object.keys(config.models);
+    const requireModel = (path: (string | number)[], name: string): void => {
+      if (!(name in config.models)) {
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          input: name,
+          message: `no model size named "${name}"; defined in "models": ${known.join(', ') || '(none)'}`,
+        });
+      }
+    };
+    for (const [name, size] of Object.entries(config.models)) {
+      if (size.dModel % size.heads !== 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['models', name, 'heads'],
+          input: size.heads,
+          message: `must divide dModel (${size.dModel})`,
+        });
+      }
+    }
+    config.pretrain.sizes.forEach((name, i) => requireModel(['pretrain', 'sizes', i], name));
+    config.policy.sizes.forEach((name, i) => {
+      requireModel(['policy', 'sizes', i], name);
+      if (name in config.models && !config.pretrain.sizes.includes(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['policy', 'sizes', i],
+          input: name,
+          message: `policy size "${name}" must also be listed in pretrain.sizes`,
+        });
+      }
+    });
+    if (new Set(config.pretrain.sizes).size !== config.pretrain.sizes.length) {
+      ctx.addIssue({ code: 'custom', path: ['pretrain', 'sizes'], input: config.pretrain.sizes, message: 'lists a size twice' });
+    }
+    if (config.prompts.minWords > config.prompts.maxWords) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['prompts', 'minWords'],
+        input: config.prompts.minWords,
+        message: `must be ≤ prompts.maxWords (${config.prompts.maxWords})`,
+      });
+    }
+    if (config.pretrain.warmupSteps >= config.pretrain.steps) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pretrain', 'warmupSteps'],
+        input: config.pretrain.warmupSteps,
+        message: `must be < pretrain.steps (${config.pretrain.steps})`,
+      });
+    }
+  });
+
+export type PipelineConfig = z.infer<typeof pipelineSchema>;
+export type ModelSize = z.infer<typeof modelSizeSchema>;
+export type PretrainConfig = z.infer<typeof pretrainSchema>;

@@ -1,0 +1,5 @@
+export * from './config-schema.ts';
+export * from './config.ts';
+export * from './rng.ts';
+export * from './progress.ts';
+export * from './backend.ts';

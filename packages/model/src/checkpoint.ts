@@ -1,0 +1,114 @@
+import * as tf from '@tensorflow/tfjs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transformer } from './gpt.ts';
+import { validateModelConfig, type ModelConfig } from './model-config.ts';
+
+/**
+ * Checkpoints are safetensors (an 8-byte little-endian header length, a JSON header naming each tensor's dtype,
+ * shape and byte range, then the raw little-endian data), so PyTorch and numpy users can load our weights.
+ * The model config sits beside them as model.json.
+ */
+export const WEIGHTS_FILE = 'model.safetensors';
+export const CONFIG_FILE = 'model.json';
+
+interface HeaderEntry {
+  dtype: 'F32';
+  shape: number[];
+  data_offsets: [number, number];
+}
+
+export async function saveCheckpoint(model: Transformer, dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, WEIGHTS_FILE), encodeSafetensors(model));
+  await writeFile(join(dir, CONFIG_FILE), `${JSON.stringify(model.config, null, 2)}\n`);
+}
+
+export async function loadCheckpoint(dir: string): Promise<Transformer> {
+  const configPath = join(dir, CONFIG_FILE);
+  const weightsPath = join(dir, WEIGHTS_FILE);
+  let config: ModelConfig;
+  try {
+    config = validateModelConfig(JSON.parse(await readFile(configPath, 'utf8')) as ModelConfig);
+  } catch (error) {
+    throw new Error(`cannot read model config ${configPath}: ${(error as Error).message}`);
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(weightsPath);
+  } catch (error) {
+    throw new Error(`cannot read checkpoint ${weightsPath}: ${(error as Error).message}`);
+  }
+  try {
+    return Transformer.fromTensors(config, decodeSafetensors(bytes));
+  } catch (error) {
+    throw new Error(`corrupt checkpoint ${weightsPath}: ${(error as Error).message}`);
+  }
+}
+
+export function encodeSafetensors(model: Transformer, metadata: Record<string, string> = {}): Uint8Array {
+  const header: Record<string, HeaderEntry | Record<string, string>> = {};
+  const chunks: Float32Array[] = [];
+  let offset = 0;
+  // Sorted names, so the same weights always give the same bytes.
+  for (const name of [...model.params.keys()].sort()) {
+    const variable = model.params.get(name)!;
+    const data = variable.dataSync() as Float32Array;
+    header[name] = { dtype: 'F32', shape: variable.shape, data_offsets: [offset, offset + data.byteLength] };
+    chunks.push(data);
+    offset += data.byteLength;
+  }
+  header.__metadata__ = { format: 'pt', ...metadata };
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (json.length % 8)) % 8); // the format pads the header to 8-byte alignment
+  const headerBytes = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + headerBytes.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
+  out.set(headerBytes, 8);
+  let position = 8 + headerBytes.length;
+  for (const chunk of chunks) {
+    out.set(littleEndianBytes(chunk), position);
+    position += chunk.byteLength;
+  }
+  return out;
+}
+
+export function decodeSafetensors(bytes: Uint8Array): Map<string, tf.Tensor> {
+  if (bytes.length < 8) throw new Error(`file is ${bytes.length} bytes, too short for a safetensors header`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = Number(view.getBigUint64(0, true));
+  if (headerLength <= 0 || 8 + headerLength > bytes.length) throw new Error(`header length ${headerLength} runs past the end of the file`);
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))) as Record<string, unknown>;
+  } catch {
+    throw new Error('header is not valid JSON');
+  }
+  const dataStart = 8 + headerLength;
+  const tensors = new Map<string, tf.Tensor>();
+  for (const [name, raw] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    const entry = raw as Partial<HeaderEntry>;
+    if (entry.dtype !== 'F32' || !Array.isArray(entry.shape) || !Array.isArray(entry.data_offsets)) {
+      throw new Error(`tensor ${name}: unsupported or malformed entry ${JSON.stringify(raw)}`);
+    }
+    const [begin, end] = entry.data_offsets;
+    const count = entry.shape.reduce((a, b) => a * b, 1);
+    if (end - begin !== count * 4 || dataStart + end > bytes.length) {
+      throw new Error(`tensor ${name}: byte range [${begin}, ${end}) does not fit shape [${entry.shape}] or the file (truncated?)`);
+    }
+    const values = new Float32Array(count);
+    const source = new DataView(bytes.buffer, bytes.byteOffset + dataStart + begin, end - begin);
+    for (let i = 0; i < count; i++) values[i] = source.getFloat32(i * 4, true);
+    for (const value of values) if (!Number.isFinite(value)) throw new Error(`tensor ${name} holds a non-finite value`);
+    tensors.set(name, tf.tensor(values, entry.shape));
+  }
+  return tensors;
+}
+
+function littleEndianBytes(data: Float32Array): Uint8Array {
+  const out = new Uint8Array(data.byteLength);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < data.length; i++) view.setFloat32(i * 4, data[i], true);
+  return out;
+}

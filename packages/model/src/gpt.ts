@@ -1,0 +1,315 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Rng } from '@goodhart/core';
+import { parameterCount, validateModelConfig, type ModelConfig } from './model-config.ts';
+import { batchMatMul, gelu, layerNorm, linear, matMul2d, matMulTransposedB, targetLogProbs } from './ops.ts';
+import { registerWasmKernels } from './wasm-kernels.ts';
+
+registerWasmKernels();
+
+/**
+ * A decoder-only transformer (GPT-2 layout: token + position embeddings, pre-LayerNorm blocks with causal
+ * multi-head attention and a GELU MLP, final LayerNorm, LM head tied to the token embedding). The `reward`
+ * kind adds a scalar head read at the last position; it is initialised from an LM of the same size.
+ *
+ * Batches are left-padded: row b's tokens start at column `starts[b]`, so the last column is every row's last
+ * token (where the reward head reads and where sampling continues). Pad columns are masked out of attention
+ * and positions count from each row's first real token.
+ */
+export class Transformer {
+  readonly params: Map<string, tf.Variable>;
+
+  private constructor(
+    readonly config: ModelConfig,
+    params: Map<string, tf.Variable>,
+  ) {
+    this.params = params;
+  }
+
+  /** Fresh weights from `rng`: N(0, 0.02), residual projections scaled by 1/√(2·layers), as GPT-2. */
+  static init(config: ModelConfig, rng: Rng): Transformer {
+    validateModelConfig(config);
+    const tensors = new Map<string, tf.Tensor>();
+    for (const [name, shape] of parameterShapes(config)) {
+      tensors.set(name, initialValue(name, shape, config, rng));
+    }
+    return Transformer.fromTensors(config, tensors);
+  }
+
+  /** Takes ownership of the tensors. Throws if a parameter is missing, extra or misshapen. */
+  static fromTensors(config: ModelConfig, tensors: Map<string, tf.Tensor>): Transformer {
+    validateModelConfig(config);
+    const expected = parameterShapes(config);
+    const problems: string[] = [];
+    for (const [name, shape] of expected) {
+      const tensor = tensors.get(name);
+      if (!tensor) problems.push(`missing ${name}`);
+      else if (tensor.shape.join(',') !== shape.join(',')) problems.push(`${name} has shape [${tensor.shape}], expected [${shape}]`);
+    }
+    for (const name of tensors.keys()) if (!expected.has(name)) problems.push(`unexpected ${name}`);
+    if (problems.length > 0) throw new Error(`weights do not match the model config:\n  ${problems.join('\n  ')}`);
+    const params = new Map<string, tf.Variable>();
+    for (const name of expected.keys()) {
+      const tensor = tensors.get(name)!;
+      params.set(name, tf.variable(tensor, true, `${name}#${nextVariableId++}`));
+      tensor.dispose();
+    }
+    return new Transformer(config, params);
+  }
+
+  /** A reward model on this LM's backbone: same weights, plus a fresh scalar head drawn from `rng`. */
+  toRewardModel(rng: Rng): Transformer {
+    const config: ModelConfig = { ...this.config, kind: 'reward' };
+    const tensors = new Map<string, tf.Tensor>();
+    for (const [name, variable] of this.params) tensors.set(name, tf.clone(variable));
+    for (const [name, shape] of parameterShapes(config)) {
+      if (!tensors.has(name)) tensors.set(name, initialValue(name, shape, config, rng));
+    }
+    return Transformer.fromTensors(config, tensors);
+  }
+
+  parameterCount(): { total: number; nonEmbedding: number } {
+    return parameterCount(this.config);
+  }
+
+  dispose(): void {
+    for (const variable of this.params.values()) variable.dispose();
+  }
+
+  private p(name: string): tf.Variable {
+    const variable = this.params.get(name);
+    if (!variable) throw new Error(`no parameter ${name}`);
+    return variable;
+  }
+
+  /** Final-LayerNormed hidden states, [B·T, d]. `ids` is [B, T] int32. */
+  hidden(ids: tf.Tensor2D, starts?: ArrayLike<number>): tf.Tensor2D {
+    const [batch, time] = ids.shape;
+    if (time > this.config.contextLength) {
+      throw new Error(`sequence length ${time} exceeds the model's context length ${this.config.contextLength}`);
+    }
+    const layout = batchLayout(batch, time, starts);
+    const tokenEmbedding = tf.gather(this.p('wte'), tf.reshape(ids, [-1]));
+    const positionEmbedding = tf.gather(this.p('wpe'), tf.tensor1d(layout.positions, 'int32'));
+    let x = tf.add(tokenEmbedding, positionEmbedding) as tf.Tensor2D;
+    const mask = tf.tensor4d(layout.mask, [batch, 1, time, time]);
+    for (let layer = 0; layer < this.config.layers; layer++) {
+      x = tf.add(x, this.attention(layer, x, batch, time, mask));
+      x = tf.add(x, this.mlp(layer, x));
+    }
+    return layerNorm(x, this.p('ln_f.g') as tf.Tensor1D, this.p('ln_f.b') as tf.Tensor1D);
+  }
+
+  /** LM logits for hidden states [n, d] → [n, vocab]. */
+  logits(hidden: tf.Tensor2D): tf.Tensor2D {
+    return matMulTransposedB(hidden, this.p('wte') as tf.Tensor2D);
+  }
+
+  /** Mean next-token cross-entropy (nats) of `ids` [B, T+1]: inputs ids[:, :-1], targets ids[:, 1:]. */
+  lmLoss(ids: tf.Tensor2D): tf.Scalar {
+    const [batch, width] = ids.shape;
+    const inputs = tf.slice(ids, [0, 0], [batch, width - 1]);
+    const targets = tf.reshape(tf.slice(ids, [0, 1], [batch, width - 1]), [-1]) as tf.Tensor1D;
+    const picked = targetLogProbs(this.logits(this.hidden(inputs)), tf.oneHot(targets, this.config.vocabSize).toFloat() as tf.Tensor2D);
+    return tf.neg(tf.mean(picked)) as tf.Scalar;
+  }
+
+  /**
+   * log p(ids[b, t+1] | ids[b, ≤t]) for every t, [B, T-1]. Entries whose target is a pad column (t+1 ≤ starts[b])
+   * are meaningless; callers mask them.
+   */
+  tokenLogProbs(ids: tf.Tensor2D, starts?: ArrayLike<number>): tf.Tensor2D {
+    const [batch, width] = ids.shape;
+    const inputs = tf.slice(ids, [0, 0], [batch, width - 1]);
+    const targets = tf.reshape(tf.slice(ids, [0, 1], [batch, width - 1]), [-1]) as tf.Tensor1D;
+    const picked = targetLogProbs(this.logits(this.hidden(inputs, starts)), tf.oneHot(targets, this.config.vocabSize).toFloat() as tf.Tensor2D);
+    return tf.reshape(picked, [batch, width - 1]);
+  }
+
+  /** Scalar reward per row, read at the last column (every row's last token under left padding), [B]. */
+  rewards(ids: tf.Tensor2D, starts?: ArrayLike<number>): tf.Tensor1D {
+    if (this.config.kind !== 'reward') throw new Error('rewards() needs a reward model (kind "reward")');
+    const [batch, time] = ids.shape;
+    const hidden = tf.reshape(this.hidden(ids, starts), [batch, time, this.config.dModel]);
+    const last = tf.reshape(tf.slice(hidden, [0, time - 1, 0], [batch, 1, this.config.dModel]), [batch, this.config.dModel]) as tf.Tensor2D;
+    return tf.reshape(tf.add(matMul2d(last, this.p('reward.w') as tf.Tensor2D), this.p('reward.b')), [batch]);
+  }
+
+  /** Fills a KV cache with the (left-padded) prompts and returns the logits for the next token, [B, vocab]. */
+  prefill(ids: tf.Tensor2D, starts?: ArrayLike<number>): { cache: KvCache; logits: tf.Tensor2D } {
+    const [batch, time] = ids.shape;
+    const layout = batchLayout(batch, time, starts);
+    const cache: KvCache = { batch, length: time, starts: Int32Array.from(layout.starts), keys: [], values: [] };
+    const logits = tf.tidy(() => {
+      const tokenEmbedding = tf.gather(this.p('wte'), tf.reshape(ids, [-1]));
+      const positionEmbedding = tf.gather(this.p('wpe'), tf.tensor1d(layout.positions, 'int32'));
+      let x = tf.add(tokenEmbedding, positionEmbedding) as tf.Tensor2D;
+      const mask = tf.tensor4d(layout.mask, [batch, 1, time, time]);
+      for (let layer = 0; layer < this.config.layers; layer++) {
+        x = tf.add(x, this.attention(layer, x, batch, time, mask, cache));
+        x = tf.add(x, this.mlp(layer, x));
+      }
+      const hidden = layerNorm(x, this.p('ln_f.g') as tf.Tensor1D, this.p('ln_f.b') as tf.Tensor1D);
+      const last = tf.reshape(tf.slice(tf.reshape(hidden, [batch, time, -1]), [0, time - 1, 0], [batch, 1, -1]), [batch, -1]) as tf.Tensor2D;
+      return this.logits(last);
+    });
+    return { cache, logits };
+  }
+
+  /** Appends one token per row to the cache and returns the next-token logits, [B, vocab]. */
+  decodeStep(cache: KvCache, tokens: ArrayLike<number>): tf.Tensor2D {
+    const { batch, length } = cache;
+    if (length + 1 > this.config.contextLength) {
+      throw new Error(`sampling past the context length ${this.config.contextLength}`);
+    }
+    const positions = new Int32Array(batch);
+    const mask = new Float32Array(batch * (length + 1));
+    for (let b = 0; b < batch; b++) {
+      positions[b] = Math.max(0, length - cache.starts[b]);
+      for (let j = 0; j < cache.starts[b] && j <= length; j++) mask[b * (length + 1) + j] = MASKED;
+    }
+    return tf.tidy(() => {
+      const tokenEmbedding = tf.gather(this.p('wte'), tf.tensor1d(Int32Array.from(tokens), 'int32'));
+      let x = tf.add(tokenEmbedding, tf.gather(this.p('wpe'), tf.tensor1d(positions, 'int32'))) as tf.Tensor2D;
+      const maskTensor = tf.tensor4d(mask, [batch, 1, 1, length + 1]);
+      for (let layer = 0; layer < this.config.layers; layer++) {
+        x = tf.add(x, this.attention(layer, x, batch, 1, maskTensor, cache));
+        x = tf.add(x, this.mlp(layer, x));
+      }
+      cache.length = length + 1;
+      return this.logits(layerNorm(x, this.p('ln_f.g') as tf.Tensor1D, this.p('ln_f.b') as tf.Tensor1D));
+    });
+  }
+
+  /**
+   * Causal self-attention of block `layer` on x [B·T, d]. With a cache, the keys and values of earlier positions
+   * come from it and this call's are appended (kept outside the surrounding tidy).
+   */
+  private attention(layer: number, x: tf.Tensor2D, batch: number, time: number, mask: tf.Tensor4D, cache?: KvCache): tf.Tensor2D {
+    const { heads, dModel } = this.config;
+    const headSize = dModel / heads;
+    const pre = `h.${layer}.`;
+    const normed = layerNorm(x, this.p(`${pre}ln_1.g`) as tf.Tensor1D, this.p(`${pre}ln_1.b`) as tf.Tensor1D);
+    const qkv = linear(normed, this.p(`${pre}attn.qkv.w`) as tf.Tensor2D, this.p(`${pre}attn.qkv.b`) as tf.Tensor1D);
+    const [q, k, v] = tf.split(qkv, 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+    const toHeads = (t: tf.Tensor2D): tf.Tensor3D =>
+      tf.reshape(tf.transpose(tf.reshape(t, [batch, time, heads, headSize]), [0, 2, 1, 3]), [batch * heads, time, headSize]);
+    let keys = toHeads(k);
+    let values = toHeads(v);
+    if (cache) {
+      const previousKeys = cache.keys[layer];
+      const previousValues = cache.values[layer];
+      if (previousKeys && previousValues) {
+        keys = tf.concat([previousKeys, keys], 1);
+        values = tf.concat([previousValues, values], 1);
+        previousKeys.dispose();
+        previousValues.dispose();
+      }
+      cache.keys[layer] = tf.keep(keys);
+      cache.values[layer] = tf.keep(values);
+    }
+    const span = keys.shape[1];
+    const scores = tf.mul(batchMatMul(toHeads(q), keys, false, true), 1 / Math.sqrt(headSize));
+    const weights = tf.softmax(tf.add(tf.reshape(scores, [batch, heads, time, span]), mask));
+    const mixed = batchMatMul(tf.reshape(weights, [batch * heads, time, span]) as tf.Tensor3D, values);
+    const merged = tf.reshape(tf.transpose(tf.reshape(mixed, [batch, heads, time, headSize]), [0, 2, 1, 3]), [batch * time, dModel]) as tf.Tensor2D;
+    return linear(merged, this.p(`${pre}attn.proj.w`) as tf.Tensor2D, this.p(`${pre}attn.proj.b`) as tf.Tensor1D);
+  }
+
+  private mlp(layer: number, x: tf.Tensor2D): tf.Tensor2D {
+    const pre = `h.${layer}.`;
+    const normed = layerNorm(x, this.p(`${pre}ln_2.g`) as tf.Tensor1D, this.p(`${pre}ln_2.b`) as tf.Tensor1D);
+    const up = gelu(linear(normed, this.p(`${pre}mlp.fc.w`) as tf.Tensor2D, this.p(`${pre}mlp.fc.b`) as tf.Tensor1D));
+    return linear(up, this.p(`${pre}mlp.proj.w`) as tf.Tensor2D, this.p(`${pre}mlp.proj.b`) as tf.Tensor1D);
+  }
+}
+
+/** Keys and values per layer, [B·heads, length, headSize]; owned by the caller (dispose with disposeCache). */
+export interface KvCache {
+  batch: number;
+  length: number;
+  starts: Int32Array;
+  keys: tf.Tensor3D[];
+  values: tf.Tensor3D[];
+}
+
+export function disposeCache(cache: KvCache): void {
+  for (const t of [...cache.keys, ...cache.values]) t.dispose();
+  cache.keys = [];
+  cache.values = [];
+}
+
+/** Additive mask value: large and finite, so a fully masked row (a pad query) softmaxes to uniform, not NaN. */
+const MASKED = -1e9;
+
+let nextVariableId = 0;
+
+interface BatchLayout {
+  starts: number[];
+  positions: Int32Array;
+  mask: Float32Array;
+}
+
+function batchLayout(batch: number, time: number, starts?: ArrayLike<number>): BatchLayout {
+  const rowStarts: number[] = [];
+  for (let b = 0; b < batch; b++) {
+    const start = starts ? starts[b] : 0;
+    if (!Number.isInteger(start) || start < 0 || start >= time) {
+      throw new Error(`row ${b}: start ${start} must be an integer in [0, ${time - 1}] (left padding)`);
+    }
+    rowStarts.push(start);
+  }
+  const positions = new Int32Array(batch * time);
+  const mask = new Float32Array(batch * time * time);
+  for (let b = 0; b < batch; b++) {
+    const start = rowStarts[b];
+    for (let i = 0; i < time; i++) {
+      positions[b * time + i] = Math.max(0, i - start);
+      const row = (b * time + i) * time;
+      for (let j = 0; j < time; j++) if (j > i || j < start) mask[row + j] = MASKED;
+    }
+  }
+  return { starts: rowStarts, positions, mask };
+}
+
+/** Names and shapes of every parameter, in a fixed order (the checkpoint order). */
+export function parameterShapes(config: ModelConfig): Map<string, number[]> {
+  const { vocabSize, contextLength, layers, dModel: d, mlpRatio } = config;
+  const shapes = new Map<string, number[]>([
+    ['wte', [vocabSize, d]],
+    ['wpe', [contextLength, d]],
+  ]);
+  for (let layer = 0; layer < layers; layer++) {
+    const pre = `h.${layer}.`;
+    shapes.set(`${pre}ln_1.g`, [d]);
+    shapes.set(`${pre}ln_1.b`, [d]);
+    shapes.set(`${pre}attn.qkv.w`, [d, 3 * d]);
+    shapes.set(`${pre}attn.qkv.b`, [3 * d]);
+    shapes.set(`${pre}attn.proj.w`, [d, d]);
+    shapes.set(`${pre}attn.proj.b`, [d]);
+    shapes.set(`${pre}ln_2.g`, [d]);
+    shapes.set(`${pre}ln_2.b`, [d]);
+    shapes.set(`${pre}mlp.fc.w`, [d, mlpRatio * d]);
+    shapes.set(`${pre}mlp.fc.b`, [mlpRatio * d]);
+    shapes.set(`${pre}mlp.proj.w`, [mlpRatio * d, d]);
+    shapes.set(`${pre}mlp.proj.b`, [d]);
+  }
+  shapes.set('ln_f.g', [d]);
+  shapes.set('ln_f.b', [d]);
+  if (config.kind === 'reward') {
+    shapes.set('reward.w', [d, 1]);
+    shapes.set('reward.b', [1]);
+  }
+  return shapes;
+}
+
+function initialValue(name: string, shape: number[], config: ModelConfig, rng: Rng): tf.Tensor {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const leaf = name.split('.').at(-1);
+  if (leaf === 'g') return tf.ones(shape);
+  if (leaf === 'b') return tf.zeros(shape);
+  // lm-human-preferences draws the reward head with std 1/√(d+1) so initial rewards have unit scale.
+  const std = name === 'reward.w' ? 1 / Math.sqrt(config.dModel + 1) : name.endsWith('proj.w') ? 0.02 / Math.sqrt(2 * config.layers) : 0.02;
+  const values = new Float32Array(size);
+  for (let i = 0; i < size; i++) values[i] = rng.normal() * std;
+  return tf.tensor(values, shape);
+}

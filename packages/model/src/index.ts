@@ -1,0 +1,7 @@
+export * from './model-config.ts';
+export * from './gpt.ts';
+export * from './ops.ts';
+export * from './adamw.ts';
+export * from './sampling.ts';
+export * from './checkpoint.ts';
+export { registerWasmKernels } from './wasm-kernels.ts';
