@@ -3,3 +3,7 @@ export * from './config.ts';
 export * from './rng.ts';
 export * from './progress.ts';
 export * from './backend.ts';
+export * from './hash.ts';
+export * from './parquet.ts';
+export * from './manifest.ts';
+export * from './artifact.ts';
