@@ -7,3 +7,4 @@ export * from './hash.ts';
 export * from './parquet.ts';
 export * from './manifest.ts';
 export * from './artifact.ts';
+export * from './table.ts';

