@@ -1,0 +1,77 @@
+import { mkdtemp, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadPipeline, parsePipeline, workspaceRoot } from '../src/config.ts';
+
+const root = workspaceRoot();
+
+function validRaw(): Record<string, unknown> {
+  return structuredClone(JSON.parse(JSON.stringify(loadPipeline('test', root)))) as Record<string, unknown>;
+}
+
+function problemsOf(raw: unknown): string[] {
+  try {
+    parsePipeline(raw, 'x.json');
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('pipeline config validation', () => {
+  it('loads every preset shipped in pipelines/', () => {
+    for (const preset of ['test', 'quick']) expect(loadPipeline(preset, root).name).toBe(preset);
+  });
+
+  it('names the field, the value and the expected type for a wrong type', () => {
+    const raw = validRaw();
+    (raw.pretrain as Record<string, unknown>).batchSize = '16';
+    expect(problemsOf(raw)).toEqual(['field "pretrain.batchSize": got "16"; expected number']);
+  });
+
+  it('names an unknown field and lists the allowed ones', () => {
+    const raw = validRaw();
+    (raw.pretrain as Record<string, unknown>).stepz = 3;
+    const [problem] = problemsOf(raw);
+    expect(problem).toMatch(/^unknown field "pretrain\.stepz"; allowed here: sizes, contextLength, batchSize, steps/);
+  });
+
+  it('names a missing field', () => {
+    const raw = validRaw();
+    delete (raw.tokenizer as Record<string, unknown>).vocabSize;
+    expect(problemsOf(raw)).toEqual(['missing field "tokenizer.vocabSize" (expected number)']);
+  });
+
+  it('gives the allowed values and ranges', () => {
+    const raw = validRaw();
+    (raw.corpus as Record<string, unknown>).source = 'gutenberg';
+    (raw.tokenizer as Record<string, unknown>).vocabSize = 100;
+    expect(problemsOf(raw)).toEqual([
+      'field "corpus.source": got "gutenberg"; allowed values: "brown"',
+      'field "tokenizer.vocabSize": got 100; must be ≥ 257',
+    ]);
+  });
+
+  it('checks references between fields', () => {
+    const raw = validRaw();
+    (raw.pretrain as Record<string, unknown>).sizes = ['tiny', 'huge'];
+    const models = raw.models as Record<string, Record<string, unknown>>;
+    models.tiny.heads = 3;
+    const problems = problemsOf(raw);
+    expect(problems).toContain('field "models.tiny.heads": got 3; must divide dModel (16)');
+    expect(problems).toContain('field "pretrain.sizes.1": got "huge"; no model size named "huge"; defined in "models": tiny, small');
+  });
+
+  it('reports unreadable files with their path', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'goodhart-config-'));
+    await mkdir(join(dir, 'pipelines'));
+    await writeFile(join(dir, 'pipelines', 'broken.json'), '{ "name": "broken", ');
+    expect(() => loadPipeline('broken', dir)).toThrow(/invalid pipeline config .*broken\.json:\n {2}- not valid JSON/);
+    expect(() => loadPipeline('absent', dir)).toThrow(/absent\.json:\n {2}- file not found/);
+    const raw = { ...validRaw(), name: 'other' };
+    await writeFile(join(dir, 'pipelines', 'mismatch.json'), JSON.stringify(raw));
+    expect(() => loadPipeline('mismatch', dir)).toThrow(/must equal the file name "mismatch"/);
+  });
+});
