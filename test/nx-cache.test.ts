@@ -1,0 +1,88 @@
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { workspaceRoot } from '@goodhart/core';
+
+/**
+ * Runs Nx for real on a copy of the workspace (its own cache directory), editing the pipeline file between runs:
+ * a field pretrain does not read must leave it cached; a field it reads must rerun it.
+ */
+const root = workspaceRoot();
+let workspace: string;
+
+async function copyWorkspace(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'goodhart-nx-'));
+  for (const file of ['nx.json', 'package.json', 'package-lock.json', 'tsconfig.base.json', '.gitignore']) await cp(join(root, file), join(dir, file));
+  await mkdir(join(dir, 'pipelines'));
+  await cp(join(root, 'pipelines', 'test.json'), join(dir, 'pipelines', 'test.json'));
+  for (const pkg of ['core', 'model', 'pretrain']) {
+    for (const entry of ['package.json', 'project.json', 'src']) {
+      await cp(join(root, 'packages', pkg, entry), join(dir, 'packages', pkg, entry), { recursive: true });
+    }
+  }
+  await symlink(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  await execa('git', ['init', '-q'], { cwd: dir });
+  return dir;
+}
+
+async function runPretrainTask(): Promise<{ cached: boolean; output: string }> {
+  const result = await execa('node', [join(root, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'), 'run', 'pretrain:test', '--outputStyle=stream'], {
+    cwd: workspace,
+    env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', GOODHART_BACKEND: 'wasm' },
+    all: true,
+  });
+  const output = result.all ?? '';
+  const summary = /Cache:\s+(\d+)\/(\d+) hit/.exec(output);
+  if (!summary) throw new Error(`no cache summary in Nx output:\n${output}`);
+  return { cached: summary[1] === summary[2], output };
+}
+
+async function editPipeline(edit: (config: Record<string, Record<string, unknown>>) => void): Promise<void> {
+  const path = join(workspace, 'pipelines', 'test.json');
+  const config = JSON.parse(await readFile(path, 'utf8')) as Record<string, Record<string, unknown>>;
+  edit(config);
+  await writeFile(path, JSON.stringify(config, null, 2));
+}
+
+async function recordedSteps(): Promise<number> {
+  const manifest = JSON.parse(await readFile(join(workspace, 'artifacts', 'test', 'pretrain', 'manifest.json'), 'utf8')) as {
+    config: { pretrain: { steps: number } };
+  };
+  return manifest.config.pretrain.steps;
+}
+
+beforeAll(async () => {
+  workspace = await copyWorkspace();
+});
+
+afterAll(async () => {
+  if (workspace) await rm(workspace, { recursive: true, force: true });
+});
+
+describe('Nx caching of the pretrain stage', () => {
+  it('runs, then hits the cache when nothing changed', async () => {
+    expect((await runPretrainTask()).cached).toBe(false);
+    expect(await recordedSteps()).toBe(12);
+    expect((await runPretrainTask()).cached).toBe(true);
+  });
+
+  it('stays cached when a field pretrain does not read changes, and restores deleted outputs', async () => {
+    await editPipeline((config) => {
+      config.policy.sizes = ['tiny'];
+      (config as Record<string, unknown>).description = 'edited';
+    });
+    await rm(join(workspace, 'artifacts'), { recursive: true, force: true });
+    expect((await runPretrainTask()).cached).toBe(true);
+    expect(await recordedSteps()).toBe(12);
+  });
+
+  it('reruns when a field pretrain reads changes', async () => {
+    await editPipeline((config) => {
+      config.pretrain.steps = 10;
+    });
+    expect((await runPretrainTask()).cached).toBe(false);
+    expect(await recordedSteps()).toBe(10);
+  });
+});
