@@ -28,8 +28,8 @@ export class AdamW {
   ) {
     this.options = { ...defaultAdamW, ...options };
     for (const [name, variable] of params) {
-      this.firstMoment.set(name, tf.variable(tf.zerosLike(variable), false));
-      this.secondMoment.set(name, tf.variable(tf.zerosLike(variable), false));
+      this.firstMoment.set(name, zeroVariable(variable.shape));
+      this.secondMoment.set(name, zeroVariable(variable.shape));
     }
   }
 
@@ -85,6 +85,14 @@ export class AdamW {
   dispose(): void {
     for (const v of [...this.firstMoment.values(), ...this.secondMoment.values()]) v.dispose();
   }
+}
+
+/** tf.variable shares the initial tensor's data but leaves the tensor itself alive: dispose it. */
+function zeroVariable(shape: number[]): tf.Variable {
+  const zeros = tf.zeros(shape);
+  const variable = tf.variable(zeros, false);
+  zeros.dispose();
+  return variable;
 }
 
 export class NonFiniteLossError extends Error {

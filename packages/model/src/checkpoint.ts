@@ -39,9 +39,12 @@ export async function loadCheckpoint(dir: string): Promise<Transformer> {
   } catch (error) {
     throw new Error(`cannot read checkpoint ${weightsPath}: ${(error as Error).message}`);
   }
+  let tensors: Map<string, tf.Tensor> | undefined;
   try {
-    return Transformer.fromTensors(config, decodeSafetensors(bytes));
+    tensors = decodeSafetensors(bytes);
+    return Transformer.fromTensors(config, tensors);
   } catch (error) {
+    for (const tensor of tensors?.values() ?? []) if (!tensor.isDisposed) tensor.dispose();
     throw new Error(`corrupt checkpoint ${weightsPath}: ${(error as Error).message}`);
   }
 }
@@ -59,9 +62,10 @@ export function encodeSafetensors(model: Transformer, metadata: Record<string, s
     offset += data.byteLength;
   }
   header.__metadata__ = { format: 'pt', ...metadata };
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - (json.length % 8)) % 8); // the format pads the header to 8-byte alignment
-  const headerBytes = new TextEncoder().encode(json);
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  // The format pads the header with spaces to 8-byte alignment (bytes, not characters).
+  const headerBytes = new Uint8Array(json.length + ((8 - (json.length % 8)) % 8)).fill(0x20);
+  headerBytes.set(json);
   const out = new Uint8Array(8 + headerBytes.length + offset);
   new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
   out.set(headerBytes, 8);
@@ -86,6 +90,16 @@ export function decodeSafetensors(bytes: Uint8Array): Map<string, tf.Tensor> {
   }
   const dataStart = 8 + headerLength;
   const tensors = new Map<string, tf.Tensor>();
+  try {
+    readTensors(header, bytes, dataStart, tensors);
+  } catch (error) {
+    for (const tensor of tensors.values()) tensor.dispose();
+    throw error;
+  }
+  return tensors;
+}
+
+function readTensors(header: Record<string, unknown>, bytes: Uint8Array, dataStart: number, tensors: Map<string, tf.Tensor>): void {
   for (const [name, raw] of Object.entries(header)) {
     if (name === '__metadata__') continue;
     const entry = raw as Partial<HeaderEntry>;
@@ -103,7 +117,6 @@ export function decodeSafetensors(bytes: Uint8Array): Map<string, tf.Tensor> {
     for (const value of values) if (!Number.isFinite(value)) throw new Error(`tensor ${name} holds a non-finite value`);
     tensors.set(name, tf.tensor(values, entry.shape));
   }
-  return tensors;
 }
 
 function littleEndianBytes(data: Float32Array): Uint8Array {

@@ -137,6 +137,9 @@ export class Transformer {
   /** Fills a KV cache with the (left-padded) prompts and returns the logits for the next token, [B, vocab]. */
   prefill(ids: tf.Tensor2D, starts?: ArrayLike<number>): { cache: KvCache; logits: tf.Tensor2D } {
     const [batch, time] = ids.shape;
+    if (time > this.config.contextLength) {
+      throw new Error(`sequence length ${time} exceeds the model's context length ${this.config.contextLength}`);
+    }
     const layout = batchLayout(batch, time, starts);
     const cache: KvCache = { batch, length: time, starts: Int32Array.from(layout.starts), keys: [], values: [] };
     const logits = tf.tidy(() => {
