@@ -59,6 +59,66 @@ export const policySchema = z.strictObject({
   sizes: z.array(z.string().min(1)).min(1),
 });
 
+/**
+ * The gold reward: a fixed, documented formula standing in for the paper's gold RM (see packages/label/src/gold.ts):
+ * sentiment of the response minus penalties for degenerate text the initial policy rarely produces.
+ */
+export const goldSchema = z.strictObject({
+  kind: z.enum(['lexicon']),
+  /** Weight on the fraction of words that repeat an earlier word of the response. */
+  repetitionWeight: z.number().min(0).max(10).default(1),
+  /** Responses with fewer words than this lose `shortWeight`. */
+  minWords: z.number().int().min(0).max(100).default(4),
+  shortWeight: z.number().min(0).max(10).default(1),
+  /** Each word beyond maxWords costs longWeight / maxWords. */
+  maxWords: z.number().int().min(1).max(1000).default(40),
+  longWeight: z.number().min(0).max(10).default(1),
+  /** Weight on the fraction of alphabetic words not in the English word list. */
+  nonWordWeight: z.number().min(0).max(10).default(1),
+});
+
+export const labelSchema = z.strictObject({
+  /** Prompts whose samples become RM comparisons (the first ones of pretrain's prompts). */
+  prompts: positiveInt.max(1_000_000),
+  /** The next prompts, held out from RM training for best-of-n and RL evaluation. */
+  evalPrompts: positiveInt.max(1_000_000),
+  samplesPerPrompt: z.number().int().min(2).max(64),
+  /** Tokens generated per response at most (sampling stops at end-of-text). */
+  responseTokens: positiveInt.max(1024),
+  temperature: z.number().gt(0).max(10).default(1),
+  /** Expected fraction of wrong labels: 2 × labelNoise of the labels are replaced by fair coin flips. */
+  labelNoise: z.number().min(0).max(0.5).default(0),
+  /** Fraction of RM prompts whose comparisons are held out for RM validation. */
+  validationFraction: z.number().gt(0).lt(0.5).default(0.1),
+  /** Prompts per sampling batch. */
+  batchSize: positiveInt.max(4096).default(64),
+});
+
+export const proxyGridSchema = z.strictObject({
+  /** RM sizes (names in `models`, each pretrained) × training comparison counts × seeds: one proxy RM per cell. */
+  sizes: z.array(z.string().min(1)).min(1),
+  comparisons: z.array(positiveInt).min(1),
+  seeds: z.array(z.number().int().min(0).max(1_000_000)).min(1),
+});
+
+export const proxyTrainingSchema = z.strictObject({
+  /** Passes over the cell's comparisons, at least minSteps steps; no early stopping, as in the paper. */
+  epochs: z.number().gt(0).max(1000),
+  minSteps: z.number().int().min(0).default(0),
+  batchSize: positiveInt.max(4096),
+  learningRate: z.number().gt(0).max(1),
+  warmupSteps: z.number().int().min(0).default(0),
+  weightDecay: z.number().min(0).max(1).default(0),
+  gradientClip: z.number().gt(0).default(1),
+  /** Samples of the initial policy scored to centre each proxy (mean proxy score 0 on the initial policy). */
+  centeringSamples: positiveInt.max(1_000_000).default(1000),
+});
+
+export const proxySchema = z.strictObject({
+  grid: proxyGridSchema,
+  training: proxyTrainingSchema,
+});
+
 export const pipelineSchema = z
   .strictObject({
     /** Must match the file name: artifacts go to artifacts/<name>/. */
@@ -71,6 +131,9 @@ export const pipelineSchema = z
     models: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'), modelSizeSchema),
     pretrain: pretrainSchema,
     policy: policySchema,
+    gold: goldSchema,
+    label: labelSchema,
+    proxy: proxySchema,
   })
   .superRefine((config, ctx) => {
     const known = Object.keys(config.models);
@@ -109,6 +172,31 @@ export const pipelineSchema = z
     if (new Set(config.pretrain.sizes).size !== config.pretrain.sizes.length) {
       ctx.addIssue({ code: 'custom', path: ['pretrain', 'sizes'], input: config.pretrain.sizes, message: 'lists a size twice' });
     }
+    config.proxy.grid.sizes.forEach((name, i) => {
+      requireModel(['proxy', 'grid', 'sizes', i], name);
+      if (name in config.models && !config.pretrain.sizes.includes(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['proxy', 'grid', 'sizes', i],
+          input: name,
+          message: `proxy RM size "${name}" starts from a pretrained LM, so it must also be listed in pretrain.sizes`,
+        });
+      }
+    });
+    for (const key of ['sizes', 'comparisons', 'seeds'] as const) {
+      const values: readonly (string | number)[] = config.proxy.grid[key];
+      if (new Set(values).size !== values.length) {
+        ctx.addIssue({ code: 'custom', path: ['proxy', 'grid', key], input: values, message: 'lists a value twice' });
+      }
+    }
+    if (config.label.prompts + config.label.evalPrompts > config.prompts.count) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['label', 'evalPrompts'],
+        input: config.label.evalPrompts,
+        message: `label.prompts + label.evalPrompts (${config.label.prompts + config.label.evalPrompts}) must be ≤ prompts.count (${config.prompts.count})`,
+      });
+    }
     if (config.prompts.minWords > config.prompts.maxWords) {
       ctx.addIssue({
         code: 'custom',
@@ -130,3 +218,6 @@ export const pipelineSchema = z
 export type PipelineConfig = z.infer<typeof pipelineSchema>;
 export type ModelSize = z.infer<typeof modelSizeSchema>;
 export type PretrainConfig = z.infer<typeof pretrainSchema>;
+export type GoldConfig = z.infer<typeof goldSchema>;
+export type LabelConfig = z.infer<typeof labelSchema>;
+export type ProxyTrainingConfig = z.infer<typeof proxyTrainingSchema>;
