@@ -5,3 +5,4 @@ export * from './adamw.ts';
 export * from './sampling.ts';
 export * from './checkpoint.ts';
 export { registerWasmKernels } from './wasm-kernels.ts';
+export * from './bpe.ts';

@@ -1,5 +1,5 @@
 import type { Rng } from '@goodhart/core';
-import type { BpeTokenizer } from './bpe.ts';
+import type { BpeTokenizer } from '@goodhart/model';
 import type { BrownDocument } from './corpus.ts';
 
 /** Held-out documents are never trained on; validation loss and prompts both come from them. */

@@ -1,5 +1,4 @@
 export * from './corpus.ts';
-export * from './bpe.ts';
 export * from './dataset.ts';
 export * from './train.ts';
 export * from './stage.ts';

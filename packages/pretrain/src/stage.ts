@@ -15,7 +15,7 @@ import {
   type PipelineConfig,
 } from '@goodhart/core';
 import { parameterCount, type ModelConfig } from '@goodhart/model';
-import { BpeTokenizer } from './bpe.ts';
+import { BpeTokenizer } from '@goodhart/model';
 import { corpusStats, loadBrownCorpus } from './corpus.ts';
 import { buildPrompts, splitDocuments, tokenStream, unigramBaselines } from './dataset.ts';
 import type { TrainJob, TrainJobResult } from './train-job.ts';

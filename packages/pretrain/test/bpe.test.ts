@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BpeTokenizer, pretokenize, type BpeTokenizerJson } from '../src/bpe.ts';
+import { BpeTokenizer, pretokenize, type BpeTokenizerJson } from '@goodhart/model';
 import { loadBrownCorpus } from '../src/corpus.ts';
 
 const byteId = (char: string): number => char.charCodeAt(0) + 1;

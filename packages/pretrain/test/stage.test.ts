@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, loadPipeline, openStageOutput, readParquetFile, tableRows, workspaceRoot, type Manifest } from '@goodhart/core';
 import { loadCheckpoint } from '@goodhart/model';
-import { BpeTokenizer } from '../src/bpe.ts';
+import { BpeTokenizer } from '@goodhart/model';
 import { loadBrownCorpus } from '../src/corpus.ts';
 import { evenlySpacedWindows, tokenStream } from '../src/dataset.ts';
 import { runPretrain, type PretrainSummary } from '../src/stage.ts';
