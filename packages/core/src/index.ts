@@ -8,3 +8,6 @@ export * from './parquet.ts';
 export * from './manifest.ts';
 export * from './artifact.ts';
 export * from './table.ts';
+export * from './stages.ts';
+export * from './schedule.ts';
+export * from './cli.ts';

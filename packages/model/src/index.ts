@@ -6,3 +6,4 @@ export * from './sampling.ts';
 export * from './checkpoint.ts';
 export { registerWasmKernels } from './wasm-kernels.ts';
 export * from './bpe.ts';
+export * from './pretrained.ts';

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, parseBackendChoice } from '@goodhart/core';
+import { parseBackendChoice, runCli } from '@goodhart/core';
 import { runPretrain } from './stage.ts';
 
 /** `pretrain --preset quick [--backend wasm]`: trains the tokenizer and the LM family; prints the loss table. */
@@ -32,7 +32,4 @@ async function main(): Promise<void> {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`pretrain: ${error instanceof ConfigError ? error.message : ((error as Error).stack ?? String(error))}\n`);
-  process.exit(1);
-});
+runCli('pretrain', main);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { Progress, type PretrainConfig, type Rng } from '@goodhart/core';
+import { cosineLearningRate, Progress, type PretrainConfig, type Rng } from '@goodhart/core';
 import { AdamW, Transformer, type ModelConfig } from '@goodhart/model';
 import { randomWindows } from './dataset.ts';
 
@@ -32,13 +32,8 @@ export interface TrainResult {
   tokensPerSecond: number;
 }
 
-/** Linear warm-up, then cosine decay to minLearningRateFraction of the peak. */
 export function learningRateAt(step: number, hyper: PretrainConfig): number {
-  const peak = hyper.learningRate;
-  if (step < hyper.warmupSteps) return (peak * (step + 1)) / hyper.warmupSteps;
-  const progress = (step - hyper.warmupSteps) / Math.max(1, hyper.steps - hyper.warmupSteps);
-  const floor = peak * hyper.minLearningRateFraction;
-  return floor + 0.5 * (peak - floor) * (1 + Math.cos(Math.PI * Math.min(1, progress)));
+  return cosineLearningRate(step, { peak: hyper.learningRate, warmupSteps: hyper.warmupSteps, totalSteps: hyper.steps, minFraction: hyper.minLearningRateFraction });
 }
 
 export function trainLanguageModel(input: TrainInput): TrainResult {

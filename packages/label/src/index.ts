@@ -1,0 +1,4 @@
+export * from './gold.ts';
+export * from './comparisons.ts';
+export * from './policy-samples.ts';
+export * from './stage.ts';

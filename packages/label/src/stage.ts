@@ -1,0 +1,164 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  codeVersion,
+  configSlice,
+  initBackend,
+  loadPipeline,
+  Rng,
+  stageDir,
+  tableFromColumns,
+  workspaceRoot,
+  writeParquetFile,
+  writeStageOutput,
+  type BackendChoice,
+  type Manifest,
+} from '@goodhart/core';
+import { openPretrainArtifacts } from '@goodhart/model';
+import { buildComparisons, meanAndStd, type Comparison, type ScoredSample } from './comparisons.ts';
+import { GOLD_FORMULA, GoldScorer } from './gold.ts';
+import { samplePolicy } from './policy-samples.ts';
+
+export const STAGE = 'label';
+/** The pipeline fields this stage reads (Nx hashes the same ones). */
+export const CONFIG_FIELDS = ['seed', 'policy', 'gold', 'label'] as const;
+
+export interface LabelOptions {
+  preset: string;
+  backend: BackendChoice;
+  root?: string;
+  log?: (line: string) => void;
+}
+
+export interface LabelSummary {
+  outputDir: string;
+  manifest: Manifest;
+  samples: number;
+  comparisons: { train: number; validation: number; ties: number };
+  gold: { mean: number; std: number };
+  /** Fraction of labels that agree with gold (1 − labelNoise in expectation). */
+  agreement: number;
+}
+
+export async function runLabel(options: LabelOptions): Promise<LabelSummary> {
+  const root = options.root ?? workspaceRoot();
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const config = loadPipeline(options.preset, root);
+  await initBackend(options.backend);
+  const pretrained = await openPretrainArtifacts(root, config.name);
+  const { label } = config;
+  if (pretrained.prompts.length < label.prompts + label.evalPrompts) {
+    throw new Error(`the pretrain stage wrote ${pretrained.prompts.length} prompts; label.prompts + label.evalPrompts needs ${label.prompts + label.evalPrompts}`);
+  }
+  const rmPrompts = pretrained.prompts.slice(0, label.prompts);
+  const evalPrompts = pretrained.prompts.slice(label.prompts, label.prompts + label.evalPrompts);
+  const policySize = config.policy.sizes[0];
+  const policy = await pretrained.loadLanguageModel(policySize);
+  const scorer = new GoldScorer(config.gold);
+  const rng = Rng.fromSeed(config.seed, STAGE);
+  const outputDir = stageDir(root, config.name, STAGE);
+  let summary: Omit<LabelSummary, 'outputDir' | 'manifest'> | undefined;
+
+  const manifest = await writeStageOutput(
+    {
+      dir: outputDir,
+      stage: STAGE,
+      pipeline: config.name,
+      config: configSlice(config, CONFIG_FIELDS),
+      seed: config.seed,
+      codeVersion: codeVersion(['core', 'model', 'label'].map((p) => join(root, 'packages', p, 'src'))),
+      upstream: [pretrained.output.ref()],
+    },
+    async (staging) => {
+      log(`sampling ${label.samplesPerPrompt} responses for each of ${rmPrompts.length} prompts from the initial policy "${policySize}"`);
+      const raw = samplePolicy(policy, pretrained.tokenizer, rmPrompts, { ...label, label: 'label: policy samples' }, rng.fork('samples'));
+      policy.dispose();
+      const rawGold = scorer.scoreAll(raw.map((s) => s.text));
+      const normalisation = meanAndStd(rawGold);
+      const samples: ScoredSample[] = raw.map((s, i) => ({ ...s, gold: (rawGold[i] - normalisation.mean) / normalisation.std }));
+
+      const byPrompt = new Map<number, ScoredSample[]>();
+      for (const s of samples) byPrompt.set(s.promptId, [...(byPrompt.get(s.promptId) ?? []), s]);
+      // Validation comparisons come from prompts the RM never trains on.
+      const promptOrder = rng.fork('split').shuffle(rmPrompts.map((p) => p.promptId));
+      const validationPrompts = new Set(promptOrder.slice(0, Math.max(1, Math.round(label.validationFraction * rmPrompts.length))));
+      const pairsRng = rng.fork('pairs');
+      const split = (validation: boolean): Comparison[] =>
+        buildComparisons(
+          rmPrompts.filter((p) => validationPrompts.has(p.promptId) === validation).map((p) => byPrompt.get(p.promptId) ?? []),
+          label.labelNoise,
+          pairsRng,
+        );
+      // Training comparisons are shuffled once here, so a proxy trained on N comparisons takes the first N and
+      // every data count's set contains the smaller ones.
+      const train = rng.fork('order').shuffle(split(false));
+      const validation = split(true);
+      const possible = rmPrompts.length * ((label.samplesPerPrompt * (label.samplesPerPrompt - 1)) / 2);
+      const all = [...train, ...validation];
+      const agreement = all.filter((c) => c.preferred === c.goldPreferred).length / all.length;
+
+      await writeParquetFile(join(staging, 'samples.parquet'), samplesTable(samples, rawGold, rmPrompts));
+      await writeParquetFile(join(staging, 'comparisons.parquet'), comparisonsTable(train, validation, rmPrompts));
+      await writeParquetFile(
+        join(staging, 'eval_prompts.parquet'),
+        tableFromColumns({
+          prompt_id: { type: 'int32', values: evalPrompts.map((p) => p.promptId) },
+          text: { type: 'utf8', values: evalPrompts.map((p) => p.text) },
+          tokens: { type: 'int32list', values: evalPrompts.map((p) => p.tokens) },
+        }),
+      );
+      const goldInfo = {
+        formula: GOLD_FORMULA,
+        config: config.gold,
+        normalisation: { mean: normalisation.mean, std: normalisation.std, samples: samples.length, policy: policySize },
+      };
+      await writeFile(join(staging, 'gold.json'), `${JSON.stringify(goldInfo, null, 2)}\n`);
+      summary = {
+        samples: samples.length,
+        comparisons: { train: train.length, validation: validation.length, ties: possible - all.length },
+        gold: normalisation,
+        agreement,
+      };
+    },
+  );
+  if (!summary) throw new Error('label stage wrote no summary');
+  return { outputDir, manifest, ...summary };
+}
+
+function promptTextById(prompts: readonly { promptId: number; text: string; tokens: number[] }[]) {
+  return new Map(prompts.map((p) => [p.promptId, p]));
+}
+
+function samplesTable(samples: readonly ScoredSample[], rawGold: Float64Array, prompts: readonly { promptId: number; text: string; tokens: number[] }[]) {
+  const byId = promptTextById(prompts);
+  return tableFromColumns({
+    prompt_id: { type: 'int32', values: samples.map((s) => s.promptId) },
+    sample_index: { type: 'int32', values: samples.map((s) => s.sampleIndex) },
+    prompt_tokens: { type: 'int32list', values: samples.map((s) => byId.get(s.promptId)!.tokens) },
+    response: { type: 'utf8', values: samples.map((s) => s.text) },
+    response_tokens: { type: 'int32list', values: samples.map((s) => s.tokens) },
+    ended: { type: 'bool', values: samples.map((s) => s.ended) },
+    gold_raw: { type: 'float64', values: Array.from(rawGold) },
+    gold: { type: 'float64', values: samples.map((s) => s.gold) },
+  });
+}
+
+function comparisonsTable(train: readonly Comparison[], validation: readonly Comparison[], prompts: readonly { promptId: number; text: string; tokens: number[] }[]) {
+  const byId = promptTextById(prompts);
+  const rows = [...train.map((c) => ({ c, split: 'train' })), ...validation.map((c) => ({ c, split: 'validation' }))];
+  return tableFromColumns({
+    split: { type: 'utf8', values: rows.map((r) => r.split) },
+    prompt_id: { type: 'int32', values: rows.map((r) => r.c.promptId) },
+    prompt: { type: 'utf8', values: rows.map((r) => byId.get(r.c.promptId)!.text) },
+    prompt_tokens: { type: 'int32list', values: rows.map((r) => byId.get(r.c.promptId)!.tokens) },
+    response_a: { type: 'utf8', values: rows.map((r) => r.c.a.text) },
+    tokens_a: { type: 'int32list', values: rows.map((r) => r.c.a.tokens) },
+    response_b: { type: 'utf8', values: rows.map((r) => r.c.b.text) },
+    tokens_b: { type: 'int32list', values: rows.map((r) => r.c.b.tokens) },
+    gold_a: { type: 'float64', values: rows.map((r) => r.c.a.gold) },
+    gold_b: { type: 'float64', values: rows.map((r) => r.c.b.gold) },
+    preferred: { type: 'int32', values: rows.map((r) => r.c.preferred) },
+    gold_preferred: { type: 'int32', values: rows.map((r) => r.c.goldPreferred) },
+    flipped: { type: 'bool', values: rows.map((r) => r.c.flipped) },
+  });
+}

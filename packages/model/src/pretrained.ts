@@ -1,0 +1,51 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { openStageOutput, readParquetFile, stageDir, stageHint, type StageOutput } from '@goodhart/core';
+import { BpeTokenizer } from './bpe.ts';
+import { loadCheckpoint } from './checkpoint.ts';
+import type { Transformer } from './gpt.ts';
+
+/** A prompt written by the pretrain stage: the opening of a held-out sentence. */
+export interface PromptRow {
+  promptId: number;
+  text: string;
+  tokens: number[];
+}
+
+/** The pretrain stage's output as later stages use it; every file is verified against its manifest first. */
+export interface PretrainArtifacts {
+  output: StageOutput;
+  tokenizer: BpeTokenizer;
+  prompts: PromptRow[];
+  loadLanguageModel(size: string): Promise<Transformer>;
+}
+
+export async function openPretrainArtifacts(root: string, pipeline: string): Promise<PretrainArtifacts> {
+  const output = await openStageOutput(stageDir(root, pipeline, 'pretrain'), 'pretrain', { hint: stageHint('pretrain', pipeline) });
+  const tokenizerPath = output.file('tokenizer.json');
+  let tokenizer: BpeTokenizer;
+  try {
+    tokenizer = BpeTokenizer.fromJSON(JSON.parse(await readFile(tokenizerPath, 'utf8')));
+  } catch (error) {
+    throw new Error(`cannot read the tokenizer ${tokenizerPath} (made by stage 'pretrain'): ${(error as Error).message}`);
+  }
+  const table = await readParquetFile(output.file('prompts.parquet'));
+  const ids = table.getChild('prompt_id');
+  const texts = table.getChild('text');
+  const tokens = table.getChild('tokens');
+  if (!ids || !texts || !tokens) throw new Error(`${output.file('prompts.parquet')} lacks prompt_id, text or tokens (made by stage 'pretrain')`);
+  const prompts: PromptRow[] = [];
+  for (let i = 0; i < table.numRows; i++) {
+    prompts.push({ promptId: Number(ids.get(i)), text: String(texts.get(i)), tokens: Array.from(tokens.get(i) as Iterable<number>) });
+  }
+  return {
+    output,
+    tokenizer,
+    prompts,
+    loadLanguageModel: (size: string) => {
+      // output.file throws an ArtifactError naming the stage when the size was not pretrained.
+      output.file(join('models', size, 'model.safetensors'));
+      return loadCheckpoint(join(output.dir, 'models', size));
+    },
+  };
+}

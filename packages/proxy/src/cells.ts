@@ -1,0 +1,30 @@
+import type { PipelineConfig } from '@goodhart/core';
+
+/** One proxy RM of the grid: an RM size × a number of training comparisons × a seed. */
+export interface Cell {
+  size: string;
+  comparisons: number;
+  seed: number;
+}
+
+export function cellName(cell: Cell): string {
+  return `${cell.size}-n${cell.comparisons}-s${cell.seed}`;
+}
+
+export function gridCells(config: PipelineConfig): Cell[] {
+  const { sizes, comparisons, seeds } = config.proxy.grid;
+  return sizes.flatMap((size) => comparisons.flatMap((n) => seeds.map((seed) => ({ size, comparisons: n, seed }))));
+}
+
+/** Parses `<size>-n<comparisons>-s<seed>` and checks the cell is part of the preset's grid. */
+export function parseCell(name: string, config: PipelineConfig): Cell {
+  const match = /^([a-z0-9][a-z0-9-]*?)-n(\d+)-s(\d+)$/.exec(name);
+  const cells = gridCells(config);
+  const listing = cells.map(cellName).join(', ');
+  if (!match) throw new Error(`cell "${name}" is not of the form <size>-n<comparisons>-s<seed>; the grid of "${config.name}" has: ${listing}`);
+  const cell = { size: match[1], comparisons: Number(match[2]), seed: Number(match[3]) };
+  if (!cells.some((c) => cellName(c) === cellName(cell))) {
+    throw new Error(`cell "${name}" is not in the proxy.grid of "${config.name}"; the grid has: ${listing}`);
+  }
+  return cell;
+}

@@ -1,0 +1,5 @@
+export * from './cells.ts';
+export * from './comparisons-data.ts';
+export * from './reward-training.ts';
+export * from './stage.ts';
+export * from './report.ts';

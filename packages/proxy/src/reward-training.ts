@@ -1,0 +1,150 @@
+import * as tf from '@tensorflow/tfjs';
+import { cosineLearningRate, Progress, type ProxyTrainingConfig, type Rng } from '@goodhart/core';
+import { AdamW, leftPad, type Transformer } from '@goodhart/model';
+import type { ComparisonRow } from './comparisons-data.ts';
+
+/** Prompt + response token sequences, left-padded into one batch (the reward is read at the last column). */
+export function sequenceBatch(sequences: readonly (readonly number[])[]): { ids: tf.Tensor2D; starts: number[] } {
+  const { ids, starts } = leftPad(sequences, 0);
+  return { ids: tf.tensor2d(ids.flat(), [ids.length, ids[0].length], 'int32'), starts };
+}
+
+/**
+ * −log σ(r_preferred − r_other), averaged over the pairs: both responses of every pair go through the model in one
+ * batch of 2B sequences.
+ */
+export function pairwiseLoss(model: Transformer, rows: readonly ComparisonRow[]): tf.Scalar {
+  const sequences = [...rows.map((r) => [...r.promptTokens, ...r.tokensA]), ...rows.map((r) => [...r.promptTokens, ...r.tokensB])];
+  const { ids, starts } = sequenceBatch(sequences);
+  const rewards = model.rewards(ids, starts);
+  const half = rows.length;
+  const difference = tf.sub(tf.slice(rewards, [0], [half]), tf.slice(rewards, [half], [half]));
+  const sign = tf.tensor1d(rows.map((r) => (r.preferred === 0 ? 1 : -1)));
+  return tf.mean(tf.softplus(tf.neg(tf.mul(difference, sign)))) as tf.Scalar;
+}
+
+/** Rewards of many sequences, in batches, as plain numbers. */
+export function scoreSequences(model: Transformer, sequences: readonly (readonly number[])[], batchSize: number): Float64Array {
+  const out = new Float64Array(sequences.length);
+  for (let start = 0; start < sequences.length; start += batchSize) {
+    const chunk = sequences.slice(start, start + batchSize);
+    const values = tf.tidy(() => {
+      const { ids, starts } = sequenceBatch(chunk);
+      return model.rewards(ids, starts);
+    });
+    out.set(values.dataSync(), start);
+    values.dispose();
+  }
+  return out;
+}
+
+export interface PairEvaluation {
+  /** Mean −log σ(±Δr) against the training labels (noisy if label noise is on). */
+  loss: number;
+  accuracy: number;
+  /** Accuracy against clean gold preferences. */
+  goldAccuracy: number;
+  /** r_a − r_b per pair. */
+  differences: Float64Array;
+}
+
+export function evaluatePairs(model: Transformer, rows: readonly ComparisonRow[], batchSize: number): PairEvaluation {
+  const a = scoreSequences(model, rows.map((r) => [...r.promptTokens, ...r.tokensA]), batchSize);
+  const b = scoreSequences(model, rows.map((r) => [...r.promptTokens, ...r.tokensB]), batchSize);
+  const differences = new Float64Array(rows.length);
+  let loss = 0;
+  let correct = 0;
+  let goldCorrect = 0;
+  rows.forEach((row, i) => {
+    const d = a[i] - b[i];
+    differences[i] = d;
+    const signed = row.preferred === 0 ? d : -d;
+    loss += softplus(-signed);
+    if (signed > 0) correct += 1;
+    if ((row.goldPreferred === 0 ? d : -d) > 0) goldCorrect += 1;
+  });
+  return { loss: loss / rows.length, accuracy: correct / rows.length, goldAccuracy: goldCorrect / rows.length, differences };
+}
+
+export interface RewardCurveRow {
+  step: number;
+  epoch: number;
+  loss: number;
+  learningRate: number;
+  gradientNorm: number;
+}
+
+/** Fixed-length training (no early stopping, as in the paper), so small-data proxies can overfit. */
+export function trainRewardModel(model: Transformer, train: readonly ComparisonRow[], hyper: ProxyTrainingConfig, rng: Rng, label: string): RewardCurveRow[] {
+  if (train.length === 0) throw new Error('no training comparisons');
+  const batchSize = Math.min(hyper.batchSize, train.length);
+  const stepsPerEpoch = Math.ceil(train.length / batchSize);
+  const totalSteps = Math.max(hyper.minSteps, Math.ceil(hyper.epochs * stepsPerEpoch));
+  const optimizer = new AdamW(model.params, { weightDecay: hyper.weightDecay, gradientClip: hyper.gradientClip });
+  const progress = new Progress({ label, total: totalSteps, unit: 'steps' });
+  const curve: RewardCurveRow[] = [];
+  let order: number[] = [];
+  try {
+    for (let step = 0; step < totalSteps; step++) {
+      const offset = (step % stepsPerEpoch) * batchSize;
+      if (offset === 0) order = rng.shuffle(train.map((_, i) => i));
+      const rows = order.slice(offset, offset + batchSize).map((i) => train[i]);
+      const learningRate = cosineLearningRate(step, { peak: hyper.learningRate, warmupSteps: hyper.warmupSteps, totalSteps, minFraction: 0.1 });
+      const { loss, gradientNorm } = optimizer.minimize(() => pairwiseLoss(model, rows), learningRate);
+      curve.push({ step: step + 1, epoch: Math.floor(step / stepsPerEpoch) + 1, loss, learningRate, gradientNorm });
+      progress.update(step + 1, `loss ${loss.toFixed(4)}`);
+    }
+  } finally {
+    optimizer.dispose();
+  }
+  return curve;
+}
+
+/**
+ * The single temperature τ that best calibrates σ((r_a − r_b)/τ) against the soft gold labels σ(gold_a − gold_b)
+ * on held-out pairs (cross-entropy), by golden-section search over log τ.
+ */
+export function calibrateTemperature(differences: ArrayLike<number>, goldDifferences: ArrayLike<number>): { temperature: number; crossEntropy: number } {
+  const crossEntropy = (logTemperature: number): number => {
+    const temperature = Math.exp(logTemperature);
+    let total = 0;
+    for (let i = 0; i < differences.length; i++) {
+      const target = sigmoid(goldDifferences[i]);
+      const z = differences[i] / temperature;
+      total += target * softplus(-z) + (1 - target) * softplus(z);
+    }
+    return total / differences.length;
+  };
+  let low = Math.log(1e-3);
+  let high = Math.log(1e3);
+  const ratio = (Math.sqrt(5) - 1) / 2;
+  let x1 = high - ratio * (high - low);
+  let x2 = low + ratio * (high - low);
+  let f1 = crossEntropy(x1);
+  let f2 = crossEntropy(x2);
+  for (let i = 0; i < 80; i++) {
+    if (f1 < f2) {
+      high = x2;
+      x2 = x1;
+      f2 = f1;
+      x1 = high - ratio * (high - low);
+      f1 = crossEntropy(x1);
+    } else {
+      low = x1;
+      x1 = x2;
+      f1 = f2;
+      x2 = low + ratio * (high - low);
+      f2 = crossEntropy(x2);
+    }
+  }
+  const best = (low + high) / 2;
+  return { temperature: Math.exp(best), crossEntropy: crossEntropy(best) };
+}
+
+export function softplus(x: number): number {
+  return x > 30 ? x : Math.log1p(Math.exp(x));
+}
+
+function sigmoid(x: number): number {
+  return 1 / (1 + Math.exp(-x));
+}
