@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,11 +16,15 @@ let workspace: string;
 async function copyWorkspace(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'goodhart-nx-'));
   for (const file of ['nx.json', 'package.json', 'package-lock.json', 'tsconfig.base.json', '.gitignore']) await cp(join(root, file), join(dir, file));
+  // The stage targets come from the local Nx plugin (tools/nx-plugin), which reads pipelines/*.json.
+  await cp(join(root, 'tools'), join(dir, 'tools'), { recursive: true });
   await mkdir(join(dir, 'pipelines'));
   await cp(join(root, 'pipelines', 'test.json'), join(dir, 'pipelines', 'test.json'));
-  for (const pkg of ['core', 'model', 'pretrain']) {
+  // label and proxy are still being written: copy whatever of them exists.
+  for (const pkg of ['core', 'model', 'pretrain', 'label', 'proxy']) {
     for (const entry of ['package.json', 'project.json', 'src']) {
-      await cp(join(root, 'packages', pkg, entry), join(dir, 'packages', pkg, entry), { recursive: true });
+      const from = join(root, 'packages', pkg, entry);
+      if (existsSync(from)) await cp(from, join(dir, 'packages', pkg, entry), { recursive: true });
     }
   }
   await symlink(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');

