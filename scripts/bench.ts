@@ -2,81 +2,132 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { backendLine, initBackend, loadPipeline, openStageOutput, parseBackendChoice, Rng, workspaceRoot } from '@goodhart/core';
-import { AdamW, loadCheckpoint, sample, Transformer, type ModelConfig } from '@goodhart/model';
+import { backendLine, initBackend, loadPipeline, parseBackendChoice, readParquetFile, Rng, stageDir, workspaceRoot, type PipelineConfig } from '@goodhart/core';
+import { GoldScorer } from '@goodhart/gold';
+import { AdamW, openPretrainArtifacts, sample, Transformer, type ModelConfig } from '@goodhart/model';
+import { loadBrownCorpus } from '@goodhart/pretrain';
+import { pairwiseLoss, type ComparisonRow } from '@goodhart/proxy';
 
 /**
- * `npm run bench`: training and sampling throughput of the preset's policy on this machine's backend. A benchmark,
- * not a test: numbers vary with the machine and its load.
+ * `npm run bench`: throughput of the pieces on this machine's backend — policy training and sampling, gold scoring,
+ * proxy RM training. A benchmark, not a test: numbers vary with the machine and its load. Uses the preset's
+ * artifacts where they exist (run the pipeline first for real weights and texts).
  */
 const { values } = parseArgs({
   options: {
     preset: { type: 'string', default: 'quick' },
     backend: { type: 'string' },
-    seconds: { type: 'string', default: '15' },
+    seconds: { type: 'string', default: '8' },
   },
 });
 const root = workspaceRoot();
 const config = loadPipeline(values.preset, root);
 const backend = await initBackend(parseBackendChoice(values.backend ?? process.env.GOODHART_BACKEND));
 const budgetMs = Number(values.seconds) * 1000;
-const policyName = config.policy.sizes[0];
-const hyper = config.pretrain;
+const rng = Rng.fromSeed(config.seed, 'bench');
+const hasPretrain = existsSync(join(stageDir(root, config.name, 'pretrain'), 'manifest.json'));
+const pretrained = hasPretrain ? await openPretrainArtifacts(root, config.name) : undefined;
+const say = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
 
-let model: Transformer;
-const pretrainDir = join(root, 'artifacts', config.name, 'pretrain');
-if (existsSync(join(pretrainDir, 'manifest.json'))) {
-  const output = await openStageOutput(pretrainDir, 'pretrain', { hint: `npx nx run pretrain:${config.name}` });
-  model = await loadCheckpoint(join(output.dir, 'models', policyName));
-} else {
-  const modelConfig: ModelConfig = { kind: 'lm', vocabSize: config.tokenizer.vocabSize, contextLength: hyper.contextLength, ...config.models[policyName] };
-  model = Transformer.init(modelConfig, Rng.fromSeed(config.seed, 'bench'));
-  process.stdout.write(`(no pretrained ${config.name} policy yet: benchmarking a freshly initialised one of the same shape)\n`);
+say(backendLine(backend));
+if (!pretrained) say(`(no pretrained ${config.name} models yet: benchmarking freshly initialised ones of the same shapes)`);
+
+async function languageModel(size: string): Promise<Transformer> {
+  if (pretrained) return pretrained.loadLanguageModel(size);
+  const modelConfig: ModelConfig = { kind: 'lm', vocabSize: config.tokenizer.vocabSize, contextLength: config.pretrain.contextLength, ...config.models[size] };
+  return Transformer.init(modelConfig, rng.fork(size));
 }
-const counts = model.parameterCount();
-process.stdout.write(`${backendLine(backend)}\n`);
-process.stdout.write(
-  `policy "${policyName}" (${config.name}): ${model.config.layers} layers, d ${model.config.dModel}, ${model.config.heads} heads, ` +
-    `vocab ${model.config.vocabSize}, ${counts.total.toLocaleString('en-US')} parameters\n`,
-);
 
-const rng = Rng.fromSeed(config.seed, 'bench/data');
-const width = hyper.contextLength + 1;
-const batchIds = (): tf.Tensor2D =>
-  tf.tensor2d(Int32Array.from({ length: hyper.batchSize * width }, () => 1 + rng.int(model.config.vocabSize - 1)), [hyper.batchSize, width], 'int32');
-
-// Training: forward, backward and AdamW update on batchSize × contextLength tokens.
-const optimizer = new AdamW(model.params);
-const warm = batchIds();
-optimizer.minimize(() => model.lmLoss(warm), 1e-4);
-warm.dispose();
-let trainSteps = 0;
-let started = performance.now();
-while (performance.now() - started < budgetMs / 2) {
-  const ids = batchIds();
-  optimizer.minimize(() => model.lmLoss(ids), 1e-4);
-  ids.dispose();
-  trainSteps += 1;
+/** Runs `work` repeatedly for about `ms`, returning units done per second (work returns units per call). */
+function throughput(ms: number, work: () => number): number {
+  work(); // warm-up: kernel set-up and JIT
+  let units = 0;
+  const started = performance.now();
+  while (performance.now() - started < ms) units += work();
+  return units / ((performance.now() - started) / 1000);
 }
-const trainSeconds = (performance.now() - started) / 1000;
-const trainTokensPerSecond = (trainSteps * hyper.batchSize * hyper.contextLength) / trainSeconds;
 
-// Sampling: batched prompts of 8 tokens, 32 new tokens each, with the KV cache.
-const promptCount = 32;
-const newTokens = Math.min(32, hyper.contextLength - 8);
-let sampled = 0;
-started = performance.now();
-while (performance.now() - started < budgetMs / 2) {
-  const prompts = Array.from({ length: promptCount }, () => Array.from({ length: 8 }, () => 1 + rng.int(model.config.vocabSize - 1)));
-  const result = sample(model, prompts, { maxNewTokens: newTokens, temperature: 1 }, rng);
-  sampled += result.tokens.reduce((n, row) => n + row.length, 0);
+async function benchPolicy(cfg: PipelineConfig): Promise<void> {
+  const size = cfg.policy.sizes[0];
+  const model = await languageModel(size);
+  const hyper = cfg.pretrain;
+  const width = hyper.contextLength + 1;
+  const vocab = model.config.vocabSize;
+  say(`policy "${size}": ${model.config.layers} layers, d ${model.config.dModel}, ${model.config.heads} heads, vocab ${vocab}, ${model.parameterCount().total.toLocaleString('en-US')} parameters`);
+  const optimizer = new AdamW(model.params);
+  const training = throughput(budgetMs, () => {
+    const ids = tf.tensor2d(Int32Array.from({ length: hyper.batchSize * width }, () => 1 + rng.int(vocab - 1)), [hyper.batchSize, width], 'int32');
+    optimizer.minimize(() => model.lmLoss(ids), 1e-5);
+    ids.dispose();
+    return hyper.batchSize * hyper.contextLength;
+  });
+  optimizer.dispose();
+  const newTokens = Math.min(cfg.label.responseTokens, hyper.contextLength - 8);
+  const sampling = throughput(budgetMs, () => {
+    const prompts = Array.from({ length: 32 }, () => Array.from({ length: 8 }, () => 1 + rng.int(vocab - 1)));
+    return sample(model, prompts, { maxNewTokens: newTokens, temperature: 1 }, rng).tokens.reduce((n, row) => n + row.length, 0);
+  });
+  model.dispose();
+  say(`  training: ${Math.round(training).toLocaleString('en-US')} tokens/s (batch ${hyper.batchSize} × ${hyper.contextLength})`);
+  say(`  sampling: ${Math.round(sampling).toLocaleString('en-US')} tokens/s (batch 32, ${newTokens} new tokens, KV cache)`);
 }
-const sampleSeconds = (performance.now() - started) / 1000;
 
-process.stdout.write(
-  [
-    `training: ${Math.round(trainTokensPerSecond).toLocaleString('en-US')} tokens/s (${(trainSteps / trainSeconds).toFixed(2)} steps/s, batch ${hyper.batchSize} × ${hyper.contextLength})`,
-    `sampling: ${Math.round(sampled / sampleSeconds).toLocaleString('en-US')} tokens/s (batch ${promptCount}, ${newTokens} new tokens, KV cache)`,
-    '',
-  ].join('\n'),
-);
+async function benchGold(cfg: PipelineConfig): Promise<void> {
+  const samplesPath = join(stageDir(root, cfg.name, 'label'), 'samples.parquet');
+  let texts: string[];
+  let source: string;
+  if (existsSync(samplesPath)) {
+    const table = await readParquetFile(samplesPath);
+    const column = table.getChild('response')!;
+    texts = Array.from({ length: table.numRows }, (_, i) => String(column.get(i)));
+    source = 'initial-policy responses';
+  } else {
+    texts = loadBrownCorpus({ maxDocuments: 50 }).flatMap((d) => d.sentences).slice(0, 5000);
+    source = 'Brown sentences';
+  }
+  const scorer = new GoldScorer(cfg.gold);
+  let index = 0;
+  const rate = throughput(budgetMs, () => {
+    for (let i = 0; i < 200; i++) scorer.score(texts[index++ % texts.length]);
+    return 200;
+  });
+  say(`gold scorer: ${Math.round(rate).toLocaleString('en-US')} texts/s (${source})`);
+}
+
+async function benchProxy(cfg: PipelineConfig): Promise<void> {
+  const sizes = cfg.proxy.grid.sizes;
+  const vocab = pretrained?.tokenizer.vocabSize ?? cfg.tokenizer.vocabSize;
+  const response = (): number[] => Array.from({ length: cfg.label.responseTokens }, () => 1 + rng.int(vocab - 1));
+  const pairs: ComparisonRow[] = Array.from({ length: 256 }, () => ({
+    promptTokens: Array.from({ length: 10 }, () => 1 + rng.int(vocab - 1)),
+    tokensA: response(),
+    tokensB: response(),
+    preferred: rng.int(2) === 0 ? 0 : 1,
+    goldPreferred: 0,
+    goldA: 0,
+    goldB: 0,
+  }));
+  for (const size of sizes) {
+    const lm = await languageModel(size);
+    const rm = lm.toRewardModel(rng.fork(`rm/${size}`));
+    lm.dispose();
+    const batch = cfg.proxy.training.batchSize;
+    const optimizer = new AdamW(rm.params);
+    let offset = 0;
+    const rate = throughput(budgetMs / sizes.length, () => {
+      const rows = pairs.slice(offset, offset + batch);
+      offset = (offset + batch) % (pairs.length - batch);
+      optimizer.minimize(() => pairwiseLoss(rm, rows), 1e-5);
+      return batch;
+    });
+    optimizer.dispose();
+    rm.dispose();
+    say(`proxy RM training "${size}": ${Math.round(rate).toLocaleString('en-US')} comparisons/s (batch ${batch}, prompt 10 + response ${cfg.label.responseTokens} tokens)`);
+  }
+}
+
+await benchPolicy(config);
+await benchGold(config);
+await benchProxy(config);

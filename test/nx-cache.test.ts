@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workspaceRoot } from '@goodhart/core';
+import { copyRepository } from './support/workspace.ts';
 
 /**
  * Runs Nx for real on a copy of the workspace (its own cache directory), editing the pipeline file between runs:
@@ -14,21 +13,7 @@ const root = workspaceRoot();
 let workspace: string;
 
 async function copyWorkspace(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'goodhart-nx-'));
-  for (const file of ['nx.json', 'package.json', 'package-lock.json', 'tsconfig.base.json', '.gitignore']) await cp(join(root, file), join(dir, file));
-  // The stage targets come from the local Nx plugin (tools/nx-plugin), which reads pipelines/*.json.
-  await cp(join(root, 'tools'), join(dir, 'tools'), { recursive: true });
-  await mkdir(join(dir, 'pipelines'));
-  await cp(join(root, 'pipelines', 'test.json'), join(dir, 'pipelines', 'test.json'));
-  // label and proxy are still being written: copy whatever of them exists.
-  for (const pkg of ['core', 'model', 'pretrain', 'label', 'proxy']) {
-    for (const entry of ['package.json', 'project.json', 'src']) {
-      const from = join(root, 'packages', pkg, entry);
-      if (existsSync(from)) await cp(from, join(dir, 'packages', pkg, entry), { recursive: true });
-    }
-  }
-  await symlink(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  await execa('git', ['init', '-q'], { cwd: dir });
+  const dir = await copyRepository(['test']);
   return dir;
 }
 

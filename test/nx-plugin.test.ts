@@ -1,10 +1,9 @@
-import { appendFile, cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workspaceRoot } from '@goodhart/core';
+import { copyRepository } from './support/workspace.ts';
 
 /**
  * The local Nx plugin (tools/nx-plugin/index.cjs) that turns every pipelines/*.json into stage targets. Nx runs for
@@ -15,7 +14,6 @@ const root = workspaceRoot();
 const NX = join(root, 'node_modules', 'nx', 'dist', 'bin', 'nx.js');
 const NX_ENV = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
 const PRESETS = ['test', 'quick'] as const;
-const STAGE_PACKAGES = ['core', 'model', 'pretrain', 'label', 'proxy'] as const;
 
 interface Target {
   executor: string;
@@ -42,20 +40,8 @@ type Pipeline = Record<string, unknown> & { proxy: { grid: Grid; training: Recor
 const workspaces: string[] = [];
 
 async function copyWorkspace(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'goodhart-nx-plugin-'));
+  const dir = await copyRepository(PRESETS);
   workspaces.push(dir);
-  for (const file of ['nx.json', 'package.json', 'package-lock.json', 'tsconfig.base.json', '.gitignore']) await cp(join(root, file), join(dir, file));
-  await cp(join(root, 'tools'), join(dir, 'tools'), { recursive: true });
-  await mkdir(join(dir, 'pipelines'));
-  for (const preset of PRESETS) await cp(join(root, 'pipelines', `${preset}.json`), join(dir, 'pipelines', `${preset}.json`));
-  for (const pkg of STAGE_PACKAGES) {
-    for (const entry of ['package.json', 'project.json', 'src']) {
-      const from = join(root, 'packages', pkg, entry);
-      if (existsSync(from)) await cp(from, join(dir, 'packages', pkg, entry), { recursive: true });
-    }
-  }
-  await symlink(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  await execa('git', ['init', '-q'], { cwd: dir });
   return dir;
 }
 

@@ -1,6 +1,8 @@
-import { mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { workspaceRoot } from '@goodhart/core';
 
 /**
@@ -26,5 +28,27 @@ export async function tempWorkspace(presets: readonly PipelineJson[]): Promise<s
   await symlink(join(repositoryRoot, 'node_modules'), join(dir, 'node_modules'), 'dir');
   await mkdir(join(dir, 'pipelines'));
   for (const preset of presets) await writeFile(join(dir, 'pipelines', `${preset.name}.json`), JSON.stringify(preset, null, 2));
+  return dir;
+}
+
+/**
+ * A copy of the repository for running Nx for real (its own cache, artifacts and pipeline files): the workspace
+ * files, the Nx plugin, every package's manifest, project.json and source, and the given presets; node_modules is
+ * linked, and the copy is a git repository because Nx reads .gitignore through git.
+ */
+export async function copyRepository(presets: readonly string[]): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'goodhart-nx-'));
+  for (const file of ['nx.json', 'package.json', 'package-lock.json', 'tsconfig.base.json', '.gitignore']) await cp(join(repositoryRoot, file), join(dir, file));
+  await cp(join(repositoryRoot, 'tools'), join(dir, 'tools'), { recursive: true });
+  await mkdir(join(dir, 'pipelines'));
+  for (const preset of presets) await cp(join(repositoryRoot, 'pipelines', `${preset}.json`), join(dir, 'pipelines', `${preset}.json`));
+  for (const pkg of await readdir(join(repositoryRoot, 'packages'))) {
+    for (const entry of ['package.json', 'project.json', 'src']) {
+      const from = join(repositoryRoot, 'packages', pkg, entry);
+      if (existsSync(from)) await cp(from, join(dir, 'packages', pkg, entry), { recursive: true });
+    }
+  }
+  await symlink(join(repositoryRoot, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  await execa('git', ['init', '-q'], { cwd: dir });
   return dir;
 }

@@ -1,4 +1,3 @@
-export * from './gold.ts';
 export * from './comparisons.ts';
 export * from './policy-samples.ts';
 export * from './stage.ts';

@@ -16,7 +16,7 @@ import {
 } from '@goodhart/core';
 import { openPretrainArtifacts } from '@goodhart/model';
 import { buildComparisons, meanAndStd, type Comparison, type ScoredSample } from './comparisons.ts';
-import { GOLD_FORMULA, GoldScorer } from './gold.ts';
+import { GOLD_FORMULA, GoldScorer } from '@goodhart/gold';
 import { samplePolicy } from './policy-samples.ts';
 
 export const STAGE = 'label';

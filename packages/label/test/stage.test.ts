@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, loadPipeline, openStageOutput, readParquetFile, stageDir, tableRows } from '@goodhart/core';
 import { runPretrain } from '@goodhart/pretrain';
 import { runLabel, type LabelSummary } from '../src/stage.ts';
-import { GoldScorer } from '../src/gold.ts';
+import { GoldScorer } from '@goodhart/gold';
 import { tempWorkspace, testPreset } from '../../../test/support/workspace.ts';
 
 const quiet = (): void => {};
