@@ -6,7 +6,7 @@ import { loadPipeline, workspaceRoot, ConfigError } from '@goodhart/core';
  * `npm run pipeline [-- --preset paper]`: runs every stage of a preset through Nx, so stages whose inputs did not
  * change are restored from the cache instead of rerun. Stages are added here as they are built.
  */
-const STAGES = ['pretrain', 'label', 'proxy'] as const;
+const STAGES = ['pretrain', 'label', 'proxy', 'bon'] as const;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

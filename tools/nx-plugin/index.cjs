@@ -33,7 +33,7 @@
  * warning so one bad file does not break the project graph; the stage CLI reports the full schema errors when run.
  */
 
-const { existsSync, readFileSync, readdirSync } = require('node:fs');
+const { readFileSync, readdirSync } = require('node:fs');
 const { basename, join } = require('node:path');
 
 /** @typedef {import('nx/src/devkit-exports').TargetConfiguration} TargetConfiguration */
@@ -60,7 +60,7 @@ const DEFAULT_SOURCE = ['{projectRoot}/src/**/*.ts', '{projectRoot}/package.json
 
 const TFJS = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm'];
 
-/** @type {{ pretrain: StageSpec, label: StageSpec, proxyCell: StageSpec, proxySummary: StageSpec }} */
+/** @type {{ pretrain: StageSpec, label: StageSpec, proxyCell: StageSpec, proxySummary: StageSpec, bonPool: StageSpec, bonScore: StageSpec, bonCurves: StageSpec }} */
 const STAGES = {
   pretrain: {
     dir: 'packages/pretrain',
@@ -81,6 +81,21 @@ const STAGES = {
     dir: 'packages/proxy',
     fields: ['proxy.grid'],
     externalDependencies: TFJS,
+  },
+  bonPool: {
+    dir: 'packages/bon',
+    fields: ['seed', 'policy', 'gold', 'label.responseTokens', 'label.temperature', 'bon.pool'],
+    externalDependencies: ['vader-sentiment', 'an-array-of-english-words', ...TFJS],
+  },
+  bonScore: {
+    dir: 'packages/bon',
+    fields: ['bon.scoring'],
+    externalDependencies: TFJS,
+  },
+  bonCurves: {
+    dir: 'packages/bon',
+    fields: ['seed', 'bon.curves', 'bon.proxies', 'proxy.grid'],
+    externalDependencies: [],
   },
 };
 
@@ -238,6 +253,20 @@ function gridCells(grid) {
 }
 
 /**
+ * The proxy cells best-of-n runs against: `bon.proxies` when given (cells outside the grid are left out; the stage
+ * CLI reports them), else every cell of the grid.
+ * @param {unknown} config
+ * @param {string[]} cells
+ * @returns {string[]}
+ */
+function bonProxyCells(config, cells) {
+  const bon = isObject(config) ? config.bon : undefined;
+  const chosen = isObject(bon) ? bon.proxies : undefined;
+  if (!Array.isArray(chosen)) return cells;
+  return chosen.filter((cell) => typeof cell === 'string' && cells.includes(cell));
+}
+
+/**
  * A cached nx:run-commands target.
  * @param {object} spec
  * @param {string} spec.preset
@@ -388,6 +417,79 @@ function pipelineNodes(file, context) {
       description: `Summarise the ${cells.length} "${preset}" proxy RM cells (${file}).`,
     });
     projects[STAGES.proxyCell.dir] = { targets: proxyTargets };
+
+    const bon = projectName(workspaceRoot, STAGES.bonPool.dir);
+    if (bon) {
+      // Like the proxy cells, the pool and each proxy's scoring are projects of their own, so adding a proxy
+      // scores the pool again without resampling it.
+      const bonImplicit = workspaceDependencies(workspaceRoot, STAGES.bonPool.dir);
+      const bonSource = [...sourceInputsOf(nxJsonConfiguration, STAGES.bonPool.dir), '^source'];
+      const bonCli = `node --import tsx packages/bon/src/cli.ts --preset ${preset}`;
+      /** @type {Record<string, TargetConfiguration>} */
+      const bonTargets = {};
+      /**
+       * @param {string} output
+       * @param {string} name  project name
+       * @param {string} target
+       * @param {TargetConfiguration} config
+       * @param {string} alias  target name in the bon project
+       */
+      const addOwnProject = (output, name, target, config, alias) => {
+        projects[output] = { name, tags: [CELL_TAG], implicitDependencies: bonImplicit, targets: { [target]: config } };
+        bonTargets[alias] = { executor: 'nx:noop', dependsOn: [{ projects: [name], target }], metadata: { description: `Runs ${name}:${target}.` } };
+      };
+      const poolProject = `${bon}${SEPARATOR}${preset}${SEPARATOR}pool`;
+      addOwnProject(
+        `${artifacts}/bon/pool`,
+        poolProject,
+        'sample',
+        stageTarget({
+          preset,
+          command: `${bonCli} --pool`,
+          stage: STAGES.bonPool,
+          sourceInputs: bonSource,
+          output: `${artifacts}/bon/pool`,
+          upstream: [...upstream],
+          description: `Sample the "${preset}" best-of-n pool from the initial policy and score it with gold (${file}).`,
+        }),
+        `${preset}${SEPARATOR}pool`,
+      );
+      const bonCells = bonProxyCells(config, cells);
+      /** @type {TaskRef[]} */
+      const scoreTasks = [];
+      for (const cell of bonCells) {
+        const scoreProject = `${bon}${SEPARATOR}${preset}${SEPARATOR}${cell}`;
+        addOwnProject(
+          `${artifacts}/bon/scores/${cell}`,
+          scoreProject,
+          'score',
+          stageTarget({
+            preset,
+            command: `${bonCli} --score ${cell}`,
+            stage: STAGES.bonScore,
+            sourceInputs: bonSource,
+            output: `${artifacts}/bon/scores/${cell}`,
+            upstream: [
+              { project: poolProject, target: 'sample' },
+              { project: `${proxy}${SEPARATOR}${preset}${SEPARATOR}${cell}`, target: CELL_TARGET },
+            ],
+            description: `Score the "${preset}" best-of-n pool with proxy ${cell} (${file}).`,
+          }),
+          `${preset}${SEPARATOR}${cell}`,
+        );
+        scoreTasks.push({ project: scoreProject, target: 'score' });
+      }
+      bonTargets[preset] = stageTarget({
+        preset,
+        command: `${bonCli} --curves`,
+        stage: STAGES.bonCurves,
+        sourceInputs: ownSource,
+        output: `${artifacts}/bon/curves`,
+        upstream: [{ project: poolProject, target: 'sample' }, ...scoreTasks],
+        description: `Best-of-n curves of the ${bonCells.length} "${preset}" proxies (${file}).`,
+      });
+      projects[STAGES.bonPool.dir] = { targets: bonTargets };
+    }
   }
 
   return { projects };

@@ -119,6 +119,26 @@ export const proxySchema = z.strictObject({
   training: proxyTrainingSchema,
 });
 
+export const bonSchema = z.strictObject({
+  /** A pool of samples per evaluation prompt from the initial policy, scored once by gold and by every proxy. */
+  pool: z.strictObject({
+    /** How many of label's evaluation prompts (held out from RM training) to use. */
+    prompts: positiveInt.max(100_000),
+    /** N: at least the largest n of the curve. */
+    samplesPerPrompt: z.number().int().min(2).max(1_000_000),
+    batchSize: positiveInt.max(65_536).default(256),
+  }),
+  scoring: z.strictObject({ batchSize: positiveInt.max(65_536).default(256) }),
+  /** Proxy cells to run best-of-n against (names `<size>-n<comparisons>-s<seed>`); default every cell of proxy.grid. */
+  proxies: z.array(z.string().min(1)).min(1).optional(),
+  curves: z.strictObject({
+    /** n values; default the 1-2-5 grid up to the pool size. */
+    ns: z.array(positiveInt).min(1).optional(),
+    bootstrapResamples: positiveInt.max(100_000).default(1000),
+    confidence: z.number().gt(0).lt(1).default(0.95),
+  }),
+});
+
 export const pipelineSchema = z
   .strictObject({
     /** Must match the file name: artifacts go to artifacts/<name>/. */
@@ -134,6 +154,7 @@ export const pipelineSchema = z
     gold: goldSchema,
     label: labelSchema,
     proxy: proxySchema,
+    bon: bonSchema,
   })
   .superRefine((config, ctx) => {
     const known = Object.keys(config.models);
@@ -197,6 +218,19 @@ export const pipelineSchema = z
         message: `label.prompts + label.evalPrompts (${config.label.prompts + config.label.evalPrompts}) must be ≤ prompts.count (${config.prompts.count})`,
       });
     }
+    if (config.bon.pool.prompts > config.label.evalPrompts) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['bon', 'pool', 'prompts'],
+        input: config.bon.pool.prompts,
+        message: `must be ≤ label.evalPrompts (${config.label.evalPrompts}): best-of-n uses prompts held out from RM training`,
+      });
+    }
+    for (const [i, n] of (config.bon.curves.ns ?? []).entries()) {
+      if (n > config.bon.pool.samplesPerPrompt) {
+        ctx.addIssue({ code: 'custom', path: ['bon', 'curves', 'ns', i], input: n, message: `must be ≤ bon.pool.samplesPerPrompt (${config.bon.pool.samplesPerPrompt})` });
+      }
+    }
     if (config.prompts.minWords > config.prompts.maxWords) {
       ctx.addIssue({
         code: 'custom',
@@ -221,3 +255,4 @@ export type PretrainConfig = z.infer<typeof pretrainSchema>;
 export type GoldConfig = z.infer<typeof goldSchema>;
 export type LabelConfig = z.infer<typeof labelSchema>;
 export type ProxyTrainingConfig = z.infer<typeof proxyTrainingSchema>;
+export type BonConfig = z.infer<typeof bonSchema>;

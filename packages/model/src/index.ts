@@ -7,3 +7,4 @@ export * from './checkpoint.ts';
 export { registerWasmKernels } from './wasm-kernels.ts';
 export * from './bpe.ts';
 export * from './pretrained.ts';
+export * from './scoring.ts';

@@ -1,13 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { cosineLearningRate, Progress, type ProxyTrainingConfig, type Rng } from '@goodhart/core';
-import { AdamW, leftPad, type Transformer } from '@goodhart/model';
+import { AdamW, scoreSequences, sequenceBatch, type Transformer } from '@goodhart/model';
 import type { ComparisonRow } from './comparisons-data.ts';
-
-/** Prompt + response token sequences, left-padded into one batch (the reward is read at the last column). */
-export function sequenceBatch(sequences: readonly (readonly number[])[]): { ids: tf.Tensor2D; starts: number[] } {
-  const { ids, starts } = leftPad(sequences, 0);
-  return { ids: tf.tensor2d(ids.flat(), [ids.length, ids[0].length], 'int32'), starts };
-}
 
 /**
  * −log σ(r_preferred − r_other), averaged over the pairs: both responses of every pair go through the model in one
@@ -21,21 +15,6 @@ export function pairwiseLoss(model: Transformer, rows: readonly ComparisonRow[])
   const difference = tf.sub(tf.slice(rewards, [0], [half]), tf.slice(rewards, [half], [half]));
   const sign = tf.tensor1d(rows.map((r) => (r.preferred === 0 ? 1 : -1)));
   return tf.mean(tf.softplus(tf.neg(tf.mul(difference, sign)))) as tf.Scalar;
-}
-
-/** Rewards of many sequences, in batches, as plain numbers. */
-export function scoreSequences(model: Transformer, sequences: readonly (readonly number[])[], batchSize: number): Float64Array {
-  const out = new Float64Array(sequences.length);
-  for (let start = 0; start < sequences.length; start += batchSize) {
-    const chunk = sequences.slice(start, start + batchSize);
-    const values = tf.tidy(() => {
-      const { ids, starts } = sequenceBatch(chunk);
-      return model.rewards(ids, starts);
-    });
-    out.set(values.dataSync(), start);
-    values.dispose();
-  }
-  return out;
 }
 
 export interface PairEvaluation {

@@ -17,10 +17,10 @@ import {
   type BackendChoice,
   type Manifest,
 } from '@goodhart/core';
-import { openPretrainArtifacts, saveCheckpoint } from '@goodhart/model';
+import { openPretrainArtifacts, saveCheckpoint, scoreSequences } from '@goodhart/model';
 import { cellName, gridCells, parseCell, type Cell } from './cells.ts';
 import { openLabelArtifacts } from './comparisons-data.ts';
-import { calibrateTemperature, evaluatePairs, scoreSequences, trainRewardModel } from './reward-training.ts';
+import { calibrateTemperature, evaluatePairs, trainRewardModel } from './reward-training.ts';
 
 export const STAGE = 'proxy';
 /** A cell reads the training settings only: its own size, data count and seed come from its name. */
@@ -148,7 +148,7 @@ export async function runProxySummary(options: { preset: string; root?: string }
       dir: outputDir,
       stage: STAGE,
       pipeline: config.name,
-      config: { seed: config.seed, proxy: config.proxy },
+      config: { proxy: { grid: config.proxy.grid } },
       seed: config.seed,
       codeVersion: codeVersion(['core', 'proxy'].map((p) => join(root, 'packages', p, 'src'))),
       upstream: outputs.map((o) => o.ref()),

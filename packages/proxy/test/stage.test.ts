@@ -4,11 +4,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, openStageOutput, stageDir } from '@goodhart/core';
-import { loadCheckpoint } from '@goodhart/model';
+import { loadCheckpoint, scoreSequences } from '@goodhart/model';
 import { runLabel } from '@goodhart/label';
 import { runPretrain } from '@goodhart/pretrain';
 import { openLabelArtifacts } from '../src/comparisons-data.ts';
-import { scoreSequences } from '../src/reward-training.ts';
 import { runProxyCell, runProxySummary } from '../src/stage.ts';
 import { tempWorkspace, testPreset } from '../../../test/support/workspace.ts';
 

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, parsePipeline, Rng } from '@goodhart/core';
-import { Transformer, type ModelConfig } from '@goodhart/model';
+import { scoreSequences, Transformer, type ModelConfig } from '@goodhart/model';
 import { cellName, gridCells, parseCell } from '../src/cells.ts';
 import type { ComparisonRow } from '../src/comparisons-data.ts';
-import { evaluatePairs, pairwiseLoss, scoreSequences, trainRewardModel } from '../src/reward-training.ts';
+import { evaluatePairs, pairwiseLoss, trainRewardModel } from '../src/reward-training.ts';
 import { testPreset } from '../../../test/support/workspace.ts';
 
 const config: ModelConfig = { kind: 'reward', vocabSize: 24, contextLength: 16, layers: 1, dModel: 16, heads: 2, mlpRatio: 2 };

@@ -1,0 +1,271 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  codeVersion,
+  initBackend,
+  loadPipeline,
+  openStageOutput,
+  Progress,
+  readParquetFile,
+  Rng,
+  stageDir,
+  stageHint,
+  tableFromColumns,
+  workspaceRoot,
+  writeParquetFile,
+  writeStageOutput,
+  type BackendChoice,
+  type PipelineConfig,
+  type StageOutput,
+} from '@goodhart/core';
+import { GoldScorer } from '@goodhart/gold';
+import { loadCheckpoint, openPretrainArtifacts, scoreSequences, type PromptRow } from '@goodhart/model';
+import { bestOfNCurves, type CurvePoint, type OveroptimizationCheck, type PromptPool } from './curves.ts';
+import { oneTwoFiveGrid, samplePool } from './pool.ts';
+
+export const STAGE = 'bon';
+
+const packagesOf = (root: string, names: string[]): string[] => names.map((p) => join(root, 'packages', p, 'src'));
+
+/** The proxy cells best-of-n runs against: bon.proxies, or every cell of proxy.grid. */
+export function bonProxies(config: PipelineConfig): string[] {
+  const { sizes, comparisons, seeds } = config.proxy.grid;
+  const grid = sizes.flatMap((size) => comparisons.flatMap((n) => seeds.map((seed) => `${size}-n${n}-s${seed}`)));
+  const chosen = config.bon.proxies ?? grid;
+  for (const cell of chosen) {
+    if (!grid.includes(cell)) throw new Error(`bon.proxies names "${cell}", which is not a cell of proxy.grid (${grid.join(', ')})`);
+  }
+  return chosen;
+}
+
+export function bonCurveNs(config: PipelineConfig): number[] {
+  return config.bon.curves.ns ?? oneTwoFiveGrid(config.bon.pool.samplesPerPrompt);
+}
+
+/** Samples the pool once: N responses per evaluation prompt from the initial policy, each scored by gold. */
+export async function runPool(options: { preset: string; backend: BackendChoice; root?: string; log?: (line: string) => void }): Promise<{ outputDir: string; samples: number; distinct: number }> {
+  const root = options.root ?? workspaceRoot();
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const config = loadPipeline(options.preset, root);
+  await initBackend(options.backend);
+  const pretrained = await openPretrainArtifacts(root, config.name);
+  const label = await openStageOutput(stageDir(root, config.name, 'label'), 'label', { hint: stageHint('label', config.name) });
+  const normalisation = await goldNormalisation(label);
+  const prompts = (await readPrompts(label.file('eval_prompts.parquet'))).slice(0, config.bon.pool.prompts);
+  const policySize = config.policy.sizes[0];
+  const policy = await pretrained.loadLanguageModel(policySize);
+  const scorer = new GoldScorer(config.gold);
+  const outputDir = stageDir(root, config.name, STAGE, 'pool');
+  let distinct = 0;
+  let samples = 0;
+  await writeStageOutput(
+    {
+      dir: outputDir,
+      stage: STAGE,
+      pipeline: config.name,
+      config: { seed: config.seed, policy: config.policy, gold: config.gold, label: { responseTokens: config.label.responseTokens, temperature: config.label.temperature }, bon: { pool: config.bon.pool } },
+      seed: config.seed,
+      codeVersion: codeVersion(packagesOf(root, ['core', 'model', 'gold', 'bon'])),
+      upstream: [pretrained.output.ref(), label.ref()],
+    },
+    async (staging) => {
+      log(`best-of-n pool: ${config.bon.pool.samplesPerPrompt} samples for each of ${prompts.length} evaluation prompts from the initial policy "${policySize}"`);
+      const pool = samplePool(
+        policy,
+        prompts,
+        { ...config.bon.pool, responseTokens: config.label.responseTokens, temperature: config.label.temperature, stopToken: pretrained.tokenizer.endOfText },
+        Rng.fromSeed(config.seed, 'bon/pool'),
+      );
+      const texts = pool.map((s) => pretrained.tokenizer.decode(s.tokens));
+      const gold = scorer.scoreAll(texts);
+      distinct = new Set(pool.map((s) => `${s.promptId}:${s.tokens.join(',')}`)).size;
+      samples = pool.length;
+      await writeParquetFile(
+        join(staging, 'pool.parquet'),
+        tableFromColumns({
+          prompt_id: { type: 'int32', values: pool.map((s) => s.promptId) },
+          sample_index: { type: 'int32', values: pool.map((s) => s.sampleIndex) },
+          response_tokens: { type: 'int32list', values: pool.map((s) => s.tokens) },
+          response: { type: 'utf8', values: texts },
+          gold_raw: { type: 'float64', values: Array.from(gold) },
+          gold: { type: 'float64', values: Array.from(gold, (g) => (g - normalisation.mean) / normalisation.std) },
+        }),
+      );
+      await writeParquetFile(
+        join(staging, 'prompts.parquet'),
+        tableFromColumns({
+          prompt_id: { type: 'int32', values: prompts.map((p) => p.promptId) },
+          text: { type: 'utf8', values: prompts.map((p) => p.text) },
+          tokens: { type: 'int32list', values: prompts.map((p) => p.tokens) },
+        }),
+      );
+    },
+  );
+  policy.dispose();
+  return { outputDir, samples, distinct };
+}
+
+/** Scores the pool with one proxy (raw output + its centring shift). Identical responses are scored once. */
+export async function runScore(options: { preset: string; cell: string; backend: BackendChoice; root?: string }): Promise<{ outputDir: string }> {
+  const root = options.root ?? workspaceRoot();
+  const config = loadPipeline(options.preset, root);
+  if (!bonProxies(config).includes(options.cell)) throw new Error(`cell "${options.cell}" is not among the best-of-n proxies: ${bonProxies(config).join(', ')}`);
+  await initBackend(options.backend);
+  const poolOutput = await openStageOutput(stageDir(root, config.name, STAGE, 'pool'), STAGE, { hint: `npx nx run bon:${config.name}--pool` });
+  const proxyOutput = await openStageOutput(stageDir(root, config.name, 'proxy', 'cells', options.cell), 'proxy', { hint: `npx nx run proxy:${config.name}--${options.cell}` });
+  const { shift } = JSON.parse(await readFile(proxyOutput.file('reward.json'), 'utf8')) as { shift: number };
+  const model = await loadCheckpoint(join(proxyOutput.dir, 'model'));
+  const pool = await readPool(poolOutput);
+  const outputDir = stageDir(root, config.name, STAGE, 'scores', options.cell);
+  await writeStageOutput(
+    {
+      dir: outputDir,
+      stage: STAGE,
+      pipeline: config.name,
+      config: { bon: { scoring: config.bon.scoring }, cell: options.cell },
+      seed: config.seed,
+      codeVersion: codeVersion(packagesOf(root, ['core', 'model', 'bon'])),
+      upstream: [poolOutput.ref(), proxyOutput.ref()],
+    },
+    async (staging) => {
+      const distinct = new Map<string, number>();
+      const sequences: number[][] = [];
+      const slot = pool.map((s) => {
+        const key = `${s.promptId}:${s.tokens.join(',')}`;
+        let index = distinct.get(key);
+        if (index === undefined) {
+          index = sequences.length;
+          distinct.set(key, index);
+          sequences.push([...pool.promptTokens.get(s.promptId)!, ...s.tokens]);
+        }
+        return index;
+      });
+      const progress = new Progress({ label: `bon score ${options.cell}`, total: sequences.length, unit: 'sequences' });
+      const scores = scoreSequences(model, sequences, config.bon.scoring.batchSize, (done) => progress.update(done));
+      await writeParquetFile(
+        join(staging, 'scores.parquet'),
+        tableFromColumns({
+          prompt_id: { type: 'int32', values: pool.map((s) => s.promptId) },
+          sample_index: { type: 'int32', values: pool.map((s) => s.sampleIndex) },
+          proxy: { type: 'float64', values: slot.map((i) => scores[i] + shift) },
+        }),
+      );
+    },
+  );
+  model.dispose();
+  return { outputDir };
+}
+
+export interface ProxyCurve {
+  cell: string;
+  size: string;
+  comparisons: number;
+  seed: number;
+  points: CurvePoint[];
+  check: OveroptimizationCheck;
+}
+
+/** Best-of-n curves for every proxy from the shared pool and each proxy's scores. */
+export async function runCurves(options: { preset: string; root?: string }): Promise<{ outputDir: string; curves: ProxyCurve[] }> {
+  const root = options.root ?? workspaceRoot();
+  const config = loadPipeline(options.preset, root);
+  const poolOutput = await openStageOutput(stageDir(root, config.name, STAGE, 'pool'), STAGE, { hint: `npx nx run bon:${config.name}--pool` });
+  const pool = await readPool(poolOutput);
+  const ns = bonCurveNs(config);
+  const outputs: StageOutput[] = [];
+  const curves: ProxyCurve[] = [];
+  for (const cell of bonProxies(config)) {
+    const output = await openStageOutput(stageDir(root, config.name, STAGE, 'scores', cell), STAGE, { hint: `npx nx run bon:${config.name}--${cell}` });
+    outputs.push(output);
+    const scores = await readParquetFile(output.file('scores.parquet'));
+    const proxy = scores.getChild('proxy');
+    if (!proxy || scores.numRows !== pool.length) throw new Error(`${output.file('scores.parquet')} (made by stage 'bon') does not match the pool (${scores.numRows} rows, pool ${pool.length})`);
+    const byPrompt = new Map<number, { gold: number[]; proxy: number[]; keys: string[] }>();
+    pool.forEach((s, i) => {
+      const entry = byPrompt.get(s.promptId) ?? { gold: [], proxy: [], keys: [] };
+      entry.gold.push(s.gold);
+      entry.proxy.push(Number(proxy.get(i)));
+      entry.keys.push(s.tokens.join(','));
+      byPrompt.set(s.promptId, entry);
+    });
+    const pools: PromptPool[] = [...byPrompt.values()].map((p) => ({ gold: Float64Array.from(p.gold), proxy: Float64Array.from(p.proxy), keys: p.keys }));
+    const { points, check } = bestOfNCurves(pools, ns, { resamples: config.bon.curves.bootstrapResamples, confidence: config.bon.curves.confidence, rng: Rng.fromSeed(config.seed, `bon/bootstrap/${cell}`) });
+    const match = /^(.*)-n(\d+)-s(\d+)$/.exec(cell)!;
+    curves.push({ cell, size: match[1], comparisons: Number(match[2]), seed: Number(match[3]), points, check });
+  }
+  const outputDir = stageDir(root, config.name, STAGE, 'curves');
+  await writeStageOutput(
+    {
+      dir: outputDir,
+      stage: STAGE,
+      pipeline: config.name,
+      config: { bon: { curves: config.bon.curves, proxies: bonProxies(config) }, seed: config.seed },
+      seed: config.seed,
+      codeVersion: codeVersion(packagesOf(root, ['core', 'bon'])),
+      upstream: [poolOutput.ref(), ...outputs.map((o) => o.ref())],
+    },
+    async (staging) => {
+      const rows = curves.flatMap((c) => c.points.map((p) => ({ c, p })));
+      await writeParquetFile(
+        join(staging, 'curves.parquet'),
+        tableFromColumns({
+          proxy: { type: 'utf8', values: rows.map((r) => r.c.cell) },
+          size: { type: 'utf8', values: rows.map((r) => r.c.size) },
+          comparisons: { type: 'int32', values: rows.map((r) => r.c.comparisons) },
+          seed: { type: 'int32', values: rows.map((r) => r.c.seed) },
+          n: { type: 'int32', values: rows.map((r) => r.p.n) },
+          kl: { type: 'float64', values: rows.map((r) => r.p.kl) },
+          d: { type: 'float64', values: rows.map((r) => r.p.d) },
+          kl_exact: { type: 'float64', values: rows.map((r) => r.p.klExact) },
+          gold: { type: 'float64', values: rows.map((r) => r.p.gold.mean) },
+          gold_low: { type: 'float64', values: rows.map((r) => r.p.gold.low) },
+          gold_high: { type: 'float64', values: rows.map((r) => r.p.gold.high) },
+          proxy_score: { type: 'float64', values: rows.map((r) => r.p.proxy.mean) },
+          proxy_low: { type: 'float64', values: rows.map((r) => r.p.proxy.low) },
+          proxy_high: { type: 'float64', values: rows.map((r) => r.p.proxy.high) },
+        }),
+      );
+    },
+  );
+  return { outputDir, curves };
+}
+
+interface PoolRows extends Array<{ promptId: number; sampleIndex: number; tokens: number[]; gold: number }> {
+  promptTokens: Map<number, number[]>;
+}
+
+async function readPool(output: StageOutput): Promise<PoolRows> {
+  const table = await readParquetFile(output.file('pool.parquet'));
+  const column = (name: string) => {
+    const child = table.getChild(name);
+    if (!child) throw new Error(`${output.file('pool.parquet')} (made by stage 'bon') has no column "${name}"`);
+    return child;
+  };
+  const [promptId, sampleIndex, tokens, gold] = [column('prompt_id'), column('sample_index'), column('response_tokens'), column('gold')];
+  const rows = Array.from({ length: table.numRows }, (_, i) => ({
+    promptId: Number(promptId.get(i)),
+    sampleIndex: Number(sampleIndex.get(i)),
+    tokens: Array.from(tokens.get(i) as Iterable<number>),
+    gold: Number(gold.get(i)),
+  })) as PoolRows;
+  rows.promptTokens = new Map((await readPrompts(output.file('prompts.parquet'))).map((p) => [p.promptId, p.tokens]));
+  return rows;
+}
+
+async function readPrompts(path: string): Promise<PromptRow[]> {
+  const table = await readParquetFile(path);
+  const ids = table.getChild('prompt_id');
+  const texts = table.getChild('text');
+  const tokens = table.getChild('tokens');
+  if (!ids || !texts || !tokens) throw new Error(`${path} lacks prompt_id, text or tokens`);
+  return Array.from({ length: table.numRows }, (_, i) => ({ promptId: Number(ids.get(i)), text: String(texts.get(i)), tokens: Array.from(tokens.get(i) as Iterable<number>) }));
+}
+
+async function goldNormalisation(label: StageOutput): Promise<{ mean: number; std: number }> {
+  const path = label.file('gold.json');
+  const info = JSON.parse(await readFile(path, 'utf8')) as { normalisation?: { mean?: unknown; std?: unknown } };
+  const mean = Number(info.normalisation?.mean);
+  const std = Number(info.normalisation?.std);
+  if (!Number.isFinite(mean) || !(std > 0)) throw new Error(`${path} (made by stage 'label') has no valid gold normalisation`);
+  return { mean, std };
+}
