@@ -202,7 +202,8 @@ describe('Nx plugin: targets per pipeline preset', () => {
     const newCells = cellsOf({ ...grid, seeds: [newSeed] });
 
     const added = Object.keys(after).filter((name) => !(name in before));
-    expect(added.sort()).toEqual(newCells.map((cell) => `proxy--test--${cell}`).sort());
+    // One proxy cell and one best-of-n scoring project per new cell.
+    expect(added.sort()).toEqual([...newCells.map((cell) => `proxy--test--${cell}`), ...newCells.map((cell) => `bon--test--${cell}`)].sort());
     expect(Object.keys(before).filter((name) => !(name in after))).toEqual([]);
     for (const cell of oldCells) expect(after[`proxy--test--${cell}`]).toEqual(before[`proxy--test--${cell}`]);
     for (const cell of Object.keys(cellProjects(before, 'quick'))) expect(after[`proxy--quick--${cell}`]).toEqual(before[`proxy--quick--${cell}`]);
@@ -214,6 +215,7 @@ describe('Nx plugin: targets per pipeline preset', () => {
     expect(proxyAfter.test.dependsOn).toHaveLength(oldCells.length + newCells.length);
     expect(after.pretrain).toEqual(before.pretrain);
     expect(after.label).toEqual(before.label);
+    expect(after['bon--test--pool']).toEqual(before['bon--test--pool']);
   });
 });
 
@@ -249,7 +251,11 @@ describe('Nx plugin: cache of the generated tasks', () => {
       const match = /^> nx run (\S+?)(\s+\[(?:local cache|existing outputs match the cache, left as is)\])?\s*$/.exec(line.trim());
       if (!match || match[2]) continue;
       const cell = /^proxy--test--(.+):train$/.exec(match[1]);
+      const scored = /^bon--test--(.+):score$/.exec(match[1]);
       if (cell) ran.push(`proxy test cell ${cell[1]}`);
+      else if (scored) ran.push(`bon test score ${scored[1]}`);
+      else if (match[1] === 'bon--test--pool:sample') ran.push('bon test pool');
+      else if (match[1] === 'bon:test') ran.push('bon test curves');
       else if (match[1] === 'proxy:test') ran.push('proxy test summary');
       else if (!match[1].includes('--')) ran.push(`${match[1].split(':')[0]} test run`);
     }
@@ -285,5 +291,19 @@ describe('Nx plugin: cache of the generated tasks', () => {
     });
     const cells = cellsOf((await readPipeline(dir, 'test')).proxy.grid);
     expect(await run('proxy:test')).toEqual(['label test run', ...cells.map((cell) => `proxy test cell ${cell}`), 'proxy test summary'].sort());
+  });
+
+  it('adding a proxy scores the shared best-of-n pool again but does not resample it', async () => {
+    const cells = cellsOf((await readPipeline(dir, 'test')).proxy.grid);
+    expect(await run('bon:test')).toEqual(['bon test pool', ...cells.map((cell) => `bon test score ${cell}`), 'bon test curves'].sort());
+    const grid = (await readPipeline(dir, 'test')).proxy.grid;
+    const comparisons = Math.max(...grid.comparisons) + 10;
+    await editPipeline(dir, 'test', (config) => {
+      config.proxy.grid.comparisons.push(comparisons);
+    });
+    const added = cellsOf({ ...grid, comparisons: [comparisons] });
+    expect(await run('bon:test')).toEqual(
+      [...added.map((cell) => `proxy test cell ${cell}`), ...added.map((cell) => `bon test score ${cell}`), 'bon test curves'].sort(),
+    );
   });
 });
