@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  codeVersion,
+  packagesCodeVersion,
   initBackend,
   loadPipeline,
   openStageOutput,
@@ -19,13 +19,11 @@ import {
   type StageOutput,
 } from '@goodhart/core';
 import { GoldScorer } from '@goodhart/gold';
-import { loadCheckpoint, openPretrainArtifacts, scoreSequences, type PromptRow } from '@goodhart/model';
+import { loadCheckpoint, openPretrainArtifacts, readPromptsFile, scoreSequences } from '@goodhart/model';
 import { bestOfNCurves, type CurvePoint, type OveroptimizationCheck, type PromptPool } from './curves.ts';
 import { oneTwoFiveGrid, samplePool } from './pool.ts';
 
 export const STAGE = 'bon';
-
-const packagesOf = (root: string, names: string[]): string[] => names.map((p) => join(root, 'packages', p, 'src'));
 
 /** The proxy cells best-of-n runs against: bon.proxies, or every cell of proxy.grid. */
 export function bonProxies(config: PipelineConfig): string[] {
@@ -51,7 +49,7 @@ export async function runPool(options: { preset: string; backend: BackendChoice;
   const pretrained = await openPretrainArtifacts(root, config.name);
   const label = await openStageOutput(stageDir(root, config.name, 'label'), 'label', { hint: stageHint('label', config.name) });
   const normalisation = await goldNormalisation(label);
-  const prompts = (await readPrompts(label.file('eval_prompts.parquet'))).slice(0, config.bon.pool.prompts);
+  const prompts = (await readPromptsFile(label.file('eval_prompts.parquet'))).slice(0, config.bon.pool.prompts);
   const policySize = config.policy.sizes[0];
   const policy = await pretrained.loadLanguageModel(policySize);
   const scorer = new GoldScorer(config.gold);
@@ -65,7 +63,7 @@ export async function runPool(options: { preset: string; backend: BackendChoice;
       pipeline: config.name,
       config: { seed: config.seed, policy: config.policy, gold: config.gold, label: { responseTokens: config.label.responseTokens, temperature: config.label.temperature }, bon: { pool: config.bon.pool } },
       seed: config.seed,
-      codeVersion: codeVersion(packagesOf(root, ['core', 'model', 'gold', 'bon'])),
+      codeVersion: packagesCodeVersion(root, ['core', 'model', 'gold', 'bon']),
       upstream: [pretrained.output.ref(), label.ref()],
     },
     async (staging) => {
@@ -124,7 +122,7 @@ export async function runScore(options: { preset: string; cell: string; backend:
       pipeline: config.name,
       config: { bon: { scoring: config.bon.scoring }, cell: options.cell },
       seed: config.seed,
-      codeVersion: codeVersion(packagesOf(root, ['core', 'model', 'bon'])),
+      codeVersion: packagesCodeVersion(root, ['core', 'model', 'bon']),
       upstream: [poolOutput.ref(), proxyOutput.ref()],
     },
     async (staging) => {
@@ -201,7 +199,7 @@ export async function runCurves(options: { preset: string; root?: string }): Pro
       pipeline: config.name,
       config: { bon: { curves: config.bon.curves, proxies: bonProxies(config) }, seed: config.seed },
       seed: config.seed,
-      codeVersion: codeVersion(packagesOf(root, ['core', 'bon'])),
+      codeVersion: packagesCodeVersion(root, ['core', 'bon']),
       upstream: [poolOutput.ref(), ...outputs.map((o) => o.ref())],
     },
     async (staging) => {
@@ -248,17 +246,8 @@ async function readPool(output: StageOutput): Promise<PoolRows> {
     tokens: Array.from(tokens.get(i) as Iterable<number>),
     gold: Number(gold.get(i)),
   })) as PoolRows;
-  rows.promptTokens = new Map((await readPrompts(output.file('prompts.parquet'))).map((p) => [p.promptId, p.tokens]));
+  rows.promptTokens = new Map((await readPromptsFile(output.file('prompts.parquet'))).map((p) => [p.promptId, p.tokens]));
   return rows;
-}
-
-async function readPrompts(path: string): Promise<PromptRow[]> {
-  const table = await readParquetFile(path);
-  const ids = table.getChild('prompt_id');
-  const texts = table.getChild('text');
-  const tokens = table.getChild('tokens');
-  if (!ids || !texts || !tokens) throw new Error(`${path} lacks prompt_id, text or tokens`);
-  return Array.from({ length: table.numRows }, (_, i) => ({ promptId: Number(ids.get(i)), text: String(texts.get(i)), tokens: Array.from(tokens.get(i) as Iterable<number>) }));
 }
 
 async function goldNormalisation(label: StageOutput): Promise<{ mean: number; std: number }> {

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  codeVersion,
+  packagesCodeVersion,
   configSlice,
   initBackend,
   loadPipeline,
@@ -66,7 +66,7 @@ export async function runLabel(options: LabelOptions): Promise<LabelSummary> {
       pipeline: config.name,
       config: configSlice(config, CONFIG_FIELDS),
       seed: config.seed,
-      codeVersion: codeVersion(['core', 'model', 'label'].map((p) => join(root, 'packages', p, 'src'))),
+      codeVersion: packagesCodeVersion(root, ['core', 'model', 'gold', 'label']),
       upstream: [pretrained.output.ref()],
     },
     async (staging) => {

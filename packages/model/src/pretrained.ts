@@ -20,6 +20,20 @@ export interface PretrainArtifacts {
   loadLanguageModel(size: string): Promise<Transformer>;
 }
 
+/** A prompts table (`prompt_id`, `text`, `tokens`), as pretrain, label and bon write them. */
+export async function readPromptsFile(path: string): Promise<PromptRow[]> {
+  const table = await readParquetFile(path);
+  const ids = table.getChild('prompt_id');
+  const texts = table.getChild('text');
+  const tokens = table.getChild('tokens');
+  if (!ids || !texts || !tokens) throw new Error(`${path} lacks one of the columns prompt_id, text, tokens`);
+  return Array.from({ length: table.numRows }, (_, i) => ({
+    promptId: Number(ids.get(i)),
+    text: String(texts.get(i)),
+    tokens: Array.from(tokens.get(i) as Iterable<number>),
+  }));
+}
+
 export async function openPretrainArtifacts(root: string, pipeline: string): Promise<PretrainArtifacts> {
   const output = await openStageOutput(stageDir(root, pipeline, 'pretrain'), 'pretrain', { hint: stageHint('pretrain', pipeline) });
   const tokenizerPath = output.file('tokenizer.json');
@@ -29,15 +43,7 @@ export async function openPretrainArtifacts(root: string, pipeline: string): Pro
   } catch (error) {
     throw new Error(`cannot read the tokenizer ${tokenizerPath} (made by stage 'pretrain'): ${(error as Error).message}`);
   }
-  const table = await readParquetFile(output.file('prompts.parquet'));
-  const ids = table.getChild('prompt_id');
-  const texts = table.getChild('text');
-  const tokens = table.getChild('tokens');
-  if (!ids || !texts || !tokens) throw new Error(`${output.file('prompts.parquet')} lacks prompt_id, text or tokens (made by stage 'pretrain')`);
-  const prompts: PromptRow[] = [];
-  for (let i = 0; i < table.numRows; i++) {
-    prompts.push({ promptId: Number(ids.get(i)), text: String(texts.get(i)), tokens: Array.from(tokens.get(i) as Iterable<number>) });
-  }
+  const prompts = await readPromptsFile(output.file('prompts.parquet'));
   return {
     output,
     tokenizer,

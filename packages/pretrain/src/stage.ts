@@ -2,7 +2,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  codeVersion,
+  packagesCodeVersion,
+  stageDir,
   configSlice,
   loadPipeline,
   Rng,
@@ -51,15 +52,11 @@ export interface PretrainSummary {
   sizes: SizeSummary[];
 }
 
-export function pretrainOutputDir(root: string, pipeline: string): string {
-  return join(root, 'artifacts', pipeline, STAGE);
-}
-
 export async function runPretrain(options: PretrainOptions): Promise<PretrainSummary> {
   const root = options.root ?? workspaceRoot();
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const config = loadPipeline(options.preset, root);
-  const outputDir = pretrainOutputDir(root, config.name);
+  const outputDir = stageDir(root, config.name, STAGE);
   const scratch = await mkdtemp(join(tmpdir(), 'goodhart-pretrain-'));
   let baselines = { entropy: NaN, validationCrossEntropy: NaN };
   const sizes: SizeSummary[] = [];
@@ -71,7 +68,7 @@ export async function runPretrain(options: PretrainOptions): Promise<PretrainSum
         pipeline: config.name,
         config: configSlice(config, CONFIG_FIELDS),
         seed: config.seed,
-        codeVersion: codeVersion(['core', 'model', 'pretrain'].map((p) => join(root, 'packages', p, 'src'))),
+        codeVersion: packagesCodeVersion(root, ['core', 'model', 'pretrain']),
         upstream: [],
       },
       async (staging) => {

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  codeVersion,
+  packagesCodeVersion,
   configSlice,
   initBackend,
   loadPipeline,
@@ -76,7 +76,7 @@ export async function runProxyCell(options: { preset: string; cell: string; back
       pipeline: config.name,
       config: { ...configSlice(config, ['seed']), proxy: { training: hyper }, cell },
       seed: config.seed,
-      codeVersion: codeVersion(['core', 'model', 'proxy'].map((p) => join(root, 'packages', p, 'src'))),
+      codeVersion: packagesCodeVersion(root, ['core', 'model', 'proxy']),
       upstream: [pretrained.output.ref(), labelled.output.ref()],
     },
     async (staging) => {
@@ -150,7 +150,7 @@ export async function runProxySummary(options: { preset: string; root?: string }
       pipeline: config.name,
       config: { proxy: { grid: config.proxy.grid } },
       seed: config.seed,
-      codeVersion: codeVersion(['core', 'proxy'].map((p) => join(root, 'packages', p, 'src'))),
+      codeVersion: packagesCodeVersion(root, ['core', 'proxy']),
       upstream: outputs.map((o) => o.ref()),
     },
     async (staging) => {
