@@ -2,7 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   packagesCodeVersion,
+  cellName,
+  gridCells,
   initBackend,
+  parseCell,
   loadPipeline,
   openStageOutput,
   Progress,
@@ -27,8 +30,7 @@ export const STAGE = 'bon';
 
 /** The proxy cells best-of-n runs against: bon.proxies, or every cell of proxy.grid. */
 export function bonProxies(config: PipelineConfig): string[] {
-  const { sizes, comparisons, seeds } = config.proxy.grid;
-  const grid = sizes.flatMap((size) => comparisons.flatMap((n) => seeds.map((seed) => `${size}-n${n}-s${seed}`)));
+  const grid = gridCells(config).map(cellName);
   const chosen = config.bon.proxies ?? grid;
   for (const cell of chosen) {
     if (!grid.includes(cell)) throw new Error(`bon.proxies names "${cell}", which is not a cell of proxy.grid (${grid.join(', ')})`);
@@ -188,8 +190,7 @@ export async function runCurves(options: { preset: string; root?: string }): Pro
     });
     const pools: PromptPool[] = [...byPrompt.values()].map((p) => ({ gold: Float64Array.from(p.gold), proxy: Float64Array.from(p.proxy), keys: p.keys }));
     const { points, check } = bestOfNCurves(pools, ns, { resamples: config.bon.curves.bootstrapResamples, confidence: config.bon.curves.confidence, rng: Rng.fromSeed(config.seed, `bon/bootstrap/${cell}`) });
-    const match = /^(.*)-n(\d+)-s(\d+)$/.exec(cell)!;
-    curves.push({ cell, size: match[1], comparisons: Number(match[2]), seed: Number(match[3]), points, check });
+    curves.push({ cell, ...parseCell(cell, config), points, check });
   }
   const outputDir = stageDir(root, config.name, STAGE, 'curves');
   await writeStageOutput(

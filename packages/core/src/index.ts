@@ -11,3 +11,4 @@ export * from './table.ts';
 export * from './stages.ts';
 export * from './schedule.ts';
 export * from './cli.ts';
+export * from './grid.ts';

@@ -1,4 +1,3 @@
-export * from './cells.ts';
 export * from './comparisons-data.ts';
 export * from './reward-training.ts';
 export * from './stage.ts';

@@ -3,7 +3,11 @@ import { join } from 'node:path';
 import {
   packagesCodeVersion,
   configSlice,
+  cellName,
+  gridCells,
   initBackend,
+  parseCell,
+  type Cell,
   loadPipeline,
   openStageOutput,
   readParquetFile,
@@ -18,7 +22,6 @@ import {
   type Manifest,
 } from '@goodhart/core';
 import { openPretrainArtifacts, saveCheckpoint, scoreSequences } from '@goodhart/model';
-import { cellName, gridCells, parseCell, type Cell } from './cells.ts';
 import { openLabelArtifacts } from './comparisons-data.ts';
 import { calibrateTemperature, evaluatePairs, trainRewardModel } from './reward-training.ts';
 

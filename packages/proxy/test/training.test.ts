@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, parsePipeline, Rng } from '@goodhart/core';
+import { cellName, gridCells, initBackend, parseCell, parsePipeline, Rng } from '@goodhart/core';
 import { scoreSequences, Transformer, type ModelConfig } from '@goodhart/model';
-import { cellName, gridCells, parseCell } from '../src/cells.ts';
 import type { ComparisonRow } from '../src/comparisons-data.ts';
 import { evaluatePairs, pairwiseLoss, trainRewardModel } from '../src/reward-training.ts';
 import { testPreset } from '../../../test/support/workspace.ts';

@@ -1,4 +1,4 @@
-import type { PipelineConfig } from '@goodhart/core';
+import type { PipelineConfig } from './config-schema.ts';
 
 /** One proxy RM of the grid: an RM size × a number of training comparisons × a seed. */
 export interface Cell {
@@ -7,10 +7,12 @@ export interface Cell {
   seed: number;
 }
 
+/** `<size>-n<comparisons>-s<seed>`: the cell's name in artifact paths and Nx targets. */
 export function cellName(cell: Cell): string {
   return `${cell.size}-n${cell.comparisons}-s${cell.seed}`;
 }
 
+/** Every cell of proxy.grid, sizes outermost, in the order of the pipeline file. */
 export function gridCells(config: PipelineConfig): Cell[] {
   const { sizes, comparisons, seeds } = config.proxy.grid;
   return sizes.flatMap((size) => comparisons.flatMap((n) => seeds.map((seed) => ({ size, comparisons: n, seed }))));
@@ -19,11 +21,10 @@ export function gridCells(config: PipelineConfig): Cell[] {
 /** Parses `<size>-n<comparisons>-s<seed>` and checks the cell is part of the preset's grid. */
 export function parseCell(name: string, config: PipelineConfig): Cell {
   const match = /^([a-z0-9][a-z0-9-]*?)-n(\d+)-s(\d+)$/.exec(name);
-  const cells = gridCells(config);
-  const listing = cells.map(cellName).join(', ');
+  const listing = gridCells(config).map(cellName).join(', ');
   if (!match) throw new Error(`cell "${name}" is not of the form <size>-n<comparisons>-s<seed>; the grid of "${config.name}" has: ${listing}`);
   const cell = { size: match[1], comparisons: Number(match[2]), seed: Number(match[3]) };
-  if (!cells.some((c) => cellName(c) === cellName(cell))) {
+  if (!gridCells(config).some((c) => cellName(c) === name)) {
     throw new Error(`cell "${name}" is not in the proxy.grid of "${config.name}"; the grid has: ${listing}`);
   }
   return cell;
