@@ -4,13 +4,13 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { backendLine, initBackend, loadPipeline, parseBackendChoice, readParquetFile, Rng, stageDir, workspaceRoot, type PipelineConfig } from '@goodhart/core';
 import { GoldScorer } from '@goodhart/gold';
-import { AdamW, openPretrainArtifacts, sample, Transformer, type ModelConfig } from '@goodhart/model';
+import { AdamW, openPretrainArtifacts, sample, scoreSequences, Transformer, type ModelConfig } from '@goodhart/model';
 import { loadBrownCorpus } from '@goodhart/pretrain';
 import { pairwiseLoss, type ComparisonRow } from '@goodhart/proxy';
 
 /**
  * `npm run bench`: throughput of the pieces on this machine's backend — policy training and sampling, gold scoring,
- * proxy RM training. A benchmark, not a test: numbers vary with the machine and its load. Uses the preset's
+ * proxy RM training, best-of-n pool sampling and proxy scoring. A benchmark, not a test: numbers vary with the machine and its load. Uses the preset's
  * artifacts where they exist (run the pipeline first for real weights and texts).
  */
 const { values } = parseArgs({
@@ -128,6 +128,34 @@ async function benchProxy(cfg: PipelineConfig): Promise<void> {
   }
 }
 
+/** Best-of-n: pool sampling (all rows of a batch share one prompt, as in the bon stage) and proxy scoring. */
+async function benchBestOfN(cfg: PipelineConfig): Promise<void> {
+  const policy = await languageModel(cfg.policy.sizes[0]);
+  const vocab = policy.config.vocabSize;
+  const stopToken = pretrained?.tokenizer.endOfText ?? 0;
+  const batch = cfg.bon.pool.batchSize;
+  const poolRate = throughput(budgetMs, () => {
+    const prompt = Array.from({ length: 10 }, () => 1 + rng.int(vocab - 1));
+    const rows = Array.from({ length: batch }, () => prompt);
+    return sample(policy, rows, { maxNewTokens: cfg.label.responseTokens, temperature: cfg.label.temperature, stopToken }, rng).tokens.reduce((n, row) => n + row.length, 0);
+  });
+  policy.dispose();
+  say(`best-of-n pool sampling: ${Math.round(poolRate).toLocaleString('en-US')} tokens/s (batch ${batch} of one prompt, up to ${cfg.label.responseTokens} new tokens)`);
+  const sequences = Array.from({ length: cfg.bon.scoring.batchSize * 4 }, () => Array.from({ length: 10 + 1 + rng.int(cfg.label.responseTokens) }, () => 1 + rng.int(vocab - 1)));
+  for (const size of cfg.proxy.grid.sizes) {
+    const lm = await languageModel(size);
+    const rm = lm.toRewardModel(rng.fork(`score/${size}`));
+    lm.dispose();
+    const rate = throughput(budgetMs / cfg.proxy.grid.sizes.length, () => {
+      scoreSequences(rm, sequences, cfg.bon.scoring.batchSize);
+      return sequences.length;
+    });
+    rm.dispose();
+    say(`best-of-n proxy scoring "${size}": ${Math.round(rate).toLocaleString('en-US')} sequences/s (batch ${cfg.bon.scoring.batchSize}, 11–${10 + cfg.label.responseTokens} tokens)`);
+  }
+}
+
 await benchPolicy(config);
 await benchGold(config);
 await benchProxy(config);
+await benchBestOfN(config);
