@@ -14,15 +14,8 @@ import {
 } from './manifest.ts';
 import { parquetRowCount } from './parquet.ts';
 
-export interface StageTarget {
-  dir: string;
-  stage: string;
-  pipeline: string;
-  config: unknown;
-  seed: number;
-  codeVersion: string;
-  upstream: UpstreamRef[];
-}
+/** Where a stage writes and what its manifest records besides the files (those are listed after writing). */
+export type StageTarget = Omit<Manifest, 'schemaVersion' | 'files'> & { dir: string };
 
 export interface StageOutput {
   dir: string;
