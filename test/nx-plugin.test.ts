@@ -1,5 +1,6 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workspaceRoot } from '@goodhart/core';
@@ -247,7 +248,8 @@ describe('Nx plugin: cache of the generated tasks', () => {
   async function run(task: string): Promise<string[]> {
     const { stdout } = await nx(dir, ['run', task, '--outputStyle=stream']);
     const ran: string[] = [];
-    for (const line of stdout.split('\n')) {
+    // CI forces colour (FORCE_COLOR), which Nx honours even with --outputStyle=stream.
+    for (const line of stripVTControlCharacters(stdout).split('\n')) {
       const match = /^> nx run (\S+?)(\s+\[(?:local cache|existing outputs match the cache, left as is)\])?\s*$/.exec(line.trim());
       if (!match || match[2]) continue;
       const cell = /^proxy--test--(.+):train$/.exec(match[1]);
