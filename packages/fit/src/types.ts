@@ -1,0 +1,155 @@
+/**
+ * What the fit stage reads (curves gathered from the bon and ppo artifacts, proxy metrics) and what it produces
+ * (fits, scaling fits, findings). The stage glue (stage.ts) builds a FitInput from Parquet; the fitting library and
+ * the report only ever see these types.
+ */
+
+/** A point estimate with its bootstrap interval over prompts. */
+export interface Interval {
+  mean: number;
+  low: number;
+  high: number;
+}
+
+/** One proxy reward model of the grid. */
+export interface ProxyInfo {
+  /** Grid cell name, `<size>-n<comparisons>-s<seed>`. */
+  cell: string;
+  size: string;
+  /** Non-embedding parameters of the RM (the paper's x axis for RM size). */
+  parameters: number;
+  comparisons: number;
+  seed: number;
+  validationLoss: number;
+  validationAccuracy: number;
+}
+
+export interface PolicyInfo {
+  size: string;
+  parameters: number;
+}
+
+/** Best-of-n curve of one proxy: points on the n grid, and per-prompt estimates for bootstrapping fits. */
+export interface BonCurve {
+  proxy: ProxyInfo;
+  points: {
+    n: number;
+    kl: number;
+    d: number;
+    gold: Interval;
+    proxy: Interval;
+  }[];
+  /** perPromptGold[j][p]: unbiased best-of-n gold estimate at points[j] for prompt p (same prompt order for all j). */
+  perPromptGold: Float64Array[];
+}
+
+/** One PPO run (proxy × KL coefficient × policy size): eval points along training. */
+export interface RlCurve {
+  /** Run name, `<cell>-kl<coef>-<policy>`. */
+  run: string;
+  proxy: ProxyInfo;
+  policy: PolicyInfo;
+  klCoefficient: number;
+  points: {
+    step: number;
+    /** Mean over eval samples of Σ_t (log π − log π_init). */
+    kl: Interval;
+    /** Non-negative k3 estimate, for comparison. */
+    klK3: number;
+    d: number;
+    gold: Interval;
+    proxy: Interval;
+  }[];
+  /** perPromptKl[j][p], perPromptGold[j][p]: prompt p's mean over its eval samples at points[j]. */
+  perPromptKl: Float64Array[];
+  perPromptGold: Float64Array[];
+}
+
+/**
+ * Finding 8 on the real pool: a synthetic proxy = gold + independent Gaussian noise (written by bon), whose best-of-n
+ * gold should follow ρ·σ_gold·E[max of n standard normals] with no peak.
+ */
+export interface RegressionalCheck {
+  /** corr(proxy, gold) = σ_gold / sqrt(σ_gold² + σ_noise²). */
+  rho: number;
+  goldStd: number;
+  noiseStd: number;
+  points: { n: number; d: number; gold: Interval; predicted: number }[];
+}
+
+export interface FitOptions {
+  bootstrapResamples: number;
+  /** Two-sided interval level, e.g. 0.95. */
+  confidence: number;
+  /** Extrapolation check: fit on points with d ≤ this fraction of the curve's largest d, predict the rest. */
+  extrapolationFraction: number;
+  seed: number;
+}
+
+export interface FitInput {
+  preset: string;
+  proxies: ProxyInfo[];
+  policies: PolicyInfo[];
+  bon: BonCurve[];
+  rl: RlCurve[];
+  regressional: RegressionalCheck | null;
+  options: FitOptions;
+}
+
+export type Method = 'bon' | 'rl';
+
+/** R_bon(d) = d(α − βd) or R_RL(d) = d(α − β ln d), fitted through the origin to one curve's mean gold. */
+export interface CurveFit {
+  method: Method;
+  /** The proxy cell (bon) or the run name (rl). */
+  curve: string;
+  proxy: ProxyInfo;
+  policy: PolicyInfo | null;
+  klCoefficient: number | null;
+  alpha: Interval;
+  beta: Interval;
+  r2: number;
+  /** Points used (RL drops d = 0). */
+  points: number;
+  /** Predicted peak: BoN d* = α/2β, R* = α²/4β; RL d* = e^(α/β − 1), R* = β·d*. null when β ≤ 0 (no peak). */
+  peak: { d: number; gold: number } | null;
+  /** Fit on d ≤ extrapolationFraction·max d, predict the rest; null when either part has < 2 points. */
+  extrapolation: { fitUpToD: number; fittedPoints: number; predictedPoints: number; rmse: number; maxAbsError: number } | null;
+}
+
+/** The RM-size sweep for RL: one α shared across the RM sizes of a group, β per size (paper §4). */
+export interface SharedAlphaFit {
+  /** The runs fitted together (same comparisons, seed, KL coefficient and policy; different RM sizes). */
+  runs: string[];
+  alpha: Interval;
+  betas: { run: string; beta: Interval; r2: number }[];
+}
+
+/** A coefficient against log10(RM parameters) or ln(comparisons): y = intercept + slope·x. */
+export interface ScalingFit {
+  method: Method;
+  coefficient: 'alpha' | 'beta';
+  against: 'log10_parameters' | 'ln_comparisons';
+  /** What was held fixed, e.g. "comparisons=4000" or "size=xs". */
+  slice: string;
+  slope: number;
+  intercept: number;
+  r2: number;
+  points: { x: number; y: number; curve: string }[];
+}
+
+export interface FitResults {
+  bon: CurveFit[];
+  rl: CurveFit[];
+  rlSharedAlpha: SharedAlphaFit[];
+  scaling: ScalingFit[];
+}
+
+/** One of the eight findings of paper-notes §5, checked against measured numbers. holds = null: the preset lacks the runs. */
+export interface Finding {
+  id: number;
+  title: string;
+  holds: boolean | null;
+  evidence: string;
+  numbers: Record<string, number | string | boolean | null>;
+}
