@@ -1,10 +1,10 @@
-import type { Rng } from '@goodhart/core';
-import { bootstrapMeans } from './bootstrap.ts';
+import { bootstrapMeans, type Rng } from '@goodhart/core';
 import { bestOfNCurve } from './estimator.ts';
 import { distanceFromKl, empiricalBestOfNKl, klBestOfN } from './kl.ts';
 
 /** One prompt's pool: gold and proxy score of each sample, and a key identifying identical responses. */
 export interface PromptPool {
+  promptId: number;
   gold: Float64Array;
   proxy: Float64Array;
   keys: readonly string[];
@@ -39,7 +39,11 @@ export interface OveroptimizationCheck {
  * Best-of-n curves for one proxy over many prompts: the unbiased estimator per prompt, averaged over prompts, with
  * percentile bootstrap intervals over prompts (one resample of prompts shared by every n, gold and proxy alike).
  */
-export function bestOfNCurves(pools: readonly PromptPool[], ns: readonly number[], options: { resamples: number; confidence: number; rng: Rng }): { points: CurvePoint[]; check: OveroptimizationCheck } {
+export function bestOfNCurves(
+  pools: readonly PromptPool[],
+  ns: readonly number[],
+  options: { resamples: number; confidence: number; rng: Rng },
+): { points: CurvePoint[]; check: OveroptimizationCheck; perPromptGold: Float64Array[]; promptIds: number[] } {
   if (pools.length === 0) throw new Error('no prompts in the pool');
   const perPrompt = pools.map((pool) => bestOfNCurve(pool.proxy, pool.gold, ns));
   const goldRows = ns.map((_, j) => Float64Array.from(perPrompt, (curve) => curve[j].gold));
@@ -61,6 +65,8 @@ export function bestOfNCurves(pools: readonly PromptPool[], ns: readonly number[
   const [drop] = bootstrapMeans([dropPerPrompt], { resamples: options.resamples, confidence: options.confidence, rng: options.rng.fork('drop') });
   return {
     points,
+    perPromptGold: goldRows,
+    promptIds: pools.map((pool) => pool.promptId),
     check: {
       peakN: ns[peak],
       interiorPeak: peak > 0 && peak < last,

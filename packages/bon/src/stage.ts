@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   packagesCodeVersion,
@@ -21,10 +20,11 @@ import {
   type PipelineConfig,
   type StageOutput,
 } from '@goodhart/core';
-import { GoldScorer } from '@goodhart/gold';
-import { loadCheckpoint, openPretrainArtifacts, readPromptsFile, scoreSequences } from '@goodhart/model';
+import { GoldScorer, readGoldNormalisation } from '@goodhart/gold';
+import { openPretrainArtifacts, openProxyCell, readPromptsFile, scoreSequences } from '@goodhart/model';
 import { bestOfNCurves, type CurvePoint, type OveroptimizationCheck, type PromptPool } from './curves.ts';
 import { oneTwoFiveGrid, samplePool } from './pool.ts';
+import { regressionalCheck } from './regressional.ts';
 
 export const STAGE = 'bon';
 
@@ -50,7 +50,7 @@ export async function runPool(options: { preset: string; backend: BackendChoice;
   await initBackend(options.backend);
   const pretrained = await openPretrainArtifacts(root, config.name);
   const label = await openStageOutput(stageDir(root, config.name, 'label'), 'label', { hint: stageHint('label', config.name) });
-  const normalisation = await goldNormalisation(label);
+  const normalisation = await readGoldNormalisation(label);
   const prompts = (await readPromptsFile(label.file('eval_prompts.parquet'))).slice(0, config.bon.pool.prompts);
   const policySize = config.policy.sizes[0];
   const policy = await pretrained.loadLanguageModel(policySize);
@@ -112,9 +112,10 @@ export async function runScore(options: { preset: string; cell: string; backend:
   if (!bonProxies(config).includes(options.cell)) throw new Error(`cell "${options.cell}" is not among the best-of-n proxies: ${bonProxies(config).join(', ')}`);
   await initBackend(options.backend);
   const poolOutput = await openStageOutput(stageDir(root, config.name, STAGE, 'pool'), STAGE, { hint: `npx nx run bon:${config.name}--pool` });
-  const proxyOutput = await openStageOutput(stageDir(root, config.name, 'proxy', 'cells', options.cell), 'proxy', { hint: `npx nx run proxy:${config.name}--${options.cell}` });
-  const { shift } = JSON.parse(await readFile(proxyOutput.file('reward.json'), 'utf8')) as { shift: number };
-  const model = await loadCheckpoint(join(proxyOutput.dir, 'model'));
+  const proxyCell = await openProxyCell(root, config.name, options.cell);
+  const proxyOutput = proxyCell.output;
+  const { shift } = proxyCell;
+  const model = await proxyCell.loadRewardModel();
   const pool = await readPool(poolOutput);
   const outputDir = stageDir(root, config.name, STAGE, 'scores', options.cell);
   await writeStageOutput(
@@ -163,6 +164,9 @@ export interface ProxyCurve {
   seed: number;
   points: CurvePoint[];
   check: OveroptimizationCheck;
+  /** perPromptGold[j][k]: prompt promptIds[k]'s best-of-n gold estimate at points[j]. */
+  perPromptGold: Float64Array[];
+  promptIds: number[];
 }
 
 /** Best-of-n curves for every proxy from the shared pool and each proxy's scores. */
@@ -188,10 +192,17 @@ export async function runCurves(options: { preset: string; root?: string }): Pro
       entry.keys.push(s.tokens.join(','));
       byPrompt.set(s.promptId, entry);
     });
-    const pools: PromptPool[] = [...byPrompt.values()].map((p) => ({ gold: Float64Array.from(p.gold), proxy: Float64Array.from(p.proxy), keys: p.keys }));
-    const { points, check } = bestOfNCurves(pools, ns, { resamples: config.bon.curves.bootstrapResamples, confidence: config.bon.curves.confidence, rng: Rng.fromSeed(config.seed, `bon/bootstrap/${cell}`) });
-    curves.push({ cell, ...parseCell(cell, config), points, check });
+    const pools: PromptPool[] = [...byPrompt.entries()].map(([promptId, p]) => ({ promptId, gold: Float64Array.from(p.gold), proxy: Float64Array.from(p.proxy), keys: p.keys }));
+    const { points, check, perPromptGold, promptIds } = bestOfNCurves(pools, ns, { resamples: config.bon.curves.bootstrapResamples, confidence: config.bon.curves.confidence, rng: Rng.fromSeed(config.seed, `bon/bootstrap/${cell}`) });
+    curves.push({ cell, ...parseCell(cell, config), points, check, perPromptGold, promptIds });
   }
+  const regressional = regressionalCheck({ prompts: new Set(pool.map((s) => s.promptId)).size, samplesPerPrompt: config.bon.pool.samplesPerPrompt }, ns, {
+    goldStd: standardDeviation(pool.map((s) => s.gold)),
+    noiseStd: standardDeviation(pool.map((s) => s.gold)),
+    resamples: config.bon.curves.bootstrapResamples,
+    confidence: config.bon.curves.confidence,
+    rng: Rng.fromSeed(config.seed, 'bon/regressional'),
+  });
   const outputDir = stageDir(root, config.name, STAGE, 'curves');
   await writeStageOutput(
     {
@@ -224,6 +235,33 @@ export async function runCurves(options: { preset: string; root?: string }): Pro
           proxy_high: { type: 'float64', values: rows.map((r) => r.p.proxy.high) },
         }),
       );
+      // Per-prompt estimates, so the fit stage can bootstrap its fits over prompts.
+      const byPrompt = curves.flatMap((c) => c.points.flatMap((p, j) => c.promptIds.map((promptId, k) => ({ c, p, promptId, gold: c.perPromptGold[j][k] }))));
+      await writeParquetFile(
+        join(staging, 'curves_by_prompt.parquet'),
+        tableFromColumns({
+          proxy: { type: 'utf8', values: byPrompt.map((r) => r.c.cell) },
+          n: { type: 'int32', values: byPrompt.map((r) => r.p.n) },
+          d: { type: 'float64', values: byPrompt.map((r) => r.p.d) },
+          prompt_id: { type: 'int32', values: byPrompt.map((r) => r.promptId) },
+          gold: { type: 'float64', values: byPrompt.map((r) => r.gold) },
+        }),
+      );
+      const synthetic = regressional.points;
+      await writeParquetFile(
+        join(staging, 'regressional.parquet'),
+        tableFromColumns({
+          n: { type: 'int32', values: synthetic.map((p) => p.n) },
+          d: { type: 'float64', values: synthetic.map((p) => p.d) },
+          gold: { type: 'float64', values: synthetic.map((p) => p.gold.mean) },
+          gold_low: { type: 'float64', values: synthetic.map((p) => p.gold.low) },
+          gold_high: { type: 'float64', values: synthetic.map((p) => p.gold.high) },
+          predicted: { type: 'float64', values: synthetic.map((p) => p.predicted) },
+          rho: { type: 'float64', values: synthetic.map(() => regressional.rho) },
+          gold_std: { type: 'float64', values: synthetic.map(() => regressional.goldStd) },
+          noise_std: { type: 'float64', values: synthetic.map(() => regressional.noiseStd) },
+        }),
+      );
     },
   );
   return { outputDir, curves };
@@ -251,11 +289,7 @@ async function readPool(output: StageOutput): Promise<PoolRows> {
   return rows;
 }
 
-async function goldNormalisation(label: StageOutput): Promise<{ mean: number; std: number }> {
-  const path = label.file('gold.json');
-  const info = JSON.parse(await readFile(path, 'utf8')) as { normalisation?: { mean?: unknown; std?: unknown } };
-  const mean = Number(info.normalisation?.mean);
-  const std = Number(info.normalisation?.std);
-  if (!Number.isFinite(mean) || !(std > 0)) throw new Error(`${path} (made by stage 'label') has no valid gold normalisation`);
-  return { mean, std };
+function standardDeviation(values: readonly number[]): number {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  return Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
 }

@@ -1,6 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Rng } from '@goodhart/core';
-import { bootstrapMeans, type MeanInterval } from '../src/bootstrap.ts';
+import { bootstrapMeans, Rng, type MeanInterval } from '@goodhart/core';
 import { bestOfNCurve } from '../src/estimator.ts';
 import { expectedMaxOfStandardNormals } from '../src/normal.ts';
 

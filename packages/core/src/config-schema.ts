@@ -139,6 +139,48 @@ export const bonSchema = z.strictObject({
   }),
 });
 
+export const ppoSchema = z.strictObject({
+  /** Runs = proxies × klCoefficients × policies: one PPO run (and one cached Nx task) per combination. */
+  proxies: z.array(z.string().min(1)).min(1),
+  /** β_KL of the per-token penalty β_KL·(log π − log π_init); 0 is the paper's default. */
+  klCoefficients: z.array(z.number().min(0).max(100)).min(1).default([0]),
+  /** Policy sizes to train (names in policy.sizes); default every policy size. */
+  policies: z.array(z.string().min(1)).min(1).optional(),
+  /** PPO iterations: each samples a rollout batch, then optimises on it for `epochs` passes. */
+  iterations: positiveInt.max(1_000_000),
+  /** Prompts (one response each) per rollout. */
+  batchSize: positiveInt.max(65_536),
+  minibatches: positiveInt.max(4096),
+  epochs: positiveInt.max(100),
+  learningRate: z.number().gt(0).max(1),
+  clipRange: z.number().gt(0).max(10).default(0.2),
+  valueClipRange: z.number().gt(0).max(100).default(0.2),
+  valueCoefficient: z.number().min(0).max(100).default(0.1),
+  gamma: z.number().min(0).max(1).default(1),
+  gaeLambda: z.number().min(0).max(1).default(0.95),
+  gradientClip: z.number().gt(0).default(1),
+  /** Sampling temperature of rollouts and evaluation samples (1 = the policy itself, as KL assumes). */
+  temperature: z.number().gt(0).max(10).default(1),
+  /** Save a resumable checkpoint every this many iterations. */
+  checkpointEvery: positiveInt.max(1_000_000).default(10),
+  eval: z.strictObject({
+    /** How many of label's evaluation prompts (held out from RM training) to evaluate on. */
+    prompts: positiveInt.max(100_000),
+    samplesPerPrompt: positiveInt.max(10_000),
+    /** Evaluations at iteration 0 and on a geometric grid of about this many iterations up to the last. */
+    points: z.number().int().min(2).max(1000),
+    bootstrapResamples: positiveInt.max(100_000).default(1000),
+    confidence: z.number().gt(0).lt(1).default(0.95),
+  }),
+});
+
+export const fitSchema = z.strictObject({
+  bootstrapResamples: positiveInt.max(100_000).default(1000),
+  confidence: z.number().gt(0).lt(1).default(0.95),
+  /** Extrapolation check: fit on d ≤ this fraction of the largest d, predict the rest (as the paper did). */
+  extrapolationFraction: z.number().gt(0).lt(1).default(0.5),
+});
+
 export const pipelineSchema = z
   .strictObject({
     /** Must match the file name: artifacts go to artifacts/<name>/. */
@@ -155,6 +197,9 @@ export const pipelineSchema = z
     label: labelSchema,
     proxy: proxySchema,
     bon: bonSchema,
+    /** Absent: no RL runs (the report marks the RL findings untestable). */
+    ppo: ppoSchema.optional(),
+    fit: fitSchema.default({ bootstrapResamples: 1000, confidence: 0.95, extrapolationFraction: 0.5 }),
   })
   .superRefine((config, ctx) => {
     const known = Object.keys(config.models);
@@ -231,6 +276,29 @@ export const pipelineSchema = z
         ctx.addIssue({ code: 'custom', path: ['bon', 'curves', 'ns', i], input: n, message: `must be ≤ bon.pool.samplesPerPrompt (${config.bon.pool.samplesPerPrompt})` });
       }
     }
+    if (config.ppo) {
+      const cells = new Set(config.proxy.grid.sizes.flatMap((size) => config.proxy.grid.comparisons.flatMap((n) => config.proxy.grid.seeds.map((seed) => `${size}-n${n}-s${seed}`))));
+      config.ppo.proxies.forEach((cell, i) => {
+        if (!cells.has(cell)) {
+          ctx.addIssue({ code: 'custom', path: ['ppo', 'proxies', i], input: cell, message: `not a cell of proxy.grid; cells are ${[...cells].join(', ')}` });
+        }
+      });
+      (config.ppo.policies ?? []).forEach((size, i) => {
+        if (!config.policy.sizes.includes(size)) {
+          ctx.addIssue({ code: 'custom', path: ['ppo', 'policies', i], input: size, message: `not in policy.sizes (${config.policy.sizes.join(', ')})` });
+        }
+      });
+      if (config.ppo.eval.prompts > config.label.evalPrompts) {
+        ctx.addIssue({ code: 'custom', path: ['ppo', 'eval', 'prompts'], input: config.ppo.eval.prompts, message: `must be ≤ label.evalPrompts (${config.label.evalPrompts})` });
+      }
+      if (config.ppo.batchSize % config.ppo.minibatches !== 0) {
+        ctx.addIssue({ code: 'custom', path: ['ppo', 'minibatches'], input: config.ppo.minibatches, message: `must divide ppo.batchSize (${config.ppo.batchSize})` });
+      }
+      for (const key of ['proxies', 'klCoefficients'] as const) {
+        const values: readonly (string | number)[] = config.ppo[key];
+        if (new Set(values).size !== values.length) ctx.addIssue({ code: 'custom', path: ['ppo', key], input: values, message: 'lists a value twice' });
+      }
+    }
     if (config.prompts.minWords > config.prompts.maxWords) {
       ctx.addIssue({
         code: 'custom',
@@ -256,3 +324,5 @@ export type GoldConfig = z.infer<typeof goldSchema>;
 export type LabelConfig = z.infer<typeof labelSchema>;
 export type ProxyTrainingConfig = z.infer<typeof proxyTrainingSchema>;
 export type BonConfig = z.infer<typeof bonSchema>;
+export type PpoConfig = z.infer<typeof ppoSchema>;
+export type FitConfig = z.infer<typeof fitSchema>;

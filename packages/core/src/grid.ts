@@ -29,3 +29,30 @@ export function parseCell(name: string, config: PipelineConfig): Cell {
   }
   return cell;
 }
+
+/** One PPO run: a proxy cell × a KL-penalty coefficient × a policy size. */
+export interface PpoRun {
+  cell: string;
+  klCoefficient: number;
+  policy: string;
+}
+
+/** `<cell>-kl<coefficient>-<policy>`, the coefficient with its decimal point written as "p" (Nx task names). */
+export function runName(run: PpoRun): string {
+  return `${run.cell}-kl${String(run.klCoefficient).replace('.', 'p')}-${run.policy}`;
+}
+
+/** Every PPO run of the preset (none without a ppo section), proxies outermost, in the order of the pipeline file. */
+export function ppoRuns(config: PipelineConfig): PpoRun[] {
+  if (!config.ppo) return [];
+  const policies = config.ppo.policies ?? config.policy.sizes;
+  return config.ppo.proxies.flatMap((cell) => config.ppo!.klCoefficients.flatMap((klCoefficient) => policies.map((policy) => ({ cell, klCoefficient, policy }))));
+}
+
+/** The run of the preset named `name`, or an error listing the runs there are. */
+export function findRun(name: string, config: PipelineConfig): PpoRun {
+  const runs = ppoRuns(config);
+  const run = runs.find((r) => runName(r) === name);
+  if (!run) throw new Error(`PPO run "${name}" is not in "${config.name}"; its runs are: ${runs.map(runName).join(', ') || '(none: no ppo section)'}`);
+  return run;
+}

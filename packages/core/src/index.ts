@@ -12,3 +12,4 @@ export * from './stages.ts';
 export * from './schedule.ts';
 export * from './cli.ts';
 export * from './grid.ts';
+export * from './bootstrap.ts';

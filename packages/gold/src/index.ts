@@ -1,1 +1,2 @@
 export * from './gold.ts';
+export * from './normalisation.ts';

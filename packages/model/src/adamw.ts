@@ -60,6 +60,28 @@ export class AdamW {
     }
   }
 
+  /** The moment estimates as named tensors (`m/<param>`, `v/<param>`) and the step count, for a resumable checkpoint. */
+  state(): { tensors: Map<string, tf.Tensor>; steps: number } {
+    const tensors = new Map<string, tf.Tensor>();
+    for (const [name, m] of this.firstMoment) tensors.set(`m/${name}`, m);
+    for (const [name, v] of this.secondMoment) tensors.set(`v/${name}`, v);
+    return { tensors, steps: this.stepCount };
+  }
+
+  /** Restores what state() returned; every moment must be present with its parameter's shape. */
+  loadState(tensors: ReadonlyMap<string, tf.Tensor>, steps: number): void {
+    if (!Number.isInteger(steps) || steps < 0) throw new Error(`optimizer step count must be a non-negative integer, got ${steps}`);
+    for (const [prefix, moments] of [['m', this.firstMoment], ['v', this.secondMoment]] as const) {
+      for (const [name, variable] of moments) {
+        const saved = tensors.get(`${prefix}/${name}`);
+        if (!saved) throw new Error(`optimizer state lacks ${prefix}/${name}`);
+        if (saved.shape.join(',') !== variable.shape.join(',')) throw new Error(`optimizer state ${prefix}/${name} has shape [${saved.shape}], expected [${variable.shape}]`);
+        variable.assign(saved);
+      }
+    }
+    this.stepCount = steps;
+  }
+
   private apply(grads: tf.NamedTensorMap, learningRate: number, scale: number): void {
     this.stepCount += 1;
     const { beta1, beta2, epsilon, weightDecay } = this.options;

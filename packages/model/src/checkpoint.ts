@@ -50,14 +50,20 @@ export async function loadCheckpoint(dir: string): Promise<Transformer> {
 }
 
 export function encodeSafetensors(model: Transformer, metadata: Record<string, string> = {}): Uint8Array {
+  return encodeTensors(model.params, metadata);
+}
+
+/** Any named float32 tensors as safetensors (optimizer moments, a value head), in sorted-name order. */
+export function encodeTensors(tensors: ReadonlyMap<string, tf.Tensor>, metadata: Record<string, string> = {}): Uint8Array {
   const header: Record<string, HeaderEntry | Record<string, string>> = {};
   const chunks: Float32Array[] = [];
   let offset = 0;
   // Sorted names, so the same weights always give the same bytes.
-  for (const name of [...model.params.keys()].sort()) {
-    const variable = model.params.get(name)!;
-    const data = variable.dataSync() as Float32Array;
-    header[name] = { dtype: 'F32', shape: variable.shape, data_offsets: [offset, offset + data.byteLength] };
+  for (const name of [...tensors.keys()].sort()) {
+    const tensor = tensors.get(name)!;
+    if (tensor.dtype !== 'float32') throw new Error(`tensor ${name} is ${tensor.dtype}; safetensors here holds float32 only`);
+    const data = tensor.dataSync() as Float32Array;
+    header[name] = { dtype: 'F32', shape: tensor.shape, data_offsets: [offset, offset + data.byteLength] };
     chunks.push(data);
     offset += data.byteLength;
   }

@@ -8,3 +8,4 @@ export { registerWasmKernels } from './wasm-kernels.ts';
 export * from './bpe.ts';
 export * from './pretrained.ts';
 export * from './scoring.ts';
+export * from './proxy-cell.ts';
