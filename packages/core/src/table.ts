@@ -46,3 +46,14 @@ function toVector(column: Column): arrow.Vector {
 export function tableRows(table: arrow.Table): Record<string, unknown>[] {
   return table.toArray().map((row) => (row as { toJSON(): Record<string, unknown> }).toJSON());
 }
+
+/** Stacks tables with one schema (a stage's per-run tables into its summary); names the first that differs. */
+export function concatTables(tables: readonly arrow.Table[], names: readonly string[]): arrow.Table {
+  if (tables.length === 0) throw new Error('no tables to concatenate');
+  const columns = tables[0].schema.fields.map((f) => `${f.name}:${f.type}`).join(',');
+  tables.forEach((table, i) => {
+    const these = table.schema.fields.map((f) => `${f.name}:${f.type}`).join(',');
+    if (these !== columns) throw new Error(`${names[i]} has columns (${these}), unlike ${names[0]} (${columns})`);
+  });
+  return tables.slice(1).reduce((all, table) => all.concat(table), tables[0]);
+}

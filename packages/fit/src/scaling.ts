@@ -70,7 +70,7 @@ function scalingFitsFor(method: Method, fits: readonly CurveFit[]): ScalingFit[]
 
 interface Group {
   slice: string;
-  sortKey: [number, number, string];
+  sortKey: [number, number, number, string];
   fits: CurveFit[];
 }
 
@@ -83,12 +83,16 @@ function groupBySlice(fits: readonly CurveFit[], axis: Axis): Group[] {
     const slice = `${held.label} seed=${fit.proxy.seed}${policy}`;
     let group = groups.get(slice);
     if (!group) {
-      group = { slice, sortKey: [held.order, fit.proxy.seed, fit.policy?.size ?? ''], fits: [] };
+      group = { slice, sortKey: [held.order, fit.proxy.seed, fit.policy?.parameters ?? 0, slice], fits: [] };
       groups.set(slice, group);
     }
     group.fits.push(fit);
   }
   return [...groups.values()].sort(
-    (a, b) => a.sortKey[0] - b.sortKey[0] || a.sortKey[1] - b.sortKey[1] || a.sortKey[2].localeCompare(b.sortKey[2]),
+    (a, b) =>
+      a.sortKey[0] - b.sortKey[0] ||
+      a.sortKey[1] - b.sortKey[1] ||
+      a.sortKey[2] - b.sortKey[2] ||
+      a.sortKey[3].localeCompare(b.sortKey[3]),
   );
 }

@@ -1,1 +1,12 @@
-export {};
+export * from './advantages.ts';
+export * from './kl.ts';
+export * from './losses.ts';
+export * from './value-head.ts';
+export * from './batch.ts';
+export * from './hyperparameters.ts';
+export * from './trainer.ts';
+export * from './evaluation.ts';
+export * from './training-state.ts';
+export * from './stage.ts';
+export * from './summary.ts';
+export * from './report.ts';

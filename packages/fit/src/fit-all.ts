@@ -1,0 +1,127 @@
+import {
+  bootstrapBonFit,
+  bootstrapRlFit,
+  bootstrapRlSharedAlpha,
+  type BootstrappedFit,
+  type BootstrapSettings,
+} from './bootstrap-fits.ts';
+import { distanceFromKl, peakOf } from './curve-fits.ts';
+import { extrapolationCheck } from './extrapolation.ts';
+import { scalingFits } from './scaling.ts';
+import type { BonCurve, CurveFit, FitInput, FitResults, Method, RlCurve, SharedAlphaFit } from './types.ts';
+
+/**
+ * Every fit of the stage from its input: one CurveFit per BoN curve and per RL run, the shared-α fit per RM-size
+ * sweep of RL runs, and the coefficient-scaling lines. Pure: the same input always gives the same output.
+ *
+ * A curve's point estimate is the fit to the means over all prompts of its per-prompt data, the same numbers every
+ * bootstrap resample re-averages, so estimate and interval describe one quantity. These means equal the curve's
+ * points when the stage built both from the same samples; for RL, d = sqrt(max(mean KL, 0)).
+ */
+export function fitAll(input: FitInput): FitResults {
+  const settings: BootstrapSettings = {
+    resamples: input.options.bootstrapResamples,
+    confidence: input.options.confidence,
+    seed: input.options.seed,
+  };
+  const fraction = input.options.extrapolationFraction;
+  const bon = input.bon.map((curve) => fitBonCurve(curve, settings, fraction));
+  const rl = input.rl.map((curve) => fitRlCurve(curve, settings, fraction));
+  return {
+    bon,
+    rl,
+    rlSharedAlpha: sharedAlphaGroups(input.rl).map((group) => fitSharedAlpha(group, settings)),
+    scaling: scalingFits(bon, rl),
+  };
+}
+
+function fitBonCurve(curve: BonCurve, settings: BootstrapSettings, fraction: number): CurveFit {
+  const name = curve.proxy.cell;
+  const d = curve.points.map((point) => point.d);
+  const result = withCurveName('bon', name, () => bootstrapBonFit(name, d, curve.perPromptGold, settings));
+  // The extrapolation check uses the same per-prompt means as the fit: it asks about the form, not the sampling.
+  const gold = curve.perPromptGold.map(mean);
+  return curveFit('bon', name, curve.proxy, null, null, result, d, gold, fraction);
+}
+
+function fitRlCurve(curve: RlCurve, settings: BootstrapSettings, fraction: number): CurveFit {
+  const result = withCurveName('rl', curve.run, () => bootstrapRlFit(curve.run, curve, settings));
+  const d = curve.perPromptKl.map((row) => distanceFromKl(mean(row)));
+  const gold = curve.perPromptGold.map(mean);
+  return curveFit('rl', curve.run, curve.proxy, curve.policy, curve.klCoefficient, result, d, gold, fraction);
+}
+
+function curveFit(
+  method: Method,
+  name: string,
+  proxy: CurveFit['proxy'],
+  policy: CurveFit['policy'],
+  klCoefficient: number | null,
+  result: BootstrappedFit,
+  d: number[],
+  gold: number[],
+  fraction: number,
+): CurveFit {
+  return {
+    method,
+    curve: name,
+    proxy,
+    policy,
+    klCoefficient,
+    alpha: result.alpha,
+    beta: result.beta,
+    r2: result.fit.r2,
+    points: result.fit.points,
+    peak: peakOf(method, result.fit.alpha, result.fit.beta),
+    extrapolation: extrapolationCheck(method, d, gold, fraction),
+  };
+}
+
+/**
+ * RM-size sweeps: RL runs that share comparisons, seed, KL coefficient and policy, covering at least 2 RM sizes.
+ * Runs within a group are ordered by RM parameters; groups by the first run's name, for a stable output.
+ */
+export function sharedAlphaGroups(runs: readonly RlCurve[]): RlCurve[][] {
+  const groups = new Map<string, RlCurve[]>();
+  for (const run of runs) {
+    const key = JSON.stringify([run.proxy.comparisons, run.proxy.seed, run.klCoefficient, run.policy.size]);
+    const group = groups.get(key) ?? [];
+    group.push(run);
+    groups.set(key, group);
+  }
+  return [...groups.values()]
+    .filter((group) => new Set(group.map((run) => run.proxy.size)).size >= 2)
+    .map((group) => [...group].sort((a, b) => a.proxy.parameters - b.proxy.parameters || a.run.localeCompare(b.run)))
+    .sort((a, b) => a[0]!.run.localeCompare(b[0]!.run));
+}
+
+function fitSharedAlpha(group: readonly RlCurve[], settings: BootstrapSettings): SharedAlphaFit {
+  const runs = group.map((run) => run.run);
+  const result = withCurveName('rl shared-α', runs.join(', '), () =>
+    bootstrapRlSharedAlpha(
+      group.map((run) => ({ label: run.run, perPromptKl: run.perPromptKl, perPromptGold: run.perPromptGold })),
+      settings,
+    ),
+  );
+  return {
+    runs,
+    alpha: result.alpha,
+    betas: runs.map((run, c) => ({ run, beta: result.betas[c]!, r2: result.fit.r2s[c]! })),
+  };
+}
+
+/** A degenerate curve is an upstream bug: fail the stage, saying which curve. */
+function withCurveName<T>(method: string, name: string, fit: () => T): T {
+  try {
+    return fit();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`fitting ${method} curve ${name}: ${message}`, { cause: error });
+  }
+}
+
+function mean(values: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i]!;
+  return sum / values.length;
+}

@@ -1,0 +1,152 @@
+import type { FitInput, FitResults, Finding } from '../types.ts';
+import { escapeHtml } from './escape.ts';
+import { percent } from './format.ts';
+import type { RenderedFigure } from './rendered.ts';
+import { FIT_HEADERS, SCALING_HEADERS, SHARED_ALPHA_HEADERS, findingRows, fitRows, scalingRows, sharedAlphaRows } from './tables.ts';
+
+/**
+ * index.html: one self-contained page. Styles and figures are inline (no CDN, no fonts, no script), so it opens the
+ * same from an artifact directory, a CI upload or a file:// URL with no network. Every piece of text is escaped; the
+ * only raw markup inserted is the SVG that Vega wrote.
+ */
+export function renderHtml(input: FitInput, results: FitResults, findings: readonly Finding[], figures: readonly RenderedFigure[]): string {
+  const title = 'Scaling laws for reward model overoptimisation';
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(`${title} — preset ${input.preset}`)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<main>
+<header>
+<h1>${escapeHtml(title)}</h1>
+<p class="subtitle">Preset <code>${escapeHtml(input.preset)}</code> · a small-scale reproduction of Gao, Schulman &amp; Hilton (2022), best-of-n and PPO against learned proxy reward models scored by a fixed gold reward model.</p>
+</header>
+${setupSection(input, results)}
+${findingsSection(findings)}
+${figuresSection(figures)}
+${fitsSection(results)}
+<footer>Gold and proxy scores are in units of the gold reward’s standard deviation on initial-policy samples, shifted so the initial policy scores 0. d = √KL(π ‖ π_init), KL in nats. Intervals are ${escapeHtml(percent(input.options.confidence))} percentile bootstrap intervals over prompts.</footer>
+</main>
+</body>
+</html>
+`;
+}
+
+function setupSection(input: FitInput, results: FitResults): string {
+  const sizes = [...new Set(input.proxies.map((p) => p.size))];
+  const counts = [...new Set(input.proxies.map((p) => p.comparisons))].sort((a, b) => a - b);
+  const penalised = input.rl.filter((r) => r.klCoefficient > 0).length;
+  const items: [string, string][] = [
+    ['Proxy RMs', `${input.proxies.length} (sizes ${sizes.join(', ') || '—'}; comparisons ${counts.join(', ') || '—'})`],
+    ['Policies', input.policies.map((p) => p.size).join(', ') || '—'],
+    ['Best-of-n curves', String(input.bon.length)],
+    ['RL runs', `${input.rl.length} (${input.rl.length - penalised} unpenalised, ${penalised} with a KL penalty)`],
+    ['Regressional check', input.regressional ? `yes (ρ = ${input.regressional.rho.toFixed(3)})` : 'no'],
+    ['Fits', `${results.bon.length} BoN, ${results.rl.length} RL, ${results.rlSharedAlpha.length} shared-α groups, ${results.scaling.length} scaling trends`],
+    ['Bootstrap', `${input.options.bootstrapResamples} resamples, ${percent(input.options.confidence)} intervals, seed ${input.options.seed}`],
+  ];
+  return `<section id="setup">
+<h2>Setup</h2>
+<dl class="setup">${items.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl>
+</section>`;
+}
+
+function findingsSection(findings: readonly Finding[]): string {
+  const rows = findingRows(findings)
+    .map((row) => {
+      const cls = row.holds === true ? 'yes' : row.holds === false ? 'no' : 'na';
+      return `<tr><td class="num">${row.id}</td><td>${escapeHtml(row.title)}</td><td class="verdict ${cls}" title="${escapeHtml(row.verdict)}"><span aria-label="${escapeHtml(row.verdict)}">${row.symbol}</span></td><td>${escapeHtml(row.evidence)}</td></tr>`;
+    })
+    .join('\n');
+  const held = findings.filter((f) => f.holds === true).length;
+  const failed = findings.filter((f) => f.holds === false).length;
+  const untested = findings.length - held - failed;
+  return `<section id="findings">
+<h2>Findings</h2>
+<p>The paper’s eight findings, each checked against this preset’s numbers: <strong>${held}</strong> hold, <strong>${failed}</strong> do not, <strong>${untested}</strong> cannot be tested with the runs this preset makes (✓ holds, ✗ does not hold, — not testable here).</p>
+<table id="findings-table">
+<thead><tr><th>#</th><th>Finding</th><th>Holds</th><th>Evidence</th></tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table>
+</section>`;
+}
+
+function figuresSection(figures: readonly RenderedFigure[]): string {
+  let number = 0;
+  const blocks = figures.map((figure) => {
+    if (figure.kind === 'note') {
+      return `<figure id="fig-${escapeHtml(figure.id)}" class="note"><figcaption><strong>${escapeHtml(figure.title)}.</strong> ${escapeHtml(figure.note)}</figcaption></figure>`;
+    }
+    number++;
+    return `<figure id="fig-${escapeHtml(figure.id)}" class="chart">
+<div class="plot">${figure.svg}</div>
+<figcaption><strong>Figure ${number}. ${escapeHtml(figure.title)}.</strong> ${escapeHtml(figure.caption)} <a href="${escapeHtml(figure.file)}">SVG</a></figcaption>
+</figure>`;
+  });
+  return `<section id="figures">
+<h2>Figures</h2>
+${blocks.join('\n')}
+</section>`;
+}
+
+function fitsSection(results: FitResults): string {
+  const parts = [
+    `<h2>Fits</h2>`,
+    `<p>Gold reward fitted through the origin to each curve’s mean: R_bon(d) = d(α − βd) and R_RL(d) = d(α − β ln d). d* and R* are the predicted peak; the extrapolation RMSE is the error of a fit to the early points when predicting the later ones.</p>`,
+    table('fits-table', FIT_HEADERS, fitRows(results), 'No curve fits.'),
+  ];
+  if (results.rlSharedAlpha.length > 0) {
+    parts.push(`<h3>RL fits with α shared across RM sizes</h3>`, table('shared-alpha-table', SHARED_ALPHA_HEADERS, sharedAlphaRows(results), ''));
+  }
+  if (results.scaling.length > 0) {
+    parts.push(`<h3>Scaling trends of the coefficients</h3>`, table('scaling-table', SCALING_HEADERS, scalingRows(results), ''));
+  }
+  return `<section id="fits">\n${parts.join('\n')}\n</section>`;
+}
+
+function table(id: string, headers: readonly string[], rows: readonly string[][], empty: string): string {
+  if (rows.length === 0) return `<p class="empty">${escapeHtml(empty)}</p>`;
+  const head = headers.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
+  const body = rows.map((row) => `<tr>${row.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}</tr>`).join('\n');
+  return `<div class="scroll"><table id="${escapeHtml(id)}" class="data">\n<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table></div>`;
+}
+
+const STYLE = `
+:root { color-scheme: light; }
+body { margin: 0; background: #f6f6f4; color: #1d1d1f; font: 15px/1.5 Helvetica, Arial, sans-serif; }
+main { max-width: 1180px; margin: 0 auto; padding: 28px 32px 48px; background: #fff; box-shadow: 0 0 0 1px #e4e4e0; }
+h1 { font-size: 26px; margin: 0 0 4px; font-weight: 600; }
+h2 { font-size: 19px; margin: 34px 0 10px; padding-bottom: 4px; border-bottom: 1px solid #ddd; font-weight: 600; }
+h3 { font-size: 15px; margin: 22px 0 8px; }
+.subtitle { color: #555; margin: 0; }
+code { font: 13px ui-monospace, Menlo, Consolas, monospace; background: #f1f1ee; padding: 1px 4px; border-radius: 3px; }
+dl.setup { display: grid; grid-template-columns: max-content 1fr; gap: 2px 18px; margin: 0; }
+dl.setup dt { color: #666; }
+dl.setup dd { margin: 0; }
+table { border-collapse: collapse; width: 100%; font-size: 13.5px; }
+th, td { text-align: left; vertical-align: top; padding: 6px 8px; border-bottom: 1px solid #e6e6e6; }
+thead th { background: #f4f4f1; border-bottom: 1px solid #ccc; font-weight: 600; }
+td.num { color: #666; width: 1.5em; }
+td.verdict { text-align: center; font-size: 17px; font-weight: 700; width: 3.5em; }
+td.verdict.yes { color: #1a7f37; }
+td.verdict.no { color: #c62828; }
+td.verdict.na { color: #888; }
+#findings-table td:nth-child(2) { width: 32%; }
+table.data { font-size: 12.5px; font-variant-numeric: tabular-nums; }
+table.data td { white-space: nowrap; }
+.scroll { overflow-x: auto; }
+figure { margin: 22px 0; }
+figure.chart .plot { overflow-x: auto; }
+figure.chart svg { max-width: 100%; height: auto; display: block; }
+figcaption { font-size: 13.5px; color: #333; margin-top: 6px; max-width: 900px; }
+figure.note { padding: 10px 14px; background: #f7f7f4; border-left: 3px solid #bbb; }
+figure.note figcaption { margin: 0; color: #555; }
+footer { margin-top: 36px; font-size: 12.5px; color: #666; border-top: 1px solid #ddd; padding-top: 10px; }
+a { color: #0b57d0; }
+`;

@@ -1,0 +1,44 @@
+import type { FitInput, FitResults, Finding } from '../types.ts';
+import { escapeMarkdownCell } from './escape.ts';
+import { percent } from './format.ts';
+import type { RenderedFigure } from './rendered.ts';
+import { FIT_HEADERS, findingRows, fitRows } from './tables.ts';
+
+/** summary.md: the findings and fits tables, and links to the figure files, for reading in a terminal or a repo. */
+export function renderMarkdown(input: FitInput, results: FitResults, findings: readonly Finding[], figures: readonly RenderedFigure[]): string {
+  const findingTable = markdownTable(
+    ['#', 'Finding', 'Holds', 'Evidence'],
+    findingRows(findings).map((row) => [String(row.id), row.title, `${row.symbol} ${row.verdict}`, row.evidence]),
+  );
+  const fits = fitRows(results);
+  const figureLines = figures.map((figure) =>
+    figure.kind === 'chart' ? `- [${escapeLinkText(figure.title)}](${figure.file}): ${figure.caption}` : `- ${figure.title}: ${figure.note}`,
+  );
+  return [
+    `# Scaling laws for reward model overoptimisation — preset \`${input.preset.replace(/`/g, "'")}\``,
+    '',
+    `Gold and proxy in initial-policy gold standard deviations; d = √KL (nats); ${percent(input.options.confidence)} bootstrap intervals over prompts. The full report with figures is \`index.html\`.`,
+    '',
+    '## Findings',
+    '',
+    findingTable,
+    '',
+    '## Fits',
+    '',
+    fits.length > 0 ? markdownTable([...FIT_HEADERS], fits) : 'No curve fits.',
+    '',
+    '## Figures',
+    '',
+    ...figureLines,
+    '',
+  ].join('\n');
+}
+
+function markdownTable(headers: readonly string[], rows: readonly string[][]): string {
+  const line = (cells: readonly string[]): string => `| ${cells.map(escapeMarkdownCell).join(' | ')} |`;
+  return [line(headers), `|${headers.map(() => ' --- ').join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+function escapeLinkText(text: string): string {
+  return text.replace(/[[\]]/g, (c) => `\\${c}`);
+}

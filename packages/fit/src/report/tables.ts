@@ -1,0 +1,73 @@
+import type { CurveFit, FitResults, Finding } from '../types.ts';
+import { fixed, withInterval } from './format.ts';
+
+/** Table contents shared by index.html and summary.md: plain strings, escaped by each writer for its format. */
+
+export type Verdict = 'holds' | 'does not hold' | 'not testable here';
+
+export interface FindingRow {
+  id: number;
+  title: string;
+  holds: boolean | null;
+  symbol: '✓' | '✗' | '—';
+  verdict: Verdict;
+  evidence: string;
+}
+
+export function findingRows(findings: readonly Finding[]): FindingRow[] {
+  return findings.map((f) => ({
+    id: f.id,
+    title: f.title,
+    holds: f.holds,
+    symbol: f.holds === true ? '✓' : f.holds === false ? '✗' : '—',
+    verdict: f.holds === true ? 'holds' : f.holds === false ? 'does not hold' : 'not testable here',
+    evidence: f.evidence,
+  }));
+}
+
+export const FIT_HEADERS = ['curve', 'method', 'α [low, high]', 'β [low, high]', 'R²', 'points', 'd*', 'R*', 'extrapolation RMSE'] as const;
+
+/** One row per curve fit: BoN first, then RL; intervals are the fitting library's bootstrap intervals. */
+export function fitRows(results: FitResults): string[][] {
+  return [...results.bon, ...results.rl].map((fit) => [
+    fit.curve,
+    methodLabel(fit),
+    withInterval(fit.alpha),
+    withInterval(fit.beta),
+    fixed(fit.r2),
+    String(fit.points),
+    fixed(fit.peak?.d, 2),
+    fixed(fit.peak?.gold),
+    fit.extrapolation ? `${fixed(fit.extrapolation.rmse)} (${fit.extrapolation.predictedPoints} pts beyond d ${fixed(fit.extrapolation.fitUpToD, 2)})` : '—',
+  ]);
+}
+
+function methodLabel(fit: CurveFit): string {
+  if (fit.method === 'bon') return 'BoN d(α − βd)';
+  const policy = fit.policy ? `, policy ${fit.policy.size}` : '';
+  return `RL d(α − β ln d), KL coef ${fit.klCoefficient ?? 0}${policy}`;
+}
+
+export const SHARED_ALPHA_HEADERS = ['runs', 'shared α_RL [low, high]', 'β_RL per run [low, high] (R²)'] as const;
+
+export function sharedAlphaRows(results: FitResults): string[][] {
+  return results.rlSharedAlpha.map((group) => [
+    group.runs.join(', '),
+    withInterval(group.alpha),
+    group.betas.map((b) => `${b.run}: ${withInterval(b.beta)} (${fixed(b.r2)})`).join('; '),
+  ]);
+}
+
+export const SCALING_HEADERS = ['coefficient', 'against', 'slice', 'slope', 'intercept', 'R²', 'points'] as const;
+
+export function scalingRows(results: FitResults): string[][] {
+  return results.scaling.map((s) => [
+    `${s.coefficient === 'alpha' ? 'α' : 'β'}_${s.method === 'bon' ? 'bon' : 'RL'}`,
+    s.against === 'log10_parameters' ? 'log10(RM parameters)' : 'ln(comparisons)',
+    s.slice,
+    fixed(s.slope, 4),
+    fixed(s.intercept, 4),
+    fixed(s.r2),
+    String(s.points.length),
+  ]);
+}

@@ -1,0 +1,17 @@
+import { writeFileSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+import { bonGoldFigure } from '../src/report/figures/bon.ts';
+import { renderSvg } from '../src/report/render-svg.ts';
+import { makeFixture } from './fixtures.ts';
+const { input, results } = makeFixture();
+const plan = bonGoldFigure(input, results);
+if (plan.kind !== 'chart') throw new Error('note');
+const t = Date.now();
+const { svg, warnings } = await renderSvg(plan.spec);
+console.log('ms', Date.now() - t, warnings);
+writeFileSync('/tmp/bon-gold.html', `<html><body style="margin:0">${svg}</body></html>`);
+const b = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+const p = await b.newPage();
+await p.goto('file:///tmp/bon-gold.html');
+await p.screenshot({ path: '/tmp/bon-gold.png', fullPage: true });
+await b.close();

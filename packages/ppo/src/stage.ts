@@ -1,0 +1,213 @@
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  findRun,
+  initBackend,
+  loadPipeline,
+  openStageOutput,
+  packagesCodeVersion,
+  Progress,
+  Rng,
+  runName,
+  sha256Hex,
+  stageDir,
+  stageHint,
+  workspaceRoot,
+  writeStageOutput,
+  type BackendChoice,
+  type PipelineConfig,
+  type PpoConfig,
+  type PpoRun,
+} from '@goodhart/core';
+import { GoldScorer, normaliseGold, readGoldNormalisation } from '@goodhart/gold';
+import { openPretrainArtifacts, openProxyCell, readPromptsFile, saveCheckpoint, scoreSequences, type Transformer } from '@goodhart/model';
+import { evaluatePolicy, evaluationSteps, summariseStep, type EvalPoint, type EvalSample } from './evaluation.ts';
+import type { PpoHyperparameters } from './hyperparameters.ts';
+import { writeRunTables } from './run-tables.ts';
+import { PpoTrainer, type RewardFunction } from './trainer.ts';
+import { loadTrainingState, saveTrainingState, type SavedProgress } from './training-state.ts';
+import { ValueHead } from './value-head.ts';
+
+export const STAGE = 'ppo';
+
+export function runDir(root: string, pipeline: string, run: string): string {
+  return stageDir(root, pipeline, STAGE, 'runs', run);
+}
+
+/** Where an unfinished run keeps its resumable checkpoint; removed once the run's output is written. */
+export function workDir(root: string, pipeline: string, run: string): string {
+  return stageDir(root, pipeline, STAGE, 'work', run);
+}
+
+export function requirePpo(config: PipelineConfig): PpoConfig {
+  if (!config.ppo) throw new Error(`pipeline "${config.name}" has no "ppo" section, so it has no PPO runs`);
+  return config.ppo;
+}
+
+export function hyperparametersFor(config: PipelineConfig, run: PpoRun, stopToken: number): PpoHyperparameters {
+  const ppo = requirePpo(config);
+  return {
+    batchSize: ppo.batchSize,
+    minibatches: ppo.minibatches,
+    epochs: ppo.epochs,
+    learningRate: ppo.learningRate,
+    clipRange: ppo.clipRange,
+    valueClipRange: ppo.valueClipRange,
+    valueCoefficient: ppo.valueCoefficient,
+    gamma: ppo.gamma,
+    gaeLambda: ppo.gaeLambda,
+    gradientClip: ppo.gradientClip,
+    klCoefficient: run.klCoefficient,
+    temperature: ppo.temperature,
+    maxNewTokens: config.label.responseTokens,
+    stopToken,
+  };
+}
+
+export interface RunResult {
+  run: string;
+  outputDir: string;
+  points: EvalPoint[];
+  resumedFrom: number;
+}
+
+/**
+ * One PPO run (proxy × KL coefficient × policy size): trains the policy against the proxy, evaluating on fresh
+ * samples for held-out prompts at iteration 0 and on a geometric grid of iterations. Checkpoints every
+ * `ppo.checkpointEvery` iterations; a rerun after a kill resumes from the last checkpoint and ends with the same
+ * numbers as an uninterrupted run.
+ */
+export async function runPpoRun(options: { preset: string; run: string; backend: BackendChoice; root?: string; log?: (line: string) => void }): Promise<RunResult> {
+  const root = options.root ?? workspaceRoot();
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const config = loadPipeline(options.preset, root);
+  const ppo = requirePpo(config);
+  const run = findRun(options.run, config);
+  const name = runName(run);
+  await initBackend(options.backend);
+  const pretrained = await openPretrainArtifacts(root, config.name);
+  const label = await openStageOutput(stageDir(root, config.name, 'label'), 'label', { hint: stageHint('label', config.name) });
+  const proxyCell = await openProxyCell(root, config.name, run.cell);
+  const normalisation = await readGoldNormalisation(label);
+  const evalPrompts = (await readPromptsFile(label.file('eval_prompts.parquet'))).slice(0, ppo.eval.prompts);
+  const heldOut = new Set((await readPromptsFile(label.file('eval_prompts.parquet'))).map((p) => p.promptId));
+  const trainPrompts = pretrained.prompts.filter((p) => !heldOut.has(p.promptId));
+  if (trainPrompts.length < ppo.batchSize) throw new Error(`only ${trainPrompts.length} training prompts for ppo.batchSize ${ppo.batchSize}; raise prompts.count`);
+
+  const stopToken = pretrained.tokenizer.endOfText;
+  const hyperparameters = hyperparametersFor(config, run, stopToken);
+  const upstream = [pretrained.output.ref(), label.ref(), proxyCell.output.ref()];
+  const runConfig = { seed: config.seed, ppo: { ...ppo, proxies: undefined, klCoefficients: undefined, policies: undefined }, label: { responseTokens: config.label.responseTokens }, run };
+  const fingerprint = sha256Hex(JSON.stringify({ runConfig, upstream: upstream.map((u) => u.manifestSha256), code: packagesCodeVersion(root, ['core', 'model', 'gold', 'ppo']) }));
+  const work = workDir(root, config.name, name);
+
+  const rewardModel = await proxyCell.loadRewardModel();
+  const scorer = new GoldScorer(config.gold);
+  const proxyScore: RewardFunction = (prompts, responses) => {
+    const scores = scoreSequences(rewardModel, prompts.map((p, b) => [...p, ...responses[b]]), ppo.batchSize);
+    return scores.map((s) => s + proxyCell.shift);
+  };
+  const goldScore = (responses: readonly (readonly number[])[]): number[] => normaliseGold(scorer.scoreAll(responses.map((r) => pretrained.tokenizer.decode([...r]))), normalisation);
+
+  const reference = await pretrained.loadLanguageModel(run.policy);
+  const restored = await loadTrainingState(work, fingerprint, log);
+  let policy: Transformer;
+  let head: ValueHead;
+  const progress: SavedProgress = { iteration: 0, evalSamples: [], trainRows: [] };
+  if (restored) {
+    policy = restored.policy;
+    head = restored.head;
+    Object.assign(progress, { iteration: restored.iteration, evalSamples: restored.evalSamples, trainRows: restored.trainRows });
+    log(`[ppo ${name}] resuming from the checkpoint at iteration ${restored.iteration} of ${ppo.iterations}`);
+  } else {
+    policy = await pretrained.loadLanguageModel(run.policy);
+    head = ValueHead.init(policy.config.dModel);
+  }
+  const trainer = new PpoTrainer(policy, head, reference, proxyScore, hyperparameters);
+  if (restored) {
+    trainer.optimizer.loadState(restored.optimizerTensors, restored.optimizerSteps);
+    for (const tensor of restored.optimizerTensors.values()) tensor.dispose();
+  }
+  const resumedFrom = progress.iteration;
+
+  const steps = evaluationSteps(ppo.iterations, ppo.eval.points);
+  const evaluate = (step: number): void => {
+    const samples = evaluatePolicy(
+      policy,
+      reference,
+      evalPrompts,
+      { step, samplesPerPrompt: ppo.eval.samplesPerPrompt, batchSize: ppo.batchSize, maxNewTokens: config.label.responseTokens, temperature: ppo.temperature, stopToken },
+      { proxy: proxyScore, gold: goldScore },
+      Rng.fromSeed(config.seed, `ppo/eval/${run.policy}/${step}`),
+    );
+    progress.evalSamples.push(...samples);
+    const point = summarise(samples, config, name);
+    log(`[ppo ${name}] eval at iteration ${step}: KL ${point.kl.mean.toFixed(3)} nats (k3 ${point.k3.toFixed(3)}), d ${point.d.toFixed(3)}, proxy ${point.proxy.mean.toFixed(3)}, gold ${point.gold.mean.toFixed(3)} [${point.gold.low.toFixed(3)}, ${point.gold.high.toFixed(3)}]`);
+  };
+
+  log(`[ppo ${name}] policy "${run.policy}", proxy ${run.cell}, β_KL ${run.klCoefficient}: ${ppo.iterations} iterations of ${ppo.batchSize} rollouts, eval at iterations ${steps.join(', ')}`);
+  const bar = new Progress({ label: `ppo ${name}`, total: Math.max(ppo.iterations - resumedFrom, 1), unit: 'iterations' });
+  const prompts = promptSchedule(trainPrompts.map((p) => p.tokens), ppo.batchSize, config.seed, run.policy);
+  for (;;) {
+    const i = progress.iteration;
+    if (steps.includes(i) && !progress.evalSamples.some((s) => s.step === i)) evaluate(i);
+    if (i >= ppo.iterations) break;
+    const stats = trainer.iteration(prompts(i), Rng.fromSeed(config.seed, `ppo/${run.policy}/iteration/${i}`));
+    progress.trainRows.push({ iteration: i + 1, ...stats });
+    progress.iteration = i + 1;
+    bar.update(progress.iteration - resumedFrom, `it ${progress.iteration} | proxy ${stats.score.toFixed(3)} | KL ${stats.kl.toFixed(3)} | loss ${stats.loss.toFixed(4)} | clip ${stats.clipFraction.toFixed(3)}`);
+    if (progress.iteration % ppo.checkpointEvery === 0 && progress.iteration < ppo.iterations) {
+      await saveTrainingState(work, fingerprint, progress, { policy, head, optimizer: trainer.optimizer.state() });
+    }
+  }
+
+  const points = steps.map((step) => summarise(progress.evalSamples.filter((s) => s.step === step), config, name));
+  const outputDir = runDir(root, config.name, name);
+  await writeStageOutput(
+    {
+      dir: outputDir,
+      stage: STAGE,
+      pipeline: config.name,
+      config: runConfig,
+      seed: config.seed,
+      codeVersion: packagesCodeVersion(root, ['core', 'model', 'gold', 'ppo']),
+      upstream,
+    },
+    async (staging) => {
+      await writeRunTables(staging, { name, run, points, samples: progress.evalSamples, trainRows: progress.trainRows, decode: (tokens) => pretrained.tokenizer.decode(tokens) });
+      await writeFile(join(staging, 'hyperparameters.json'), `${JSON.stringify({ run: name, ...run, ...hyperparameters, iterations: ppo.iterations, eval: ppo.eval }, null, 2)}\n`);
+      await saveCheckpoint(policy, join(staging, 'policy'));
+    },
+  );
+  await rm(work, { recursive: true, force: true });
+  trainer.dispose();
+  for (const model of [policy, reference, rewardModel]) model.dispose();
+  head.dispose();
+  return { run: name, outputDir, points, resumedFrom };
+}
+
+function summarise(samples: readonly EvalSample[], config: PipelineConfig, name: string): EvalPoint {
+  const ppo = requirePpo(config);
+  return summariseStep(samples, { resamples: ppo.eval.bootstrapResamples, confidence: ppo.eval.confidence, rng: Rng.fromSeed(config.seed, `ppo/bootstrap/${name}/${samples[0]?.step}`) });
+}
+
+/**
+ * Iteration i's rollout prompts: passes over the training prompts, each pass in its own seeded order. Runs of one
+ * policy share the order (and iteration seeds), so runs that differ only in proxy or β_KL see the same prompts.
+ */
+function promptSchedule(prompts: readonly number[][], batchSize: number, seed: number, policy: string): (iteration: number) => number[][] {
+  const orders = new Map<number, number[]>();
+  const order = (pass: number): number[] => {
+    let cached = orders.get(pass);
+    if (!cached) {
+      cached = Rng.fromSeed(seed, `ppo/${policy}/prompts/${pass}`).shuffle(Array.from({ length: prompts.length }, (_, i) => i));
+      orders.set(pass, cached);
+    }
+    return cached;
+  };
+  return (iteration) =>
+    Array.from({ length: batchSize }, (_, k) => {
+      const position = iteration * batchSize + k;
+      return prompts[order(Math.floor(position / prompts.length))[position % prompts.length]];
+    });
+}

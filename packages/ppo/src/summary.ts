@@ -1,0 +1,77 @@
+import { join } from 'node:path';
+import {
+  concatTables,
+  loadPipeline,
+  openStageOutput,
+  packagesCodeVersion,
+  ppoRuns,
+  readParquetFile,
+  runName,
+  stageDir,
+  tableRows,
+  workspaceRoot,
+  writeParquetFile,
+  writeStageOutput,
+  type StageOutput,
+} from '@goodhart/core';
+import { runDir, STAGE } from './stage.ts';
+
+export interface RunCurveRow {
+  run: string;
+  proxy: string;
+  policy: string;
+  klCoefficient: number;
+  step: number;
+  kl: number;
+  klK3: number;
+  d: number;
+  gold: number;
+  goldLow: number;
+  goldHigh: number;
+  proxyScore: number;
+}
+
+/** Gathers every run's curve into ppo/summary (curves.parquet, curves_by_prompt.parquet): what the fit stage reads. */
+export async function runPpoSummary(options: { preset: string; root?: string }): Promise<{ outputDir: string; rows: RunCurveRow[] }> {
+  const root = options.root ?? workspaceRoot();
+  const config = loadPipeline(options.preset, root);
+  const names = ppoRuns(config).map(runName);
+  if (names.length === 0) throw new Error(`pipeline "${config.name}" has no PPO runs (no "ppo" section)`);
+  const outputs: StageOutput[] = [];
+  for (const name of names) outputs.push(await openStageOutput(runDir(root, config.name, name), STAGE, { hint: `npx nx run ppo:${config.name}--${name}` }));
+  const curves = await Promise.all(outputs.map((o) => readParquetFile(o.file('curve.parquet'))));
+  const byPrompt = await Promise.all(outputs.map((o) => readParquetFile(o.file('curve_by_prompt.parquet'))));
+  const outputDir = stageDir(root, config.name, STAGE, 'summary');
+  await writeStageOutput(
+    {
+      dir: outputDir,
+      stage: STAGE,
+      pipeline: config.name,
+      config: { runs: names },
+      seed: config.seed,
+      codeVersion: packagesCodeVersion(root, ['core', 'ppo']),
+      upstream: outputs.map((o) => o.ref()),
+    },
+    async (staging) => {
+      await writeParquetFile(join(staging, 'curves.parquet'), concatTables(curves, outputs.map((o) => o.file('curve.parquet'))));
+      await writeParquetFile(join(staging, 'curves_by_prompt.parquet'), concatTables(byPrompt, outputs.map((o) => o.file('curve_by_prompt.parquet'))));
+    },
+  );
+  const rows = curves.flatMap((table) =>
+    tableRows(table).map((r) => ({
+      run: String(r.run),
+      proxy: String(r.proxy),
+      policy: String(r.policy),
+      klCoefficient: Number(r.kl_coefficient),
+      step: Number(r.step),
+      kl: Number(r.kl),
+      klK3: Number(r.kl_k3),
+      d: Number(r.d),
+      gold: Number(r.gold),
+      goldLow: Number(r.gold_low),
+      goldHigh: Number(r.gold_high),
+      proxyScore: Number(r.proxy_score),
+    })),
+  );
+  return { outputDir, rows };
+}

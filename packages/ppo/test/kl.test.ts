@@ -1,0 +1,80 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend, Rng } from '@goodhart/core';
+import { Transformer, type ModelConfig } from '@goodhart/model';
+import { evaluatePolicy } from '../src/evaluation.ts';
+import { categoricalKl, sequenceKl } from '../src/kl.ts';
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+function meanAndStandardError(values: readonly number[]): { mean: number; se: number } {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1);
+  return { mean, se: Math.sqrt(variance / values.length) };
+}
+
+describe('KL estimates', () => {
+  it('on a small categorical policy: Σ(log π − log π_init) and k3 average to the exact KL', () => {
+    const p = [0.5, 0.25, 0.15, 0.1];
+    const q = [0.25, 0.25, 0.25, 0.25];
+    const exact = categoricalKl(p, q);
+    const rng = Rng.fromSeed(7, 'ppo/kl-test');
+    const plain: number[] = [];
+    const k3: number[] = [];
+    for (let i = 0; i < 200_000; i++) {
+      const token = rng.categorical(p);
+      const estimate = sequenceKl([Math.log(p[token])], [Math.log(q[token])]);
+      plain.push(estimate.kl);
+      k3.push(estimate.k3);
+    }
+    expect(Math.min(...k3)).toBeGreaterThanOrEqual(0);
+    for (const values of [plain, k3]) {
+      const { mean, se } = meanAndStandardError(values);
+      expect(Math.abs(mean - exact), `mean ${mean} vs exact ${exact} (se ${se})`).toBeLessThan(4 * se);
+    }
+  });
+
+  it('a policy equal to its reference measures exactly 0', () => {
+    expect(sequenceKl([-1.2, -0.3], [-1.2, -0.3])).toEqual({ kl: 0, k3: 0 });
+  });
+
+  it('through the evaluation path (sampling, batching, both models): matches the exact KL of two-token responses', () => {
+    const config: ModelConfig = { kind: 'lm', vocabSize: 12, contextLength: 8, layers: 1, dModel: 16, heads: 2, mlpRatio: 2 };
+    const reference = Transformer.init(config, Rng.fromSeed(1, 'kl-test/reference'));
+    const policy = Transformer.init(config, Rng.fromSeed(2, 'kl-test/policy'));
+    // Sharpen the policy so the KL is far from zero.
+    for (const [name, variable] of policy.params) if (name === 'wte') variable.assign(tf.mul(variable, 8));
+    const prompt = [3, 5, 7];
+    const nextDistribution = (model: Transformer, context: number[]): Float64Array => {
+      const logits = tf.tidy(() => {
+        const hidden = model.hidden(tf.tensor2d([context], [1, context.length], 'int32'));
+        return tf.softmax(model.logits(tf.slice(hidden, [context.length - 1, 0], [1, -1]) as tf.Tensor2D));
+      });
+      const values = Float64Array.from(logits.dataSync());
+      logits.dispose();
+      return values;
+    };
+    // KL of the two-token sequence = KL of the first token + E_{t1 ~ π}[KL of the second given t1].
+    const p1 = nextDistribution(policy, prompt);
+    let exact = categoricalKl(p1, nextDistribution(reference, prompt));
+    for (let t1 = 0; t1 < config.vocabSize; t1++) exact += p1[t1] * categoricalKl(nextDistribution(policy, [...prompt, t1]), nextDistribution(reference, [...prompt, t1]));
+
+    const samples = evaluatePolicy(
+      policy,
+      reference,
+      [{ promptId: 0, tokens: prompt }],
+      { step: 0, samplesPerPrompt: 6000, batchSize: 1000, maxNewTokens: 2, temperature: 1 },
+      { proxy: (prompts) => new Float64Array(prompts.length), gold: (responses) => new Float64Array(responses.length) },
+      Rng.fromSeed(3, 'kl-test/samples'),
+    );
+    expect(exact).toBeGreaterThan(0.2);
+    for (const key of ['kl', 'k3'] as const) {
+      const { mean, se } = meanAndStandardError(samples.map((s) => s[key]));
+      expect(Math.abs(mean - exact), `${key}: mean ${mean} vs exact ${exact} (se ${se})`).toBeLessThan(4 * se);
+    }
+    policy.dispose();
+    reference.dispose();
+  });
+});
