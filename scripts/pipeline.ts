@@ -1,18 +1,29 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
-import { loadPipeline, workspaceRoot, ConfigError } from '@goodhart/core';
+import { ConfigError, formatDuration, gridCells, loadPipeline, ppoRuns, stageDir, workspaceRoot, type PipelineConfig } from '@goodhart/core';
 
 /**
- * `npm run pipeline [-- --preset paper]`: runs every stage of a preset through Nx, so stages whose inputs did not
- * change are restored from the cache instead of rerun. Stages are added here as they are built.
+ * `npm run pipeline [-- --preset paper]`: runs every stage of a preset through Nx in one invocation (`fit:P`, which
+ * depends on everything else), so independent tasks share the cores (best-of-n sampling beside proxy training, PPO
+ * runs beside best-of-n scoring) and tasks whose inputs did not change are restored from the cache. Prints a line
+ * per task as Nx starts it, then where the report is and what it found.
  */
-const STAGES = ['pretrain', 'label', 'proxy', 'bon'] as const;
+function taskCount(config: PipelineConfig): number {
+  const cells = gridCells(config).length;
+  const bonProxies = config.bon.proxies?.length ?? cells;
+  const runs = ppoRuns(config).length;
+  // pretrain, label, cells + summary, pool + scores + curves, runs + summary, fit
+  return 2 + cells + 1 + 1 + bonProxies + 1 + (runs > 0 ? runs + 1 : 0) + 1;
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       preset: { type: 'string', default: 'quick' },
       backend: { type: 'string' },
+      parallel: { type: 'string', default: '2' },
       'skip-cache': { type: 'boolean', default: false },
     },
   });
@@ -20,15 +31,40 @@ async function main(): Promise<void> {
   const config = loadPipeline(values.preset, root); // fail on a bad config before Nx starts
   const env: Record<string, string> = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
   if (values.backend) env.GOODHART_BACKEND = values.backend;
+  const total = taskCount(config);
   const started = performance.now();
-  for (const [index, stage] of STAGES.entries()) {
-    process.stdout.write(`\n=== stage ${index + 1}/${STAGES.length}: ${stage} (${config.name}) ===\n`);
-    const args = ['nx', 'run', `${stage}:${config.name}`, '--outputStyle=stream'];
-    if (values['skip-cache']) args.push('--skip-nx-cache');
-    await execa('npx', args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
-  }
-  const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  process.stdout.write(`\npipeline "${config.name}" finished in ${seconds} s; artifacts in ${root}/artifacts/${config.name}/\n`);
+  const elapsed = (): string => formatDuration((performance.now() - started) / 1000);
+  process.stdout.write(`pipeline "${config.name}": ${total} tasks through Nx (parallel ${values.parallel}); cached tasks are restored, not rerun\n`);
+
+  const args = ['nx', 'run', `fit:${config.name}`, '--outputStyle=stream', `--parallel=${values.parallel}`];
+  if (values['skip-cache']) args.push('--skip-nx-cache');
+  const child = execa('npx', args, { cwd: root, stdout: 'pipe', stderr: 'inherit', env: { ...process.env, ...env }, buffer: false });
+  let seen = 0;
+  let pending = '';
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (chunk: string) => {
+    pending += chunk;
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      process.stdout.write(`${line}\n`);
+      // Nx announces each task (`> nx run <task>`, with `[local cache]` when restored); noop aliases are not run here.
+      const match = /^> nx run (\S+)(.*)$/.exec(line.replace(/\x1b\[[0-9;]*m/g, '').trim());
+      if (match) {
+        seen += 1;
+        const cached = match[2].includes('cache') ? ' (cache)' : '';
+        process.stdout.write(`[pipeline] task ${Math.min(seen, total)}/${total}: ${match[1]}${cached} | elapsed ${elapsed()}\n`);
+      }
+    }
+  });
+  await child;
+  if (pending) process.stdout.write(`${pending}\n`);
+
+  const reportDir = join(stageDir(root, config.name, 'fit'), 'report');
+  const findings = JSON.parse(await readFile(join(reportDir, 'findings.json'), 'utf8')) as { id: number; title?: string; holds: boolean | null }[];
+  const mark = (holds: boolean | null): string => (holds === null ? '—' : holds ? '✓' : '✗');
+  process.stdout.write(`\nfindings: ${findings.map((f) => `${f.id} ${mark(f.holds)}`).join('  ')}  (✓ holds, ✗ does not, — not testable with this preset)\n`);
+  process.stdout.write(`pipeline "${config.name}" finished in ${elapsed()}\nreport: ${join(reportDir, 'index.html')}\nsummary: ${join(reportDir, 'summary.md')}\n`);
 }
 
 main().catch((error: unknown) => {

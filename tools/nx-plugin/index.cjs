@@ -9,6 +9,10 @@
  *   proxy:P--CELL       one proxy RM per cell CELL = <size>-n<comparisons>-s<seed> of proxy.grid
  *                       packages/proxy/src/cli.ts --preset P --cell CELL     (after pretrain:P, label:P)
  *   proxy:P             packages/proxy/src/cli.ts --preset P --summary       (after every cell of P)
+ *   bon:P--pool, bon:P--CELL, bon:P                                         (pool, scores per proxy, curves)
+ *   ppo:P--RUN          one PPO run per RUN = <cell>-kl<coef>-<policy> of the ppo section (after its proxy cell)
+ *   ppo:P               packages/ppo/src/cli.ts --preset P --summary         (after every run of P)
+ *   fit:P               packages/fit/src/cli.ts --preset P                   (after bon:P, ppo:P, proxy:P): fits, report
  *
  * Each cached target hashes only the pipeline fields its stage reads; a cell does not hash `proxy.grid` (its cell is
  * in its command).
@@ -60,7 +64,7 @@ const DEFAULT_SOURCE = ['{projectRoot}/src/**/*.ts', '{projectRoot}/package.json
 
 const TFJS = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm'];
 
-/** @type {{ pretrain: StageSpec, label: StageSpec, proxyCell: StageSpec, proxySummary: StageSpec, bonPool: StageSpec, bonScore: StageSpec, bonCurves: StageSpec }} */
+/** @type {{ pretrain: StageSpec, label: StageSpec, proxyCell: StageSpec, proxySummary: StageSpec, bonPool: StageSpec, bonScore: StageSpec, bonCurves: StageSpec, ppoRun: StageSpec, ppoSummary: StageSpec, fit: StageSpec }} */
 const STAGES = {
   pretrain: {
     dir: 'packages/pretrain',
@@ -96,6 +100,28 @@ const STAGES = {
     dir: 'packages/bon',
     fields: ['seed', 'bon.curves', 'bon.proxies', 'proxy.grid'],
     externalDependencies: [],
+  },
+  // A run's proxy, β_KL and policy are in its command; the sweep lists (proxies, klCoefficients, policies) are not
+  // hashed, so adding a run leaves the others cached.
+  ppoRun: {
+    dir: 'packages/ppo',
+    fields: [
+      'seed',
+      'gold',
+      'label.responseTokens',
+      ...['iterations', 'batchSize', 'minibatches', 'epochs', 'learningRate', 'clipRange', 'valueClipRange', 'valueCoefficient', 'gamma', 'gaeLambda', 'gradientClip', 'temperature', 'checkpointEvery', 'eval'].map((f) => `ppo.${f}`),
+    ],
+    externalDependencies: ['vader-sentiment', 'an-array-of-english-words', ...TFJS],
+  },
+  ppoSummary: {
+    dir: 'packages/ppo',
+    fields: ['ppo.proxies', 'ppo.klCoefficients', 'ppo.policies', 'policy.sizes'],
+    externalDependencies: [],
+  },
+  fit: {
+    dir: 'packages/fit',
+    fields: ['seed', 'fit'],
+    externalDependencies: ['vega', 'vega-lite'],
   },
 };
 
@@ -264,6 +290,35 @@ function bonProxyCells(config, cells) {
   const chosen = isObject(bon) ? bon.proxies : undefined;
   if (!Array.isArray(chosen)) return cells;
   return chosen.filter((cell) => typeof cell === 'string' && cells.includes(cell));
+}
+
+/**
+ * PPO run names of the preset, `<cell>-kl<coef>-<policy>` with the coefficient's decimal point written "p" (as
+ * runName in packages/core/src/grid.ts); none without a well-formed `ppo` section (the stage CLI reports why).
+ * @param {unknown} config
+ * @param {string[]} cells
+ * @returns {{ name: string, cell: string }[]}
+ */
+function ppoRuns(config, cells) {
+  const ppo = isObject(config) ? config.ppo : undefined;
+  if (!isObject(ppo)) return [];
+  const policy = isObject(config) ? config.policy : undefined;
+  const proxies = Array.isArray(ppo.proxies) ? ppo.proxies : [];
+  const coefficients = Array.isArray(ppo.klCoefficients) ? ppo.klCoefficients : [0];
+  const policies = Array.isArray(ppo.policies) ? ppo.policies : isObject(policy) && Array.isArray(policy.sizes) ? policy.sizes : [];
+  /** @type {{ name: string, cell: string }[]} */
+  const runs = [];
+  for (const cell of proxies) {
+    if (typeof cell !== 'string' || !cells.includes(cell)) continue;
+    for (const coefficient of coefficients) {
+      if (typeof coefficient !== 'number' || !(coefficient >= 0)) continue;
+      for (const size of policies) {
+        if (typeof size !== 'string' || !NAME_PATTERN.test(size)) continue;
+        runs.push({ name: `${cell}-kl${String(coefficient).replace('.', 'p')}-${size}`, cell });
+      }
+    }
+  }
+  return runs;
 }
 
 /**
@@ -489,6 +544,71 @@ function pipelineNodes(file, context) {
         description: `Best-of-n curves of the ${bonCells.length} "${preset}" proxies (${file}).`,
       });
       projects[STAGES.bonPool.dir] = { targets: bonTargets };
+      upstream.push({ project: bon, target: preset });
+    }
+
+    const ppo = projectName(workspaceRoot, STAGES.ppoRun.dir);
+    const runs = ppoRuns(config, cells);
+    if (ppo && runs.length > 0) {
+      // Each run is a project of its own, as the proxy cells are: adding a run (a proxy, a β_KL, a policy size)
+      // leaves every other run's cache valid.
+      const ppoImplicit = workspaceDependencies(workspaceRoot, STAGES.ppoRun.dir);
+      const ppoSource = [...sourceInputsOf(nxJsonConfiguration, STAGES.ppoRun.dir), '^source'];
+      const ppoCli = `node --import tsx packages/ppo/src/cli.ts --preset ${preset}`;
+      /** @type {Record<string, TargetConfiguration>} */
+      const ppoTargets = {};
+      /** @type {TaskRef[]} */
+      const runTasks = [];
+      for (const run of runs) {
+        const runProject = `${ppo}${SEPARATOR}${preset}${SEPARATOR}${run.name}`;
+        const output = `${artifacts}/ppo/runs/${run.name}`;
+        projects[output] = {
+          name: runProject,
+          tags: [CELL_TAG],
+          implicitDependencies: ppoImplicit,
+          targets: {
+            [CELL_TARGET]: stageTarget({
+              preset,
+              command: `${ppoCli} --run ${run.name}`,
+              stage: STAGES.ppoRun,
+              sourceInputs: ppoSource,
+              output,
+              upstream: [...upstream.filter((u) => u.project !== bon), { project: `${proxy}${SEPARATOR}${preset}${SEPARATOR}${run.cell}`, target: CELL_TARGET }],
+              description: `PPO run ${run.name} of "${preset}" (${file}).`,
+            }),
+          },
+        };
+        runTasks.push({ project: runProject, target: CELL_TARGET });
+        ppoTargets[`${preset}${SEPARATOR}${run.name}`] = { executor: 'nx:noop', dependsOn: [{ projects: [runProject], target: CELL_TARGET }], metadata: { description: `Runs ${runProject}:${CELL_TARGET}.` } };
+      }
+      ppoTargets[preset] = stageTarget({
+        preset,
+        command: `${ppoCli} --summary`,
+        stage: STAGES.ppoSummary,
+        sourceInputs: ownSource,
+        output: `${artifacts}/ppo/summary`,
+        upstream: runTasks,
+        description: `Gather the ${runs.length} "${preset}" PPO runs (${file}).`,
+      });
+      projects[STAGES.ppoRun.dir] = { targets: ppoTargets };
+      upstream.push({ project: ppo, target: preset });
+    }
+
+    const fit = projectName(workspaceRoot, STAGES.fit.dir);
+    if (fit && bon) {
+      projects[STAGES.fit.dir] = {
+        targets: {
+          [preset]: stageTarget({
+            preset,
+            command: `node --import tsx packages/fit/src/cli.ts --preset ${preset}`,
+            stage: STAGES.fit,
+            sourceInputs: ownSource,
+            output: `${artifacts}/fit`,
+            upstream: [...upstream, { project: proxy, target: preset }],
+            description: `Fit the "${preset}" curves and write the report (${file}).`,
+          }),
+        },
+      };
     }
   }
 

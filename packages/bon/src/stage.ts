@@ -27,6 +27,8 @@ import { oneTwoFiveGrid, samplePool } from './pool.ts';
 import { regressionalCheck } from './regressional.ts';
 
 export const STAGE = 'bon';
+/** Prompts of the synthetic regressional-Goodhart pool (finding 8), at least. */
+const REGRESSIONAL_MIN_PROMPTS = 200;
 
 /** The proxy cells best-of-n runs against: bon.proxies, or every cell of proxy.grid. */
 export function bonProxies(config: PipelineConfig): string[] {
@@ -196,7 +198,9 @@ export async function runCurves(options: { preset: string; root?: string }): Pro
     const { points, check, perPromptGold, promptIds } = bestOfNCurves(pools, ns, { resamples: config.bon.curves.bootstrapResamples, confidence: config.bon.curves.confidence, rng: Rng.fromSeed(config.seed, `bon/bootstrap/${cell}`) });
     curves.push({ cell, ...parseCell(cell, config), points, check, perPromptGold, promptIds });
   }
-  const regressional = regressionalCheck({ prompts: new Set(pool.map((s) => s.promptId)).size, samplesPerPrompt: config.bon.pool.samplesPerPrompt }, ns, {
+  // Synthetic and cheap, so more prompts than the real pool: tight enough intervals to test the closed form.
+  const regressionalPrompts = Math.max(REGRESSIONAL_MIN_PROMPTS, new Set(pool.map((s) => s.promptId)).size);
+  const regressional = regressionalCheck({ prompts: regressionalPrompts, samplesPerPrompt: config.bon.pool.samplesPerPrompt }, ns, {
     goldStd: standardDeviation(pool.map((s) => s.gold)),
     noiseStd: standardDeviation(pool.map((s) => s.gold)),
     resamples: config.bon.curves.bootstrapResamples,

@@ -1,0 +1,140 @@
+import {
+  findRun,
+  loadPipeline,
+  openStageOutput,
+  ppoRuns,
+  readParquetFile,
+  stageDir,
+  stageHint,
+  tableRows,
+  type PipelineConfig,
+  type StageOutput,
+} from '@goodhart/core';
+import type { BonCurve, FitInput, PolicyInfo, ProxyInfo, RegressionalCheck, RlCurve } from './types.ts';
+
+/** The upstream outputs the fit stage reads, verified against their manifests. */
+export interface FitSources {
+  config: PipelineConfig;
+  outputs: StageOutput[];
+  input: FitInput;
+}
+
+type Row = Record<string, unknown>;
+
+/**
+ * Gathers what the fits need from the artifacts: proxy metrics (proxy summary), best-of-n curves with their
+ * per-prompt estimates and the regressional check (bon curves), PPO curves with per-prompt means (ppo summary,
+ * when the preset has runs), and policy sizes (pretrain's model configs).
+ */
+export async function readFitSources(root: string, preset: string): Promise<FitSources> {
+  const config = loadPipeline(preset, root);
+  const open = (stage: string, sub: string[], hint: string): Promise<StageOutput> => openStageOutput(stageDir(root, config.name, stage, ...sub), stage, { hint });
+  const pretrain = await open('pretrain', [], stageHint('pretrain', config.name));
+  const proxySummary = await open('proxy', ['summary'], `npx nx run proxy:${config.name}`);
+  const bonCurves = await open('bon', ['curves'], `npx nx run bon:${config.name}`);
+  const runs = ppoRuns(config);
+  const ppoSummary = runs.length > 0 ? await open('ppo', ['summary'], `npx nx run ppo:${config.name}`) : undefined;
+  const outputs = [pretrain, proxySummary, bonCurves, ...(ppoSummary ? [ppoSummary] : [])];
+
+  const rows = async (output: StageOutput, file: string): Promise<Row[]> => tableRows(await readParquetFile(output.file(file)));
+  const proxies: ProxyInfo[] = (await rows(proxySummary, 'proxy_metrics.parquet')).map((r) => ({
+    cell: String(r.cell),
+    size: String(r.size),
+    parameters: Number(r.non_embedding_parameters),
+    comparisons: Number(r.comparisons),
+    seed: Number(r.seed),
+    validationLoss: Number(r.validation_loss),
+    validationAccuracy: Number(r.validation_accuracy),
+  }));
+  const proxyOf = (cell: string, file: string): ProxyInfo => {
+    const proxy = proxies.find((p) => p.cell === cell);
+    if (!proxy) throw new Error(`${file} names proxy "${cell}", which ${proxySummary.file('proxy_metrics.parquet')} (made by stage 'proxy') does not list`);
+    return proxy;
+  };
+
+  const pretrainSizes = await rows(pretrain, 'summary.parquet');
+  const policies: PolicyInfo[] = config.policy.sizes.map((size) => {
+    const row = pretrainSizes.find((r) => r.size === size);
+    if (!row) throw new Error(`${pretrain.file('summary.parquet')} (made by stage 'pretrain') has no row for policy size "${size}"`);
+    return { size, parameters: Number(row.non_embedding_parameters) };
+  });
+
+  const bon = bonCurvesFrom(await rows(bonCurves, 'curves.parquet'), await rows(bonCurves, 'curves_by_prompt.parquet'), (cell) => proxyOf(cell, bonCurves.file('curves.parquet')));
+  const regressional = regressionalFrom(await rows(bonCurves, 'regressional.parquet'));
+  const rl = ppoSummary
+    ? rlCurvesFrom(await rows(ppoSummary, 'curves.parquet'), await rows(ppoSummary, 'curves_by_prompt.parquet'), (run) => {
+        const found = findRun(run, config);
+        const policy = policies.find((p) => p.size === found.policy);
+        if (!policy) throw new Error(`PPO run ${run} trains policy "${found.policy}", which is not in policy.sizes`);
+        return { proxy: proxyOf(found.cell, ppoSummary.file('curves.parquet')), policy, klCoefficient: found.klCoefficient };
+      })
+    : [];
+  return {
+    config,
+    outputs,
+    input: { preset: config.name, proxies, policies, bon, rl, regressional, options: { ...config.fit, seed: config.seed } },
+  };
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
+  return groups;
+}
+
+const interval = (r: Row, name: string): { mean: number; low: number; high: number } => ({ mean: Number(r[name]), low: Number(r[`${name}_low`]), high: Number(r[`${name}_high`]) });
+
+/** perPrompt[j][p] for the points' keys, prompts in one fixed order (ascending id) for every point. */
+function perPromptMatrix(byPrompt: readonly Row[], pointKey: string, keys: readonly number[], value: string, what: string): Float64Array[] {
+  const prompts = [...new Set(byPrompt.map((r) => Number(r.prompt_id)))].sort((a, b) => a - b);
+  return keys.map((key) => {
+    const rows = byPrompt.filter((r) => Number(r[pointKey]) === key);
+    const values = new Map(rows.map((r) => [Number(r.prompt_id), Number(r[value])]));
+    if (values.size !== prompts.length) throw new Error(`${what}: per-prompt estimates at ${pointKey} ${key} cover ${values.size} of ${prompts.length} prompts`);
+    return Float64Array.from(prompts, (p) => values.get(p)!);
+  });
+}
+
+function bonCurvesFrom(curveRows: Row[], byPromptRows: Row[], proxyOf: (cell: string) => ProxyInfo): BonCurve[] {
+  const byPrompt = groupBy(byPromptRows, (r) => String(r.proxy));
+  return [...groupBy(curveRows, (r) => String(r.proxy))].map(([cell, rows]) => {
+    const sorted = [...rows].sort((a, b) => Number(a.n) - Number(b.n));
+    return {
+      proxy: proxyOf(cell),
+      points: sorted.map((r) => ({ n: Number(r.n), kl: Number(r.kl), d: Number(r.d), gold: interval(r, 'gold'), proxy: { mean: Number(r.proxy_score), low: Number(r.proxy_low), high: Number(r.proxy_high) } })),
+      perPromptGold: perPromptMatrix(byPrompt.get(cell) ?? [], 'n', sorted.map((r) => Number(r.n)), 'gold', `best-of-n proxy ${cell}`),
+    };
+  });
+}
+
+function rlCurvesFrom(curveRows: Row[], byPromptRows: Row[], describe: (run: string) => Pick<RlCurve, 'proxy' | 'policy' | 'klCoefficient'>): RlCurve[] {
+  const byPrompt = groupBy(byPromptRows, (r) => String(r.run));
+  return [...groupBy(curveRows, (r) => String(r.run))].map(([run, rows]) => {
+    const sorted = [...rows].sort((a, b) => Number(a.step) - Number(b.step));
+    const steps = sorted.map((r) => Number(r.step));
+    return {
+      run,
+      ...describe(run),
+      points: sorted.map((r) => ({
+        step: Number(r.step),
+        kl: interval(r, 'kl'),
+        klK3: Number(r.kl_k3),
+        d: Number(r.d),
+        gold: interval(r, 'gold'),
+        proxy: { mean: Number(r.proxy_score), low: Number(r.proxy_low), high: Number(r.proxy_high) },
+      })),
+      perPromptKl: perPromptMatrix(byPrompt.get(run) ?? [], 'step', steps, 'kl', `PPO run ${run}`),
+      perPromptGold: perPromptMatrix(byPrompt.get(run) ?? [], 'step', steps, 'gold', `PPO run ${run}`),
+    };
+  });
+}
+
+function regressionalFrom(rows: Row[]): RegressionalCheck | null {
+  if (rows.length === 0) return null;
+  return {
+    rho: Number(rows[0].rho),
+    goldStd: Number(rows[0].gold_std),
+    noiseStd: Number(rows[0].noise_std),
+    points: rows.map((r) => ({ n: Number(r.n), d: Number(r.d), gold: interval(r, 'gold'), predicted: Number(r.predicted) })),
+  };
+}
