@@ -2,15 +2,16 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { backendLine, initBackend, loadPipeline, parseBackendChoice, readParquetFile, Rng, stageDir, workspaceRoot, type PipelineConfig } from '@goodhart/core';
+import { backendLine, initBackend, loadPipeline, parseBackendChoice, parseCell, ppoRuns, readParquetFile, Rng, runName, stageDir, workspaceRoot, type PipelineConfig } from '@goodhart/core';
 import { GoldScorer } from '@goodhart/gold';
 import { AdamW, openPretrainArtifacts, sample, scoreSequences, Transformer, type ModelConfig } from '@goodhart/model';
 import { loadBrownCorpus } from '@goodhart/pretrain';
+import { PpoTrainer, ValueHead, hyperparametersFor } from '@goodhart/ppo';
 import { pairwiseLoss, type ComparisonRow } from '@goodhart/proxy';
 
 /**
  * `npm run bench`: throughput of the pieces on this machine's backend — policy training and sampling, gold scoring,
- * proxy RM training, best-of-n pool sampling and proxy scoring. A benchmark, not a test: numbers vary with the machine and its load. Uses the preset's
+ * proxy RM training, best-of-n pool sampling and proxy scoring, PPO iterations and rollouts. A benchmark, not a test: numbers vary with the machine and its load. Uses the preset's
  * artifacts where they exist (run the pipeline first for real weights and texts).
  */
 const { values } = parseArgs({
@@ -155,7 +156,43 @@ async function benchBestOfN(cfg: PipelineConfig): Promise<void> {
   }
 }
 
+/** PPO iterations per second and rollout tokens per second for the preset's first run (a fresh RM of its size). */
+async function benchPpo(cfg: PipelineConfig): Promise<void> {
+  const run = ppoRuns(cfg)[0];
+  if (!run) {
+    say('ppo: the preset has no PPO runs');
+    return;
+  }
+  const policy = await languageModel(run.policy);
+  const reference = await languageModel(run.policy);
+  const lm = await languageModel(parseCell(run.cell, cfg).size);
+  const rm = lm.toRewardModel(rng.fork('ppo/rm'));
+  lm.dispose();
+  const hyper = hyperparametersFor(cfg, run, pretrained?.tokenizer.endOfText ?? 0);
+  let tokens = 0;
+  const trainer = new PpoTrainer(policy, ValueHead.init(policy.config.dModel), reference, (prompts, responses) => {
+    tokens += responses.reduce((n, r) => n + r.length, 0);
+    return scoreSequences(rm, prompts.map((p, b) => [...p, ...responses[b]]), hyper.batchSize);
+  }, hyper);
+  const vocab = policy.config.vocabSize;
+  const started = performance.now();
+  const rate = throughput(budgetMs, () => {
+    trainer.iteration(Array.from({ length: hyper.batchSize }, () => Array.from({ length: 8 }, () => 1 + rng.int(vocab - 1))), rng.fork('ppo/iteration'));
+    return 1;
+  });
+  const tokensPerSecond = tokens / ((performance.now() - started) / 1000);
+  const rolloutRate = throughput(budgetMs / 2, () => {
+    const prompts = Array.from({ length: hyper.batchSize }, () => Array.from({ length: 8 }, () => 1 + rng.int(vocab - 1)));
+    return sample(policy, prompts, { maxNewTokens: hyper.maxNewTokens, temperature: hyper.temperature, stopToken: hyper.stopToken }, rng).tokens.reduce((n, row) => n + row.length, 0);
+  });
+  trainer.dispose();
+  trainer.head.dispose();
+  for (const model of [policy, reference, rm]) model.dispose();
+  say(`ppo ${runName(run)}: ${rate.toFixed(2)} iterations/s (${hyper.batchSize} rollouts, ${hyper.epochs} epochs × ${hyper.minibatches} minibatches), ${Math.round(tokensPerSecond).toLocaleString('en-US')} rollout tokens/s end to end (sampling, scoring and updates); rollout sampling alone ${Math.round(rolloutRate).toLocaleString('en-US')} tokens/s`);
+}
+
 await benchPolicy(config);
 await benchGold(config);
 await benchProxy(config);
 await benchBestOfN(config);
+await benchPpo(config);

@@ -18,20 +18,45 @@ import type { BonCurve, CurveFit, FitInput, FitResults, Method, RlCurve, SharedA
  * bootstrap resample re-averages, so estimate and interval describe one quantity. These means equal the curve's
  * points when the stage built both from the same samples; for RL, d = sqrt(max(mean KL, 0)).
  */
-export function fitAll(input: FitInput): FitResults {
+export function fitAll(original: FitInput): FitResults {
+  const { input, baselines } = relativeToStart(original);
   const settings: BootstrapSettings = {
     resamples: input.options.bootstrapResamples,
     confidence: input.options.confidence,
     seed: input.options.seed,
   };
   const fraction = input.options.extrapolationFraction;
-  const bon = input.bon.map((curve) => fitBonCurve(curve, settings, fraction));
-  const rl = input.rl.map((curve) => fitRlCurve(curve, settings, fraction));
+  const withBaseline = (fit: CurveFit): CurveFit => ({ ...fit, baseline: baselines.get(`${fit.method}/${fit.curve}`) ?? 0 });
+  const bon = input.bon.map((curve) => withBaseline(fitBonCurve(curve, settings, fraction)));
+  const rl = input.rl.map((curve) => withBaseline(fitRlCurve(curve, settings, fraction)));
   return {
     bon,
     rl,
     rlSharedAlpha: sharedAlphaGroups(input.rl).map((group) => fitSharedAlpha(group, settings)),
     scaling: scalingFits(bon, rl),
+  };
+}
+
+/**
+ * The functional forms are gains over the initial policy (R(0) = 0, fitted through the origin), so each curve's
+ * per-prompt gold at its d = 0 point (n = 1, or PPO's iteration 0) is subtracted from every point of that prompt
+ * first. Gold is normalised on the default policy, so without this a second policy size, which starts higher, would
+ * be fitted with a spurious offset. Pairing within prompts also removes between-prompt spread from the intervals.
+ */
+function relativeToStart(input: FitInput): { input: FitInput; baselines: Map<string, number> } {
+  const baselines = new Map<string, number>();
+  const subtract = (name: string, rows: Float64Array[]): Float64Array[] => {
+    const start = rows[0]!;
+    baselines.set(name, mean(start));
+    return rows.map((row) => row.map((value, p) => value - start[p]!));
+  };
+  return {
+    baselines,
+    input: {
+      ...input,
+      bon: input.bon.map((curve) => (curve.points[0]?.d === 0 ? { ...curve, perPromptGold: subtract(`bon/${curve.proxy.cell}`, curve.perPromptGold) } : curve)),
+      rl: input.rl.map((curve) => (curve.points[0]?.step === 0 ? { ...curve, perPromptGold: subtract(`rl/${curve.run}`, curve.perPromptGold) } : curve)),
+    },
   };
 }
 

@@ -7,3 +7,8 @@ export * from './bootstrap-fits.ts';
 export * from './extrapolation.ts';
 export * from './scaling.ts';
 export * from './fit-all.ts';
+export { computeFindings, FINDING_TITLES, findingThresholds } from './findings.ts';
+export { writeReport, type WrittenReport } from './report/write-report.ts';
+export { FIGURE_IDS } from './report/figures/index.ts';
+export * from './stage.ts';
+export * from './inputs.ts';

@@ -111,7 +111,12 @@ export interface CurveFit {
   r2: number;
   /** Points used (RL drops d = 0). */
   points: number;
-  /** Predicted peak: BoN d* = α/2β, R* = α²/4β; RL d* = e^(α/β − 1), R* = β·d*. null when β ≤ 0 (no peak). */
+  /**
+   * Mean gold at the curve's d = 0 point, subtracted (per prompt) before fitting: the fits are gains over the
+   * initial policy, and the fitted curve in gold units is baseline + R(d). 0 when the curve has no d = 0 point.
+   */
+  baseline?: number;
+  /** Predicted peak (R* is a gain over the baseline): BoN d* = α/2β, R* = α²/4β; RL d* = e^(α/β − 1), R* = β·d*. null when β ≤ 0 (no peak). */
   peak: { d: number; gold: number } | null;
   /** Fit on d ≤ extrapolationFraction·max d, predict the rest; null when either part has < 2 points. */
   extrapolation: { fitUpToD: number; fittedPoints: number; predictedPoints: number; rmse: number; maxAbsError: number } | null;

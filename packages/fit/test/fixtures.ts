@@ -126,7 +126,8 @@ export function bonCurve(proxy: ProxyInfo, c: { alpha: number; beta: number }, r
     const d = Math.sqrt(kl);
     const gold = promptValues(d * (c.alpha - c.beta * d), effects, n === 1 ? 0 : 0.25, rng);
     perPromptGold.push(gold.values);
-    const proxyMean = 1.1 * d + 0.02 * d * d;
+    // Proxy keeps rising, faster for larger and better-trained RMs (they are more confident).
+    const proxyMean = (0.9 + 0.15 * Math.log10(proxy.parameters / 3e6) + (proxy.comparisons > 1000 ? 0.2 : 0)) * d + 0.02 * d * d;
     return { n, kl, d, gold: gold.interval, proxy: { mean: proxyMean, low: proxyMean - 0.05, high: proxyMean + 0.05 } };
   });
   return { proxy, points, perPromptGold };

@@ -5,6 +5,7 @@ import { mean, olsLine } from './stats.ts';
 export interface Trend {
   slope: number;
   source: 'scaling fit' | 'own least squares';
+  /** The slices averaged, joined by "; ". */
   slice: string;
   points: number;
 }
@@ -16,17 +17,22 @@ export function sliceComparisons(slice: string): number | undefined {
 }
 
 /**
- * The fitting library's trend of `coefficient` vs log10(parameters) at `comparisons`. The slice naming belongs to the
- * fitting library, so this looks for the count inside the slice text and, failing an exact match, takes the largest
- * count named (or, when no slice names one, the fit with the most points).
+ * The fitting library's trends of `coefficient` vs log10(parameters) at `comparisons`. The slice naming belongs to
+ * the fitting library ("comparisons=4000 seed=0 …"), so this looks for the count inside the slice text; several
+ * slices can match (one per seed or policy), and all are returned. Failing an exact match it takes the largest count
+ * named, or, when no slice names one, the fit with the most points.
  */
-export function findParameterScaling(scaling: readonly ScalingFit[], method: Method, coefficient: 'alpha' | 'beta', comparisons: number): ScalingFit | undefined {
+export function findParameterScaling(scaling: readonly ScalingFit[], method: Method, coefficient: 'alpha' | 'beta', comparisons: number): ScalingFit[] {
   const candidates = scaling.filter((s) => s.method === method && s.coefficient === coefficient && s.against === 'log10_parameters' && Number.isFinite(s.slope));
-  const exact = candidates.find((s) => sliceComparisons(s.slice) === comparisons);
-  if (exact) return exact;
-  const named = candidates.filter((s) => sliceComparisons(s.slice) !== undefined).sort((a, b) => sliceComparisons(b.slice)! - sliceComparisons(a.slice)!);
-  if (named[0]) return named[0];
-  return [...candidates].sort((a, b) => b.points.length - a.points.length)[0];
+  const exact = candidates.filter((s) => sliceComparisons(s.slice) === comparisons);
+  if (exact.length > 0) return exact;
+  const named = candidates.filter((s) => sliceComparisons(s.slice) !== undefined);
+  if (named.length > 0) {
+    const largest = Math.max(...named.map((s) => sliceComparisons(s.slice)!));
+    return named.filter((s) => sliceComparisons(s.slice) === largest);
+  }
+  const widest = [...candidates].sort((a, b) => b.points.length - a.points.length)[0];
+  return widest ? [widest] : [];
 }
 
 /**
@@ -35,7 +41,10 @@ export function findParameterScaling(scaling: readonly ScalingFit[], method: Met
  */
 export function parameterTrend(scaling: readonly ScalingFit[], fits: readonly CurveFit[], method: Method, coefficient: 'alpha' | 'beta', comparisons: number): Trend | undefined {
   const found = findParameterScaling(scaling, method, coefficient, comparisons);
-  if (found) return { slope: found.slope, source: 'scaling fit', slice: found.slice, points: found.points.length };
+  if (found.length > 0) {
+    // Replicate slices (seeds, policies) are averaged: the finding is about the direction, not one replicate.
+    return { slope: mean(found.map((s) => s.slope)), source: 'scaling fit', slice: found.map((s) => s.slice).join('; '), points: found.reduce((n, s) => n + s.points.length, 0) };
+  }
   const bySize = new Map<number, number[]>();
   for (const fit of fits) {
     const value = coefficient === 'alpha' ? fit.alpha.mean : fit.beta.mean;

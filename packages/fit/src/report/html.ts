@@ -91,7 +91,9 @@ function figuresSection(figures: readonly RenderedFigure[]): string {
   });
   return `<section id="figures">
 <h2>Figures</h2>
+<div class="figure-grid">
 ${blocks.join('\n')}
+</div>
 </section>`;
 }
 
@@ -141,11 +143,14 @@ td.verdict.na { color: #888; }
 table.data { font-size: 12.5px; font-variant-numeric: tabular-nums; }
 table.data td { white-space: nowrap; }
 .scroll { overflow-x: auto; }
-figure { margin: 22px 0; }
+/* Narrow figures sit side by side; each figure is as wide as its chart, so its caption wraps to the chart's width. */
+.figure-grid { display: flex; flex-wrap: wrap; align-items: flex-start; gap: 4px 40px; }
+figure { margin: 18px 0; }
+figure.chart { width: min-content; max-width: 100%; }
 figure.chart .plot { overflow-x: auto; }
-figure.chart svg { max-width: 100%; height: auto; display: block; }
-figcaption { font-size: 13.5px; color: #333; margin-top: 6px; max-width: 900px; }
-figure.note { padding: 10px 14px; background: #f7f7f4; border-left: 3px solid #bbb; }
+figure.chart svg { display: block; }
+figcaption { font-size: 13.5px; color: #333; margin-top: 6px; min-width: 320px; }
+figure.note { flex: 1 1 100%; padding: 10px 14px; background: #f7f7f4; border-left: 3px solid #bbb; }
 figure.note figcaption { margin: 0; color: #555; }
 footer { margin-top: 36px; font-size: 12.5px; color: #666; border-top: 1px solid #ddd; padding-top: 10px; }
 a { color: #0b57d0; }

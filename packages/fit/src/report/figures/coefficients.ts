@@ -17,6 +17,8 @@ interface CoefficientRow {
   low: number;
   high: number;
   group: string;
+  /** Trend rows: the scaling fit's slice (several, e.g. seeds, can share a colour group); '' for fit rows. */
+  slice: string;
   kind: 'fit' | 'trend';
 }
 
@@ -56,6 +58,10 @@ function coefficientsFigure(axis: Axis, input: FitInput, results: FitResults): F
   };
 }
 
+/**
+ * One panel per coefficient side by side (hconcat, not facet): a facet would give every panel every layer, and a
+ * panel without a trend line (β_RL usually) would then plot an empty layer with an infinite extent.
+ */
 function spec(axis: Axis, title: string, rows: CoefficientRow[], groupOrder: string[]): TopLevelSpec {
   const x = {
     field: 'x',
@@ -65,19 +71,21 @@ function spec(axis: Axis, title: string, rows: CoefficientRow[], groupOrder: str
     axis: { format: '~s', tickCount: 5 },
   };
   const color = { field: 'group', type: 'nominal' as const, title: axis === 'parameters' ? 'comparisons' : 'RM size', scale: { domain: groupOrder } };
-  const fitOnly = [{ filter: "datum.kind === 'fit'" }];
-  const layer: LayerItem[] = [
-    { transform: fitOnly, mark: { type: 'rule', strokeWidth: 1.2, opacity: 0.7 }, encoding: { x, color, y: { field: 'low', type: 'quantitative', title: 'coefficient', scale: { zero: false } }, y2: { field: 'high' } } },
-    { transform: [{ filter: "datum.kind === 'trend'" }], mark: { type: 'line', strokeDash: [5, 4], strokeWidth: 1.4 }, encoding: { x, color, detail: { field: 'group', type: 'nominal' }, y: { field: 'y', type: 'quantitative' } } },
-    { transform: fitOnly, mark: { type: 'point', filled: true, size: 45, opacity: 0.95 }, encoding: { x, color, y: { field: 'y', type: 'quantitative' } } },
-  ];
-  return {
-    title: { text: title, subtitle: 'points: per-curve fits with intervals; dashed: scaling trend' },
-    data: { values: rows },
-    facet: { column: { field: 'coefficient', type: 'nominal', title: null, sort: [...COEFFICIENTS], header: { labelFontSize: 13 } } },
-    spec: { width: 220, height: PANEL.height, layer },
-    resolve: { scale: { y: 'independent' } },
-  };
+  const panels = COEFFICIENTS.flatMap((coefficient) => {
+    const fits = rows.filter((r) => r.coefficient === coefficient && r.kind === 'fit');
+    const trends = rows.filter((r) => r.coefficient === coefficient && r.kind === 'trend');
+    if (fits.length === 0) return [];
+    const y = { field: 'y', type: 'quantitative' as const, title: coefficient, scale: { zero: false } };
+    const layer: LayerItem[] = [
+      { data: { values: fits }, mark: { type: 'rule', strokeWidth: 1.2, opacity: 0.7 }, encoding: { x, color, y: { ...y, field: 'low' }, y2: { field: 'high' } } },
+      { data: { values: fits }, mark: { type: 'point', filled: true, size: 45, opacity: 0.95 }, encoding: { x, color, y } },
+    ];
+    if (trends.length > 0) {
+      layer.push({ data: { values: trends }, mark: { type: 'line', strokeDash: [5, 4], strokeWidth: 1.4 }, encoding: { x, color, detail: { field: 'slice', type: 'nominal' }, y } });
+    }
+    return [{ title: coefficient, width: 220, height: PANEL.height, layer }];
+  });
+  return { title: { text: title, subtitle: 'points: per-curve fits with intervals; dashed: scaling trend' }, hconcat: panels };
 }
 
 /** Per-curve coefficient estimates: BoN α and β from every BoN fit; β_RL from the shared-α fits, else unpenalised RL fits. */
@@ -87,7 +95,7 @@ function pointRows(axis: Axis, results: FitResults): CoefficientRow[] {
     if (!Number.isFinite(value.mean)) return;
     const x = axis === 'parameters' ? proxy.parameters : proxy.comparisons;
     const group = axis === 'parameters' ? String(proxy.comparisons) : sizeLabel(proxy);
-    rows.push({ coefficient, x, y: value.mean, low: value.low, high: value.high, group, kind: 'fit' });
+    rows.push({ coefficient, x, y: value.mean, low: value.low, high: value.high, group, slice: '', kind: 'fit' });
   };
   for (const fit of results.bon) {
     push('α_bon', fit.proxy, fit.alpha);
@@ -121,7 +129,7 @@ function trendRows(axis: Axis, scaling: readonly ScalingFit[], proxies: readonly
       const t = lo + ((hi - lo) * i) / 20;
       const x = axis === 'parameters' ? 10 ** t : Math.exp(t);
       const y = fit.intercept + fit.slope * t;
-      rows.push({ coefficient, x, y, low: y, high: y, group, kind: 'trend' });
+      rows.push({ coefficient, x, y, low: y, high: y, group, slice: fit.slice, kind: 'trend' });
     }
   }
   return rows;

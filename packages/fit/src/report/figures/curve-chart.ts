@@ -12,8 +12,8 @@ export interface CurveChartOptions {
   /** Field that separates curves sharing a colour (e.g. seeds of one size). */
   detail: string;
   yTitle: string;
-  /** The x field and its axis; default d on a linear scale. */
-  x?: { field: string; title: string; scale?: 'linear' | 'symlog' };
+  /** The x field and its axis; default d on a linear scale. `ticks` fixes the tick values (for symlog, whose defaults bunch up). */
+  x?: { field: string; title: string; scale?: 'linear' | 'symlog'; ticks?: number[] };
   /** One panel per value of this field. */
   facet?: { field: string; title: string; sort?: string[] | number[] };
   /** Draw rows of kind FITTED as dashed lines; `legend: false` when the colour legend already names them. */
@@ -28,7 +28,7 @@ export function curveChart(o: CurveChartOptions): TopLevelSpec {
   const x = o.x ?? { field: 'd', title: D_TITLE };
   const measuredOnly = [{ filter: `datum.kind === '${MEASURED}'` }];
   const base: Encoding = {
-    x: { field: x.field, type: 'quantitative', title: x.title, scale: { type: x.scale ?? 'linear' } },
+    x: { field: x.field, type: 'quantitative', title: x.title, scale: { type: x.scale ?? 'linear' }, ...(x.ticks ? { axis: { values: x.ticks } } : {}) },
     color: colorChannel(o),
     detail: { field: o.detail, type: 'nominal' },
   };
@@ -36,8 +36,8 @@ export function curveChart(o: CurveChartOptions): TopLevelSpec {
     {
       transform: measuredOnly,
       mark: { type: 'area', opacity: BAND_OPACITY },
-      // No legend from the band: its pale fill would stand for the colour; the lines and dots supply the legend.
-      encoding: { ...base, color: { ...colorChannel(o), legend: null }, y: { field: 'low', type: 'quantitative', title: o.yTitle }, y2: { field: 'high' } },
+      // Layer legends merge and the first layer's mark styles the symbols: make them solid, not the band's pale fill.
+      encoding: { ...base, color: { ...colorChannel(o), legend: { symbolOpacity: 1, symbolType: 'circle' } }, y: { field: 'low', type: 'quantitative', title: o.yTitle }, y2: { field: 'high' } },
     },
     {
       mark: { type: 'line', strokeWidth: 1.8 },

@@ -27,7 +27,9 @@ export type FigureBuilder = (input: FitInput, results: FitResults) => FigurePlan
 export const PANEL = { width: 300, height: 210 } as const;
 
 export const D_TITLE = 'd = √KL (√nats)';
-export const GOLD_TITLE = 'gold reward (initial-policy s.d.)';
+// Axis titles stay short: without canvas, Vega over-estimates text width, and a rotated y title longer than the
+// panel pushes the plot down and leaves a gap under the chart title.
+export const GOLD_TITLE = 'gold reward (s.d.)';
 export const PROXY_TITLE = 'proxy reward';
 
 /** Band opacity for bootstrap intervals: visible, but never hiding the mean line. */

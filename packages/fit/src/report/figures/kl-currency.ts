@@ -36,8 +36,17 @@ export function klCurrencyFigure(input: FitInput): FigurePlan {
       color: { field: 'series', title: 'method', domain: series },
       detail: 'curve',
       yTitle: GOLD_TITLE,
-      x: { field: 'd', title: 'KL(π ‖ π_init) (nats)', scale: 'symlog' },
+      x: { field: 'd', title: 'KL(π ‖ π_init) (nats)', scale: 'symlog', ticks: symlogTicks(Math.max(...rows.map((r) => r.d))) },
       facet: { field: 'proxy', title: 'proxy RM' },
     }),
   };
+}
+
+/** 0, 1, 2, 5, 10, 20, 50, … up to the largest KL: evenly spread on a symlog axis, unlike its default ticks. */
+function symlogTicks(max: number): number[] {
+  const ticks = [0];
+  for (let decade = 1; decade <= Math.max(max, 1) * 1.0001; decade *= 10) {
+    for (const step of [1, 2, 5]) if (decade * step <= max * 1.0001) ticks.push(decade * step);
+  }
+  return ticks;
 }

@@ -40,7 +40,7 @@ export function klPenaltyFigure(input: FitInput): FigurePlan {
       hconcat: [
         panelSpec(panel('gold'), D_TITLE, GOLD_TITLE, domain),
         panelSpec(panel('proxy'), D_TITLE, PROXY_TITLE, domain),
-        panelSpec(panel('kl'), 'PPO step', 'KL(π ‖ π_init) (nats)', domain),
+        panelSpec(panel('kl'), 'PPO step', 'KL (nats)', domain),
       ],
     };
   });

@@ -5,7 +5,7 @@ import { GOLD_TITLE, type FigurePlan } from './figure.ts';
 import { FITTED, MEASURED, type MeasuredRow } from './series.ts';
 
 const MEASURED_SERIES = 'BoN gold, noisy proxy';
-const PREDICTED_SERIES = 'prediction ρσ·E[max of n]';
+const PREDICTED_SERIES = 'predicted ρσ·E[max]';
 
 /** Figure: the synthetic gold + Gaussian-noise proxy's BoN gold against the regressional-Goodhart prediction. */
 export function regressionalFigure(input: FitInput): FigurePlan {

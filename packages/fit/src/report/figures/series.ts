@@ -20,7 +20,10 @@ export function measuredRows(points: readonly { d: number; value: Interval }[], 
     .map((p) => ({ ...tags, d: p.d, value: p.value.mean, low: p.value.low, high: p.value.high, kind: MEASURED }));
 }
 
-/** The fitted gold curve sampled densely on [0, maxD]; R_bon(d) = d(α − βd), R_RL(d) = d(α − β ln d) (→ 0 at d = 0). */
+/**
+ * The fitted gold curve sampled densely on [0, maxD], in gold units: baseline + R(d) with R_bon(d) = d(α − βd),
+ * R_RL(d) = d(α − β ln d) (→ 0 at d = 0); the fits are gains over the curve's start.
+ */
 export function fittedRows(fit: CurveFit, maxD: number, tags: Record<string, string | number>, samples = 48): MeasuredRow[] {
   const alpha = fit.alpha.mean;
   const beta = fit.beta.mean;
@@ -28,7 +31,8 @@ export function fittedRows(fit: CurveFit, maxD: number, tags: Record<string, str
   const rows: MeasuredRow[] = [];
   for (let i = 0; i <= samples; i++) {
     const d = (maxD * i) / samples;
-    const value = d === 0 ? 0 : fit.method === 'bon' ? d * (alpha - beta * d) : d * (alpha - beta * Math.log(d));
+    const gain = d === 0 ? 0 : fit.method === 'bon' ? d * (alpha - beta * d) : d * (alpha - beta * Math.log(d));
+    const value = (fit.baseline ?? 0) + gain;
     rows.push({ ...tags, d, value, low: value, high: value, kind: FITTED });
   }
   return rows;

@@ -26,7 +26,7 @@ export function validationLossFigure(input: FitInput): FigurePlan {
       height: PANEL.height,
       layer: [
         { mark: { type: 'rule', strokeDash: [6, 4], color: '#888' }, encoding: { y: { datum: Math.LN2 } } },
-        { mark: { type: 'text', align: 'right', baseline: 'bottom', dx: -4, dy: -3, color: '#666', fontSize: 10 }, encoding: { y: { datum: Math.LN2 }, x: { value: PANEL.width + 60 }, text: { value: 'chance: ln 2 = 0.693' } } },
+        { mark: { type: 'text', align: 'right', baseline: 'top', dx: -4, dy: 4, color: '#666', fontSize: 10 }, encoding: { y: { datum: Math.LN2 }, x: { value: PANEL.width + 60 }, text: { value: 'chance: ln 2 = 0.693' } } },
         { mark: { type: 'line', strokeWidth: 1.8 }, encoding: { x, color, y: { ...y, aggregate: 'mean' } } },
         { mark: { type: 'point', filled: true, size: 40 }, encoding: { x, color, y } },
       ],

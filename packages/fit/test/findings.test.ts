@@ -1,0 +1,248 @@
+import { describe, expect, it } from 'vitest';
+import { computeFindings, FINDING_TITLES } from '../src/findings.ts';
+import { klToReach } from '../src/findings/kl-currency.ts';
+import { parameterTrend, sliceComparisons } from '../src/findings/scaling-lookup.ts';
+import type { Finding, FitInput, FitResults, ScalingFit } from '../src/types.ts';
+import { makeFixture, MAIN_PROXY, type FixtureOptions } from './fixtures.ts';
+
+function findings(options: FixtureOptions = {}, edit?: (input: FitInput, results: FitResults) => void): Finding[] {
+  const { input, results } = makeFixture(options);
+  edit?.(input, results);
+  return computeFindings(input, results);
+}
+
+function finding(all: Finding[], id: number): Finding {
+  const found = all.find((f) => f.id === id);
+  if (!found) throw new Error(`finding ${id} missing`);
+  return found;
+}
+
+const realistic = findings();
+
+describe('computeFindings on a realistic synthetic preset', () => {
+  it('returns the eight findings in order with the paper-notes titles', () => {
+    expect(realistic.map((f) => f.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(realistic.map((f) => f.title)).toEqual(FINDING_TITLES);
+    for (const f of realistic) expect(f.evidence.length).toBeGreaterThan(20);
+  });
+
+  it('finds every testable finding holding, and 5 untestable with one policy size', () => {
+    expect(realistic.map((f) => f.holds)).toEqual([true, true, true, true, null, true, true, true]);
+    expect(finding(realistic, 5).evidence).toMatch(/two policy sizes/);
+  });
+
+  it('keeps numbers JSON-safe: finite numbers, strings, booleans or null', () => {
+    for (const f of realistic) {
+      for (const value of Object.values(f.numbers)) {
+        if (typeof value === 'number') expect(Number.isFinite(value)).toBe(true);
+        else expect(value === null || typeof value === 'string' || typeof value === 'boolean').toBe(true);
+      }
+    }
+  });
+
+  it('is reproducible: the seeded drop bootstrap gives the same numbers twice', () => {
+    expect(findings()).toEqual(realistic);
+  });
+});
+
+describe('finding 1: gold rises then falls, proxy keeps rising', () => {
+  it('reports a significant drop with its interval for both methods', () => {
+    const n = finding(realistic, 1).numbers;
+    expect(n.bon_overoptimising).toBeGreaterThan(0);
+    expect(n.rl_overoptimising).toBe(1);
+    expect(n.bon_example_drop_low as number).toBeGreaterThan(0);
+    expect(n.rl_example_drop_low as number).toBeGreaterThan(0);
+  });
+
+  it('fails when BoN gold never turns down', () => {
+    const f = finding(findings({ bonBetaScale: 0 }), 1);
+    expect(f.holds).toBe(false);
+    expect(f.numbers.bon_overoptimising).toBe(0);
+  });
+
+  it('is null without RL runs but still reports the BoN evidence', () => {
+    const f = finding(findings({ rl: false }), 1);
+    expect(f.holds).toBeNull();
+    expect(f.evidence).toMatch(/BoN: \d+ of 6 curves/);
+    expect(f.evidence).toMatch(/no unpenalised PPO runs/);
+  });
+});
+
+describe('finding 2: functional forms', () => {
+  it('reports min and median R² per method', () => {
+    const n = finding(realistic, 2).numbers;
+    expect(n.bon_r2_min as number).toBeGreaterThanOrEqual(0.8);
+    expect(n.rl_fits).toBe(1);
+  });
+
+  it('fails when one BoN fit is poor', () => {
+    const f = finding(findings({}, (_, results) => { results.bon[0]!.r2 = 0.5; }), 2);
+    expect(f.holds).toBe(false);
+    expect(f.numbers.bon_r2_min).toBe(0.5);
+  });
+
+  it('is null without RL fits', () => {
+    expect(finding(findings({ rl: false }), 2).holds).toBeNull();
+  });
+});
+
+describe('finding 3: larger RMs', () => {
+  it('uses the scaling fits at the largest comparisons count and reports peaks per size', () => {
+    const n = finding(realistic, 3).numbers;
+    expect(n.comparisons).toBe(8000);
+    expect(n.alpha_bon_source).toBe('scaling fit');
+    expect(n.alpha_bon_slope as number).toBeGreaterThan(0);
+    expect(n.beta_bon_slope as number).toBeLessThan(0);
+    expect(n.peak_d_m as number).toBeGreaterThan(n.peak_d_xs as number);
+    expect(n.peaks_later_and_higher).toBe(true);
+  });
+
+  it('fails when α_bon falls with RM size', () => {
+    const f = finding(
+      findings({}, (_, results) => {
+        for (const s of results.scaling) if (s.coefficient === 'alpha' && s.against === 'log10_parameters') s.slope = -Math.abs(s.slope);
+      }),
+      3,
+    );
+    expect(f.holds).toBe(false);
+  });
+
+  it('falls back to its own least squares when the library wrote no scaling fits', () => {
+    const f = finding(findings({}, (_, results) => { results.scaling = []; }), 3);
+    expect(f.holds).toBe(true);
+    expect(f.numbers.alpha_bon_source).toBe('own least squares');
+  });
+
+  it('reads the comparisons count from the library’s slice text and averages replicate slices', () => {
+    expect(sliceComparisons('comparisons=4000 seed=1 policy=m')).toBe(4000);
+    expect(sliceComparisons('size=xs seed=0')).toBeUndefined();
+    const trend = (slice: string, slope: number): ScalingFit => ({ method: 'bon', coefficient: 'alpha', against: 'log10_parameters', slice, slope, intercept: 0, r2: 1, points: [] });
+    const scaling = [trend('comparisons=4000 seed=0', 0.1), trend('comparisons=4000 seed=1', 0.3), trend('comparisons=1000 seed=0', -5)];
+    const found = parameterTrend(scaling, [], 'bon', 'alpha', 4000)!;
+    expect(found.slope).toBeCloseTo(0.2, 12);
+    expect(found.slice).toBe('comparisons=4000 seed=0; comparisons=4000 seed=1');
+  });
+
+  it('is null with one RM size', () => {
+    const f = finding(
+      findings({}, (input, results) => {
+        input.bon = input.bon.filter((c) => c.proxy.size === 'm');
+        results.bon = results.bon.filter((c) => c.proxy.size === 'm');
+      }),
+      3,
+    );
+    expect(f.holds).toBeNull();
+    expect(f.evidence).toMatch(/two RM sizes/);
+  });
+});
+
+describe('finding 4: more comparisons', () => {
+  it('reports best gold and validation loss per count', () => {
+    const n = finding(realistic, 4).numbers;
+    expect(n.best_gold_n8000 as number).toBeGreaterThan(n.best_gold_n1000 as number);
+    expect(n.validation_loss_n1000 as number).toBeGreaterThanOrEqual(0.67);
+  });
+
+  it('fails when the smallest count is already far from chance', () => {
+    const f = finding(
+      findings({}, (input) => {
+        for (const p of input.proxies) if (p.comparisons === 1000) p.validationLoss = 0.62;
+      }),
+      4,
+    );
+    expect(f.holds).toBe(false);
+    expect(f.evidence).toMatch(/not near chance/);
+  });
+
+  it('is null with one comparisons count', () => {
+    expect(finding(findings({}, (input) => { input.bon = input.bon.filter((c) => c.proxy.comparisons === 8000); }), 4).holds).toBeNull();
+  });
+});
+
+describe('finding 5: policy size', () => {
+  it('holds with a larger policy that starts higher, gains less and peaks at a similar d', () => {
+    const f = finding(findings({ policySizes: 2 }), 5);
+    expect(f.holds).toBe(true);
+    expect(f.numbers.g1_large_policy).toBe('large');
+    expect(f.numbers.g1_peak_d_ratio as number).toBeGreaterThan(0.5);
+  });
+
+  it('fails when the policy that starts higher is the smaller one', () => {
+    const f = finding(
+      findings({ policySizes: 2 }, (input) => {
+        const runs = input.rl.filter((r) => r.klCoefficient === 0);
+        runs[0]!.policy = { size: 'small', parameters: 8e6 };
+        runs[1]!.policy = { size: 'large', parameters: 2e6 };
+      }),
+      5,
+    );
+    expect(f.holds).toBe(false);
+  });
+});
+
+describe('finding 6: KL penalty as early stopping', () => {
+  it('finds a lower final KL, the same frontier and more proxy per KL', () => {
+    const f = finding(realistic, 6);
+    expect(f.numbers.r1_final_kl as number).toBeLessThan(f.numbers.r1_unpenalised_final_kl as number);
+    expect(f.numbers.r1_within_fraction as number).toBeGreaterThanOrEqual(0.7);
+    expect(f.numbers.r1_mean_proxy_difference as number).toBeGreaterThan(0);
+  });
+
+  it('fails when the penalised run falls off the unpenalised frontier', () => {
+    const f = finding(findings({ penaltyGoldShift: -0.4 }), 6);
+    expect(f.holds).toBe(false);
+    expect(f.numbers.r1_within_fraction as number).toBeLessThan(0.7);
+  });
+
+  it('is null without penalised runs', () => {
+    const f = finding(findings({}, (input) => { input.rl = input.rl.filter((r) => r.klCoefficient === 0); }), 6);
+    expect(f.holds).toBeNull();
+    expect(f.evidence).toMatch(/no penalised runs/);
+  });
+});
+
+describe('finding 7: KL is no common currency', () => {
+  it('finds RL spending more KL than BoN for the same gain', () => {
+    const f = finding(realistic, 7);
+    expect(f.numbers.p1_proxy).toBe(MAIN_PROXY);
+    expect(f.numbers.p1_rl_over_bon_kl as number).toBeGreaterThan(1);
+  });
+
+  it('fails when RL reaches the gain with less KL', () => {
+    expect(finding(findings({ rlKlScale: 0.02 }), 7).holds).toBe(false);
+  });
+
+  it('is null without a proxy that has both methods', () => {
+    expect(finding(findings({ rl: false }), 7).holds).toBeNull();
+  });
+
+  it('interpolates the KL at which a gain is first reached', () => {
+    const curve = [
+      { kl: 0, gold: 0.1 },
+      { kl: 2, gold: 0.3 },
+      { kl: 4, gold: 0.5 },
+      { kl: 6, gold: 0.2 },
+    ];
+    expect(klToReach(curve, 0.3)).toBeCloseTo(3, 10);
+    expect(klToReach(curve, 0.4)).toBeCloseTo(4, 10);
+    expect(klToReach(curve, 0.5)).toBeUndefined();
+  });
+});
+
+describe('finding 8: regressional Goodhart', () => {
+  it('finds the prediction inside the gold intervals and no fall', () => {
+    const n = finding(realistic, 8).numbers;
+    expect(n.prediction_coverage as number).toBeGreaterThanOrEqual(0.8);
+    expect(n.significant_falls).toBe(0);
+  });
+
+  it('fails when gold peaks and falls', () => {
+    const f = finding(findings({ regressionalPeak: true }), 8);
+    expect(f.holds).toBe(false);
+    expect(f.numbers.significant_falls as number).toBeGreaterThan(0);
+  });
+
+  it('is null without the check', () => {
+    expect(finding(findings({ regressional: false }), 8).holds).toBeNull();
+  });
+});
