@@ -192,6 +192,41 @@ describe('Nx plugin: targets per pipeline preset', () => {
     }
   });
 
+  it('adds one cached PPO run per proxy × β_KL × policy, the PPO summary, and fit after everything', async () => {
+    for (const preset of PRESETS) {
+      const config = await readPipeline(dir, preset);
+      const ppo = config.ppo as { proxies: string[]; klCoefficients: number[]; policies?: string[] };
+      const policies = ppo.policies ?? (config.policy as { sizes: string[] }).sizes;
+      const runs = ppo.proxies.flatMap((cell) => ppo.klCoefficients.flatMap((kl) => policies.map((policy) => ({ cell, name: `${cell}-kl${String(kl).replace('.', 'p')}-${policy}` }))));
+      const runProjects = Object.keys(before).filter((name) => name.startsWith(`ppo--${preset}--`));
+      expect(runProjects.sort()).toEqual(runs.map((r) => `ppo--${preset}--${r.name}`).sort());
+      for (const run of runs) {
+        const train = before[`ppo--${preset}--${run.name}`].targets.train;
+        expect(train.cache).toBe(true);
+        expect(train.options?.command).toBe(`node --import tsx packages/ppo/src/cli.ts --preset ${preset} --run ${run.name}`);
+        expect(train.outputs).toEqual([`{workspaceRoot}/artifacts/${preset}/ppo/runs/${run.name}`]);
+        // The sweep lists are not hashed: adding a run leaves the others cached.
+        expect(jsonFields(train)).not.toContain('ppo.proxies');
+        expect(jsonFields(train)).not.toContain('ppo.klCoefficients');
+        expect(jsonFields(train)).toContain('ppo.learningRate');
+        expect(train.dependsOn).toEqual([
+          { projects: ['pretrain'], target: preset },
+          { projects: ['label'], target: preset },
+          { projects: [`proxy--${preset}--${run.cell}`], target: 'train' },
+        ]);
+      }
+      const summary = before.ppo.targets[preset];
+      expect(summary.options?.command).toBe(`node --import tsx packages/ppo/src/cli.ts --preset ${preset} --summary`);
+      expect(summary.dependsOn).toEqual(runs.map((r) => ({ projects: [`ppo--${preset}--${r.name}`], target: 'train' })));
+      const fit = before.fit.targets[preset];
+      expect(fit.options?.command).toBe(`node --import tsx packages/fit/src/cli.ts --preset ${preset}`);
+      expect(jsonFields(fit)).toEqual(['seed', 'fit']);
+      expect(fit.outputs).toEqual([`{workspaceRoot}/artifacts/${preset}/fit`]);
+      expect(fit.dependsOn?.map((d) => `${d.projects?.[0]}:${d.target}`).sort()).toEqual(['bon', 'label', 'ppo', 'pretrain', 'proxy'].map((p) => `${p}:${preset}`).sort());
+      expect(fit.inputs).toContainEqual(depOutputs);
+    }
+  });
+
   it('adding a seed adds exactly the new cells and leaves every existing cell unchanged', async () => {
     const grid = (await readPipeline(dir, 'test')).proxy.grid;
     const newSeed = Math.max(...grid.seeds) + 1;
@@ -254,7 +289,10 @@ describe('Nx plugin: cache of the generated tasks', () => {
       if (!match || match[2]) continue;
       const cell = /^proxy--test--(.+):train$/.exec(match[1]);
       const scored = /^bon--test--(.+):score$/.exec(match[1]);
+      const run = /^ppo--test--(.+):train$/.exec(match[1]);
       if (cell) ran.push(`proxy test cell ${cell[1]}`);
+      else if (run) ran.push(`ppo test run ${run[1]}`);
+      else if (match[1] === 'ppo:test') ran.push('ppo test summary');
       else if (scored) ran.push(`bon test score ${scored[1]}`);
       else if (match[1] === 'bon--test--pool:sample') ran.push('bon test pool');
       else if (match[1] === 'bon:test') ran.push('bon test curves');
@@ -307,5 +345,19 @@ describe('Nx plugin: cache of the generated tasks', () => {
     expect(await run('bon:test')).toEqual(
       [...added.map((cell) => `proxy test cell ${cell}`), ...added.map((cell) => `bon test score ${cell}`), 'bon test curves'].sort(),
     );
+  });
+
+  it('changing only a fit option reruns only fit; adding a KL coefficient runs only the new PPO run', async () => {
+    // The earlier tests left the proxy summary stale too; whatever ran, fit and the PPO run were among it.
+    expect(await run('fit:test')).toEqual(expect.arrayContaining(['fit test run', 'ppo test run tiny-n20-s0-kl0-small', 'ppo test summary']));
+    expect(await run('fit:test')).toEqual([]);
+    await editPipeline(dir, 'test', (config) => {
+      config.fit = { ...(config.fit as Record<string, unknown> | undefined), extrapolationFraction: 0.6 };
+    });
+    expect(await run('fit:test')).toEqual(['fit test run']);
+    await editPipeline(dir, 'test', (config) => {
+      (config.ppo as { klCoefficients: number[] }).klCoefficients.push(0.5);
+    });
+    expect(await run('fit:test')).toEqual(['fit test run', 'ppo test run tiny-n20-s0-kl0p5-small', 'ppo test summary'].sort());
   });
 });

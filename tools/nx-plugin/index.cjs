@@ -109,7 +109,7 @@ const STAGES = {
       'seed',
       'gold',
       'label.responseTokens',
-      ...['iterations', 'batchSize', 'minibatches', 'epochs', 'learningRate', 'clipRange', 'valueClipRange', 'valueCoefficient', 'gamma', 'gaeLambda', 'gradientClip', 'temperature', 'checkpointEvery', 'eval'].map((f) => `ppo.${f}`),
+      ...['iterations', 'batchSize', 'minibatches', 'epochs', 'learningRate', 'learningRateSchedule', 'clipRange', 'valueClipRange', 'valueCoefficient', 'gamma', 'gaeLambda', 'gradientClip', 'temperature', 'checkpointEvery', 'eval'].map((f) => `ppo.${f}`),
     ],
     externalDependencies: ['vader-sentiment', 'an-array-of-english-words', ...TFJS],
   },

@@ -1,5 +1,5 @@
 import { groupMeans, tieGroups, type TieGroups } from './tie-groups.ts';
-import { assertFiniteArray, assertSameLength, assertSampleCount } from './validate.ts';
+import { assertFiniteArray, assertSameLength, assertSampleCount } from '@goodhart/core';
 
 /**
  * Probability that rank i (1-based, ascending by proxy) is the best of a uniformly random n-subset of a pool of N:

@@ -1,5 +1,5 @@
 import { tieGroups } from './tie-groups.ts';
-import { assertFiniteArray, assertSameLength, assertSampleCount } from './validate.ts';
+import { assertFiniteArray, assertSameLength, assertSampleCount } from '@goodhart/core';
 
 /**
  * The paper's KL(π_bon ‖ π) = ln n − (n−1)/n nats. Exact for a continuous output distribution (no repeats);

@@ -1,4 +1,4 @@
-import { assertSampleCount } from './validate.ts';
+import { assertSampleCount } from '@goodhart/core';
 
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 

@@ -1,4 +1,4 @@
-import { assertFiniteArray } from './validate.ts';
+import { assertFiniteArray } from '@goodhart/core';
 
 /**
  * Items sorted by score ascending, cut into runs of equal score. Both the estimator and the exact KL treat a run

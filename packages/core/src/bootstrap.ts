@@ -1,4 +1,5 @@
 import type { Rng } from './rng.ts';
+import { assertFiniteArray } from './validate.ts';
 
 export interface BootstrapOptions {
   /** Advanced by the call: the same seeded stream gives the same interval. */
@@ -99,12 +100,6 @@ export function bootstrapMeans(statistics: readonly ArrayLike<number>[], options
 /** Mean over prompts of one per-prompt statistic, with its percentile bootstrap interval. */
 export function bootstrapMean(values: ArrayLike<number>, options: BootstrapOptions): MeanInterval {
   return bootstrapMeans([values], options)[0]!;
-}
-
-function assertFiniteArray(name: string, values: ArrayLike<number>): void {
-  for (let i = 0; i < values.length; i++) {
-    if (!Number.isFinite(values[i])) throw new RangeError(`${name}[${i}] must be finite, got ${values[i]}`);
-  }
 }
 
 function checkedStatistic(

@@ -153,6 +153,8 @@ export const ppoSchema = z.strictObject({
   minibatches: positiveInt.max(4096),
   epochs: positiveInt.max(100),
   learningRate: z.number().gt(0).max(1),
+  /** "linear" anneals the learning rate to 0 over the iterations (as lm-human-preferences does); "constant" keeps it. */
+  learningRateSchedule: z.enum(['constant', 'linear']).default('constant'),
   clipRange: z.number().gt(0).max(10).default(0.2),
   valueClipRange: z.number().gt(0).max(100).default(0.2),
   valueCoefficient: z.number().min(0).max(100).default(0.1),

@@ -1,4 +1,4 @@
-import { Rng } from '@goodhart/core';
+import { assertFiniteArray, Rng } from '@goodhart/core';
 import {
   distanceFromKl,
   fitBon,
@@ -10,7 +10,6 @@ import {
 import { SingularMatrixError } from './linear-solve.ts';
 import { percentileInterval } from './percentile.ts';
 import type { Interval } from './types.ts';
-import { assertFiniteValues } from './validate.ts';
 
 /**
  * Percentile bootstrap of the curve fits over prompts: prompts are the unit of sampling in both BoN and RL eval, so
@@ -192,7 +191,7 @@ function promptCount(
   if (prompts < 1) throw new RangeError(`${name} has no prompts`);
   rows.forEach((row, j) => {
     if (row.length !== prompts) throw new RangeError(`${name}[${j}] has ${row.length} prompts, expected ${prompts}`);
-    assertFiniteValues(`${name}[${j}]`, row);
+    assertFiniteArray(`${name}[${j}]`, row);
   });
   return prompts;
 }

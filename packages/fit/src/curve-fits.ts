@@ -1,6 +1,6 @@
 import { leastSquaresThroughOrigin, rSquared } from './least-squares.ts';
 import type { Method } from './types.ts';
-import { assertFiniteValues, assertSameLength } from './validate.ts';
+import { assertFiniteArray, assertSameLength } from '@goodhart/core';
 
 /**
  * The paper's functional forms (paper-notes §4), fitted by least squares through the origin on one curve's mean
@@ -146,8 +146,8 @@ export function fitRlSharedAlpha(curves: readonly CurveData[]): SharedAlphaCoeff
 
 function checkCurve(name: string, d: ArrayLike<number>, gold: ArrayLike<number>): void {
   assertSameLength(`${name}: d and gold`, d, gold);
-  assertFiniteValues(`${name}: d`, d);
-  assertFiniteValues(`${name}: gold`, gold);
+  assertFiniteArray(`${name}: d`, d);
+  assertFiniteArray(`${name}: gold`, gold);
 }
 
 function keepPositive(d: ArrayLike<number>, gold: ArrayLike<number>): { d: Float64Array; gold: Float64Array } {

@@ -1,7 +1,7 @@
 import { fitCurve, MIN_RL_DISTANCE, predictCurve } from './curve-fits.ts';
 import { SingularMatrixError } from './linear-solve.ts';
 import type { CurveFit, Method } from './types.ts';
-import { assertFiniteValues, assertSameLength } from './validate.ts';
+import { assertFiniteArray, assertSameLength } from '@goodhart/core';
 
 export type Extrapolation = NonNullable<CurveFit['extrapolation']>;
 
@@ -18,8 +18,8 @@ export function extrapolationCheck(
   fraction: number,
 ): Extrapolation | null {
   assertSameLength('extrapolation: d and gold', d, gold);
-  assertFiniteValues('extrapolation: d', d);
-  assertFiniteValues('extrapolation: gold', gold);
+  assertFiniteArray('extrapolation: d', d);
+  assertFiniteArray('extrapolation: gold', gold);
   if (!(fraction > 0)) throw new RangeError(`extrapolation fraction must be positive, got ${fraction}`);
 
   const usable = Array.from(d, (value, i) => ({ d: value, gold: gold[i]! })).filter(

@@ -1,5 +1,5 @@
 import { SingularMatrixError, solveLinearSystem } from './linear-solve.ts';
-import { assertFiniteValues, assertSameLength } from './validate.ts';
+import { assertFiniteArray, assertSameLength } from '@goodhart/core';
 
 /**
  * Ordinary least squares for the curve fits (through the origin, k columns) and for the coefficient-scaling lines
@@ -33,12 +33,12 @@ export function leastSquaresThroughOrigin(columns: readonly ArrayLike<number>[],
   const k = columns.length;
   const n = y.length;
   if (k === 0) throw new RangeError('least squares: the design has no columns');
-  assertFiniteValues('least squares: y', y);
+  assertFiniteArray('least squares: y', y);
   columns.forEach((column, c) => {
     if (column.length !== n) {
       throw new RangeError(`least squares: design column ${c} has ${column.length} rows, y has ${n}`);
     }
-    assertFiniteValues(`least squares: design column ${c}`, column);
+    assertFiniteArray(`least squares: design column ${c}`, column);
   });
   if (n < k) throw new RangeError(`least squares: ${n} points cannot determine ${k} coefficients`);
 
@@ -113,8 +113,8 @@ export interface LineFit {
 /** y = intercept + slope·x by least squares, computed on centred x so large offsets (ln 100000) cost no precision. */
 export function simpleLinearRegression(x: ArrayLike<number>, y: ArrayLike<number>): LineFit {
   assertSameLength('linear regression: x and y', x, y);
-  assertFiniteValues('linear regression: x', x);
-  assertFiniteValues('linear regression: y', y);
+  assertFiniteArray('linear regression: x', x);
+  assertFiniteArray('linear regression: y', y);
   const n = x.length;
   if (n < 2) throw new RangeError(`linear regression: needs at least 2 points, got ${n}`);
   let meanX = 0;

@@ -152,7 +152,8 @@ export async function runPpoRun(options: { preset: string; run: string; backend:
     const i = progress.iteration;
     if (steps.includes(i) && !progress.evalSamples.some((s) => s.step === i)) evaluate(i);
     if (i >= ppo.iterations) break;
-    const stats = trainer.iteration(prompts(i), Rng.fromSeed(config.seed, `ppo/${run.policy}/iteration/${i}`));
+    const learningRate = ppo.learningRateSchedule === 'linear' ? ppo.learningRate * (1 - i / ppo.iterations) : ppo.learningRate;
+    const stats = trainer.iteration(prompts(i), Rng.fromSeed(config.seed, `ppo/${run.policy}/iteration/${i}`), learningRate);
     progress.trainRows.push({ iteration: i + 1, ...stats });
     progress.iteration = i + 1;
     bar.update(progress.iteration - resumedFrom, `it ${progress.iteration} | proxy ${stats.score.toFixed(3)} | KL ${stats.kl.toFixed(3)} | loss ${stats.loss.toFixed(4)} | clip ${stats.clipFraction.toFixed(3)}`);

@@ -43,8 +43,11 @@ export class PpoTrainer {
     this.optimizer = new AdamW(new Map([...policy.params, ...head.params]), { gradientClip: hyperparameters.gradientClip, weightDecay: 0 });
   }
 
-  /** One iteration on `prompts` (batchSize of them); every random choice comes from `rng`. */
-  iteration(prompts: readonly (readonly number[])[], rng: Rng): IterationStats {
+  /**
+   * One iteration on `prompts` (batchSize of them); every random choice comes from `rng`. `learningRate` overrides
+   * the hyperparameter for this iteration (a schedule).
+   */
+  iteration(prompts: readonly (readonly number[])[], rng: Rng, learningRate = this.hyperparameters.learningRate): IterationStats {
     const h = this.hyperparameters;
     if (prompts.length !== h.batchSize) throw new RangeError(`expected ${h.batchSize} prompts, got ${prompts.length}`);
     const { tokens } = sample(this.policy, prompts, { maxNewTokens: h.maxNewTokens, temperature: h.temperature, stopToken: h.stopToken }, rng.fork('rollout'));
@@ -81,7 +84,7 @@ export class PpoTrainer {
       const order = rng.fork(`epoch/${epoch}`).shuffle(Array.from({ length: batch.rows }, (_, i) => i));
       for (let m = 0; m < h.minibatches; m++) {
         const rows = order.slice(m * minibatchSize, (m + 1) * minibatchSize);
-        const { loss, clipped } = this.update(selectRows(batch, rows), rows, batch, targets);
+        const { loss, clipped } = this.update(selectRows(batch, rows), rows, batch, targets, learningRate);
         lossTotal += loss;
         clipTotal += clipped;
         updates += 1;
@@ -114,6 +117,7 @@ export class PpoTrainer {
     rows: readonly number[],
     full: SequenceBatch,
     targets: { oldLogProbs: Float32Array; oldValues: Float32Array; advantages: Float32Array; returns: Float32Array },
+    learningRate: number,
   ): { loss: number; clipped: number } {
     const h = this.hyperparameters;
     const columns = full.width - 1;
@@ -135,7 +139,7 @@ export class PpoTrainer {
         const policyLoss = clippedPolicyLoss(logProbs, oldLogProbs, advantages, mask, h.clipRange);
         const valueLoss = clippedValueLoss(values, oldValues, returns, mask, h.valueClipRange);
         return tf.add(policyLoss, tf.mul(h.valueCoefficient, valueLoss)) as tf.Scalar;
-      }, h.learningRate);
+      }, learningRate);
       return { loss, clipped: clipped ? clipped.dataSync()[0] : 0 };
     } finally {
       clipped?.dispose();

@@ -1,4 +1,4 @@
-/** Argument checks shared by the math modules: bad inputs throw here instead of turning into silent NaNs. */
+/** Argument checks shared by the math modules (bon, fit, bootstrap): bad inputs throw here instead of turning into silent NaNs. */
 
 export function assertSampleCount(name: string, value: number, max?: number): void {
   if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
