@@ -89,8 +89,10 @@ export async function runPpoRun(options: { preset: string; run: string; backend:
   const label = await openStageOutput(stageDir(root, config.name, 'label'), 'label', { hint: stageHint('label', config.name) });
   const proxyCell = await openProxyCell(root, config.name, run.cell);
   const normalisation = await readGoldNormalisation(label);
-  const evalPrompts = (await readPromptsFile(label.file('eval_prompts.parquet'))).slice(0, ppo.eval.prompts);
-  const heldOut = new Set((await readPromptsFile(label.file('eval_prompts.parquet'))).map((p) => p.promptId));
+  const heldOutPrompts = await readPromptsFile(label.file('eval_prompts.parquet'));
+  const evalPrompts = heldOutPrompts.slice(0, ppo.eval.prompts);
+  // Rollouts never see a prompt held out for evaluation (RM training prompts are fine: the paper trains on them too).
+  const heldOut = new Set(heldOutPrompts.map((p) => p.promptId));
   const trainPrompts = pretrained.prompts.filter((p) => !heldOut.has(p.promptId));
   if (trainPrompts.length < ppo.batchSize) throw new Error(`only ${trainPrompts.length} training prompts for ppo.batchSize ${ppo.batchSize}; raise prompts.count`);
 
