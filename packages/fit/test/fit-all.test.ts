@@ -88,6 +88,22 @@ describe('fitAll', () => {
     expect(results.rl.every((f) => f.peak !== null && f.peak.d > 0)).toBe(true);
   });
 
+  it('fits gains over each curve’s start: a per-prompt offset moves the baseline, not α or β', () => {
+    const shifted: FitInput = {
+      ...input,
+      // A second policy that starts 0.7 higher on every prompt (and the BoN pool 0.7 higher): same gains.
+      bon: input.bon.map((c) => ({ ...c, perPromptGold: c.perPromptGold.map((row) => row.map((g) => g + 0.7)) })),
+      rl: input.rl.map((c) => ({ ...c, perPromptGold: c.perPromptGold.map((row) => row.map((g) => g + 0.7)) })),
+    };
+    const moved = fitAll(shifted);
+    for (const [before, after] of [...results.bon.map((f, i) => [f, moved.bon[i]!] as const), ...results.rl.map((f, i) => [f, moved.rl[i]!] as const)]) {
+      expect(after.alpha.mean).toBeCloseTo(before.alpha.mean, 10);
+      expect(after.beta.mean).toBeCloseTo(before.beta.mean, 10);
+      expect(after.r2).toBeCloseTo(before.r2, 10);
+      expect(after.baseline! - before.baseline!).toBeCloseTo(0.7, 10);
+    }
+  });
+
   it('fits one shared α per RM-size sweep (same comparisons, seed, KL coefficient, policy)', () => {
     expect(results.rlSharedAlpha).toHaveLength(1);
     const [group] = results.rlSharedAlpha;
