@@ -22,7 +22,7 @@ function problemsOf(raw: unknown): string[] {
 
 describe('pipeline config validation', () => {
   it('loads every preset shipped in pipelines/', () => {
-    for (const preset of ['test', 'quick']) expect(loadPipeline(preset, root).name).toBe(preset);
+    for (const preset of ['test', 'quick', 'paper']) expect(loadPipeline(preset, root).name).toBe(preset);
   });
 
   it('names the field, the value and the expected type for a wrong type', () => {
@@ -62,6 +62,24 @@ describe('pipeline config validation', () => {
     const problems = problemsOf(raw);
     expect(problems).toContain('field "models.tiny.heads": got 3; must divide dModel (16)');
     expect(problems).toContain('field "pretrain.sizes.1": got "huge"; no model size named "huge"; defined in "models": tiny, small');
+  });
+
+  it('checks the PPO section against the grid, the policies and the evaluation prompts', () => {
+    const raw = validRaw();
+    const ppo = raw.ppo as Record<string, unknown>;
+    ppo.proxies = ['tiny-n999-s0'];
+    ppo.policies = ['tiny'];
+    ppo.minibatches = 3;
+    ppo.learningRateSchedule = 'cosine';
+    (ppo.eval as Record<string, unknown>).prompts = 1000;
+    const problems = problemsOf(raw);
+    expect(problems).toContain('field "ppo.learningRateSchedule": got "cosine"; allowed values: "constant", "linear"');
+    expect(problemsOf({ ...raw, ppo: { ...ppo, learningRateSchedule: 'linear' } })).toEqual([
+      'field "ppo.proxies.0": got "tiny-n999-s0"; not a cell of proxy.grid; cells are tiny-n20-s0, tiny-n60-s0, small-n20-s0, small-n60-s0',
+      'field "ppo.policies.0": got "tiny"; not in policy.sizes (small)',
+      'field "ppo.eval.prompts": got 1000; must be ≤ label.evalPrompts (8)',
+      'field "ppo.minibatches": got 3; must divide ppo.batchSize (8)',
+    ]);
   });
 
   it('reports unreadable files with their path', async () => {
