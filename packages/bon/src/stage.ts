@@ -199,10 +199,12 @@ export async function runCurves(options: { preset: string; root?: string }): Pro
     curves.push({ cell, ...parseCell(cell, config), points, check, perPromptGold, promptIds });
   }
   // Synthetic and cheap, so more prompts than the real pool: tight enough intervals to test the closed form.
+  const poolGoldStd = standardDeviation(pool.map((s) => s.gold));
   const regressionalPrompts = Math.max(REGRESSIONAL_MIN_PROMPTS, new Set(pool.map((s) => s.promptId)).size);
   const regressional = regressionalCheck({ prompts: regressionalPrompts, samplesPerPrompt: config.bon.pool.samplesPerPrompt }, ns, {
-    goldStd: standardDeviation(pool.map((s) => s.gold)),
-    noiseStd: standardDeviation(pool.map((s) => s.gold)),
+    goldStd: poolGoldStd,
+    // Noise as large as the gold's spread: ρ = 1/√2.
+    noiseStd: poolGoldStd,
     resamples: config.bon.curves.bootstrapResamples,
     confidence: config.bon.curves.confidence,
     rng: Rng.fromSeed(config.seed, 'bon/regressional'),

@@ -116,7 +116,7 @@ function checkedStatistic(
 }
 
 /** Linear interpolation between order statistics (R's type 7), so the interval moves smoothly with B. */
-function quantileOfSorted(sorted: Float64Array, probability: number): number {
+export function quantileOfSorted(sorted: Float64Array, probability: number): number {
   const position = (sorted.length - 1) * probability;
   const lower = Math.floor(position);
   const upper = Math.min(lower + 1, sorted.length - 1);

@@ -1,3 +1,4 @@
+import { quantileOfSorted } from '@goodhart/core';
 import type { Interval } from './types.ts';
 
 /**
@@ -12,11 +13,4 @@ export function percentileInterval(estimate: number, draws: Float64Array, confid
   draws.sort();
   const tail = (1 - confidence) / 2;
   return { mean: estimate, low: quantileOfSorted(draws, tail), high: quantileOfSorted(draws, 1 - tail) };
-}
-
-export function quantileOfSorted(sorted: Float64Array, probability: number): number {
-  const position = (sorted.length - 1) * probability;
-  const lower = Math.floor(position);
-  const upper = Math.min(lower + 1, sorted.length - 1);
-  return sorted[lower]! + (position - lower) * (sorted[upper]! - sorted[lower]!);
 }

@@ -73,7 +73,11 @@ export function evaluatePolicy(
 /** Per-prompt means of one step's samples, in order of first appearance of each prompt. */
 export function perPromptMeans(samples: readonly EvalSample[]): { promptIds: number[]; kl: Float64Array; gold: Float64Array; proxy: Float64Array } {
   const groups = new Map<number, EvalSample[]>();
-  for (const s of samples) groups.set(s.promptId, [...(groups.get(s.promptId) ?? []), s]);
+  for (const s of samples) {
+    const group = groups.get(s.promptId);
+    if (group) group.push(s);
+    else groups.set(s.promptId, [s]);
+  }
   const promptIds = [...groups.keys()];
   const mean = (rows: EvalSample[], key: 'kl' | 'gold' | 'proxy'): number => rows.reduce((a, r) => a + r[key], 0) / rows.length;
   return {

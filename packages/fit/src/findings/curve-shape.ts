@@ -1,6 +1,6 @@
-import type { Rng } from '@goodhart/core';
+import { bootstrapMean, type Rng } from '@goodhart/core';
 import type { Interval } from '../types.ts';
-import { argmax, bootstrapMean } from './stats.ts';
+import { argmax } from './stats.ts';
 
 /** What finding 1 needs to know about one curve (BoN or RL); points are in optimisation order (n or step ascending). */
 export interface Overoptimisation {
@@ -84,7 +84,7 @@ function dropInterval(
     // Paired over prompts: the same prompt at both points, so prompt difficulty cancels out of the difference.
     const differences = new Float64Array(atPeak.length);
     for (let p = 0; p < atPeak.length; p++) differences[p] = atPeak[p]! - atLast[p]!;
-    return bootstrapMean(differences, bootstrap.rng, bootstrap.resamples, bootstrap.confidence);
+    return bootstrapMean(differences, { rng: bootstrap.rng, resamples: bootstrap.resamples, confidence: bootstrap.confidence });
   }
   // No per-prompt data: fall back to the widest difference the two point intervals allow (conservative).
   const peak = points[peakIndex]!.gold;

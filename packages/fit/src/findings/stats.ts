@@ -1,7 +1,6 @@
-import type { Rng } from '@goodhart/core';
 import type { Interval } from '../types.ts';
 
-/** Small statistics the findings need; the fitting library has its own, and this module must not depend on it. */
+/** Small statistics the findings need (the bootstrap itself is core's). */
 
 export function mean(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
@@ -15,36 +14,6 @@ export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-/** Linear-interpolated quantile of an ascending array, q in [0, 1]. */
-export function quantileOfSorted(sorted: ArrayLike<number>, q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const position = q * (sorted.length - 1);
-  const lower = Math.floor(position);
-  const upper = Math.min(lower + 1, sorted.length - 1);
-  const weight = position - lower;
-  return sorted[lower]! * (1 - weight) + sorted[upper]! * weight;
-}
-
-/**
- * Mean of `values` over prompts with a percentile bootstrap interval (prompts resampled with replacement).
- * The caller passes a stream forked by a label, so each curve's interval is reproducible on its own.
- */
-export function bootstrapMean(values: ArrayLike<number>, rng: Rng, resamples: number, confidence: number): Interval {
-  const count = values.length;
-  if (count === 0) return { mean: Number.NaN, low: Number.NaN, high: Number.NaN };
-  let total = 0;
-  for (let p = 0; p < count; p++) total += values[p]!;
-  const draws = new Float64Array(resamples);
-  for (let b = 0; b < resamples; b++) {
-    let sum = 0;
-    for (let p = 0; p < count; p++) sum += values[rng.int(count)]!;
-    draws[b] = sum / count;
-  }
-  draws.sort();
-  const tail = (1 - confidence) / 2;
-  return { mean: total / count, low: quantileOfSorted(draws, tail), high: quantileOfSorted(draws, 1 - tail) };
 }
 
 /**
