@@ -1,29 +1,46 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs';
-import { backendLine, initBackend, loadPipeline, parseBackendChoice, parseCell, ppoRuns, readParquetFile, Rng, runName, stageDir, workspaceRoot, type PipelineConfig } from '@goodhart/core';
+import { loadPipeline, parseCell, ppoRuns, readParquetFile, Rng, runName, stageDir, workspaceRoot, type PipelineConfig } from '@goodhart/core';
 import { GoldScorer } from '@goodhart/gold';
-import { AdamW, openPretrainArtifacts, sample, scoreSequences, Transformer, type ModelConfig } from '@goodhart/model';
+import {
+  defaultAdamW,
+  initEngineFromFlags,
+  initWeights,
+  languageModelStep,
+  openPretrainArtifacts,
+  REWARD_HEAD,
+  rewardWeightsFromLm,
+  sample,
+  scoreSequences,
+  tokenBatch,
+  trainStep,
+  type Engine,
+  type Model,
+  type ModelConfig,
+} from '@goodhart/model';
 import { loadBrownCorpus } from '@goodhart/pretrain';
-import { PpoTrainer, ValueHead, hyperparametersFor } from '@goodhart/ppo';
-import { pairwiseLoss, type ComparisonRow } from '@goodhart/proxy';
+import { PpoTrainer, VALUE_HEAD, hyperparametersFor } from '@goodhart/ppo';
+import { pairSequences, pairwiseLoss, type ComparisonRow } from '@goodhart/proxy';
+import { benchEngines, throughput } from './bench/engines.ts';
 
 /**
- * `npm run bench`: throughput of the pieces on this machine's backend — policy training and sampling, gold scoring,
+ * `npm run bench`: both engines side by side on the PyTorch yardstick's work, then the throughput of the pieces on the
+ * selected engine — policy training and sampling, gold scoring,
  * proxy RM training, best-of-n pool sampling and proxy scoring, PPO iterations and rollouts. A benchmark, not a test: numbers vary with the machine and its load. Uses the preset's
  * artifacts where they exist (run the pipeline first for real weights and texts).
  */
 const { values } = parseArgs({
   options: {
     preset: { type: 'string', default: 'quick' },
+    engine: { type: 'string' },
     backend: { type: 'string' },
     seconds: { type: 'string', default: '8' },
+    'engines-only': { type: 'boolean', default: false },
   },
 });
 const root = workspaceRoot();
 const config = loadPipeline(values.preset, root);
-const backend = await initBackend(parseBackendChoice(values.backend ?? process.env.GOODHART_BACKEND));
 const budgetMs = Number(values.seconds) * 1000;
 const rng = Rng.fromSeed(config.seed, 'bench');
 const hasPretrain = existsSync(join(stageDir(root, config.name, 'pretrain'), 'manifest.json'));
@@ -32,22 +49,23 @@ const say = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
 
-say(backendLine(backend));
+await benchEngines({ seconds: Number(values.seconds), say });
+if (values['engines-only']) process.exit(0);
+const engine: Engine = await initEngineFromFlags('bench', values);
+say(`\nstages on ${engine.description}:`);
 if (!pretrained) say(`(no pretrained ${config.name} models yet: benchmarking freshly initialised ones of the same shapes)`);
 
-async function languageModel(size: string): Promise<Transformer> {
-  if (pretrained) return pretrained.loadLanguageModel(size);
+async function languageModel(size: string, extraHeads: readonly string[] = []): Promise<Model> {
+  if (pretrained) return pretrained.loadLanguageModel(size, extraHeads);
   const modelConfig: ModelConfig = { kind: 'lm', vocabSize: config.tokenizer.vocabSize, contextLength: config.pretrain.contextLength, ...config.models[size] };
-  return Transformer.init(modelConfig, rng.fork(size));
+  return engine.createModel(modelConfig, initWeights(modelConfig, rng.fork(size), extraHeads), extraHeads);
 }
 
-/** Runs `work` repeatedly for about `ms`, returning units done per second (work returns units per call). */
-function throughput(ms: number, work: () => number): number {
-  work(); // warm-up: kernel set-up and JIT
-  let units = 0;
-  const started = performance.now();
-  while (performance.now() - started < ms) units += work();
-  return units / ((performance.now() - started) / 1000);
+async function rewardModel(size: string, headRng: Rng): Promise<Model> {
+  if (pretrained) return pretrained.loadRewardModel(size, headRng);
+  const lmConfig: ModelConfig = { kind: 'lm', vocabSize: config.tokenizer.vocabSize, contextLength: config.pretrain.contextLength, ...config.models[size] };
+  const { config: rmConfig, weights } = rewardWeightsFromLm(lmConfig, initWeights(lmConfig, rng.fork(size)), headRng);
+  return engine.createModel(rmConfig, weights);
 }
 
 async function benchPolicy(cfg: PipelineConfig): Promise<void> {
@@ -56,15 +74,11 @@ async function benchPolicy(cfg: PipelineConfig): Promise<void> {
   const hyper = cfg.pretrain;
   const width = hyper.contextLength + 1;
   const vocab = model.config.vocabSize;
-  say(`policy "${size}": ${model.config.layers} layers, d ${model.config.dModel}, ${model.config.heads} heads, vocab ${vocab}, ${model.parameterCount().total.toLocaleString('en-US')} parameters`);
-  const optimizer = new AdamW(model.params);
+  say(`policy "${size}": ${model.config.layers} layers, d ${model.config.dModel}, ${model.config.heads} heads, vocab ${vocab}`);
   const training = throughput(budgetMs, () => {
-    const ids = tf.tensor2d(Int32Array.from({ length: hyper.batchSize * width }, () => 1 + rng.int(vocab - 1)), [hyper.batchSize, width], 'int32');
-    optimizer.minimize(() => model.lmLoss(ids), 1e-5);
-    ids.dispose();
+    languageModelStep(model, Int32Array.from({ length: hyper.batchSize * width }, () => 1 + rng.int(vocab - 1)), hyper.batchSize, width, 1e-5, defaultAdamW);
     return hyper.batchSize * hyper.contextLength;
   });
-  optimizer.dispose();
   const newTokens = Math.min(cfg.label.responseTokens, hyper.contextLength - 8);
   const sampling = throughput(budgetMs, () => {
     const prompts = Array.from({ length: 32 }, () => Array.from({ length: 8 }, () => 1 + rng.int(vocab - 1)));
@@ -111,19 +125,15 @@ async function benchProxy(cfg: PipelineConfig): Promise<void> {
     goldB: 0,
   }));
   for (const size of sizes) {
-    const lm = await languageModel(size);
-    const rm = lm.toRewardModel(rng.fork(`rm/${size}`));
-    lm.dispose();
+    const rm = await rewardModel(size, rng.fork(`rm/${size}`));
     const batch = cfg.proxy.training.batchSize;
-    const optimizer = new AdamW(rm.params);
     let offset = 0;
     const rate = throughput(budgetMs / sizes.length, () => {
       const rows = pairs.slice(offset, offset + batch);
       offset = (offset + batch) % (pairs.length - batch);
-      optimizer.minimize(() => pairwiseLoss(rm, rows), 1e-5);
+      trainStep(rm, tokenBatch(pairSequences(rows)), { heads: 'last' }, (out) => pairwiseLoss(out.heads[REWARD_HEAD], rows), 1e-5, defaultAdamW);
       return batch;
     });
-    optimizer.dispose();
     rm.dispose();
     say(`proxy RM training "${size}": ${Math.round(rate).toLocaleString('en-US')} comparisons/s (batch ${batch}, prompt 10 + response ${cfg.label.responseTokens} tokens)`);
   }
@@ -144,9 +154,7 @@ async function benchBestOfN(cfg: PipelineConfig): Promise<void> {
   say(`best-of-n pool sampling: ${Math.round(poolRate).toLocaleString('en-US')} tokens/s (batch ${batch} of one prompt, up to ${cfg.label.responseTokens} new tokens)`);
   const sequences = Array.from({ length: cfg.bon.scoring.batchSize * 4 }, () => Array.from({ length: 10 + 1 + rng.int(cfg.label.responseTokens) }, () => 1 + rng.int(vocab - 1)));
   for (const size of cfg.proxy.grid.sizes) {
-    const lm = await languageModel(size);
-    const rm = lm.toRewardModel(rng.fork(`score/${size}`));
-    lm.dispose();
+    const rm = await rewardModel(size, rng.fork(`score/${size}`));
     const rate = throughput(budgetMs / cfg.proxy.grid.sizes.length, () => {
       scoreSequences(rm, sequences, cfg.bon.scoring.batchSize);
       return sequences.length;
@@ -163,14 +171,12 @@ async function benchPpo(cfg: PipelineConfig): Promise<void> {
     say('ppo: the preset has no PPO runs');
     return;
   }
-  const policy = await languageModel(run.policy);
+  const policy = await languageModel(run.policy, [VALUE_HEAD]);
   const reference = await languageModel(run.policy);
-  const lm = await languageModel(parseCell(run.cell, cfg).size);
-  const rm = lm.toRewardModel(rng.fork('ppo/rm'));
-  lm.dispose();
+  const rm = await rewardModel(parseCell(run.cell, cfg).size, rng.fork('ppo/rm'));
   const hyper = hyperparametersFor(cfg, run, pretrained?.tokenizer.endOfText ?? 0);
   let tokens = 0;
-  const trainer = new PpoTrainer(policy, ValueHead.init(policy.config.dModel), reference, (prompts, responses) => {
+  const trainer = new PpoTrainer(policy, reference, (prompts, responses) => {
     tokens += responses.reduce((n, r) => n + r.length, 0);
     return scoreSequences(rm, prompts.map((p, b) => [...p, ...responses[b]]), hyper.batchSize);
   }, hyper);
@@ -185,8 +191,6 @@ async function benchPpo(cfg: PipelineConfig): Promise<void> {
     const prompts = Array.from({ length: hyper.batchSize }, () => Array.from({ length: 8 }, () => 1 + rng.int(vocab - 1)));
     return sample(policy, prompts, { maxNewTokens: hyper.maxNewTokens, temperature: hyper.temperature, stopToken: hyper.stopToken }, rng).tokens.reduce((n, row) => n + row.length, 0);
   });
-  trainer.dispose();
-  trainer.head.dispose();
   for (const model of [policy, reference, rm]) model.dispose();
   say(`ppo ${runName(run)}: ${rate.toFixed(2)} iterations/s (${hyper.batchSize} rollouts, ${hyper.epochs} epochs × ${hyper.minibatches} minibatches), ${Math.round(tokensPerSecond).toLocaleString('en-US')} rollout tokens/s end to end (sampling, scoring and updates); rollout sampling alone ${Math.round(rolloutRate).toLocaleString('en-US')} tokens/s`);
 }

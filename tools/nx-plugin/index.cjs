@@ -338,6 +338,7 @@ function stageTarget({ preset, command, stage, sourceInputs, output, upstream, d
   const inputs = [
     ...sourceInputs,
     { json: `{workspaceRoot}/pipelines/${preset}.json`, fields: stage.fields },
+    { env: 'GOODHART_ENGINE' },
     { env: 'GOODHART_BACKEND' },
     { externalDependencies: stage.externalDependencies },
   ];

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { backendLine, initBackend, loadPipeline, parseBackendChoice, runCli } from '@goodhart/core';
+import { loadPipeline, runCli } from '@goodhart/core';
+import { initEngineFromFlags } from '@goodhart/model';
 import { formatCurve, formatSummary } from './report.ts';
 import { runCurves, runPool, runScore } from './stage.ts';
 
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
       pool: { type: 'boolean', default: false },
       score: { type: 'string' },
       curves: { type: 'boolean', default: false },
+      engine: { type: 'string' },
       backend: { type: 'string' },
     },
   });
@@ -28,13 +30,12 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${formatCurve(smallest)}\n\n${formatSummary(curves)}\nartifacts: ${outputDir}\n`);
     return;
   }
-  const backend = await initBackend(parseBackendChoice(values.backend ?? process.env.GOODHART_BACKEND));
-  process.stderr.write(`[bon] ${backendLine(backend)}\n`);
+  await initEngineFromFlags('bon', values);
   if (values.pool) {
-    const { samples, distinct, outputDir } = await runPool({ preset: values.preset, backend: backend.requested });
+    const { samples, distinct, outputDir } = await runPool({ preset: values.preset });
     process.stdout.write(`pool: ${samples} samples (${distinct} distinct); artifacts: ${outputDir}\n`);
   } else if (values.score) {
-    const { outputDir } = await runScore({ preset: values.preset, cell: values.score, backend: backend.requested });
+    const { outputDir } = await runScore({ preset: values.preset, cell: values.score });
     process.stdout.write(`scores: ${outputDir}\n`);
   }
 }

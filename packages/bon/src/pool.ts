@@ -1,5 +1,5 @@
 import { Progress, type Rng } from '@goodhart/core';
-import { sample, type PromptRow, type Transformer } from '@goodhart/model';
+import { sample, type PromptRow, type Model } from '@goodhart/model';
 
 export interface PoolSample {
   promptId: number;
@@ -13,7 +13,7 @@ export interface PoolSample {
  * the KV cache is filled once per batch.
  */
 export function samplePool(
-  policy: Transformer,
+  policy: Model,
   prompts: readonly PromptRow[],
   options: { samplesPerPrompt: number; responseTokens: number; temperature: number; batchSize: number; stopToken: number },
   rng: Rng,

@@ -3,7 +3,6 @@ import {
   packagesCodeVersion,
   cellName,
   gridCells,
-  initBackend,
   parseCell,
   loadPipeline,
   openStageOutput,
@@ -16,12 +15,11 @@ import {
   workspaceRoot,
   writeParquetFile,
   writeStageOutput,
-  type BackendChoice,
   type PipelineConfig,
   type StageOutput,
 } from '@goodhart/core';
 import { GoldScorer, readGoldNormalisation } from '@goodhart/gold';
-import { openPretrainArtifacts, openProxyCell, readPromptsFile, scoreSequences } from '@goodhart/model';
+import { engineCodeVersion, initEngine, openPretrainArtifacts, openProxyCell, readPromptsFile, scoreSequences, type ComputeOptions } from '@goodhart/model';
 import { bestOfNCurves, type CurvePoint, type OveroptimizationCheck, type PromptPool } from './curves.ts';
 import { oneTwoFiveGrid, samplePool } from './pool.ts';
 import { regressionalCheck } from './regressional.ts';
@@ -45,11 +43,11 @@ export function bonCurveNs(config: PipelineConfig): number[] {
 }
 
 /** Samples the pool once: N responses per evaluation prompt from the initial policy, each scored by gold. */
-export async function runPool(options: { preset: string; backend: BackendChoice; root?: string; log?: (line: string) => void }): Promise<{ outputDir: string; samples: number; distinct: number }> {
+export async function runPool(options: ComputeOptions & { preset: string; root?: string; log?: (line: string) => void }): Promise<{ outputDir: string; samples: number; distinct: number }> {
   const root = options.root ?? workspaceRoot();
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const config = loadPipeline(options.preset, root);
-  await initBackend(options.backend);
+  await initEngine(options);
   const pretrained = await openPretrainArtifacts(root, config.name);
   const label = await openStageOutput(stageDir(root, config.name, 'label'), 'label', { hint: stageHint('label', config.name) });
   const normalisation = await readGoldNormalisation(label);
@@ -67,7 +65,7 @@ export async function runPool(options: { preset: string; backend: BackendChoice;
       pipeline: config.name,
       config: { seed: config.seed, policy: config.policy, gold: config.gold, label: { responseTokens: config.label.responseTokens, temperature: config.label.temperature }, bon: { pool: config.bon.pool } },
       seed: config.seed,
-      codeVersion: packagesCodeVersion(root, ['core', 'model', 'gold', 'bon']),
+      codeVersion: engineCodeVersion(root, ['core', 'model', 'gold', 'bon']),
       upstream: [pretrained.output.ref(), label.ref()],
     },
     async (staging) => {
@@ -108,11 +106,11 @@ export async function runPool(options: { preset: string; backend: BackendChoice;
 }
 
 /** Scores the pool with one proxy (raw output + its centring shift). Identical responses are scored once. */
-export async function runScore(options: { preset: string; cell: string; backend: BackendChoice; root?: string }): Promise<{ outputDir: string }> {
+export async function runScore(options: ComputeOptions & { preset: string; cell: string; root?: string }): Promise<{ outputDir: string }> {
   const root = options.root ?? workspaceRoot();
   const config = loadPipeline(options.preset, root);
   if (!bonProxies(config).includes(options.cell)) throw new Error(`cell "${options.cell}" is not among the best-of-n proxies: ${bonProxies(config).join(', ')}`);
-  await initBackend(options.backend);
+  await initEngine(options);
   const poolOutput = await openStageOutput(stageDir(root, config.name, STAGE, 'pool'), STAGE, { hint: `npx nx run bon:${config.name}--pool` });
   const proxyCell = await openProxyCell(root, config.name, options.cell);
   const proxyOutput = proxyCell.output;
@@ -127,7 +125,7 @@ export async function runScore(options: { preset: string; cell: string; backend:
       pipeline: config.name,
       config: { bon: { scoring: config.bon.scoring }, cell: options.cell },
       seed: config.seed,
-      codeVersion: packagesCodeVersion(root, ['core', 'model', 'bon']),
+      codeVersion: engineCodeVersion(root, ['core', 'model', 'bon']),
       upstream: [poolOutput.ref(), proxyOutput.ref()],
     },
     async (staging) => {

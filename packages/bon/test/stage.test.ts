@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, openStageOutput, readParquetFile, stageDir, tableRows } from '@goodhart/core';
+import { openStageOutput, readParquetFile, stageDir, tableRows } from '@goodhart/core';
+import { initEngine } from '@goodhart/model';
 import { runLabel } from '@goodhart/label';
 import { runPretrain } from '@goodhart/pretrain';
 import { runProxyCell } from '@goodhart/proxy';
@@ -12,7 +13,7 @@ let root: string;
 const cells = ['tiny-n20-s0', 'small-n60-s0'];
 
 beforeAll(async () => {
-  await initBackend('wasm');
+  await initEngine();
   const preset = await testPreset('bn', (c) => {
     (c.bon as Record<string, unknown>).proxies = cells;
   });

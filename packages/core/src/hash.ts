@@ -17,7 +17,9 @@ export async function sha256File(filePath: string): Promise<string> {
 const SKIPPED_DIRS = new Set(['node_modules', 'test', 'tests', '__tests__']);
 
 function isHashedFile(name: string): boolean {
-  if (name === 'package.json') return true;
+  if (name === 'package.json' || name === 'binding.gyp') return true;
+  // The native engine's C++ sources change the numbers the stages compute.
+  if (/\.(cc|h)$/.test(name)) return true;
   // Test files living next to sources change no stage's output, so they must not bust caches.
   return name.endsWith('.ts') && !/\.(test|spec)\.ts$/.test(name);
 }
@@ -47,7 +49,7 @@ function commonAncestor(dirs: string[]): string {
 
 /**
  * Fingerprint of the code that produced an artifact: 16 hex chars of a sha256 over the
- * relative paths and contents of every *.ts and package.json under `dirs`.
+ * relative paths and contents of every *.ts, C++ source and package.json under `dirs`.
  * Paths are taken relative to the dirs' common ancestor, so the value does not depend on the
  * cwd, on where the repo is checked out, or on the order of `dirs`.
  */

@@ -2,7 +2,6 @@ export * from './config-schema.ts';
 export * from './config.ts';
 export * from './rng.ts';
 export * from './progress.ts';
-export * from './backend.ts';
 export * from './hash.ts';
 export * from './parquet.ts';
 export * from './manifest.ts';

@@ -1,13 +1,13 @@
 import { parseArgs } from 'node:util';
-import { backendLine, initBackend, parseBackendChoice, runCli } from '@goodhart/core';
+import { runCli } from '@goodhart/core';
+import { initEngineFromFlags } from '@goodhart/model';
 import { runLabel } from './stage.ts';
 
-/** `label --preset quick [--backend wasm]`: samples the initial policy, scores with gold, writes comparisons. */
+/** `label --preset quick [--engine native|tfjs]`: samples the initial policy, scores with gold, writes comparisons. */
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { preset: { type: 'string', default: 'quick' }, backend: { type: 'string' } } });
-  const backend = await initBackend(parseBackendChoice(values.backend ?? process.env.GOODHART_BACKEND));
-  process.stderr.write(`[label] ${backendLine(backend)}\n`);
-  const s = await runLabel({ preset: values.preset, backend: backend.requested });
+  const { values } = parseArgs({ options: { preset: { type: 'string', default: 'quick' }, engine: { type: 'string' }, backend: { type: 'string' } } });
+  await initEngineFromFlags('label', values);
+  const s = await runLabel({ preset: values.preset });
   process.stdout.write(
     [
       '',

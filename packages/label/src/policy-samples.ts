@@ -1,5 +1,5 @@
 import { Progress, type Rng } from '@goodhart/core';
-import { sample, type BpeTokenizer, type PromptRow, type Transformer } from '@goodhart/model';
+import { sample, type BpeTokenizer, type PromptRow, type Model } from '@goodhart/model';
 
 export interface PolicySample {
   promptId: number;
@@ -12,7 +12,7 @@ export interface PolicySample {
 
 /** `samplesPerPrompt` responses per prompt from the policy, batched over prompts, with progress lines. */
 export function samplePolicy(
-  policy: Transformer,
+  policy: Model,
   tokenizer: BpeTokenizer,
   prompts: readonly PromptRow[],
   options: { samplesPerPrompt: number; responseTokens: number; temperature: number; batchSize: number; label: string },

@@ -1,9 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  packagesCodeVersion,
   configSlice,
-  initBackend,
   loadPipeline,
   Rng,
   stageDir,
@@ -11,10 +9,9 @@ import {
   workspaceRoot,
   writeParquetFile,
   writeStageOutput,
-  type BackendChoice,
   type Manifest,
 } from '@goodhart/core';
-import { openPretrainArtifacts } from '@goodhart/model';
+import { engineCodeVersion, initEngine, openPretrainArtifacts, type ComputeOptions } from '@goodhart/model';
 import { buildComparisons, meanAndStd, type Comparison, type ScoredSample } from './comparisons.ts';
 import { GOLD_FORMULA, GoldScorer } from '@goodhart/gold';
 import { samplePolicy } from './policy-samples.ts';
@@ -23,9 +20,8 @@ export const STAGE = 'label';
 /** The pipeline fields this stage reads (Nx hashes the same ones). */
 export const CONFIG_FIELDS = ['seed', 'policy', 'gold', 'label'] as const;
 
-export interface LabelOptions {
+export interface LabelOptions extends ComputeOptions {
   preset: string;
-  backend: BackendChoice;
   root?: string;
   log?: (line: string) => void;
 }
@@ -44,7 +40,7 @@ export async function runLabel(options: LabelOptions): Promise<LabelSummary> {
   const root = options.root ?? workspaceRoot();
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const config = loadPipeline(options.preset, root);
-  await initBackend(options.backend);
+  await initEngine(options);
   const pretrained = await openPretrainArtifacts(root, config.name);
   const { label } = config;
   if (pretrained.prompts.length < label.prompts + label.evalPrompts) {
@@ -66,7 +62,7 @@ export async function runLabel(options: LabelOptions): Promise<LabelSummary> {
       pipeline: config.name,
       config: configSlice(config, CONFIG_FIELDS),
       seed: config.seed,
-      codeVersion: packagesCodeVersion(root, ['core', 'model', 'gold', 'label']),
+      codeVersion: engineCodeVersion(root, ['core', 'model', 'gold', 'label']),
       upstream: [pretrained.output.ref()],
     },
     async (staging) => {

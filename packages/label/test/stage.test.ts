@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, loadPipeline, openStageOutput, readParquetFile, stageDir, tableRows } from '@goodhart/core';
+import { loadPipeline, openStageOutput, readParquetFile, stageDir, tableRows } from '@goodhart/core';
+import { initEngine } from '@goodhart/model';
 import { runPretrain } from '@goodhart/pretrain';
 import { runLabel, type LabelSummary } from '../src/stage.ts';
 import { GoldScorer } from '@goodhart/gold';
@@ -11,7 +12,7 @@ let root: string;
 let summary: LabelSummary;
 
 beforeAll(async () => {
-  await initBackend('wasm');
+  await initEngine();
   root = await tempWorkspace([await testPreset('lab')]);
   await runPretrain({ preset: 'lab', backend: 'wasm', root, log: quiet });
   summary = await runLabel({ preset: 'lab', backend: 'wasm', root, log: quiet });

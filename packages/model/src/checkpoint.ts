@@ -1,7 +1,8 @@
-import * as tf from '@tensorflow/tfjs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transformer } from './gpt.ts';
+import { activeEngine } from './engine/select.ts';
+import type { Engine, Model, NamedTensor } from './engine/types.ts';
+import { parameterShapes } from './engine/weights.ts';
 import { validateModelConfig, type ModelConfig } from './model-config.ts';
 
 /**
@@ -18,13 +19,26 @@ interface HeaderEntry {
   data_offsets: [number, number];
 }
 
-export async function saveCheckpoint(model: Transformer, dir: string): Promise<void> {
+/** The model's own parameters (a PPO value head is not part of the policy's checkpoint) and model.json. */
+export async function saveCheckpoint(model: Model, dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, WEIGHTS_FILE), encodeSafetensors(model));
   await writeFile(join(dir, CONFIG_FILE), `${JSON.stringify(model.config, null, 2)}\n`);
 }
 
-export async function loadCheckpoint(dir: string): Promise<Transformer> {
+/** Reads a checkpoint into a model on `engine` (the process's engine by default), with optional extra heads. */
+export async function loadCheckpoint(dir: string, engine: Engine = activeEngine(), extraHeads: readonly string[] = []): Promise<Model> {
+  const { config, weights } = await readCheckpoint(dir);
+  const extra = new Map(weights);
+  for (const head of extraHeads) {
+    extra.set(`${head}.w`, { shape: [config.dModel, 1], data: new Float32Array(config.dModel) });
+    extra.set(`${head}.b`, { shape: [1], data: new Float32Array(1) });
+  }
+  return engine.createModel(config, extra, extraHeads);
+}
+
+/** A checkpoint's config and weights as plain arrays, checked against each other. */
+export async function readCheckpoint(dir: string): Promise<{ config: ModelConfig; weights: Map<string, NamedTensor> }> {
   const configPath = join(dir, CONFIG_FILE);
   const weightsPath = join(dir, WEIGHTS_FILE);
   let config: ModelConfig;
@@ -39,31 +53,41 @@ export async function loadCheckpoint(dir: string): Promise<Transformer> {
   } catch (error) {
     throw new Error(`cannot read checkpoint ${weightsPath}: ${(error as Error).message}`);
   }
-  let tensors: Map<string, tf.Tensor> | undefined;
   try {
-    tensors = decodeSafetensors(bytes);
-    return Transformer.fromTensors(config, tensors);
+    const weights = decodeSafetensors(bytes);
+    const expected = parameterShapes(config);
+    const problems: string[] = [];
+    for (const [name, shape] of expected) {
+      const tensor = weights.get(name);
+      if (!tensor) problems.push(`missing ${name}`);
+      else if (tensor.shape.join(',') !== shape.join(',')) problems.push(`${name} has shape [${tensor.shape}], expected [${shape}]`);
+    }
+    for (const name of weights.keys()) if (!expected.has(name)) problems.push(`unexpected ${name}`);
+    if (problems.length > 0) throw new Error(`weights do not match the model config:\n  ${problems.join('\n  ')}`);
+    return { config, weights };
   } catch (error) {
-    for (const tensor of tensors?.values() ?? []) if (!tensor.isDisposed) tensor.dispose();
     throw new Error(`corrupt checkpoint ${weightsPath}: ${(error as Error).message}`);
   }
 }
 
-export function encodeSafetensors(model: Transformer, metadata: Record<string, string> = {}): Uint8Array {
-  return encodeTensors(model.params, metadata);
+/** The checkpoint bytes of a model: its config's parameters only, without extra heads. */
+export function encodeSafetensors(model: Model, metadata: Record<string, string> = {}): Uint8Array {
+  const own = parameterShapes(model.config);
+  const weights = new Map([...model.weights()].filter(([name]) => own.has(name)));
+  return encodeTensors(weights, metadata);
 }
 
 /** Any named float32 tensors as safetensors (optimizer moments, a value head), in sorted-name order. */
-export function encodeTensors(tensors: ReadonlyMap<string, tf.Tensor>, metadata: Record<string, string> = {}): Uint8Array {
+export function encodeTensors(tensors: ReadonlyMap<string, NamedTensor>, metadata: Record<string, string> = {}): Uint8Array {
   const header: Record<string, HeaderEntry | Record<string, string>> = {};
   const chunks: Float32Array[] = [];
   let offset = 0;
   // Sorted names, so the same weights always give the same bytes.
   for (const name of [...tensors.keys()].sort()) {
-    const tensor = tensors.get(name)!;
-    if (tensor.dtype !== 'float32') throw new Error(`tensor ${name} is ${tensor.dtype}; safetensors here holds float32 only`);
-    const data = tensor.dataSync() as Float32Array;
-    header[name] = { dtype: 'F32', shape: tensor.shape, data_offsets: [offset, offset + data.byteLength] };
+    const { shape, data } = tensors.get(name)!;
+    if (!(data instanceof Float32Array)) throw new Error(`tensor ${name} is not float32; safetensors here holds float32 only`);
+    if (data.length !== shape.reduce((a, b) => a * b, 1)) throw new Error(`tensor ${name} holds ${data.length} values for shape [${shape}]`);
+    header[name] = { dtype: 'F32', shape: [...shape], data_offsets: [offset, offset + data.byteLength] };
     chunks.push(data);
     offset += data.byteLength;
   }
@@ -83,7 +107,7 @@ export function encodeTensors(tensors: ReadonlyMap<string, tf.Tensor>, metadata:
   return out;
 }
 
-export function decodeSafetensors(bytes: Uint8Array): Map<string, tf.Tensor> {
+export function decodeSafetensors(bytes: Uint8Array): Map<string, NamedTensor> {
   if (bytes.length < 8) throw new Error(`file is ${bytes.length} bytes, too short for a safetensors header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = Number(view.getBigUint64(0, true));
@@ -95,17 +119,13 @@ export function decodeSafetensors(bytes: Uint8Array): Map<string, tf.Tensor> {
     throw new Error('header is not valid JSON');
   }
   const dataStart = 8 + headerLength;
-  const tensors = new Map<string, tf.Tensor>();
-  try {
-    readTensors(header, bytes, dataStart, tensors);
-  } catch (error) {
-    for (const tensor of tensors.values()) tensor.dispose();
-    throw error;
-  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new Error('header is not a JSON object');
+  const tensors = new Map<string, NamedTensor>();
+  readTensors(header, bytes, dataStart, tensors);
   return tensors;
 }
 
-function readTensors(header: Record<string, unknown>, bytes: Uint8Array, dataStart: number, tensors: Map<string, tf.Tensor>): void {
+function readTensors(header: Record<string, unknown>, bytes: Uint8Array, dataStart: number, tensors: Map<string, NamedTensor>): void {
   for (const [name, raw] of Object.entries(header)) {
     if (name === '__metadata__') continue;
     const entry = raw as Partial<HeaderEntry>;
@@ -113,6 +133,11 @@ function readTensors(header: Record<string, unknown>, bytes: Uint8Array, dataSta
       throw new Error(`tensor ${name}: unsupported or malformed entry ${JSON.stringify(raw)}`);
     }
     const [begin, end] = entry.data_offsets;
+    if (!entry.shape.every((n) => Number.isSafeInteger(n) && n >= 0)) throw new Error(`tensor ${name}: shape [${entry.shape}] is not a list of non-negative integers`);
+    // Offsets are relative to the end of the header: a negative one would read header bytes as weights.
+    if (!Number.isSafeInteger(begin) || !Number.isSafeInteger(end) || begin < 0 || end < begin) {
+      throw new Error(`tensor ${name}: data_offsets [${begin}, ${end}] must be integers with 0 ≤ begin ≤ end`);
+    }
     const count = entry.shape.reduce((a, b) => a * b, 1);
     if (end - begin !== count * 4 || dataStart + end > bytes.length) {
       throw new Error(`tensor ${name}: byte range [${begin}, ${end}) does not fit shape [${entry.shape}] or the file (truncated?)`);
@@ -121,7 +146,7 @@ function readTensors(header: Record<string, unknown>, bytes: Uint8Array, dataSta
     const source = new DataView(bytes.buffer, bytes.byteOffset + dataStart + begin, end - begin);
     for (let i = 0; i < count; i++) values[i] = source.getFloat32(i * 4, true);
     for (const value of values) if (!Number.isFinite(value)) throw new Error(`tensor ${name} holds a non-finite value`);
-    tensors.set(name, tf.tensor(values, entry.shape));
+    tensors.set(name, { shape: [...entry.shape], data: values });
   }
 }
 

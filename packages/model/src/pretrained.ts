@@ -2,8 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openStageOutput, readParquetFile, stageDir, stageHint, type StageOutput } from '@goodhart/core';
 import { BpeTokenizer } from './bpe.ts';
-import { loadCheckpoint } from './checkpoint.ts';
-import type { Transformer } from './gpt.ts';
+import type { Rng } from '@goodhart/core';
+import { loadCheckpoint, readCheckpoint } from './checkpoint.ts';
+import { activeEngine } from './engine/select.ts';
+import type { Model } from './engine/types.ts';
+import { rewardWeightsFromLm } from './engine/weights.ts';
 
 /** A prompt written by the pretrain stage: the opening of a held-out sentence. */
 export interface PromptRow {
@@ -17,7 +20,10 @@ export interface PretrainArtifacts {
   output: StageOutput;
   tokenizer: BpeTokenizer;
   prompts: PromptRow[];
-  loadLanguageModel(size: string): Promise<Transformer>;
+  /** The pretrained LM of `size`, with optional extra scalar heads starting at zero (PPO's value head). */
+  loadLanguageModel(size: string, extraHeads?: readonly string[]): Promise<Model>;
+  /** A reward model on the LM of `size`: its backbone plus a fresh reward head drawn from `rng`. */
+  loadRewardModel(size: string, rng: Rng): Promise<Model>;
 }
 
 /** A prompts table (`prompt_id`, `text`, `tokens`), as pretrain, label and bon write them. */
@@ -48,10 +54,16 @@ export async function openPretrainArtifacts(root: string, pipeline: string): Pro
     output,
     tokenizer,
     prompts,
-    loadLanguageModel: (size: string) => {
+    loadLanguageModel: (size: string, extraHeads: readonly string[] = []) => {
       // output.file throws an ArtifactError naming the stage when the size was not pretrained.
       output.file(join('models', size, 'model.safetensors'));
-      return loadCheckpoint(join(output.dir, 'models', size));
+      return loadCheckpoint(join(output.dir, 'models', size), activeEngine(), extraHeads);
+    },
+    loadRewardModel: async (size: string, rng: Rng) => {
+      output.file(join('models', size, 'model.safetensors'));
+      const lm = await readCheckpoint(join(output.dir, 'models', size));
+      const { config, weights } = rewardWeightsFromLm(lm.config, lm.weights, rng);
+      return activeEngine().createModel(config, weights);
     },
   };
 }

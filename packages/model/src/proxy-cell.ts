@@ -2,14 +2,14 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openStageOutput, stageDir, type StageOutput } from '@goodhart/core';
 import { loadCheckpoint } from './checkpoint.ts';
-import type { Transformer } from './gpt.ts';
+import type { Model } from './engine/types.ts';
 
 /** A trained proxy RM of the grid as later stages use it: verified output, centring shift, and its checkpoint. */
 export interface ProxyCellArtifacts {
   output: StageOutput;
   /** Added to the raw RM output so the initial policy's mean proxy score is 0 (proxy stage's reward.json). */
   shift: number;
-  loadRewardModel(): Promise<Transformer>;
+  loadRewardModel(): Promise<Model>;
 }
 
 export async function openProxyCell(root: string, pipeline: string, cell: string): Promise<ProxyCellArtifacts> {

@@ -1,6 +1,6 @@
-import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '@goodhart/core';
-import { disposeCache, type Transformer } from './gpt.ts';
+import { tokenBatch } from './batch.ts';
+import type { Model } from './engine/types.ts';
 
 export interface SampleOptions {
   /** Tokens to generate per row at most. */
@@ -20,78 +20,67 @@ export interface SampleResult {
 
 /**
  * Batched ancestral sampling with a KV cache: the prompts are encoded once, then each step feeds one token per
- * row. Prompts may differ in length; they are left-padded internally.
+ * row. Prompts may differ in length; they are left-padded. Every draw comes from `rng`, row by row, so the same
+ * seed gives the same samples on either engine up to the engines' last-bit differences in the logits.
  */
-export function sample(model: Transformer, prompts: readonly (readonly number[])[], options: SampleOptions, rng: Rng): SampleResult {
+export function sample(model: Model, prompts: readonly (readonly number[])[], options: SampleOptions, rng: Rng): SampleResult {
   if (prompts.length === 0) return { tokens: [], logProbs: [] };
-  if (!(options.temperature > 0)) throw new Error(`temperature must be > 0, got ${options.temperature}`);
-  const { ids, starts } = leftPad(prompts, 0);
-  const width = ids[0].length;
-  if (width + options.maxNewTokens > model.config.contextLength) {
-    throw new Error(`prompt (${width}) + maxNewTokens (${options.maxNewTokens}) exceeds the context length ${model.config.contextLength}`);
+  if (!(options.temperature > 0) || !Number.isFinite(options.temperature)) throw new RangeError(`temperature must be a finite number > 0, got ${options.temperature}`);
+  if (!Number.isInteger(options.maxNewTokens) || options.maxNewTokens < 1) throw new RangeError(`maxNewTokens must be a positive integer, got ${options.maxNewTokens}`);
+  prompts.forEach((prompt, b) => {
+    if (prompt.length === 0) throw new Error(`prompt ${b} is empty: sampling needs at least one token of context`);
+  });
+  const batch = tokenBatch(prompts);
+  if (batch.width + options.maxNewTokens > model.config.contextLength) {
+    throw new RangeError(`prompt (${batch.width}) + maxNewTokens (${options.maxNewTokens}) exceeds the context length ${model.config.contextLength}`);
   }
-  const batch = prompts.length;
+  const rows = prompts.length;
   const vocab = model.config.vocabSize;
   const tokens: number[][] = prompts.map(() => []);
   const logProbs: number[][] = prompts.map(() => []);
-  const done = new Array<boolean>(batch).fill(false);
-  const input = tf.tensor2d(ids.flat(), [batch, width], 'int32');
-  const { cache, logits: first } = model.prefill(input, starts);
-  input.dispose();
-  let logits = first;
+  const done = new Array<boolean>(rows).fill(false);
+  const probabilities = new Float64Array(vocab);
+  const session = model.prefill(batch);
   try {
+    let logits = session.logits;
     for (let step = 0; step < options.maxNewTokens; step++) {
-      const values = logits.dataSync() as Float32Array;
-      logits.dispose();
-      const next = new Array<number>(batch).fill(options.stopToken ?? 0);
-      for (let b = 0; b < batch; b++) {
+      const next = new Int32Array(rows).fill(options.stopToken ?? 0);
+      for (let b = 0; b < rows; b++) {
         if (done[b]) continue;
-        const row = values.subarray(b * vocab, (b + 1) * vocab);
-        const token = rng.categorical(softmax(row, options.temperature));
+        const row = logits.subarray(b * vocab, (b + 1) * vocab);
+        const logNormaliser = softmaxInto(row, options.temperature, probabilities);
+        const token = rng.categorical(probabilities);
         next[b] = token;
         tokens[b].push(token);
-        logProbs[b].push(logSoftmaxAt(row, token));
+        logProbs[b].push(options.temperature === 1 ? row[token] - logNormaliser : logSoftmaxAt(row, token));
         if (token === options.stopToken) done[b] = true;
       }
       if (done.every(Boolean) || step === options.maxNewTokens - 1) break;
-      logits = model.decodeStep(cache, next);
+      logits = session.step(next);
     }
   } finally {
-    if (!logits.isDisposed) logits.dispose();
-    disposeCache(cache);
+    session.dispose();
   }
   return { tokens, logProbs };
 }
 
-/** Left-pads rows to a common width; `starts[b]` is where row b's real tokens begin. */
-export function leftPad(rows: readonly (readonly number[])[], pad: number): { ids: number[][]; starts: number[] } {
-  const width = Math.max(...rows.map((r) => r.length));
-  if (width === 0) throw new Error('every prompt is empty: sampling needs at least one token of context');
-  const starts = rows.map((r) => width - r.length);
-  const ids = rows.map((r) => [...new Array<number>(width - r.length).fill(pad), ...r]);
-  for (let b = 0; b < rows.length; b++) {
-    if (rows[b].length === 0) throw new Error(`prompt ${b} is empty: sampling needs at least one token of context`);
-  }
-  return { ids, starts };
-}
-
-function softmax(logits: Float32Array, temperature: number): Float64Array {
-  const out = new Float64Array(logits.length);
+/** exp((logits − max) / temperature) into `out` (softmax up to its normaliser); returns max + log Σ exp((logit − max)/T), the log-normaliser at T. */
+function softmaxInto(logits: Float32Array, temperature: number, out: Float64Array): number {
   let max = -Infinity;
-  for (const value of logits) max = Math.max(max, value);
+  for (let i = 0; i < logits.length; i++) if (logits[i] > max) max = logits[i];
   let total = 0;
   for (let i = 0; i < logits.length; i++) {
     out[i] = Math.exp((logits[i] - max) / temperature);
     total += out[i];
   }
-  for (let i = 0; i < out.length; i++) out[i] /= total;
-  return out;
+  // Unnormalised: rng.categorical divides by the total itself.
+  return max + Math.log(total);
 }
 
 function logSoftmaxAt(logits: Float32Array, index: number): number {
   let max = -Infinity;
-  for (const value of logits) max = Math.max(max, value);
+  for (let i = 0; i < logits.length; i++) if (logits[i] > max) max = logits[i];
   let total = 0;
-  for (const value of logits) total += Math.exp(value - max);
+  for (let i = 0; i < logits.length; i++) total += Math.exp(logits[i] - max);
   return logits[index] - max - Math.log(total);
 }

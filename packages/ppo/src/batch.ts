@@ -1,20 +1,22 @@
-import * as tf from '@tensorflow/tfjs';
-import { leftPad, targetLogProbs, type Transformer } from '@goodhart/model';
-import type { ValueHead } from './value-head.ts';
+import { shiftedBatch, type Model, type TokenBatch } from '@goodhart/model';
+
+/** The policy's scalar head that PPO trains as its critic, on the policy's own trunk (as lm-human-preferences). */
+export const VALUE_HEAD = 'value';
 
 /**
- * Prompt + response sequences, left-padded to a common width W. Per-token quantities live in [B, W−1] matrices
- * indexed like the model's next-token log-probabilities: column c scores token c+1 from the hidden state at c.
- * Under left padding a row's response is its last `responseLengths[b]` tokens, so its per-token values are the
- * last `responseLengths[b]` columns of the row.
+ * Prompt + response sequences for the policy: `tokens` holds every sequence but its last token, left-padded to
+ * `columns` = W − 1 (W the longest sequence), and `targets` the next tokens, so column c scores token c+1 from the
+ * hidden state at c. Per-token quantities live in [B, columns] matrices indexed the same way. Under left padding
+ * a row's response is its last `responseLengths[b]` tokens, so its per-token values are the row's last
+ * `responseLengths[b]` columns.
  */
 export interface SequenceBatch {
   rows: number;
-  width: number;
-  ids: number[][];
-  starts: number[];
+  columns: number;
+  tokens: TokenBatch;
+  targets: Int32Array;
   responseLengths: number[];
-  /** 1 on response columns, else 0; [B·(W−1)]. */
+  /** 1 on response columns, else 0; [B·columns]. */
   mask: Float32Array;
 }
 
@@ -23,69 +25,56 @@ export function buildBatch(prompts: readonly (readonly number[])[], responses: r
   responses.forEach((response, b) => {
     if (response.length === 0) throw new RangeError(`response ${b} is empty`);
   });
-  const { ids, starts } = leftPad(prompts.map((prompt, b) => [...prompt, ...responses[b]]), 0);
-  const width = ids[0].length;
-  const columns = width - 1;
+  const { batch: tokens, targets } = shiftedBatch(prompts.map((prompt, b) => [...prompt, ...responses[b]]));
+  const columns = tokens.width;
   const mask = new Float32Array(prompts.length * columns);
   responses.forEach((response, b) => mask.fill(1, b * columns + columns - response.length, (b + 1) * columns));
-  return { rows: prompts.length, width, ids, starts, responseLengths: responses.map((r) => r.length), mask };
+  return { rows: prompts.length, columns, tokens, targets, responseLengths: responses.map((r) => r.length), mask };
 }
 
 /** The rows `indices` of a batch (a PPO minibatch), keeping the width. */
 export function selectRows(batch: SequenceBatch, indices: readonly number[]): SequenceBatch {
-  const columns = batch.width - 1;
-  const mask = new Float32Array(indices.length * columns);
-  indices.forEach((row, i) => mask.set(batch.mask.subarray(row * columns, (row + 1) * columns), i * columns));
+  const { columns } = batch;
   return {
     rows: indices.length,
-    width: batch.width,
-    ids: indices.map((row) => batch.ids[row]),
-    starts: indices.map((row) => batch.starts[row]),
+    columns,
+    tokens: { rows: indices.length, width: columns, ids: gatherRows(batch.tokens.ids, indices, columns), starts: Int32Array.from(indices, (row) => batch.tokens.starts[row]) },
+    targets: gatherRows(batch.targets, indices, columns),
     responseLengths: indices.map((row) => batch.responseLengths[row]),
-    mask,
+    mask: gatherRows(batch.mask, indices, columns),
   };
 }
 
-/** Row b's response entries of a [B, W−1] matrix, in token order. */
+/** Rows `indices` of a [B, columns] matrix, as a new [indices.length, columns] matrix. */
+export function gatherRows<T extends Int32Array | Float32Array>(matrix: T, indices: readonly number[], columns: number): T {
+  const out = new (matrix.constructor as new (length: number) => T)(indices.length * columns);
+  indices.forEach((row, i) => out.set(matrix.subarray(row * columns, (row + 1) * columns), i * columns));
+  return out;
+}
+
+/** Row b's response entries of a [B, columns] matrix, in token order. */
 export function responseValues(batch: SequenceBatch, matrix: ArrayLike<number>, row: number): Float64Array {
-  const columns = batch.width - 1;
-  const end = (row + 1) * columns;
+  const end = (row + 1) * batch.columns;
   return Float64Array.from({ length: batch.responseLengths[row] }, (_, k) => matrix[end - batch.responseLengths[row] + k]);
 }
 
-/** Scatters per-row response values back into a [B·(W−1)] matrix (zeros elsewhere). */
+/** Scatters per-row response values back into a [B·columns] matrix (zeros elsewhere). */
 export function toMatrix(batch: SequenceBatch, perRow: readonly ArrayLike<number>[]): Float32Array {
-  const columns = batch.width - 1;
-  const out = new Float32Array(batch.rows * columns);
+  const out = new Float32Array(batch.rows * batch.columns);
   perRow.forEach((values, row) => {
-    const start = (row + 1) * columns - batch.responseLengths[row];
+    const start = (row + 1) * batch.columns - batch.responseLengths[row];
     for (let k = 0; k < values.length; k++) out[start + k] = values[k];
   });
   return out;
 }
 
-export function idsTensor(batch: SequenceBatch): tf.Tensor2D {
-  return tf.tensor2d(batch.ids.flat(), [batch.rows, batch.width], 'int32');
+/** Next-token log-probs and values of the policy over a batch, both [B·columns]; `train` keeps it for backward. */
+export function policyOutputs(policy: Model, batch: SequenceBatch, train = false): { logProbs: Float32Array; values: Float32Array } {
+  const out = policy.forward(batch.tokens, { targets: batch.targets, heads: 'all', train });
+  return { logProbs: out.logProbs!, values: out.heads[VALUE_HEAD] };
 }
 
-/**
- * One pass of the policy with its value head over a batch: next-token log-probs and values, both [B, W−1].
- * Differentiable (the PPO loss calls it inside the gradient tape).
- */
-export function policyForward(policy: Transformer, head: ValueHead, batch: SequenceBatch): { logProbs: tf.Tensor2D; values: tf.Tensor2D } {
-  const ids = idsTensor(batch);
-  const columns = batch.width - 1;
-  const inputs = tf.slice(ids, [0, 0], [batch.rows, columns]);
-  const targets = tf.reshape(tf.slice(ids, [0, 1], [batch.rows, columns]), [-1]) as tf.Tensor1D;
-  const hidden = policy.hidden(inputs, batch.starts);
-  const picked = targetLogProbs(policy.logits(hidden), tf.oneHot(targets, policy.config.vocabSize).toFloat() as tf.Tensor2D);
-  return { logProbs: tf.reshape(picked, [batch.rows, columns]), values: tf.reshape(head.values(hidden), [batch.rows, columns]) };
-}
-
-/** Next-token log-probs [B·(W−1)] of a frozen model (the reference policy), as plain numbers. */
-export function frozenLogProbs(model: Transformer, batch: SequenceBatch): Float32Array {
-  const logProbs = tf.tidy(() => model.tokenLogProbs(idsTensor(batch), batch.starts));
-  const values = logProbs.dataSync() as Float32Array;
-  logProbs.dispose();
-  return values;
+/** Next-token log-probs [B·columns] of a frozen model (the reference policy). */
+export function frozenLogProbs(model: Model, batch: SequenceBatch): Float32Array {
+  return model.forward(batch.tokens, { targets: batch.targets }).logProbs!;
 }

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { backendLine, initBackend, parseBackendChoice, runCli } from '@goodhart/core';
+import { runCli } from '@goodhart/core';
+import { initEngineFromFlags } from '@goodhart/model';
 import { formatRunCurves } from './report.ts';
 import { runPpoRun } from './stage.ts';
 import { runPpoSummary } from './summary.ts';
@@ -14,6 +15,7 @@ async function main(): Promise<void> {
       preset: { type: 'string', default: 'quick' },
       run: { type: 'string' },
       summary: { type: 'boolean', default: false },
+      engine: { type: 'string' },
       backend: { type: 'string' },
     },
   });
@@ -23,9 +25,8 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${formatRunCurves(rows)}\n\nartifacts: ${outputDir}\n`);
     return;
   }
-  const backend = await initBackend(parseBackendChoice(values.backend ?? process.env.GOODHART_BACKEND));
-  process.stderr.write(`[ppo] ${backendLine(backend)}\n`);
-  const result = await runPpoRun({ preset: values.preset, run: values.run!, backend: backend.requested });
+  await initEngineFromFlags('ppo', values);
+  const result = await runPpoRun({ preset: values.preset, run: values.run! });
   process.stdout.write(`run ${result.run} done${result.resumedFrom > 0 ? ` (resumed at iteration ${result.resumedFrom})` : ''}; artifacts: ${result.outputDir}\n`);
 }
 

@@ -1,5 +1,5 @@
 import { bootstrapMeans, type MeanInterval, type Rng } from '@goodhart/core';
-import { sample, type Transformer } from '@goodhart/model';
+import { sample, type Model } from '@goodhart/model';
 import { buildBatch, frozenLogProbs, responseValues } from './batch.ts';
 import { sequenceKl } from './kl.ts';
 
@@ -44,8 +44,8 @@ export function evaluationSteps(iterations: number, points: number): number[] {
  * and the gold score (callbacks; the stage supplies the proxy RM and the gold scorer).
  */
 export function evaluatePolicy(
-  policy: Transformer,
-  reference: Transformer,
+  policy: Model,
+  reference: Model,
   prompts: readonly { promptId: number; tokens: readonly number[] }[],
   options: { step: number; samplesPerPrompt: number; batchSize: number; maxNewTokens: number; temperature: number; stopToken?: number },
   score: { proxy: (prompts: readonly (readonly number[])[], responses: readonly (readonly number[])[]) => ArrayLike<number>; gold: (responses: readonly (readonly number[])[]) => ArrayLike<number> },

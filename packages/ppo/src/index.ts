@@ -1,7 +1,6 @@
 export * from './advantages.ts';
 export * from './kl.ts';
 export * from './losses.ts';
-export * from './value-head.ts';
 export * from './batch.ts';
 export * from './hyperparameters.ts';
 export * from './trainer.ts';

@@ -2,10 +2,8 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   findRun,
-  initBackend,
   loadPipeline,
   openStageOutput,
-  packagesCodeVersion,
   Progress,
   Rng,
   runName,
@@ -14,19 +12,18 @@ import {
   stageHint,
   workspaceRoot,
   writeStageOutput,
-  type BackendChoice,
   type PipelineConfig,
   type PpoConfig,
   type PpoRun,
 } from '@goodhart/core';
 import { GoldScorer, normaliseGold, readGoldNormalisation } from '@goodhart/gold';
-import { openPretrainArtifacts, openProxyCell, readPromptsFile, saveCheckpoint, scoreSequences, type Transformer } from '@goodhart/model';
+import { engineCodeVersion, initEngine, openPretrainArtifacts, openProxyCell, readPromptsFile, saveCheckpoint, scoreSequences, type ComputeOptions, type Model } from '@goodhart/model';
 import { evaluatePolicy, evaluationSteps, summariseStep, type EvalPoint, type EvalSample } from './evaluation.ts';
 import type { PpoHyperparameters } from './hyperparameters.ts';
 import { writeRunTables } from './run-tables.ts';
 import { PpoTrainer, type RewardFunction } from './trainer.ts';
 import { loadTrainingState, saveTrainingState, type SavedProgress } from './training-state.ts';
-import { ValueHead } from './value-head.ts';
+import { VALUE_HEAD } from './batch.ts';
 
 export const STAGE = 'ppo';
 
@@ -77,14 +74,14 @@ export interface RunResult {
  * `ppo.checkpointEvery` iterations; a rerun after a kill resumes from the last checkpoint and ends with the same
  * numbers as an uninterrupted run.
  */
-export async function runPpoRun(options: { preset: string; run: string; backend: BackendChoice; root?: string; log?: (line: string) => void }): Promise<RunResult> {
+export async function runPpoRun(options: ComputeOptions & { preset: string; run: string; root?: string; log?: (line: string) => void }): Promise<RunResult> {
   const root = options.root ?? workspaceRoot();
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const config = loadPipeline(options.preset, root);
   const ppo = requirePpo(config);
   const run = findRun(options.run, config);
   const name = runName(run);
-  await initBackend(options.backend);
+  const { engine } = await initEngine(options);
   const pretrained = await openPretrainArtifacts(root, config.name);
   const label = await openStageOutput(stageDir(root, config.name, 'label'), 'label', { hint: stageHint('label', config.name) });
   const proxyCell = await openProxyCell(root, config.name, run.cell);
@@ -100,7 +97,7 @@ export async function runPpoRun(options: { preset: string; run: string; backend:
   const hyperparameters = hyperparametersFor(config, run, stopToken);
   const upstream = [pretrained.output.ref(), label.ref(), proxyCell.output.ref()];
   const runConfig = { seed: config.seed, ppo: { ...ppo, proxies: undefined, klCoefficients: undefined, policies: undefined }, label: { responseTokens: config.label.responseTokens }, run };
-  const fingerprint = sha256Hex(JSON.stringify({ runConfig, upstream: upstream.map((u) => u.manifestSha256), code: packagesCodeVersion(root, ['core', 'model', 'gold', 'ppo']) }));
+  const fingerprint = sha256Hex(JSON.stringify({ runConfig, upstream: upstream.map((u) => u.manifestSha256), code: engineCodeVersion(root, ['core', 'model', 'gold', 'ppo']) }));
   const work = workDir(root, config.name, name);
 
   const rewardModel = await proxyCell.loadRewardModel();
@@ -112,24 +109,17 @@ export async function runPpoRun(options: { preset: string; run: string; backend:
   const goldScore = (responses: readonly (readonly number[])[]): number[] => normaliseGold(scorer.scoreAll(responses.map((r) => pretrained.tokenizer.decode([...r]))), normalisation);
 
   const reference = await pretrained.loadLanguageModel(run.policy);
-  const restored = await loadTrainingState(work, fingerprint, log);
-  let policy: Transformer;
-  let head: ValueHead;
+  const restored = await loadTrainingState(work, fingerprint, engine, log);
+  let policy: Model;
   const progress: SavedProgress = { iteration: 0, evalSamples: [], trainRows: [] };
   if (restored) {
     policy = restored.policy;
-    head = restored.head;
     Object.assign(progress, { iteration: restored.iteration, evalSamples: restored.evalSamples, trainRows: restored.trainRows });
     log(`[ppo ${name}] resuming from the checkpoint at iteration ${restored.iteration} of ${ppo.iterations}`);
   } else {
-    policy = await pretrained.loadLanguageModel(run.policy);
-    head = ValueHead.init(policy.config.dModel);
+    policy = await pretrained.loadLanguageModel(run.policy, [VALUE_HEAD]);
   }
-  const trainer = new PpoTrainer(policy, head, reference, proxyScore, hyperparameters);
-  if (restored) {
-    trainer.optimizer.loadState(restored.optimizerTensors, restored.optimizerSteps);
-    for (const tensor of restored.optimizerTensors.values()) tensor.dispose();
-  }
+  const trainer = new PpoTrainer(policy, reference, proxyScore, hyperparameters);
   const resumedFrom = progress.iteration;
 
   const steps = evaluationSteps(ppo.iterations, ppo.eval.points);
@@ -160,7 +150,7 @@ export async function runPpoRun(options: { preset: string; run: string; backend:
     progress.iteration = i + 1;
     bar.update(progress.iteration - resumedFrom, `it ${progress.iteration} | proxy ${stats.score.toFixed(3)} | KL ${stats.kl.toFixed(3)} | loss ${stats.loss.toFixed(4)} | clip ${stats.clipFraction.toFixed(3)}`);
     if (progress.iteration % ppo.checkpointEvery === 0 && progress.iteration < ppo.iterations) {
-      await saveTrainingState(work, fingerprint, progress, { policy, head, optimizer: trainer.optimizer.state() });
+      await saveTrainingState(work, fingerprint, progress, policy);
     }
   }
 
@@ -173,7 +163,7 @@ export async function runPpoRun(options: { preset: string; run: string; backend:
       pipeline: config.name,
       config: runConfig,
       seed: config.seed,
-      codeVersion: packagesCodeVersion(root, ['core', 'model', 'gold', 'ppo']),
+      codeVersion: engineCodeVersion(root, ['core', 'model', 'gold', 'ppo']),
       upstream,
     },
     async (staging) => {
@@ -183,9 +173,7 @@ export async function runPpoRun(options: { preset: string; run: string; backend:
     },
   );
   await rm(work, { recursive: true, force: true });
-  trainer.dispose();
   for (const model of [policy, reference, rewardModel]) model.dispose();
-  head.dispose();
   return { run: name, outputDir, points, resumedFrom };
 }
 

@@ -1,12 +1,10 @@
-import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '@goodhart/core';
-import { AdamW, sample, type Transformer } from '@goodhart/model';
+import { defaultAdamW, sample, trainStep, type AdamWOptions, type Model } from '@goodhart/model';
 import { generalizedAdvantages, whiten } from './advantages.ts';
-import { buildBatch, frozenLogProbs, policyForward, responseValues, selectRows, toMatrix, type SequenceBatch } from './batch.ts';
+import { buildBatch, frozenLogProbs, gatherRows, policyOutputs, responseValues, selectRows, toMatrix, VALUE_HEAD, type SequenceBatch } from './batch.ts';
 import { validatePpoHyperparameters, type PpoHyperparameters } from './hyperparameters.ts';
 import { sequenceKl } from './kl.ts';
-import { clipFraction, clippedPolicyLoss, clippedValueLoss } from './losses.ts';
-import type { ValueHead } from './value-head.ts';
+import { ppoLoss } from './losses.ts';
 
 /** Scores finished responses (the proxy RM plus its centring shift, or any synthetic reward in tests). */
 export type RewardFunction = (prompts: readonly (readonly number[])[], responses: readonly (readonly number[])[]) => ArrayLike<number>;
@@ -26,21 +24,22 @@ export interface IterationStats {
  * PPO for a language model against a scalar reward at the end of each response (Ouyang et al., Stiennon et al.):
  * roll out, compute per-token rewards (−β_KL·(log π − log π_init), plus the score on the last token), GAE,
  * whitened advantages, then `epochs` passes of minibatch updates of the clipped surrogate plus the clipped value
- * loss. The reference policy is a frozen copy of the initial policy.
+ * loss. The reference policy is a frozen copy of the initial policy. The critic is the policy's `value` head, so
+ * one forward gives both log-probabilities and values, and one AdamW (the policy model's) updates both.
  */
 export class PpoTrainer {
-  readonly optimizer: AdamW;
   readonly hyperparameters: PpoHyperparameters;
+  private readonly optimizer: AdamWOptions;
 
   constructor(
-    readonly policy: Transformer,
-    readonly head: ValueHead,
-    readonly reference: Transformer,
+    readonly policy: Model,
+    readonly reference: Model,
     readonly reward: RewardFunction,
     hyperparameters: PpoHyperparameters,
   ) {
     this.hyperparameters = validatePpoHyperparameters(hyperparameters);
-    this.optimizer = new AdamW(new Map([...policy.params, ...head.params]), { gradientClip: hyperparameters.gradientClip, weightDecay: 0 });
+    if (!policy.headNames.includes(VALUE_HEAD)) throw new Error(`the PPO policy needs a "${VALUE_HEAD}" head (load it with extra heads ["${VALUE_HEAD}"])`);
+    this.optimizer = { ...defaultAdamW, gradientClip: hyperparameters.gradientClip, weightDecay: 0 };
   }
 
   /**
@@ -101,15 +100,9 @@ export class PpoTrainer {
     };
   }
 
-  /** Log-probs and values of the current policy, [B·(W−1)] each, outside any gradient tape. */
+  /** Log-probs and values of the current policy, [B·columns] each. */
   evaluate(batch: SequenceBatch): { logProbs: Float32Array; values: Float32Array } {
-    const out = tf.tidy(() => {
-      const { logProbs, values } = policyForward(this.policy, this.head, batch);
-      return [logProbs, values];
-    });
-    const [logProbs, values] = out.map((t) => t.dataSync() as Float32Array);
-    for (const t of out) t.dispose();
-    return { logProbs, values };
+    return policyOutputs(this.policy, batch);
   }
 
   private update(
@@ -120,34 +113,35 @@ export class PpoTrainer {
     learningRate: number,
   ): { loss: number; clipped: number } {
     const h = this.hyperparameters;
-    const columns = full.width - 1;
-    const gather = (matrix: Float32Array): tf.Tensor2D => {
-      const out = new Float32Array(rows.length * columns);
-      rows.forEach((row, i) => out.set(matrix.subarray(row * columns, (row + 1) * columns), i * columns));
-      return tf.tensor2d(out, [rows.length, columns]);
-    };
-    const mask = tf.tensor2d(minibatch.mask, [rows.length, columns]);
+    const gather = (matrix: Float32Array): Float32Array => gatherRows(matrix, rows, full.columns);
     const oldLogProbs = gather(targets.oldLogProbs);
     const oldValues = gather(targets.oldValues);
     const advantages = gather(targets.advantages);
     const returns = gather(targets.returns);
-    let clipped: tf.Scalar | undefined;
-    try {
-      const { loss } = this.optimizer.minimize(() => {
-        const { logProbs, values } = policyForward(this.policy, this.head, minibatch);
-        clipped = tf.keep(clipFraction(logProbs, oldLogProbs, mask, h.clipRange));
-        const policyLoss = clippedPolicyLoss(logProbs, oldLogProbs, advantages, mask, h.clipRange);
-        const valueLoss = clippedValueLoss(values, oldValues, returns, mask, h.valueClipRange);
-        return tf.add(policyLoss, tf.mul(h.valueCoefficient, valueLoss)) as tf.Scalar;
-      }, learningRate);
-      return { loss, clipped: clipped ? clipped.dataSync()[0] : 0 };
-    } finally {
-      clipped?.dispose();
-      for (const t of [mask, oldLogProbs, oldValues, advantages, returns]) t.dispose();
-    }
-  }
-
-  dispose(): void {
-    this.optimizer.dispose();
+    let clipped = 0;
+    const { loss } = trainStep(
+      this.policy,
+      minibatch.tokens,
+      { targets: minibatch.targets, heads: 'all' },
+      (out) => {
+        const result = ppoLoss({
+          logProbs: out.logProbs!,
+          oldLogProbs,
+          advantages,
+          values: out.heads[VALUE_HEAD],
+          oldValues,
+          returns,
+          mask: minibatch.mask,
+          clipRange: h.clipRange,
+          valueClipRange: h.valueClipRange,
+          valueCoefficient: h.valueCoefficient,
+        });
+        clipped = result.clipFraction;
+        return { loss: result.loss, gradients: { logProbs: result.dLogProbs, heads: { [VALUE_HEAD]: result.dValues } } };
+      },
+      learningRate,
+      this.optimizer,
+    );
+    return { loss, clipped };
   }
 }

@@ -1,11 +1,10 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type * as tf from '@tensorflow/tfjs';
-import { decodeSafetensors, encodeTensors, Transformer, type ModelConfig } from '@goodhart/model';
+import { decodeSafetensors, encodeTensors, parameterShapes, type Engine, type Model, type ModelConfig, type NamedTensor } from '@goodhart/model';
+import { VALUE_HEAD } from './batch.ts';
 import type { EvalSample } from './evaluation.ts';
 import type { IterationStats } from './trainer.ts';
-import { ValueHead } from './value-head.ts';
 
 /**
  * A resumable PPO checkpoint in the run's work directory (outside the stage output, which appears only when the
@@ -36,14 +35,18 @@ export async function saveTrainingState(
   workDir: string,
   fingerprint: string,
   progress: SavedProgress,
-  models: { policy: Transformer; head: ValueHead; optimizer: { tensors: Map<string, tf.Tensor>; steps: number } },
+  policy: Model,
 ): Promise<void> {
   const next = join(workDir, NEXT);
   await rm(next, { recursive: true, force: true });
   await mkdir(next, { recursive: true });
-  await writeFile(join(next, 'policy.safetensors'), encodeTensors(models.policy.params));
-  await writeFile(join(next, 'trainer.safetensors'), encodeTensors(new Map<string, tf.Tensor>([...models.head.params, ...models.optimizer.tensors])));
-  const state: StateFile = { ...progress, fingerprint, optimizerSteps: models.optimizer.steps, modelConfig: models.policy.config };
+  // The policy's own weights, then the value head and the optimizer moments (m/<param>, v/<param>) beside them.
+  const own = parameterShapes(policy.config);
+  const weights = policy.weights();
+  const optimizer = policy.optimizerState();
+  await writeFile(join(next, 'policy.safetensors'), encodeTensors(new Map([...weights].filter(([name]) => own.has(name)))));
+  await writeFile(join(next, 'trainer.safetensors'), encodeTensors(new Map([...[...weights].filter(([name]) => !own.has(name)), ...optimizer.tensors])));
+  const state: StateFile = { ...progress, fingerprint, optimizerSteps: optimizer.steps, modelConfig: policy.config };
   await writeFile(join(next, 'state.json'), JSON.stringify(state));
   await writeFile(join(next, COMPLETE), '');
   await rm(join(workDir, CURRENT), { recursive: true, force: true });
@@ -51,17 +54,15 @@ export async function saveTrainingState(
 }
 
 export interface RestoredState extends SavedProgress {
-  policy: Transformer;
-  head: ValueHead;
-  optimizerTensors: Map<string, tf.Tensor>;
-  optimizerSteps: number;
+  /** The policy with its value head and optimizer state, on the given engine. */
+  policy: Model;
 }
 
 /**
  * The newest whole checkpoint in `workDir` if its fingerprint matches, else undefined (a stale or foreign one is
  * reported through `log` and ignored). A damaged checkpoint is an error naming the file, not a silent restart.
  */
-export async function loadTrainingState(workDir: string, fingerprint: string, log: (line: string) => void): Promise<RestoredState | undefined> {
+export async function loadTrainingState(workDir: string, fingerprint: string, engine: Engine, log: (line: string) => void): Promise<RestoredState | undefined> {
   const dir = [CURRENT, NEXT].map((name) => join(workDir, name)).find((candidate) => existsSync(join(candidate, COMPLETE)));
   if (!dir) return undefined;
   const statePath = join(dir, 'state.json');
@@ -75,7 +76,7 @@ export async function loadTrainingState(workDir: string, fingerprint: string, lo
     log(`ignoring the checkpoint in ${dir}: it was made with a different config or different upstream artifacts`);
     return undefined;
   }
-  const read = async (file: string): Promise<Map<string, tf.Tensor>> => {
+  const read = async (file: string): Promise<Map<string, NamedTensor>> => {
     const path = join(dir, file);
     try {
       return decodeSafetensors(await readFile(path));
@@ -83,11 +84,15 @@ export async function loadTrainingState(workDir: string, fingerprint: string, lo
       throw new Error(`corrupt PPO checkpoint ${path}: ${(error as Error).message} (delete ${workDir} to start over)`);
     }
   };
-  const policy = Transformer.fromTensors(state.modelConfig, await read('policy.safetensors'));
-  const trainer = await read('trainer.safetensors');
-  const headTensors = new Map<string, tf.Tensor>();
-  const optimizerTensors = new Map<string, tf.Tensor>();
-  for (const [name, tensor] of trainer) (name.startsWith('value.') ? headTensors : optimizerTensors).set(name, tensor);
-  const head = ValueHead.fromTensors(headTensors, state.modelConfig.dModel);
-  return { iteration: state.iteration, evalSamples: state.evalSamples, trainRows: state.trainRows, policy, head, optimizerTensors, optimizerSteps: state.optimizerSteps };
+  const weights = await read('policy.safetensors');
+  const optimizerTensors = new Map<string, NamedTensor>();
+  for (const [name, tensor] of await read('trainer.safetensors')) (name.startsWith(`${VALUE_HEAD}.`) ? weights : optimizerTensors).set(name, tensor);
+  let policy: Model;
+  try {
+    policy = engine.createModel(state.modelConfig, weights, [VALUE_HEAD]);
+    policy.loadOptimizerState(optimizerTensors, state.optimizerSteps);
+  } catch (error) {
+    throw new Error(`corrupt PPO checkpoint ${dir}: ${(error as Error).message} (delete ${workDir} to start over)`);
+  }
+  return { iteration: state.iteration, evalSamples: state.evalSamples, trainRows: state.trainRows, policy };
 }

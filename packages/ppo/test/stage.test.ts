@@ -3,7 +3,8 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, openStageOutput, readParquetFile, stageDir, tableRows } from '@goodhart/core';
+import { openStageOutput, readParquetFile, stageDir, tableRows } from '@goodhart/core';
+import { initEngine } from '@goodhart/model';
 import { runLabel } from '@goodhart/label';
 import { runPretrain } from '@goodhart/pretrain';
 import { runProxyCell } from '@goodhart/proxy';
@@ -18,7 +19,7 @@ const ITERATIONS = 16;
 let root: string;
 
 beforeAll(async () => {
-  await initBackend('wasm');
+  await initEngine();
   const preset = await testPreset(PRESET, (c) => {
     Object.assign(c.ppo, { iterations: ITERATIONS, checkpointEvery: 2 });
   });

@@ -1,22 +1,25 @@
 import { parseArgs } from 'node:util';
-import { parseBackendChoice, runCli } from '@goodhart/core';
+import { runCli } from '@goodhart/core';
+import { ENGINE_FLAGS_USAGE, parseBackendChoice, parseEngineChoice } from '@goodhart/model';
 import { runPretrain } from './stage.ts';
 
-/** `pretrain --preset quick [--backend wasm]`: trains the tokenizer and the LM family; prints the loss table. */
+/** `pretrain --preset quick [--engine native|tfjs]`: trains the tokenizer and the LM family; prints the loss table. */
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       preset: { type: 'string', default: 'quick' },
+      engine: { type: 'string' },
       backend: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
-    process.stdout.write('usage: pretrain --preset <name|path.json> [--backend auto|tensorflow-gpu|tensorflow|wasm|cpu]\n');
+    process.stdout.write(`usage: pretrain --preset <name|path.json> ${ENGINE_FLAGS_USAGE}\n`);
     return;
   }
   const summary = await runPretrain({
     preset: values.preset,
+    engine: parseEngineChoice(values.engine ?? process.env.GOODHART_ENGINE),
     backend: parseBackendChoice(values.backend ?? process.env.GOODHART_BACKEND),
   });
   const lines = [

@@ -2,7 +2,6 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  packagesCodeVersion,
   stageDir,
   configSlice,
   loadPipeline,
@@ -11,11 +10,10 @@ import {
   workspaceRoot,
   writeParquetFile,
   writeStageOutput,
-  type BackendChoice,
   type Manifest,
   type PipelineConfig,
 } from '@goodhart/core';
-import { parameterCount, type ModelConfig } from '@goodhart/model';
+import { engineCodeVersion, initEngine, nativeThreads, parseBackendChoice, parameterCount, type BackendChoice, type ComputeOptions, type EngineName, type ModelConfig } from '@goodhart/model';
 import { BpeTokenizer } from '@goodhart/model';
 import { corpusStats, loadBrownCorpus } from './corpus.ts';
 import { buildPrompts, splitDocuments, tokenStream, unigramBaselines } from './dataset.ts';
@@ -27,9 +25,8 @@ export const STAGE = 'pretrain';
 /** The pipeline fields this stage reads; project.json's Nx inputs list the same fields. */
 export const CONFIG_FIELDS = ['seed', 'corpus', 'tokenizer', 'prompts', 'models', 'pretrain'] as const;
 
-export interface PretrainOptions {
+export interface PretrainOptions extends ComputeOptions {
   preset: string;
-  backend: BackendChoice;
   root?: string;
   log?: (line: string) => void;
 }
@@ -57,6 +54,8 @@ export async function runPretrain(options: PretrainOptions): Promise<PretrainSum
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const config = loadPipeline(options.preset, root);
   const outputDir = stageDir(root, config.name, STAGE);
+  const { engine, lines } = await initEngine({ engine: options.engine, backend: options.backend });
+  for (const line of lines) log(line);
   const scratch = await mkdtemp(join(tmpdir(), 'goodhart-pretrain-'));
   let baselines = { entropy: NaN, validationCrossEntropy: NaN };
   const sizes: SizeSummary[] = [];
@@ -68,7 +67,7 @@ export async function runPretrain(options: PretrainOptions): Promise<PretrainSum
         pipeline: config.name,
         config: configSlice(config, CONFIG_FIELDS),
         seed: config.seed,
-        codeVersion: packagesCodeVersion(root, ['core', 'model', 'pretrain']),
+        codeVersion: engineCodeVersion(root, ['core', 'model', 'pretrain']),
         upstream: [],
       },
       async (staging) => {
@@ -116,7 +115,7 @@ export async function runPretrain(options: PretrainOptions): Promise<PretrainSum
           )}\n`,
         );
 
-        const results = await trainSizes(config, tokenizer.vocabSize, trainTokens, validationTokens, staging, scratch, options.backend, root);
+        const results = await trainSizes(config, tokenizer.vocabSize, trainTokens, validationTokens, staging, scratch, { engine: engine.name, backend: options.backend ?? parseBackendChoice(process.env.GOODHART_BACKEND) }, root);
         for (const result of results) {
           const model = modelConfigFor(config, result.sizeName, tokenizer.vocabSize);
           const counts = parameterCount(model);
@@ -166,7 +165,7 @@ async function trainSizes(
   validationTokens: Int32Array,
   staging: string,
   scratch: string,
-  backend: BackendChoice,
+  compute: { engine: EngineName; backend: BackendChoice },
   root: string,
 ): Promise<TrainJobResult[]> {
   const trainTokensPath = join(scratch, 'train.i32');
@@ -177,18 +176,21 @@ async function trainSizes(
   const ordered = [...config.pretrain.sizes].sort(
     (a, b) => parameterCount(modelConfigFor(config, b, vocabSize)).total - parameterCount(modelConfigFor(config, a, vocabSize)).total,
   );
+  const parallelism = Math.max(1, Math.min(config.pretrain.parallelism || availableParallelism(), ordered.length));
+  // The native engine threads each job; the jobs share the cores.
+  const threads = Math.max(1, Math.floor(nativeThreads() / parallelism));
   const jobs: TrainJob[] = ordered.map((sizeName) => ({
     sizeName,
     model: modelConfigFor(config, sizeName, vocabSize),
     hyper: config.pretrain,
     seed: config.seed,
-    backend,
+    ...compute,
+    threads,
     trainTokensPath,
     validationTokensPath,
     checkpointDir: join(staging, 'models', sizeName),
     resultPath: join(scratch, `${sizeName}.result.json`),
   }));
-  const parallelism = config.pretrain.parallelism || availableParallelism();
   await runJobsInProcesses(jobs, parallelism, scratch, root);
   const results: TrainJobResult[] = [];
   for (const sizeName of config.pretrain.sizes) {

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { initBackend, backendLine, Rng, type BackendChoice, type PretrainConfig } from '@goodhart/core';
-import { saveCheckpoint, type ModelConfig } from '@goodhart/model';
+import { Rng, type PretrainConfig } from '@goodhart/core';
+import { initEngine, saveCheckpoint, type BackendChoice, type EngineName, type ModelConfig } from '@goodhart/model';
 import { evenlySpacedWindows } from './dataset.ts';
 import { trainLanguageModel, type CurveRow } from './train.ts';
 
@@ -11,7 +11,10 @@ export interface TrainJob {
   model: ModelConfig;
   hyper: PretrainConfig;
   seed: number;
+  /** The engine the stage resolved (so every size trains on the same one), its tfjs backend and native threads. */
+  engine: EngineName;
   backend: BackendChoice;
+  threads: number;
   /** Little-endian int32 token streams. */
   trainTokensPath: string;
   validationTokensPath: string;
@@ -25,14 +28,15 @@ export interface TrainJobResult {
   sizeName: string;
   validationLoss: number;
   tokensPerSecond: number;
-  backend: string;
+  engine: string;
   curve: CurveRow[];
 }
 
 /** The training rng depends only on the config seed and the size name, so scheduling never changes results. */
 export async function runTrainJob(job: TrainJob): Promise<TrainJobResult> {
-  const backend = await initBackend(job.backend);
-  process.stderr.write(`[pretrain ${job.sizeName}] ${backendLine(backend)}\n`);
+  process.env.GOODHART_THREADS = String(job.threads);
+  const { engine, lines } = await initEngine({ engine: job.engine, backend: job.backend });
+  for (const line of lines) process.stderr.write(`[pretrain ${job.sizeName}] ${line}\n`);
   const train = await readTokens(job.trainTokensPath);
   const validation = evenlySpacedWindows(await readTokens(job.validationTokensPath), job.hyper.evalBatches * job.hyper.batchSize, job.hyper.contextLength + 1);
   const result = trainLanguageModel({
@@ -50,7 +54,7 @@ export async function runTrainJob(job: TrainJob): Promise<TrainJobResult> {
     sizeName: job.sizeName,
     validationLoss: result.validationLoss,
     tokensPerSecond: result.tokensPerSecond,
-    backend: backend.active,
+    engine: engine.description,
     curve: result.curve,
   };
   await writeFile(job.resultPath, JSON.stringify(output));

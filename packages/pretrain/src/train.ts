@@ -1,6 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
 import { cosineLearningRate, Progress, type PretrainConfig, type Rng } from '@goodhart/core';
-import { AdamW, Transformer, type ModelConfig } from '@goodhart/model';
+import { activeEngine, defaultAdamW, initWeights, languageModelLoss, languageModelStep, type AdamWOptions, type Model, type ModelConfig } from '@goodhart/model';
 import { randomWindows } from './dataset.ts';
 
 export interface TrainInput {
@@ -26,7 +25,7 @@ export interface CurveRow {
 }
 
 export interface TrainResult {
-  model: Transformer;
+  model: Model;
   curve: CurveRow[];
   validationLoss: number;
   tokensPerSecond: number;
@@ -39,9 +38,9 @@ export function learningRateAt(step: number, hyper: PretrainConfig): number {
 export function trainLanguageModel(input: TrainInput): TrainResult {
   const { hyper, model: modelConfig } = input;
   const width = hyper.contextLength + 1;
-  const model = Transformer.init(modelConfig, input.rng.fork('init'));
+  const model = activeEngine().createModel(modelConfig, initWeights(modelConfig, input.rng.fork('init')));
   const batches = input.rng.fork('batches');
-  const optimizer = new AdamW(model.params, { weightDecay: hyper.weightDecay, gradientClip: hyper.gradientClip });
+  const optimizer: AdamWOptions = { ...defaultAdamW, weightDecay: hyper.weightDecay, gradientClip: hyper.gradientClip };
   const progress = new Progress({ label: `pretrain ${input.sizeName}`, total: hyper.steps, unit: 'steps' });
   const curve: CurveRow[] = [];
   const started = performance.now();
@@ -49,9 +48,8 @@ export function trainLanguageModel(input: TrainInput): TrainResult {
   try {
     for (let step = 0; step < hyper.steps; step++) {
       const learningRate = learningRateAt(step, hyper);
-      const ids = tf.tensor2d(randomWindows(input.train, hyper.batchSize, width, batches), [hyper.batchSize, width], 'int32');
-      const { loss, gradientNorm } = optimizer.minimize(() => model.lmLoss(ids), learningRate);
-      ids.dispose();
+      const windows = randomWindows(input.train, hyper.batchSize, width, batches);
+      const { loss, gradientNorm } = languageModelStep(model, windows, hyper.batchSize, width, learningRate, optimizer);
       const last = step === hyper.steps - 1;
       const evaluate = last || (step + 1) % hyper.evalEvery === 0;
       if (evaluate) validationLoss = evaluateLoss(model, input.validation, hyper.batchSize);
@@ -71,15 +69,13 @@ export function trainLanguageModel(input: TrainInput): TrainResult {
   } catch (error) {
     model.dispose();
     throw error;
-  } finally {
-    optimizer.dispose();
   }
   const seconds = (performance.now() - started) / 1000;
   return { model, curve, validationLoss, tokensPerSecond: (hyper.steps * hyper.batchSize * hyper.contextLength) / seconds };
 }
 
 /** Mean next-token loss (nats/token) over the fixed validation windows. */
-export function evaluateLoss(model: Transformer, windows: readonly Int32Array[], batchSize: number): number {
+export function evaluateLoss(model: Model, windows: readonly Int32Array[], batchSize: number): number {
   if (windows.length === 0) throw new Error('no validation windows');
   const width = windows[0].length;
   let total = 0;
@@ -88,10 +84,8 @@ export function evaluateLoss(model: Transformer, windows: readonly Int32Array[],
     const chunk = windows.slice(i, i + batchSize);
     const flat = new Int32Array(chunk.length * width);
     chunk.forEach((w, j) => flat.set(w, j * width));
-    const loss = tf.tidy(() => model.lmLoss(tf.tensor2d(flat, [chunk.length, width], 'int32')));
-    total += loss.dataSync()[0] * chunk.length;
+    total += languageModelLoss(model, flat, chunk.length, width) * chunk.length;
     count += chunk.length;
-    loss.dispose();
   }
   const mean = total / count;
   if (!Number.isFinite(mean)) throw new Error(`validation loss is ${mean}: the model diverged`);

@@ -1,8 +1,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, loadPipeline, openStageOutput, readParquetFile, tableRows, workspaceRoot, type Manifest } from '@goodhart/core';
-import { loadCheckpoint } from '@goodhart/model';
+import { loadPipeline, openStageOutput, readParquetFile, tableRows, workspaceRoot, type Manifest } from '@goodhart/core';
+import { initEngine, loadCheckpoint } from '@goodhart/model';
 import { BpeTokenizer } from '@goodhart/model';
 import { loadBrownCorpus } from '../src/corpus.ts';
 import { evenlySpacedWindows, tokenStream } from '../src/dataset.ts';
@@ -16,7 +16,7 @@ let first: PretrainSummary;
 let firstManifest: Manifest;
 
 beforeAll(async () => {
-  await initBackend('wasm');
+  await initEngine();
   first = await runPretrain({ preset: 'test', backend: 'wasm', root, log: quiet });
   firstManifest = first.manifest;
 });

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { backendLine, initBackend, parseBackendChoice, runCli } from '@goodhart/core';
+import { runCli } from '@goodhart/core';
+import { initEngineFromFlags } from '@goodhart/model';
 import { formatProxyTable } from './report.ts';
 import { runProxyCell, runProxySummary } from './stage.ts';
 
@@ -13,14 +14,14 @@ async function main(): Promise<void> {
       preset: { type: 'string', default: 'quick' },
       cell: { type: 'string' },
       summary: { type: 'boolean', default: false },
+      engine: { type: 'string' },
       backend: { type: 'string' },
     },
   });
   if (values.summary === Boolean(values.cell)) throw new Error('give exactly one of --cell <size>-n<comparisons>-s<seed> or --summary');
   if (values.cell) {
-    const backend = await initBackend(parseBackendChoice(values.backend ?? process.env.GOODHART_BACKEND));
-    process.stderr.write(`[proxy ${values.cell}] ${backendLine(backend)}\n`);
-    const { metrics: m } = await runProxyCell({ preset: values.preset, cell: values.cell, backend: backend.requested });
+    await initEngineFromFlags(`proxy ${values.cell}`, values);
+    const { metrics: m } = await runProxyCell({ preset: values.preset, cell: values.cell });
     process.stdout.write(
       `proxy ${m.cell}: validation loss ${m.validationLoss.toFixed(4)}, accuracy ${(100 * m.validationAccuracy).toFixed(1)}% (vs gold ${(100 * m.validationGoldAccuracy).toFixed(1)}%), temperature ${m.temperature.toFixed(3)}, shift ${m.shift.toFixed(4)}\n`,
     );

@@ -1,20 +1,30 @@
-import * as tf from '@tensorflow/tfjs';
 import { cosineLearningRate, Progress, type ProxyTrainingConfig, type Rng } from '@goodhart/core';
-import { AdamW, scoreSequences, sequenceBatch, type Transformer } from '@goodhart/model';
+import { defaultAdamW, REWARD_HEAD, scoreSequences, tokenBatch, trainStep, type AdamWOptions, type LossAndGradients, type Model } from '@goodhart/model';
 import type { ComparisonRow } from './comparisons-data.ts';
 
+/** Both responses of every pair as one batch of 2B sequences: the a's, then the b's. */
+export function pairSequences(rows: readonly ComparisonRow[]): number[][] {
+  return [...rows.map((r) => [...r.promptTokens, ...r.tokensA]), ...rows.map((r) => [...r.promptTokens, ...r.tokensB])];
+}
+
 /**
- * −log σ(r_preferred − r_other), averaged over the pairs: both responses of every pair go through the model in one
- * batch of 2B sequences.
+ * −log σ(r_preferred − r_other), averaged over the pairs, from the 2B rewards of pairSequences, and its gradient
+ * with respect to them: d/dr_a = −s·σ(−s·Δ)/B and d/dr_b = +s·σ(−s·Δ)/B, with Δ = r_a − r_b and s = ±1 for the label.
  */
-export function pairwiseLoss(model: Transformer, rows: readonly ComparisonRow[]): tf.Scalar {
-  const sequences = [...rows.map((r) => [...r.promptTokens, ...r.tokensA]), ...rows.map((r) => [...r.promptTokens, ...r.tokensB])];
-  const { ids, starts } = sequenceBatch(sequences);
-  const rewards = model.rewards(ids, starts);
+export function pairwiseLoss(rewards: Float32Array, rows: readonly ComparisonRow[]): LossAndGradients {
   const half = rows.length;
-  const difference = tf.sub(tf.slice(rewards, [0], [half]), tf.slice(rewards, [half], [half]));
-  const sign = tf.tensor1d(rows.map((r) => (r.preferred === 0 ? 1 : -1)));
-  return tf.mean(tf.softplus(tf.neg(tf.mul(difference, sign)))) as tf.Scalar;
+  if (rewards.length !== 2 * half) throw new RangeError(`expected ${2 * half} rewards for ${half} pairs, got ${rewards.length}`);
+  const gradient = new Float32Array(2 * half);
+  let loss = 0;
+  for (let i = 0; i < half; i++) {
+    const sign = rows[i].preferred === 0 ? 1 : -1;
+    const margin = sign * (rewards[i] - rewards[half + i]);
+    loss += softplus(-margin);
+    const weight = sigmoid(-margin) / half;
+    gradient[i] = -sign * weight;
+    gradient[half + i] = sign * weight;
+  }
+  return { loss: loss / half, gradients: { heads: { [REWARD_HEAD]: gradient } } };
 }
 
 export interface PairEvaluation {
@@ -27,7 +37,7 @@ export interface PairEvaluation {
   differences: Float64Array;
 }
 
-export function evaluatePairs(model: Transformer, rows: readonly ComparisonRow[], batchSize: number): PairEvaluation {
+export function evaluatePairs(model: Model, rows: readonly ComparisonRow[], batchSize: number): PairEvaluation {
   const a = scoreSequences(model, rows.map((r) => [...r.promptTokens, ...r.tokensA]), batchSize);
   const b = scoreSequences(model, rows.map((r) => [...r.promptTokens, ...r.tokensB]), batchSize);
   const differences = new Float64Array(rows.length);
@@ -54,27 +64,23 @@ export interface RewardCurveRow {
 }
 
 /** Fixed-length training (no early stopping, as in the paper), so small-data proxies can overfit. */
-export function trainRewardModel(model: Transformer, train: readonly ComparisonRow[], hyper: ProxyTrainingConfig, rng: Rng, label: string): RewardCurveRow[] {
+export function trainRewardModel(model: Model, train: readonly ComparisonRow[], hyper: ProxyTrainingConfig, rng: Rng, label: string): RewardCurveRow[] {
   if (train.length === 0) throw new Error('no training comparisons');
   const batchSize = Math.min(hyper.batchSize, train.length);
   const stepsPerEpoch = Math.ceil(train.length / batchSize);
   const totalSteps = Math.max(hyper.minSteps, Math.ceil(hyper.epochs * stepsPerEpoch));
-  const optimizer = new AdamW(model.params, { weightDecay: hyper.weightDecay, gradientClip: hyper.gradientClip });
+  const optimizer: AdamWOptions = { ...defaultAdamW, weightDecay: hyper.weightDecay, gradientClip: hyper.gradientClip };
   const progress = new Progress({ label, total: totalSteps, unit: 'steps' });
   const curve: RewardCurveRow[] = [];
   let order: number[] = [];
-  try {
-    for (let step = 0; step < totalSteps; step++) {
-      const offset = (step % stepsPerEpoch) * batchSize;
-      if (offset === 0) order = rng.shuffle(train.map((_, i) => i));
-      const rows = order.slice(offset, offset + batchSize).map((i) => train[i]);
-      const learningRate = cosineLearningRate(step, { peak: hyper.learningRate, warmupSteps: hyper.warmupSteps, totalSteps, minFraction: 0.1 });
-      const { loss, gradientNorm } = optimizer.minimize(() => pairwiseLoss(model, rows), learningRate);
-      curve.push({ step: step + 1, epoch: Math.floor(step / stepsPerEpoch) + 1, loss, learningRate, gradientNorm });
-      progress.update(step + 1, `loss ${loss.toFixed(4)}`);
-    }
-  } finally {
-    optimizer.dispose();
+  for (let step = 0; step < totalSteps; step++) {
+    const offset = (step % stepsPerEpoch) * batchSize;
+    if (offset === 0) order = rng.shuffle(train.map((_, i) => i));
+    const rows = order.slice(offset, offset + batchSize).map((i) => train[i]);
+    const learningRate = cosineLearningRate(step, { peak: hyper.learningRate, warmupSteps: hyper.warmupSteps, totalSteps, minFraction: 0.1 });
+    const { loss, gradientNorm } = trainStep(model, tokenBatch(pairSequences(rows)), { heads: 'last' }, (out) => pairwiseLoss(out.heads[REWARD_HEAD], rows), learningRate, optimizer);
+    curve.push({ step: step + 1, epoch: Math.floor(step / stepsPerEpoch) + 1, loss, learningRate, gradientNorm });
+    progress.update(step + 1, `loss ${loss.toFixed(4)}`);
   }
   return curve;
 }

@@ -5,7 +5,6 @@ import {
   configSlice,
   cellName,
   gridCells,
-  initBackend,
   parseCell,
   type Cell,
   loadPipeline,
@@ -18,10 +17,9 @@ import {
   workspaceRoot,
   writeParquetFile,
   writeStageOutput,
-  type BackendChoice,
   type Manifest,
 } from '@goodhart/core';
-import { openPretrainArtifacts, saveCheckpoint, scoreSequences } from '@goodhart/model';
+import { engineCodeVersion, initEngine, openPretrainArtifacts, parameterCount, saveCheckpoint, scoreSequences, type ComputeOptions } from '@goodhart/model';
 import { openLabelArtifacts } from './comparisons-data.ts';
 import { calibrateTemperature, evaluatePairs, trainRewardModel } from './reward-training.ts';
 
@@ -51,13 +49,13 @@ export function cellDir(root: string, pipeline: string, cell: Cell): string {
   return stageDir(root, pipeline, STAGE, 'cells', cellName(cell));
 }
 
-export async function runProxyCell(options: { preset: string; cell: string; backend: BackendChoice; root?: string; log?: (line: string) => void }): Promise<{ metrics: CellMetrics; manifest: Manifest }> {
+export async function runProxyCell(options: ComputeOptions & { preset: string; cell: string; root?: string; log?: (line: string) => void }): Promise<{ metrics: CellMetrics; manifest: Manifest }> {
   const root = options.root ?? workspaceRoot();
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const config = loadPipeline(options.preset, root);
   const cell = parseCell(options.cell, config);
   const name = cellName(cell);
-  await initBackend(options.backend);
+  await initEngine(options);
   const pretrained = await openPretrainArtifacts(root, config.name);
   const labelled = await openLabelArtifacts(root, config.name);
   if (cell.comparisons > labelled.train.length) {
@@ -68,9 +66,7 @@ export async function runProxyCell(options: { preset: string; cell: string; back
   const hyper = config.proxy.training;
   const train = labelled.train.slice(0, cell.comparisons);
   const rng = Rng.fromSeed(config.seed, `proxy/${cell.size}/s${cell.seed}`);
-  const lm = await pretrained.loadLanguageModel(cell.size);
-  const model = lm.toRewardModel(rng.fork('head'));
-  lm.dispose();
+  const model = await pretrained.loadRewardModel(cell.size, rng.fork('head'));
   let metrics: CellMetrics | undefined;
   const manifest = await writeStageOutput(
     {
@@ -79,11 +75,11 @@ export async function runProxyCell(options: { preset: string; cell: string; back
       pipeline: config.name,
       config: { ...configSlice(config, ['seed']), proxy: { training: hyper }, cell },
       seed: config.seed,
-      codeVersion: packagesCodeVersion(root, ['core', 'model', 'proxy']),
+      codeVersion: engineCodeVersion(root, ['core', 'model', 'proxy']),
       upstream: [pretrained.output.ref(), labelled.output.ref()],
     },
     async (staging) => {
-      log(`proxy ${name}: ${model.parameterCount().total.toLocaleString('en-US')}-parameter RM from the "${cell.size}" LM, ${train.length} comparisons`);
+      log(`proxy ${name}: ${parameterCount(model.config).total.toLocaleString('en-US')}-parameter RM from the "${cell.size}" LM, ${train.length} comparisons`);
       const curve = trainRewardModel(model, train, hyper, rng.fork(`order/n${cell.comparisons}`), `proxy ${name}`);
       const evaluation = evaluatePairs(model, labelled.validation, hyper.batchSize * 2);
       const calibration = calibrateTemperature(
@@ -93,7 +89,7 @@ export async function runProxyCell(options: { preset: string; cell: string; back
       const centering = labelled.samples.slice(0, hyper.centeringSamples);
       const initialScores = scoreSequences(model, centering.map((s) => [...s.promptTokens, ...s.responseTokens]), hyper.batchSize * 2);
       const shift = -initialScores.reduce((a, b) => a + b, 0) / initialScores.length;
-      const counts = model.parameterCount();
+      const counts = parameterCount(model.config);
       metrics = {
         cell: name,
         size: cell.size,

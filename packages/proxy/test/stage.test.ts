@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, openStageOutput, stageDir } from '@goodhart/core';
-import { loadCheckpoint, scoreSequences } from '@goodhart/model';
+import { openStageOutput, stageDir } from '@goodhart/core';
+import { initEngine, loadCheckpoint, scoreSequences } from '@goodhart/model';
 import { runLabel } from '@goodhart/label';
 import { runPretrain } from '@goodhart/pretrain';
 import { openLabelArtifacts } from '../src/comparisons-data.ts';
@@ -15,7 +15,7 @@ const quiet = (): void => {};
 let root: string;
 
 beforeAll(async () => {
-  await initBackend('wasm');
+  await initEngine();
   const slow = await testPreset('slow', (c) => {
     (c.proxy.training as Record<string, unknown>).minSteps = 1_000_000;
   });

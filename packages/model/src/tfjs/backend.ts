@@ -1,12 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
-
-/**
- * Which TensorFlow.js backend runs the models. tfjs-node(-gpu) cannot install on machines without access to
- * libtensorflow's download host, so it is never a dependency: it is used when the user installed it and it loads.
- */
-export const backendChoices = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
-export type BackendChoice = (typeof backendChoices)[number];
+import type { BackendChoice } from './backend-choice.ts';
+import { parseBackendChoice } from './backend-choice.ts';
 
 export interface BackendInfo {
   /** What was asked for (flag, GOODHART_BACKEND, or auto). */
@@ -18,12 +13,6 @@ export interface BackendInfo {
 }
 
 let current: BackendInfo | undefined;
-
-export function parseBackendChoice(value: string | undefined): BackendChoice {
-  const choice = value ?? 'auto';
-  if ((backendChoices as readonly string[]).includes(choice)) return choice as BackendChoice;
-  throw new Error(`unknown backend "${choice}" (from --backend or GOODHART_BACKEND); allowed: ${backendChoices.join(', ')}`);
-}
 
 /** Selects and initialises the backend once per process; later calls return the same choice. */
 export async function initBackend(requested: BackendChoice = parseBackendChoice(process.env.GOODHART_BACKEND)): Promise<BackendInfo> {

@@ -1,13 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '@goodhart/core';
-import { parameterCount, validateModelConfig, type ModelConfig } from './model-config.ts';
+import { validateModelConfig, type ModelConfig } from '../model-config.ts';
+import { parameterShapes } from '../engine/weights.ts';
 import { batchMatMul, gelu, layerNorm, linear, matMul2d, matMulTransposedB, targetLogProbs } from './ops.ts';
 import { registerWasmKernels } from './wasm-kernels.ts';
 
 registerWasmKernels();
 
 /**
- * A decoder-only transformer (GPT-2 layout: token + position embeddings, pre-LayerNorm blocks with causal
+ * The tfjs engine's transformer, the reference implementation of the compute interface: a decoder-only
+ * transformer (GPT-2 layout: token + position embeddings, pre-LayerNorm blocks with causal
  * multi-head attention and a GELU MLP, final LayerNorm, LM head tied to the token embedding). The `reward`
  * kind adds a scalar head read at the last position; it is initialised from an LM of the same size.
  *
@@ -23,16 +24,6 @@ export class Transformer {
     params: Map<string, tf.Variable>,
   ) {
     this.params = params;
-  }
-
-  /** Fresh weights from `rng`: N(0, 0.02), residual projections scaled by 1/√(2·layers), as GPT-2. */
-  static init(config: ModelConfig, rng: Rng): Transformer {
-    validateModelConfig(config);
-    const tensors = new Map<string, tf.Tensor>();
-    for (const [name, shape] of parameterShapes(config)) {
-      tensors.set(name, initialValue(name, shape, config, rng));
-    }
-    return Transformer.fromTensors(config, tensors);
   }
 
   /** Takes ownership of the tensors. Throws if a parameter is missing, extra or misshapen. */
@@ -54,21 +45,6 @@ export class Transformer {
       tensor.dispose();
     }
     return new Transformer(config, params);
-  }
-
-  /** A reward model on this LM's backbone: same weights, plus a fresh scalar head drawn from `rng`. */
-  toRewardModel(rng: Rng): Transformer {
-    const config: ModelConfig = { ...this.config, kind: 'reward' };
-    const tensors = new Map<string, tf.Tensor>();
-    for (const [name, variable] of this.params) tensors.set(name, tf.clone(variable));
-    for (const [name, shape] of parameterShapes(config)) {
-      if (!tensors.has(name)) tensors.set(name, initialValue(name, shape, config, rng));
-    }
-    return Transformer.fromTensors(config, tensors);
-  }
-
-  parameterCount(): { total: number; nonEmbedding: number } {
-    return parameterCount(this.config);
   }
 
   dispose(): void {
@@ -272,47 +248,4 @@ function batchLayout(batch: number, time: number, starts?: ArrayLike<number>): B
     }
   }
   return { starts: rowStarts, positions, mask };
-}
-
-/** Names and shapes of every parameter, in a fixed order (the checkpoint order). */
-export function parameterShapes(config: ModelConfig): Map<string, number[]> {
-  const { vocabSize, contextLength, layers, dModel: d, mlpRatio } = config;
-  const shapes = new Map<string, number[]>([
-    ['wte', [vocabSize, d]],
-    ['wpe', [contextLength, d]],
-  ]);
-  for (let layer = 0; layer < layers; layer++) {
-    const pre = `h.${layer}.`;
-    shapes.set(`${pre}ln_1.g`, [d]);
-    shapes.set(`${pre}ln_1.b`, [d]);
-    shapes.set(`${pre}attn.qkv.w`, [d, 3 * d]);
-    shapes.set(`${pre}attn.qkv.b`, [3 * d]);
-    shapes.set(`${pre}attn.proj.w`, [d, d]);
-    shapes.set(`${pre}attn.proj.b`, [d]);
-    shapes.set(`${pre}ln_2.g`, [d]);
-    shapes.set(`${pre}ln_2.b`, [d]);
-    shapes.set(`${pre}mlp.fc.w`, [d, mlpRatio * d]);
-    shapes.set(`${pre}mlp.fc.b`, [mlpRatio * d]);
-    shapes.set(`${pre}mlp.proj.w`, [mlpRatio * d, d]);
-    shapes.set(`${pre}mlp.proj.b`, [d]);
-  }
-  shapes.set('ln_f.g', [d]);
-  shapes.set('ln_f.b', [d]);
-  if (config.kind === 'reward') {
-    shapes.set('reward.w', [d, 1]);
-    shapes.set('reward.b', [1]);
-  }
-  return shapes;
-}
-
-function initialValue(name: string, shape: number[], config: ModelConfig, rng: Rng): tf.Tensor {
-  const size = shape.reduce((a, b) => a * b, 1);
-  const leaf = name.split('.').at(-1);
-  if (leaf === 'g') return tf.ones(shape);
-  if (leaf === 'b') return tf.zeros(shape);
-  // lm-human-preferences draws the reward head with std 1/√(d+1) so initial rewards have unit scale.
-  const std = name === 'reward.w' ? 1 / Math.sqrt(config.dModel + 1) : name.endsWith('proj.w') ? 0.02 / Math.sqrt(2 * config.layers) : 0.02;
-  const values = new Float32Array(size);
-  for (let i = 0; i < size; i++) values[i] = rng.normal() * std;
-  return tf.tensor(values, shape);
 }

@@ -1,0 +1,97 @@
+import { availableParallelism } from 'node:os';
+import { loadNativeBinding } from '@goodhart/native';
+import { nativeEngine } from '../native/native-model.ts';
+import { parseBackendChoice, type BackendChoice } from '../tfjs/backend-choice.ts';
+import type { Engine, EngineName } from './types.ts';
+
+export const engineChoices = ['auto', 'native', 'tfjs'] as const;
+export type EngineChoice = (typeof engineChoices)[number];
+
+export function parseEngineChoice(value: string | undefined): EngineChoice {
+  const choice = value === undefined || value === '' ? 'auto' : value;
+  if ((engineChoices as readonly string[]).includes(choice)) return choice as EngineChoice;
+  throw new Error(`unknown engine "${choice}" (from --engine or GOODHART_ENGINE); allowed: ${engineChoices.join(', ')}`);
+}
+
+/** Threads for the native engine: GOODHART_THREADS, else every core. */
+export function nativeThreads(value = process.env.GOODHART_THREADS): number {
+  if (value === undefined || value === '') return availableParallelism();
+  const threads = Number(value);
+  if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new Error(`GOODHART_THREADS: got ${JSON.stringify(value)}; must be an integer in [1, 256]`);
+  return threads;
+}
+
+export interface EngineSelection {
+  engine: Engine;
+  /** Log lines: which engine runs and, when auto fell back, why native did not. */
+  lines: string[];
+}
+
+/** Builds an engine by name (tests and the benchmark compare both in one process). */
+export async function createEngine(name: EngineName, backend: BackendChoice = parseBackendChoice(process.env.GOODHART_BACKEND)): Promise<Engine> {
+  if (name === 'native') {
+    const loaded = loadNativeBinding();
+    if ('error' in loaded) throw new Error(`the native engine is unavailable: ${loaded.error}`);
+    const { binding } = loaded;
+    binding.setThreads(nativeThreads());
+    const info = binding.info();
+    return nativeEngine(binding, `native — C++ addon, ${info.isa} sgemm, ${info.threads} thread${info.threads === 1 ? '' : 's'} (${info.compiler})`);
+  }
+  // Loaded on demand: a process on the native engine never loads TensorFlow.js.
+  const { backendLine, initBackend } = await import('../tfjs/backend.ts');
+  const { tfjsEngine } = await import('../tfjs/tfjs-model.ts');
+  const info = await initBackend(backend);
+  return tfjsEngine(`tfjs — ${backendLine(info)}`);
+}
+
+let active: EngineSelection | undefined;
+
+/**
+ * Chooses the process's engine once: `native` when asked for or (auto) when the addon loaded, else `tfjs`. Later
+ * calls return the same selection.
+ */
+export async function initEngine(options: { engine?: EngineChoice; backend?: BackendChoice } = {}): Promise<EngineSelection> {
+  if (active) return active;
+  const choice = options.engine ?? parseEngineChoice(process.env.GOODHART_ENGINE);
+  const backend = options.backend ?? parseBackendChoice(process.env.GOODHART_BACKEND);
+  const lines: string[] = [];
+  let engine: Engine;
+  if (choice === 'auto') {
+    try {
+      engine = await createEngine('native', backend);
+    } catch (error) {
+      lines.push(`${(error as Error).message}; using tfjs`);
+      engine = await createEngine('tfjs', backend);
+    }
+  } else {
+    engine = await createEngine(choice, backend);
+  }
+  lines.unshift(`engine: ${engine.description}${choice === 'auto' ? ' (auto-selected)' : ''}`);
+  active = { engine, lines };
+  return active;
+}
+
+/** The engine initEngine chose; stages call initEngine first. */
+export function activeEngine(): Engine {
+  if (!active) throw new Error('no compute engine yet: call initEngine() first');
+  return active.engine;
+}
+
+/** For stage CLIs: the engine from `--engine`/`--backend` (or GOODHART_ENGINE/GOODHART_BACKEND), logged to stderr. */
+export async function initEngineFromFlags(stage: string, flags: { engine?: string; backend?: string }): Promise<Engine> {
+  const { engine, lines } = await initEngine({
+    engine: parseEngineChoice(flags.engine ?? process.env.GOODHART_ENGINE),
+    backend: parseBackendChoice(flags.backend ?? process.env.GOODHART_BACKEND),
+  });
+  for (const line of lines) process.stderr.write(`[${stage}] ${line}\n`);
+  return engine;
+}
+
+/** The usage text for the engine flags, shared by the stage CLIs. */
+export const ENGINE_FLAGS_USAGE = '[--engine auto|native|tfjs] [--backend auto|tensorflow-gpu|tensorflow|wasm|cpu (tfjs engine)]';
+
+/** What a stage function accepts to choose its engine (both default to the environment, then auto). */
+export interface ComputeOptions {
+  engine?: EngineChoice;
+  backend?: BackendChoice;
+}

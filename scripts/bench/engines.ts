@@ -1,0 +1,117 @@
+import { loadNativeBinding } from '@goodhart/native';
+import { Rng } from '@goodhart/core';
+import { createEngine, initWeights, languageModelStep, sample, scoreSequences, defaultAdamW, type Engine, type ModelConfig } from '@goodhart/model';
+
+/**
+ * Both engines side by side on the work of ../shared/bench/torch-yardstick.sh (the PyTorch yardstick), so the
+ * three can be compared line by line in one sitting: AdamW training steps on 16 × 64 random tokens, KV-cache
+ * sampling of 24 new tokens for 32 prompts of 8 tokens, and reward scoring of 250 sequences of 32 tokens, on the
+ * quick policy's shape; plus sgemm GFLOP/s on a large square product.
+ */
+export interface EngineBenchOptions {
+  seconds: number;
+  say: (line: string) => void;
+  shape?: { layers: number; dModel: number; heads: number; vocabSize: number; contextLength: number };
+}
+
+interface Row {
+  label: string;
+  train: number;
+  sample: number;
+  score: number;
+  sgemm: number;
+}
+
+export async function benchEngines(options: EngineBenchOptions): Promise<void> {
+  const { say } = options;
+  const budget = options.seconds * 1000;
+  const shape = options.shape ?? { layers: 2, dModel: 128, heads: 4, vocabSize: 1024, contextLength: 64 };
+  const config: ModelConfig = { kind: 'lm', mlpRatio: 4, ...shape };
+  say(`engines on the quick policy shape (${shape.layers} layers, d ${shape.dModel}, ${shape.heads} heads, ctx ${shape.contextLength}, vocab ${shape.vocabSize}), ${options.seconds} s per line:`);
+  const rows: Row[] = [];
+  const loaded = loadNativeBinding();
+  if ('error' in loaded) {
+    say(`  native: unavailable (${loaded.error})`);
+  } else {
+    const native = await createEngine('native');
+    for (const threads of [1, 2]) {
+      loaded.binding.setThreads(threads);
+      rows.push({ label: `native, ${threads} thread${threads > 1 ? 's' : ''} (${loaded.binding.info().isa})`, ...measureModel(native, config, budget), sgemm: nativeSgemm(loaded.binding, budget) });
+    }
+  }
+  const tfjs = await createEngine('tfjs');
+  rows.push({ label: tfjs.description.replace(/^tfjs — backend: /, 'tfjs, ').replace(/ — .*$/, ''), ...measureModel(tfjs, config, budget), sgemm: await tfjsSgemm(budget) });
+  const columns = ['engine', 'train tokens/s', 'score seq/s', 'sample tokens/s', 'sgemm GFLOP/s'];
+  const table = rows.map((row) => [row.label, format(row.train), format(row.score), format(row.sample), row.sgemm.toFixed(1)]);
+  const widths = columns.map((column, i) => Math.max(column.length, ...table.map((cells) => cells[i].length)));
+  say(`  ${columns.map((c, i) => c.padStart(widths[i])).join('  ')}`);
+  for (const cells of table) say(`  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')}`);
+  say('  compare with ../shared/bench/torch-yardstick.sh (same shape and work) run right after, on the idle machine');
+}
+
+function format(value: number): string {
+  return Math.round(value).toLocaleString('en-US');
+}
+
+/** Units per second of `work` over about `ms` (work returns units done per call), after one warm-up call. */
+export function throughput(ms: number, work: () => number): number {
+  work();
+  let units = 0;
+  const started = performance.now();
+  while (performance.now() - started < ms) units += work();
+  return units / ((performance.now() - started) / 1000);
+}
+
+function measureModel(engine: Engine, config: ModelConfig, budget: number): { train: number; sample: number; score: number } {
+  const rng = Rng.fromSeed(0, `bench/${engine.name}`);
+  const random = (n: number): number[] => Array.from({ length: n }, () => 1 + rng.int(config.vocabSize - 1));
+  const model = engine.createModel(config, initWeights(config, rng.fork('lm')));
+  const batch = 16;
+  const width = config.contextLength + 1;
+  const train = throughput(budget, () => {
+    languageModelStep(model, Int32Array.from(random(batch * width)), batch, width, 1e-5, defaultAdamW);
+    return batch * config.contextLength;
+  });
+  const sampled = throughput(budget, () => {
+    const prompts = Array.from({ length: 32 }, () => random(8));
+    return sample(model, prompts, { maxNewTokens: 24, temperature: 1 }, rng).tokens.reduce((n, row) => n + row.length, 0);
+  });
+  model.dispose();
+  const rewardConfig: ModelConfig = { ...config, kind: 'reward' };
+  const rm = engine.createModel(rewardConfig, initWeights(rewardConfig, rng.fork('rm')));
+  const score = throughput(budget, () => {
+    scoreSequences(rm, Array.from({ length: 250 }, () => random(32)), 250);
+    return 250;
+  });
+  rm.dispose();
+  return { train, sample: sampled, score };
+}
+
+const SGEMM_SIZE = 1024;
+
+function nativeSgemm(binding: { sgemm(m: number, n: number, k: number, a: Float32Array, ta: boolean, b: Float32Array, tb: boolean, c: Float32Array, acc: boolean): void }, budget: number): number {
+  const n = SGEMM_SIZE;
+  const a = Float32Array.from({ length: n * n }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
+  const b = Float32Array.from({ length: n * n }, (_, i) => ((i * 104729) % 1000) / 1000 - 0.5);
+  const c = new Float32Array(n * n);
+  return (throughput(budget / 2, () => {
+    binding.sgemm(n, n, n, a, false, b, false, c, false);
+    return 1;
+  }) * 2 * n ** 3) / 1e9;
+}
+
+async function tfjsSgemm(budget: number): Promise<number> {
+  const tf = await import('@tensorflow/tfjs');
+  const n = SGEMM_SIZE;
+  const a = tf.randomUniform([n, n]);
+  const b = tf.randomUniform([n, n]);
+  const rate = throughput(budget / 2, () => {
+    const c = tf.matMul(a, b);
+    c.dataSync();
+    c.dispose();
+    return 1;
+  });
+  a.dispose();
+  b.dispose();
+  return (rate * 2 * n ** 3) / 1e9;
+}
