@@ -100,18 +100,8 @@ function nativeSgemm(binding: { sgemm(m: number, n: number, k: number, a: Float3
   }) * 2 * n ** 3) / 1e9;
 }
 
+/** tfjs's matMul under its active backend (loaded on demand: tfjs lives behind packages/model). */
 async function tfjsSgemm(budget: number): Promise<number> {
-  const tf = await import('@tensorflow/tfjs');
-  const n = SGEMM_SIZE;
-  const a = tf.randomUniform([n, n]);
-  const b = tf.randomUniform([n, n]);
-  const rate = throughput(budget / 2, () => {
-    const c = tf.matMul(a, b);
-    c.dataSync();
-    c.dispose();
-    return 1;
-  });
-  a.dispose();
-  b.dispose();
-  return (rate * 2 * n ** 3) / 1e9;
+  const { matMulGflops } = await import('@goodhart/model/tfjs');
+  return matMulGflops(SGEMM_SIZE, budget / 2);
 }

@@ -1,19 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, Rng } from '@goodhart/core';
-import {
-  addBias,
-  batchMatMul,
-  gelu,
-  layerNorm,
-  linear,
-  matMul2d,
-  matMulTransposedB,
-  targetLogProbs,
-  type ModelConfig,
-  type Transformer,
-} from '../src/index.ts';
-import { maxAbsDiff, relativeError, tinyModel } from './helpers.ts';
+import { Rng } from '@goodhart/core';
+import { createEngine, meanCrossEntropy, nextTokenBatch, type ModelConfig } from '../src/index.ts';
+import { addBias, batchMatMul, gelu, initBackend, layerNorm, linear, matMul2d, matMulTransposedB, targetLogProbs, Transformer } from '../src/tfjs/index.ts';
+import { maxAbsDiff, relativeError, revealGradients, tinyConfig, tinyWeights } from './helpers.ts';
+
+/** The tfjs engine's Transformer over the tiny config's seeded weights. */
+function tinyModel(seed: number): Transformer {
+  const tensors = new Map<string, tf.Tensor>();
+  for (const [name, { shape, data }] of tinyWeights(seed)) tensors.set(name, tf.tensor(data, shape));
+  return Transformer.fromTensors(tinyConfig, tensors);
+}
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -279,6 +276,26 @@ describe('full model lmLoss gradient', () => {
         expect(relativeError(got.grads.get(name)!, want.grads[i]!), name).toBeLessThan(1e-4);
       });
     } finally {
+      model.dispose();
+    }
+  });
+
+  it("the tfjs engine's backward of the mean cross-entropy equals this autodiff (the surrogate-loss backward)", async () => {
+    const engine = await createEngine('tfjs', 'wasm');
+    const reference = tinyModel(53);
+    const weights = tinyWeights(53);
+    const model = engine.createModel(tinyConfig, weights);
+    try {
+      const want = modelGrads(reference);
+      const { batch, targets } = nextTokenBatch(Int32Array.from(rows.flat()), rows.length, rows[0]!.length);
+      const out = model.forward(batch, { targets, train: true });
+      const { loss, gradients } = meanCrossEntropy(out.logProbs!);
+      expect(Math.abs(loss - want.loss)).toBeLessThan(1e-5);
+      model.backward(gradients);
+      const got = revealGradients(model, 1e4);
+      for (const [name, gradient] of want.grads) expect(relativeError(got.get(name)!, gradient), name).toBeLessThan(1e-4);
+    } finally {
+      reference.dispose();
       model.dispose();
     }
   });

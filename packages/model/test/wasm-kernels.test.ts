@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, Rng } from '@goodhart/core';
-import { registerWasmKernels } from '../src/index.ts';
+import { Rng } from '@goodhart/core';
+import { initBackend, registerWasmKernels } from '../src/tfjs/index.ts';
 import { maxAbsDiff } from './helpers.ts';
 
 beforeAll(async () => {
