@@ -43,16 +43,28 @@ export function sample(model: Model, prompts: readonly (readonly number[])[], op
   const session = model.prefill(batch);
   try {
     let logits = session.logits;
+    const uniforms = new Float64Array(rows);
     for (let step = 0; step < options.maxNewTokens; step++) {
       const next = new Int32Array(rows).fill(options.stopToken ?? 0);
+      // One uniform per live row, in row order: the same draws from `rng` whichever path samples.
+      for (let b = 0; b < rows; b++) uniforms[b] = done[b] ? 0 : rng.float();
+      const drawn = session.draw?.(uniforms, options.temperature);
       for (let b = 0; b < rows; b++) {
         if (done[b]) continue;
-        const row = logits.subarray(b * vocab, (b + 1) * vocab);
-        const logNormaliser = softmaxInto(row, options.temperature, probabilities);
-        const token = rng.categorical(probabilities);
+        let token: number;
+        let logProb: number;
+        if (drawn) {
+          token = drawn.tokens[b];
+          logProb = drawn.logProbs[b];
+        } else {
+          const row = logits.subarray(b * vocab, (b + 1) * vocab);
+          const logNormaliser = softmaxInto(row, options.temperature, probabilities);
+          token = inverseCdf(probabilities, uniforms[b]);
+          logProb = options.temperature === 1 ? row[token] - logNormaliser : logSoftmaxAt(row, token);
+        }
         next[b] = token;
         tokens[b].push(token);
-        logProbs[b].push(options.temperature === 1 ? row[token] - logNormaliser : logSoftmaxAt(row, token));
+        logProbs[b].push(logProb);
         if (token === options.stopToken) done[b] = true;
       }
       if (done.every(Boolean) || step === options.maxNewTokens - 1) break;
@@ -73,8 +85,20 @@ function softmaxInto(logits: Float32Array, temperature: number, out: Float64Arra
     out[i] = Math.exp((logits[i] - max) / temperature);
     total += out[i];
   }
-  // Unnormalised: rng.categorical divides by the total itself.
+  // Unnormalised: inverseCdf scales the uniform by the total.
   return max + Math.log(total);
+}
+
+/** The first index whose running weight sum exceeds u·Σ weights (Rng.categorical with its uniform given). */
+function inverseCdf(weights: Float64Array, u: number): number {
+  let total = 0;
+  for (let i = 0; i < weights.length; i++) total += weights[i];
+  let target = u * total;
+  for (let i = 0; i < weights.length; i++) {
+    target -= weights[i];
+    if (target < 0) return i;
+  }
+  return weights.length - 1;
 }
 
 function logSoftmaxAt(logits: Float32Array, index: number): number {

@@ -568,6 +568,36 @@ napi_value Sgemm(napi_env env, napi_callback_info info) {
   });
 }
 
+// draw(logits, rows, vocab, temperature, uniforms, tokens, logProbs)
+napi_value Draw(napi_env env, napi_callback_info info) {
+  return guard(env, [&] {
+    Args a(env, info, 7);
+    Span logits = get_f32(env, a[0], "logits");
+    const int64_t B = get_int(env, a[1], "rows", 1, kMaxBatch);
+    const int64_t V = get_int(env, a[2], "vocab", 1, int64_t(1) << 24);
+    const double temperature = get_finite(env, a[3], "temperature");
+    if (!(temperature > 0)) range_error("temperature: must be > 0, got " + num(temperature));
+    Span uniforms = get_typed(env, a[4], "uniforms", napi_float64_array, false);
+    Span tokens = get_typed(env, a[5], "tokens", napi_int32_array, false);
+    Span logProbs = get_f32(env, a[6], "logProbs");
+    need_length(logits, "logits", B * V, "rows·vocab");
+    need_length(uniforms, "uniforms", B, "one per row");
+    need_length(tokens, "tokens", B, "one per row");
+    need_length(logProbs, "logProbs", B, "one per row");
+    const double* u = static_cast<const double*>(uniforms.data);
+    for (int64_t b = 0; b < B; b++)
+      if (!(u[b] >= 0 && u[b] < 1)) range_error("uniforms[" + num(double(b)) + "] = " + num(u[b]) + " is outside [0, 1)");
+    check_overlaps({{"logits", &logits, 4, false}, {"uniforms", &uniforms, 8, false}, {"tokens", &tokens, 4, true},
+                    {"logProbs", &logProbs, 4, true}});
+    std::lock_guard<std::mutex> lock(g_compute);
+    int64_t badRow = -1;
+    if (!gh::draw_tokens(static_cast<const float*>(logits.data), B, V, temperature, u, static_cast<int32_t*>(tokens.data),
+                         static_cast<float*>(logProbs.data), &badRow))
+      range_error("logits: row " + num(double(badRow)) + " is not finite (NaN or infinite logits: a diverged model?)");
+    return undefined(env);
+  });
+}
+
 }  // namespace
 
 NAPI_MODULE_INIT() {
@@ -589,7 +619,8 @@ NAPI_MODULE_INIT() {
                     {"gradNorm", GradNorm},
                     {"firstNonFinite", FirstNonFinite},
                     {"adamw", AdamW},
-                    {"sgemm", Sgemm}};
+                    {"sgemm", Sgemm},
+                    {"draw", Draw}};
   for (const Fn& f : fns) {
     napi_value fn;
     if (napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.cb, nullptr, &fn) != napi_ok) return nullptr;

@@ -1029,3 +1029,53 @@ void adamw(float* p, const float* g, float* m, float* v, int64_t n, const int32_
 }
 
 }  // namespace gh
+
+namespace gh {
+
+// Inverse-CDF sampling, as packages/core's Rng.categorical: the first index whose running sum of the weights
+// exp((x − max)/T) exceeds u·Σ weights. The weights are summed in double in index order, so a row's draw depends
+// only on that row (any thread count). The log-probability is at temperature 1, as PPO and KL need.
+bool draw_tokens(const float* logits, int64_t B, int64_t V, double temperature, const double* uniforms, int32_t* tokens,
+                 float* logProbs, int64_t* badRow) {
+  std::vector<int64_t> bad(static_cast<size_t>(B), 0);
+  const float inverseT = float(1.0 / temperature);
+  parallel_range(B, 16, [&](int64_t begin, int64_t end, int) {
+    std::vector<float> scratch(static_cast<size_t>(V));
+    float* w = scratch.data();
+    for (int64_t b = begin; b < end; b++) {
+      const float* x = logits + b * V;
+      float mx = -INFINITY;
+      for (int64_t i = 0; i < V; i++) mx = x[i] > mx ? x[i] : mx;
+      if (!std::isfinite(mx)) {
+        bad[size_t(b)] = 1;
+        continue;
+      }
+      for (int64_t i = 0; i < V; i++) w[i] = fast_exp((x[i] - mx) * inverseT);
+      double total = 0;
+      for (int64_t i = 0; i < V; i++) total += w[i];
+      if (!std::isfinite(total) || !(total > 0)) {
+        bad[size_t(b)] = 1;
+        continue;
+      }
+      double target = uniforms[b] * total;
+      int64_t chosen = V - 1;
+      for (int64_t i = 0; i < V; i++) {
+        target -= w[i];
+        if (target < 0) {
+          chosen = i;
+          break;
+        }
+      }
+      tokens[b] = int32_t(chosen);
+      logProbs[b] = x[chosen] - logsumexp_row(x, V);
+    }
+  });
+  for (int64_t b = 0; b < B; b++)
+    if (bad[size_t(b)]) {
+      *badRow = b;
+      return false;
+    }
+  return true;
+}
+
+}  // namespace gh

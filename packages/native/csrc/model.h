@@ -70,4 +70,9 @@ struct AdamWArgs {
 void adamw(float* p, const float* g, float* m, float* v, int64_t n, const int32_t* ranges, int64_t nranges,
            const AdamWArgs& a);
 
+// One token per row from softmax(logits[b] / temperature) with uniforms[b] ∈ [0, 1); logProbs at temperature 1.
+// Returns false with *badRow set when a row's logits are not finite.
+bool draw_tokens(const float* logits, int64_t B, int64_t V, double temperature, const double* uniforms, int32_t* tokens,
+                 float* logProbs, int64_t* badRow);
+
 }  // namespace gh

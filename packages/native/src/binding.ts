@@ -149,6 +149,21 @@ export interface NativeBinding {
     gradScale: number,
   ): void;
 
+  /**
+   * One token per row from softmax(logits[b] / temperature), [rows, vocab], by inverse CDF with uniforms[b] ∈ [0, 1)
+   * (as Rng.categorical: the first index whose running weight sum exceeds u·total). Writes the tokens and their
+   * log-probabilities at temperature 1. Throws naming `logits` when a row is not finite.
+   */
+  draw(
+    logits: Float32Array,
+    rows: number,
+    vocab: number,
+    temperature: number,
+    uniforms: Float64Array,
+    tokens: Int32Array,
+    logProbs: Float32Array,
+  ): void;
+
   /** C = op(A)·op(B) (+ C when accumulate), as in csrc/gemm.h; for tests and the benchmark. */
   sgemm(
     m: number,

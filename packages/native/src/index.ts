@@ -15,7 +15,7 @@ const failedPath = join(packageDir, 'build', 'BUILD_FAILED.txt');
 
 const FUNCTIONS = [
   'info', 'setThreads', 'parameterCount', 'activationSize', 'cacheSize', 'forward', 'backward', 'prefill', 'decode',
-  'gradNorm', 'firstNonFinite', 'adamw', 'sgemm',
+  'gradNorm', 'firstNonFinite', 'adamw', 'sgemm', 'draw',
 ] as const;
 
 let cached: NativeLoadResult | undefined;

@@ -70,6 +70,11 @@ export interface DecodeSession {
   readonly logits: Float32Array;
   /** Appends one token per row and returns the next-token logits [rows·vocab]. */
   step(tokens: Int32Array): Float32Array;
+  /**
+   * Optional fast path (the native engine): one token per row from softmax(logits / temperature) by inverse CDF with
+   * uniforms[b] ∈ [0, 1), as Rng.categorical draws, with the tokens' log-probabilities at temperature 1.
+   */
+  draw?(uniforms: Float64Array, temperature: number): { tokens: Int32Array; logProbs: Float32Array };
   dispose(): void;
 }
 

@@ -175,6 +175,12 @@ class NativeModel implements Model {
         length += 1;
         return logits;
       },
+      draw: (uniforms: Float64Array, temperature: number) => {
+        const tokens = new Int32Array(rows);
+        const logProbs = new Float32Array(rows);
+        binding.draw(logits, rows, vocab, temperature, uniforms, tokens, logProbs);
+        return { tokens, logProbs };
+      },
       dispose: () => {
         open = false;
       },

@@ -61,7 +61,7 @@ class TfjsModel implements Model {
     for (const head of extraHeads) {
       for (const name of [`${head}.w`, `${head}.b`]) {
         const { shape, data } = weights.get(name)!;
-        heads.set(name, tf.variable(tf.tensor(Float32Array.from(data), shape), true, `${name}#${nextHeadId++}`));
+        heads.set(name, tf.tidy(() => tf.variable(tf.tensor(Float32Array.from(data), shape), true, `${name}#${nextHeadId++}`)));
       }
     }
     return new TfjsModel(config, headNamesOf(config, extraHeads), transformer, heads);
@@ -198,11 +198,13 @@ class TfjsModel implements Model {
     const expected = new Map<string, number[]>();
     for (const [name, variable] of this.variables) for (const prefix of ['m', 'v']) expected.set(`${prefix}/${name}`, variable.shape);
     checkWeights(expected, tensors);
-    for (const [name, variable] of this.variables) {
-      const { m, v } = this.moments(name, variable.shape);
-      m.assign(tf.tensor(tensors.get(`m/${name}`)!.data, variable.shape));
-      v.assign(tf.tensor(tensors.get(`v/${name}`)!.data, variable.shape));
-    }
+    tf.tidy(() => {
+      for (const [name, variable] of this.variables) {
+        const { m, v } = this.moments(name, variable.shape);
+        m.assign(tf.tensor(tensors.get(`m/${name}`)!.data, variable.shape));
+        v.assign(tf.tensor(tensors.get(`v/${name}`)!.data, variable.shape));
+      }
+    });
     this.stepCount = steps;
   }
 
@@ -215,8 +217,9 @@ class TfjsModel implements Model {
     let m = this.firstMoment.get(name);
     let v = this.secondMoment.get(name);
     if (!m || !v) {
-      m = tf.variable(tf.zeros(shape), false);
-      v = tf.variable(tf.zeros(shape), false);
+      // tf.variable keeps the initial tensor alive: create both inside a tidy so it is released.
+      m = tf.tidy(() => tf.variable(tf.zeros(shape), false));
+      v = tf.tidy(() => tf.variable(tf.zeros(shape), false));
       this.firstMoment.set(name, m);
       this.secondMoment.set(name, v);
     }
