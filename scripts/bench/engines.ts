@@ -44,7 +44,7 @@ export async function benchEngines(options: EngineBenchOptions): Promise<void> {
   const columns = ['engine', 'train tokens/s', 'score seq/s', 'sample tokens/s', 'sgemm GFLOP/s'];
   const table = rows.map((row) => [row.label, format(row.train), format(row.score), format(row.sample), row.sgemm.toFixed(1)]);
   const widths = columns.map((column, i) => Math.max(column.length, ...table.map((cells) => cells[i].length)));
-  say(`  ${columns.map((c, i) => c.padStart(widths[i])).join('  ')}`);
+  say(`  ${columns.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')}`);
   for (const cells of table) say(`  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')}`);
   say('  compare with ../shared/bench/torch-yardstick.sh (same shape and work) run right after, on the idle machine');
 }

@@ -33,7 +33,7 @@ export async function tempWorkspace(presets: readonly PipelineJson[]): Promise<s
 
 /**
  * A copy of the repository for running Nx for real (its own cache, artifacts and pipeline files): the workspace
- * files, the Nx plugin, every package's manifest, project.json and source, and the given presets; node_modules is
+ * files, the Nx plugin, every package's manifest, project.json and source (C++ included), and the given presets; node_modules is
  * linked, and the copy is a git repository because Nx reads .gitignore through git.
  */
 export async function copyRepository(presets: readonly string[]): Promise<string> {
@@ -43,7 +43,7 @@ export async function copyRepository(presets: readonly string[]): Promise<string
   await mkdir(join(dir, 'pipelines'));
   for (const preset of presets) await cp(join(repositoryRoot, 'pipelines', `${preset}.json`), join(dir, 'pipelines', `${preset}.json`));
   for (const pkg of await readdir(join(repositoryRoot, 'packages'))) {
-    for (const entry of ['package.json', 'project.json', 'src']) {
+    for (const entry of ['package.json', 'project.json', 'src', 'csrc', 'binding.gyp']) {
       const from = join(repositoryRoot, 'packages', pkg, entry);
       if (existsSync(from)) await cp(from, join(dir, 'packages', pkg, entry), { recursive: true });
     }

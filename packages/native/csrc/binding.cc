@@ -172,14 +172,14 @@ Span get_typed(napi_env env, napi_value value, const std::string& name, napi_typ
   bool isTyped = false;
   check(env, napi_is_typedarray(env, value, &isTyped));
   const char* wantName = typed_name(want);
-  if (!isTyped) type_error(name + ": expected a " + wantName + (nullable ? " or null" : "") + ", got " + type_name(env, value));
+  if (!isTyped) type_error(name + ": expected " + (wantName[0] == 'I' ? "an " : "a ") + wantName + (nullable ? " or null" : "") + ", got " + type_name(env, value));
   napi_typedarray_type type;
   size_t length = 0;
   void* data = nullptr;
   napi_value buffer;
   size_t offset = 0;
   check(env, napi_get_typedarray_info(env, value, &type, &length, &data, &buffer, &offset));
-  if (type != want) type_error(name + ": expected a " + wantName + ", got a " + typed_name(type));
+  if (type != want) type_error(name + ": expected " + (wantName[0] == 'I' ? "an " : "a ") + wantName + ", got a " + typed_name(type));
   if (length > 0 && data == nullptr) type_error(name + ": its ArrayBuffer is detached");
   s.data = data;
   s.length = int64_t(length);
@@ -412,6 +412,7 @@ napi_value Backward(napi_env env, napi_callback_info info) {
     check_overlaps({{"params", &params, 4, false}, {"grads", &grads, 4, true}, {"acts", &acts, 4, true},
                     {"dLogProbs", &dLogProbs, 4, false}, {"dHeads", &dHeads, 4, false}});
     std::lock_guard<std::mutex> lock(g_compute);
+    check_params_finite(static_cast<const float*>(params.data), nParams);
     bool ok = gh::backward(s, static_cast<const float*>(params.data), static_cast<float*>(grads.data),
                            static_cast<float*>(acts.data), ids.data(), starts.data(), B, T,
                            hasTargets ? targets.data() : nullptr, static_cast<const float*>(dLogProbs.data),

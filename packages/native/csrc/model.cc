@@ -1038,7 +1038,6 @@ namespace gh {
 bool draw_tokens(const float* logits, int64_t B, int64_t V, double temperature, const double* uniforms, int32_t* tokens,
                  float* logProbs, int64_t* badRow) {
   std::vector<int64_t> bad(static_cast<size_t>(B), 0);
-  const float inverseT = float(1.0 / temperature);
   parallel_range(B, 16, [&](int64_t begin, int64_t end, int) {
     std::vector<float> scratch(static_cast<size_t>(V));
     float* w = scratch.data();
@@ -1050,7 +1049,8 @@ bool draw_tokens(const float* logits, int64_t B, int64_t V, double temperature, 
         bad[size_t(b)] = 1;
         continue;
       }
-      for (int64_t i = 0; i < V; i++) w[i] = fast_exp((x[i] - mx) * inverseT);
+      // Divided in double: 1/temperature overflows float for temperatures below ~3e-39 (then argmax is drawn).
+      for (int64_t i = 0; i < V; i++) w[i] = fast_exp(float(double(x[i] - mx) / temperature));
       double total = 0;
       for (int64_t i = 0; i < V; i++) total += w[i];
       if (!std::isfinite(total) || !(total > 0)) {

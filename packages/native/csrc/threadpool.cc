@@ -88,9 +88,6 @@ class Pool {
     // Another (non-pool) thread dispatching concurrently waits its turn: running it serially instead would hand
     // out thread index 0 twice at the same time and break the per-thread scratch contract.
     std::lock_guard<std::mutex> dispatch(dispatch_mu_);
-    const int nworkers = static_cast<int>(workers_.size());
-
-    (void)nworkers;
 
     job_.fn = &fn;
     job_.tasks = tasks;

@@ -58,7 +58,7 @@ describe.skipIf(!native)('argument validation', () => {
   });
 
   it('wrong typed array type', () => {
-    rejects(fwd({ 3: Float32Array.from(ids) }), /^ids: expected a Int32Array/, 'TypeError');
+    rejects(fwd({ 3: Float32Array.from(ids) }), /^ids: expected an Int32Array/, 'TypeError');
     rejects(fwd({ 1: Float64Array.from(params) }), /^params: expected a Float32Array/, 'TypeError');
     rejects(fwd({ 2: [1, 2, 3] }), /^acts:/, 'TypeError');
     rejects(fwd({ 4: new Uint32Array(2) }), /^starts:/, 'TypeError');
@@ -134,7 +134,7 @@ describe.skipIf(!native)('argument validation', () => {
     rejects(adamw(Int32Array.from([-1, 5])), /^decayRanges: pair 0/, 'RangeError');
     rejects(adamw(Int32Array.from([10, 5])), /^decayRanges: pair 0/, 'RangeError');
     rejects(adamw(Int32Array.from([0, 50, 40, 60])), /^decayRanges: pair 1/, 'RangeError');
-    rejects(adamw(Float32Array.from([0, 5])), /^decayRanges: expected a Int32Array/, 'TypeError');
+    rejects(adamw(Float32Array.from([0, 5])), /^decayRanges: expected an Int32Array/, 'TypeError');
     rejects(adamw(new Int32Array(0), { 6: NaN }), /^learningRate: must be a finite number/, 'RangeError');
     rejects(adamw(new Int32Array(0), { 5: 0 }), /^step:/, 'RangeError');
     rejects(adamw(new Int32Array(0), { 7: 1 }), /^beta1:/, 'RangeError');

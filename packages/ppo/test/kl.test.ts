@@ -1,12 +1,13 @@
-import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, Rng } from '@goodhart/core';
-import { Transformer, type ModelConfig } from '@goodhart/model';
+import { Rng } from '@goodhart/core';
+import { createEngine, initWeights, tokenBatch, type Engine, type Model, type ModelConfig } from '@goodhart/model';
 import { evaluatePolicy } from '../src/evaluation.ts';
 import { categoricalKl, sequenceKl } from '../src/kl.ts';
 
+let engine: Engine;
+
 beforeAll(async () => {
-  await initBackend('wasm');
+  engine = await createEngine('tfjs', 'wasm');
 });
 
 function meanAndStandardError(values: readonly number[]): { mean: number; se: number } {
@@ -42,19 +43,25 @@ describe('KL estimates', () => {
 
   it('through the evaluation path (sampling, batching, both models): matches the exact KL of two-token responses', () => {
     const config: ModelConfig = { kind: 'lm', vocabSize: 12, contextLength: 8, layers: 1, dModel: 16, heads: 2, mlpRatio: 2 };
-    const reference = Transformer.init(config, Rng.fromSeed(1, 'kl-test/reference'));
-    const policy = Transformer.init(config, Rng.fromSeed(2, 'kl-test/policy'));
+    const reference = engine.createModel(config, initWeights(config, Rng.fromSeed(1, 'kl-test/reference')));
     // Sharpen the policy so the KL is far from zero.
-    for (const [name, variable] of policy.params) if (name === 'wte') variable.assign(tf.mul(variable, 8));
+    const policyWeights = initWeights(config, Rng.fromSeed(2, 'kl-test/policy'));
+    policyWeights.get('wte')!.data.forEach((value, i, data) => (data[i] = value * 8));
+    const policy = engine.createModel(config, policyWeights);
     const prompt = [3, 5, 7];
-    const nextDistribution = (model: Transformer, context: number[]): Float64Array => {
-      const logits = tf.tidy(() => {
-        const hidden = model.hidden(tf.tensor2d([context], [1, context.length], 'int32'));
-        return tf.softmax(model.logits(tf.slice(hidden, [context.length - 1, 0], [1, -1]) as tf.Tensor2D));
-      });
-      const values = Float64Array.from(logits.dataSync());
-      logits.dispose();
-      return values;
+    /** The next-token distribution after `context`, from the decoder's logits. */
+    const nextDistribution = (model: Model, context: number[]): Float64Array => {
+      const session = model.prefill(tokenBatch([context]));
+      try {
+        const logits = session.logits;
+        let max = -Infinity;
+        for (const value of logits) max = Math.max(max, value);
+        const exp = Float64Array.from(logits, (value) => Math.exp(value - max));
+        const total = exp.reduce((a, b) => a + b, 0);
+        return exp.map((value) => value / total);
+      } finally {
+        session.dispose();
+      }
     };
     // KL of the two-token sequence = KL of the first token + E_{t1 ~ π}[KL of the second given t1].
     const p1 = nextDistribution(policy, prompt);
@@ -76,5 +83,39 @@ describe('KL estimates', () => {
     }
     policy.dispose();
     reference.dispose();
+  });
+
+  it('through the evaluation path, the initial policy measures exactly 0 against its reference, and scores pass through', () => {
+    const config: ModelConfig = { kind: 'lm', vocabSize: 12, contextLength: 8, layers: 1, dModel: 16, heads: 2, mlpRatio: 2 };
+    const weights = initWeights(config, Rng.fromSeed(4, 'kl-test/same'));
+    const policy = engine.createModel(config, weights);
+    const reference = engine.createModel(config, weights);
+    try {
+      const samples = evaluatePolicy(
+        policy,
+        reference,
+        [
+          { promptId: 7, tokens: [1, 2] },
+          { promptId: 9, tokens: [3, 4, 5] },
+        ],
+        { step: 3, samplesPerPrompt: 5, batchSize: 4, maxNewTokens: 3, temperature: 1 },
+        { proxy: (prompts, responses) => responses.map((r, b) => r.length + prompts[b].length), gold: (responses) => responses.map((r) => -r[0]) },
+        Rng.fromSeed(5, 'kl-test/same-samples'),
+      );
+      expect(samples).toHaveLength(10);
+      expect(samples.map((s) => s.promptId)).toEqual([7, 7, 7, 7, 7, 9, 9, 9, 9, 9]);
+      expect(samples.map((s) => s.sampleIndex)).toEqual([0, 1, 2, 3, 4, 0, 1, 2, 3, 4]);
+      for (const s of samples) {
+        expect(s.step).toBe(3);
+        expect(s.kl).toBe(0);
+        expect(s.k3).toBe(0);
+        expect(s.tokens).toHaveLength(3);
+        expect(s.proxy).toBe(3 + (s.promptId === 7 ? 2 : 3));
+        expect(s.gold).toBe(-s.tokens[0]);
+      }
+    } finally {
+      policy.dispose();
+      reference.dispose();
+    }
   });
 });

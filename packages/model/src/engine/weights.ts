@@ -72,7 +72,8 @@ export function checkWeights(layout: ReadonlyMap<string, number[]>, weights: Rea
       continue;
     }
     if (tensor.shape.join(',') !== shape.join(',')) problems.push(`${name} has shape [${tensor.shape}], expected [${shape}]`);
-    else if (!(tensor.data instanceof Float32Array) || tensor.data.length !== elementCount(shape)) problems.push(`${name} holds ${tensor.data?.length} values, expected ${elementCount(shape)}`);
+    else if (!(tensor.data instanceof Float32Array)) problems.push(`${name} must hold a Float32Array`);
+    else if (tensor.data.length !== elementCount(shape)) problems.push(`${name} holds ${tensor.data?.length} values, expected ${elementCount(shape)}`);
     else {
       const bad = tensor.data.findIndex((value) => !Number.isFinite(value));
       if (bad >= 0) problems.push(`${name} holds a non-finite value (${tensor.data[bad]}) at index ${bad}`);

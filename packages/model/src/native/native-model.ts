@@ -176,6 +176,7 @@ class NativeModel implements Model {
         return logits;
       },
       draw: (uniforms: Float64Array, temperature: number) => {
+        if (!open) throw new Error('this decode session was disposed');
         const tokens = new Int32Array(rows);
         const logProbs = new Float32Array(rows);
         binding.draw(logits, rows, vocab, temperature, uniforms, tokens, logProbs);

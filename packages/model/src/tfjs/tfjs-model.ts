@@ -158,20 +158,25 @@ class TfjsModel implements Model {
     };
     const vocab = this.config.vocabSize;
     let logits = read(first);
+    let open = true;
     return {
       rows: batch.rows,
       get logits() {
         return logits;
       },
       step: (tokens: Int32Array) => {
-        if (tokens.length !== batch.rows) throw new RangeError(`tokens: expected ${batch.rows} values (one per row), got ${tokens.length}`);
+        if (!open) throw new Error('this decode session was disposed');
+        if (!(tokens instanceof Int32Array) || tokens.length !== batch.rows) throw new RangeError(`tokens: expected an Int32Array of ${batch.rows} ids (one per row)`);
         tokens.forEach((token, row) => {
           if (!Number.isInteger(token) || token < 0 || token >= vocab) throw new RangeError(`tokens: row ${row} has id ${token}, outside the vocabulary [0, ${vocab})`);
         });
         logits = read(this.transformer.decodeStep(cache, tokens));
         return logits;
       },
-      dispose: () => disposeCache(cache),
+      dispose: () => {
+        if (open) disposeCache(cache);
+        open = false;
+      },
     };
   }
 

@@ -6,13 +6,14 @@
  */
 import type { NativeBinding, NativeShape } from '@goodhart/native';
 
-type RawFunction = 'forward' | 'backward' | 'prefill' | 'decode' | 'adamw' | 'sgemm' | 'gradNorm' | 'setThreads' | 'activationSize';
+type RawFunction = 'forward' | 'backward' | 'prefill' | 'decode' | 'draw' | 'adamw' | 'sgemm' | 'gradNorm' | 'setThreads' | 'activationSize';
 
 const SIGNATURES: Record<RawFunction, readonly string[]> = {
   forward: ['shape', 'params', 'acts', 'ids', 'starts', 'batch', 'time', 'targets', 'logProbs', 'heads', 'headsAt', 'train'],
   backward: ['shape', 'params', 'grads', 'acts', 'ids', 'starts', 'batch', 'time', 'targets', 'dLogProbs', 'dHeads', 'headsAt'],
   prefill: ['shape', 'params', 'cache', 'acts', 'ids', 'starts', 'batch', 'time', 'logits'],
   decode: ['shape', 'params', 'cache', 'acts', 'tokens', 'starts', 'batch', 'length', 'logits'],
+  draw: ['logits', 'rows', 'vocab', 'temperature', 'uniforms', 'tokens', 'logProbs'],
   adamw: ['params', 'grads', 'm', 'v', 'decayRanges', 'step', 'learningRate', 'beta1', 'beta2', 'epsilon', 'weightDecay', 'gradScale'],
   sgemm: ['m', 'n', 'k', 'a', 'transA', 'b', 'transB', 'c', 'accumulate'],
   gradNorm: ['grads'],
@@ -78,6 +79,7 @@ export function rawSetup(binding: NativeBinding): RawSetup {
       backward: { shape, params, grads: new Float32Array(count), acts, ids, starts, batch: B, time: T, targets, dLogProbs: new Float32Array(B * T).fill(0.1), dHeads: new Float32Array(shape.scalarHeads * B * T).fill(0.1), headsAt: 0 },
       prefill: { shape, params, cache, acts: decodeActs, ids, starts, batch: B, time: T, logits },
       decode: { shape, params, cache, acts: decodeActs, tokens: Int32Array.from([1, 2]), starts, batch: B, length: T, logits },
+      draw: { logits: Float32Array.from(logits), rows: B, vocab: shape.vocabSize, temperature: 1, uniforms: Float64Array.from([0.25, 0.75]), tokens: new Int32Array(B), logProbs: new Float32Array(B) },
       adamw: { params: Float32Array.from(params), grads: new Float32Array(count), m: new Float32Array(count), v: new Float32Array(count), decayRanges: Int32Array.from([0, 10, 20, 30]), step: 1, learningRate: 1e-3, beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0.1, gradScale: 1 },
       sgemm: { m, n, k, a: new Float32Array(m * k), transA: false, b: new Float32Array(k * n), transB: false, c: new Float32Array(m * n), accumulate: false },
       gradNorm: { grads: new Float32Array(10) },
@@ -179,6 +181,31 @@ export const rawCases: RawCase[] = [
   { title: 'adamw: learningRate NaN', fn: 'adamw', overrides: () => ({ learningRate: NaN }), argument: 'learningRate' },
   { title: 'adamw: step 0', fn: 'adamw', overrides: () => ({ step: 0 }), argument: 'step' },
   { title: 'adamw: m shares memory with v', fn: 'adamw', overrides: (s) => ({ v: f32(s, 'adamw', 'm') }), argument: 'm', message: /shares memory with v/ },
+  // the token draw (sample()'s native fast path)
+  { title: 'draw: logits one row short', fn: 'draw', overrides: () => ({ logits: new Float32Array(SHAPE.vocabSize) }), argument: 'logits', message: /length must be 100/ },
+  { title: 'draw: uniforms is a Float32Array', fn: 'draw', overrides: () => ({ uniforms: Float32Array.from([0.25, 0.75]) }), argument: 'uniforms', message: /Float64Array/ },
+  { title: 'draw: uniforms holds 1 value for 2 rows', fn: 'draw', overrides: () => ({ uniforms: Float64Array.from([0.5]) }), argument: 'uniforms' },
+  { title: 'draw: a uniform = 1', fn: 'draw', overrides: () => ({ uniforms: Float64Array.from([0.5, 1]) }), argument: 'uniforms', message: /^uniforms\[1\] = 1 is outside \[0, 1\)/ },
+  { title: 'draw: a NaN uniform', fn: 'draw', overrides: () => ({ uniforms: Float64Array.from([NaN, 0.5]) }), argument: 'uniforms' },
+  { title: 'draw: a negative uniform', fn: 'draw', overrides: () => ({ uniforms: Float64Array.from([0.5, -0.1]) }), argument: 'uniforms' },
+  { title: 'draw: temperature 0', fn: 'draw', overrides: () => ({ temperature: 0 }), argument: 'temperature' },
+  { title: 'draw: temperature NaN', fn: 'draw', overrides: () => ({ temperature: NaN }), argument: 'temperature' },
+  { title: 'draw: a NaN logit', fn: 'draw', overrides: (s) => ({ logits: replaced(f32(s, 'draw', 'logits'), 60, NaN) }), argument: 'logits', message: /row 1 is not finite/ },
+  { title: 'draw: an infinite logit', fn: 'draw', overrides: (s) => ({ logits: replaced(f32(s, 'draw', 'logits'), 3, Infinity) }), argument: 'logits', message: /row 0 is not finite/ },
+  { title: 'draw: tokens holds 3 values for 2 rows', fn: 'draw', overrides: () => ({ tokens: new Int32Array(3) }), argument: 'tokens' },
+  { title: 'draw: logProbs is an Int32Array', fn: 'draw', overrides: () => ({ logProbs: new Int32Array(B) }), argument: 'logProbs' },
+  { title: 'draw: rows 0', fn: 'draw', overrides: () => ({ rows: 0 }), argument: 'rows' },
+  { title: 'draw: vocab larger than the logits hold', fn: 'draw', overrides: () => ({ vocab: 51 }), argument: 'logits' },
+  {
+    title: 'draw: tokens and logProbs share one buffer',
+    fn: 'draw',
+    overrides: () => {
+      const buffer = new ArrayBuffer(4 * B);
+      return { tokens: new Int32Array(buffer), logProbs: new Float32Array(buffer) };
+    },
+    argument: 'tokens',
+    message: /shares memory with logProbs/,
+  },
   { title: 'setThreads: threads is a string', fn: 'setThreads', overrides: () => ({ threads: 'four' }), argument: 'threads' },
 ];
 

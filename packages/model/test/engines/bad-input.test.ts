@@ -10,9 +10,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '@goodhart/core';
 import { createEngine, defaultAdamW, initWeights, sample, type Engine, type Model, type ModelConfig, type NamedTensor, type TokenBatch } from '../../src/index.ts';
 import { rawCases, rawSetup, runRawCase, stillWorks, type RawOutcome, type RawSetup } from './bad-input-cases.ts';
-import { cloneWeights, describeNative, rawBinding } from './helpers.ts';
+import { cloneWeights, describeNative, rawBinding, TINY } from './helpers.ts';
 
-const config: ModelConfig = { kind: 'reward', vocabSize: 50, contextLength: 16, layers: 2, dModel: 32, heads: 4, mlpRatio: 4 };
+const config: ModelConfig = { ...TINY, kind: 'reward' };
 const HEADS = ['value'];
 const childScript = fileURLToPath(new URL('./bad-input-child.ts', import.meta.url));
 
@@ -117,6 +117,16 @@ const modelCases: [string, RegExp, (c: Context) => unknown][] = [
     session.dispose();
     session.step(Int32Array.from([1, 2]));
   }],
+  // the session's token draw (sample()'s native fast path; no TypeScript checks in front of the addon)
+  ['decode draw: uniforms for 1 row of 2', /^uniforms: length must be 2/, (c) => c.model.prefill(c.batch).draw!(Float64Array.from([0.5]), 1)],
+  ['decode draw: a uniform = 1', /^uniforms\[0\] = 1 is outside \[0, 1\)/, (c) => c.model.prefill(c.batch).draw!(Float64Array.from([1, 0.5]), 1)],
+  ['decode draw: temperature 0', /^temperature/, (c) => c.model.prefill(c.batch).draw!(Float64Array.from([0.5, 0.5]), 0)],
+  ['decode draw: after dispose', /disposed/, (c) => {
+    const session = c.model.prefill(c.batch);
+    session.dispose();
+    session.draw!(Float64Array.from([0.5, 0.5]), 1);
+  }],
+  ['sample: temperature 0', /temperature/, (c) => sample(c.model, [[1, 2, 3]], { maxNewTokens: 2, temperature: 0 }, Rng.fromSeed(1))],
   ['sample: maxNewTokens 0', /maxNewTokens/, (c) => sample(c.model, [[1, 2, 3]], { maxNewTokens: 0, temperature: 1 }, Rng.fromSeed(1))],
   // bad optimizer arguments (decayRanges are built by the engine and never reach the interface)
   ['step: beta1 = 1', /^beta1: got 1/, (c) => c.model.step(1e-3, { ...defaultAdamW, beta1: 1 })],
@@ -156,6 +166,20 @@ describeNative('bad input never crashes the native engine', () => {
         expect((caught as Error).message).toMatch(pattern);
       });
     }
+
+    it('sample at a tiny but valid temperature (1e-40) draws the argmax, as the TypeScript path does — or throws naming temperature; it must not blame the logits', () => {
+      const session = context.model.prefill(context.batch);
+      const row = session.logits.subarray(0, config.vocabSize);
+      const best = row.indexOf(Math.max(...row));
+      session.dispose();
+      let result: { tokens: number[][] } | undefined;
+      try {
+        result = sample(context.model, [Array.from(context.batch.ids.subarray(0, context.batch.width))], { maxNewTokens: 1, temperature: 1e-40 }, Rng.fromSeed(1));
+      } catch (error) {
+        expect((error as Error).message).toMatch(/^temperature/);
+      }
+      if (result) expect(result.tokens[0][0]).toBe(best);
+    });
 
     it('after every bad call the model still works: the same outputs as before them', () => {
       const after = context.model.forward(context.batch, { targets: context.targets, heads: 'all' });

@@ -20,9 +20,8 @@ import {
   type Engine,
   type ModelConfig,
 } from '../../src/index.ts';
-import { bothEngines, cloneWeights, describeNative, fmt, maxRelativeError, mixedLengths, paddedBatch, printMeasured, randomWeights, randomWindows, rawBinding, realColumns, record, relativeL2, type Engines } from './helpers.ts';
+import { bothEngines, cloneWeights, describeNative, fmt, maxRelativeError, mixedLengths, paddedBatch, printMeasured, randomWeights, randomWindows, rawBinding, realColumns, record, relativeL2, TINY, type Engines } from './helpers.ts';
 
-const tiny: ModelConfig = { kind: 'lm', vocabSize: 50, contextLength: 16, layers: 2, dModel: 32, heads: 4, mlpRatio: 4 };
 
 /** 20 AdamW steps from initWeights(seed) on windows drawn from the same seed; the checkpoint and optimizer bytes. */
 function trainTwenty(engine: Engine, config: ModelConfig, seed: number): { checkpoint: Uint8Array; optimizer: Uint8Array } {
@@ -54,27 +53,33 @@ describeNative('checkpoints: determinism and cross-engine loading', () => {
     printMeasured('checkpoints');
   });
 
+  /** Runs of trainTwenty by thread count and seed, computed once and shared by the two determinism tests. */
+  const runs = new Map<string, { checkpoint: Uint8Array; optimizer: Uint8Array }[]>();
+  function runsAt(threads: number, seed: number, count: number): { checkpoint: Uint8Array; optimizer: Uint8Array }[] {
+    const key = `${threads}/${seed}`;
+    const done = runs.get(key) ?? [];
+    rawBinding().setThreads(threads);
+    expect(rawBinding().info().threads).toBe(threads);
+    while (done.length < count) done.push(trainTwenty(engines.native, TINY, seed));
+    runs.set(key, done);
+    return done;
+  }
+
   it('native, fixed thread count (1, then 2): the same seed gives byte-identical checkpoints (weights and optimizer moments) after 20 steps', () => {
-    const binding = rawBinding();
     for (const threads of [1, 2]) {
-      binding.setThreads(threads);
-      expect(binding.info().threads).toBe(threads);
-      const a = trainTwenty(engines.native, tiny, 700);
-      const b = trainTwenty(engines.native, tiny, 700);
+      const [a, b] = runsAt(threads, 700, 2);
       expect(equalBytes(a.checkpoint, b.checkpoint), `checkpoint bytes at ${threads} thread(s)`).toBe(true);
       expect(equalBytes(a.optimizer, b.optimizer), `optimizer bytes at ${threads} thread(s)`).toBe(true);
     }
     // a different seed gives different bytes (the comparison can fail)
-    expect(equalBytes(trainTwenty(engines.native, tiny, 700).checkpoint, trainTwenty(engines.native, tiny, 701).checkpoint)).toBe(false);
+    expect(equalBytes(runsAt(1, 700, 1)[0].checkpoint, runsAt(1, 701, 1)[0].checkpoint)).toBe(false);
+    rawBinding().setThreads(nativeThreads());
   });
 
   it('native: 1 thread and 2 threads give byte-identical checkpoints too (measured: identical, so asserted)', () => {
-    const binding = rawBinding();
-    binding.setThreads(1);
-    const one = trainTwenty(engines.native, tiny, 702);
-    binding.setThreads(2);
-    const two = trainTwenty(engines.native, tiny, 702);
-    binding.setThreads(nativeThreads());
+    const [one] = runsAt(1, 700, 1);
+    const [two] = runsAt(2, 700, 1);
+    rawBinding().setThreads(nativeThreads());
     record(`determinism: 1 vs 2 threads checkpoint bytes ${equalBytes(one.checkpoint, two.checkpoint) ? 'identical' : 'DIFFERENT'}, optimizer bytes ${equalBytes(one.optimizer, two.optimizer) ? 'identical' : 'DIFFERENT'}`);
     expect(equalBytes(one.checkpoint, two.checkpoint)).toBe(true);
     expect(equalBytes(one.optimizer, two.optimizer)).toBe(true);
@@ -86,7 +91,7 @@ describeNative('checkpoints: determinism and cross-engine loading', () => {
   ] as const) {
     for (const kind of ['lm', 'reward'] as const) {
       it(`a ${kind} checkpoint written by ${from} loads in ${to} and gives the same log-probs${kind === 'reward' ? ' and rewards' : ''} within 1e-4 (max |Δ| / max(|ref|, 1)); re-saving gives the same bytes`, async () => {
-        const config: ModelConfig = { ...tiny, kind };
+        const config: ModelConfig = { ...TINY, kind };
         const source = engines[from].createModel(config, randomWeights(config, 710));
         const rng = Rng.fromSeed(710, 'engines-test/checkpoint');
         // a few steps on the source engine, so the weights are its own
@@ -116,17 +121,17 @@ describeNative('checkpoints: determinism and cross-engine loading', () => {
   }
 
   it('the optimizer state moves between engines too: one more step from the same weights and moments gives the same weights within 1e-4 relative L2', () => {
-    const weights = randomWeights(tiny, 720);
-    const native = engines.native.createModel(tiny, cloneWeights(weights));
+    const weights = randomWeights(TINY, 720);
+    const native = engines.native.createModel(TINY, cloneWeights(weights));
     const rng = Rng.fromSeed(720, 'engines-test/optimizer');
-    const windows = Array.from({ length: 4 }, () => randomWindows(rng, tiny.vocabSize, 2, tiny.contextLength + 1));
-    for (let step = 0; step < 3; step++) languageModelStep(native, windows[step], 2, tiny.contextLength + 1, 3e-3, defaultAdamW);
-    const tfjs = engines.tfjs.createModel(tiny, native.weights());
+    const windows = Array.from({ length: 4 }, () => randomWindows(rng, TINY.vocabSize, 2, TINY.contextLength + 1));
+    for (let step = 0; step < 3; step++) languageModelStep(native, windows[step], 2, TINY.contextLength + 1, 3e-3, defaultAdamW);
+    const tfjs = engines.tfjs.createModel(TINY, native.weights());
     const state = native.optimizerState();
     tfjs.loadOptimizerState(state.tensors, state.steps);
     expect(tfjs.steps).toBe(3);
-    const a = languageModelStep(native, windows[3], 2, tiny.contextLength + 1, 3e-3, defaultAdamW);
-    const b = languageModelStep(tfjs, windows[3], 2, tiny.contextLength + 1, 3e-3, defaultAdamW);
+    const a = languageModelStep(native, windows[3], 2, TINY.contextLength + 1, 3e-3, defaultAdamW);
+    const b = languageModelStep(tfjs, windows[3], 2, TINY.contextLength + 1, 3e-3, defaultAdamW);
     expect(Math.abs(a.loss - b.loss)).toBeLessThan(1e-5);
     const reference = tfjs.weights();
     let worst = 0;

@@ -1,13 +1,14 @@
 /**
  * Requirement 4: on each engine the KV-cache path (prefill + step) equals full recomputation: log-softmax of the
  * decode logits at a token equals forward(targets = that token) at the same column within 1e-5 (absolute, nats),
- * with left-padded prompts of different lengths, decoding up to the full context. Also sample() at temperature 1:
- * the log-probs it reports equal a forward over the sampled sequences. And across engines, the decode logits agree.
+ * with left-padded prompts of different lengths, decoding up to the full context. Also sample(): the log-probs it
+ * reports equal a forward over the sampled sequences, and the same seed draws the same tokens on both engines (the
+ * native session's C++ draw vs the TypeScript inverse CDF). And across engines, the decode logits agree.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Rng } from '@goodhart/core';
-import { sample, tokenBatch, type Model, type ModelConfig, type TokenBatch } from '../../src/index.ts';
-import { bothEngines, cloneWeights, describeNative, fmt, logSoftmaxAt, maxRelativeError, presetConfigs, printMeasured, randomWeights, record, type Engines } from './helpers.ts';
+import { sample, tokenBatch, type Model, type TokenBatch } from '../../src/index.ts';
+import { bothEngines, cloneWeights, describeNative, fmt, logSoftmaxAt, maxRelativeError, presetConfigs, printMeasured, randomWeights, record, TINY, type Engines } from './helpers.ts';
 
 const TOLERANCE = 1e-5;
 
@@ -63,6 +64,23 @@ function cacheVsRecompute(model: Model, decoded: Decoded, tokens: readonly numbe
   return worst;
 }
 
+/** Largest |reported − recomputed| log-prob of sample()'s tokens, recomputed by one forward over prompts + samples. */
+function recomputedError(model: Model, prompts: number[][], result: { tokens: number[][]; logProbs: number[][] }): number {
+  const sequences = prompts.map((p, b) => [...p, ...result.tokens[b]]);
+  // column c predicts token c+1: inputs all but the last token, targets shifted by one
+  const batch = tokenBatch(sequences.map((s) => s.slice(0, -1)));
+  const targets = tokenBatch(sequences.map((s) => s.slice(1))).ids;
+  const { logProbs } = model.forward(batch, { targets });
+  let worst = 0;
+  result.tokens.forEach((tokens, b) => {
+    tokens.forEach((_, i) => {
+      const column = batch.width - tokens.length + i;
+      worst = Math.max(worst, Math.abs(result.logProbs[b][i] - logProbs![b * batch.width + column]));
+    });
+  });
+  return worst;
+}
+
 function argmax(values: Float32Array): number {
   let best = 0;
   for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
@@ -80,18 +98,17 @@ describeNative('KV-cache decoding vs full recomputation', () => {
   });
   afterAll(() => printMeasured('decoding'));
 
-  const tiny: ModelConfig = { kind: 'lm', vocabSize: 50, contextLength: 16, layers: 2, dModel: 32, heads: 4, mlpRatio: 4 };
   const [presetLabel, presetConfig] = Object.entries(presetConfigs()).at(-1)!;
 
   for (const engineName of ['native', 'tfjs'] as const) {
     it(`${engineName}, tiny: prefill + step log-softmax equals forward log-probs within ${TOLERANCE} (absolute) at every token of the vocabulary, left-padded prompts of lengths 6, 2, 4, 1, greedy to the full context`, () => {
-      const model = engines[engineName].createModel(tiny, randomWeights(tiny, 600));
+      const model = engines[engineName].createModel(TINY, randomWeights(TINY, 600));
       const rng = Rng.fromSeed(600, 'engines-test/prompts');
-      const decoded = greedy(model, randomPrompts(rng, tiny.vocabSize, [6, 2, 4, 1]));
-      expect(decoded.full.width).toBe(tiny.contextLength);
-      const worst = cacheVsRecompute(model, decoded, Array.from({ length: tiny.vocabSize }, (_, v) => v));
+      const decoded = greedy(model, randomPrompts(rng, TINY.vocabSize, [6, 2, 4, 1]));
+      expect(decoded.full.width).toBe(TINY.contextLength);
+      const worst = cacheVsRecompute(model, decoded, Array.from({ length: TINY.vocabSize }, (_, v) => v));
       model.dispose();
-      record(`decoding ${engineName} tiny: max |Δ log p| cache vs recompute ${fmt(worst)} (all ${tiny.vocabSize} tokens, ${decoded.logits.length} steps)`);
+      record(`decoding ${engineName} tiny: max |Δ log p| cache vs recompute ${fmt(worst)} (all ${TINY.vocabSize} tokens, ${decoded.logits.length} steps)`);
       expect(worst).toBeLessThanOrEqual(TOLERANCE);
     });
 
@@ -106,39 +123,61 @@ describeNative('KV-cache decoding vs full recomputation', () => {
       expect(worst).toBeLessThanOrEqual(TOLERANCE);
     });
 
-    it(`${engineName}: sample() at temperature 1 reports the log-probs a full forward gives its samples, within ${TOLERANCE} (absolute)`, () => {
-      const model = engines[engineName].createModel(tiny, randomWeights(tiny, 602));
+    it(`${engineName}: sample() at temperatures 1 and 0.7 reports the (temperature-1) log-probs a full forward gives its samples, within ${TOLERANCE} (absolute)`, () => {
+      const model = engines[engineName].createModel(TINY, randomWeights(TINY, 602));
       const rng = Rng.fromSeed(602, 'engines-test/prompts');
-      const prompts = randomPrompts(rng, tiny.vocabSize, [3, 7, 1]);
-      const result = sample(model, prompts, { maxNewTokens: 9, temperature: 1 }, Rng.fromSeed(602, 'engines-test/sample'));
-      const sequences = prompts.map((p, b) => [...p, ...result.tokens[b]]);
-      // column c predicts token c+1: inputs all but the last token, targets shifted by one
-      const batch = tokenBatch(sequences.map((s) => s.slice(0, -1)));
-      const targets = tokenBatch(sequences.map((s) => s.slice(1))).ids;
-      const { logProbs } = model.forward(batch, { targets });
-      model.dispose();
+      const prompts = randomPrompts(rng, TINY.vocabSize, [3, 7, 1]);
       let worst = 0;
-      sequences.forEach((_, b) => {
-        result.tokens[b].forEach((_, i) => {
-          const column = batch.width - result.tokens[b].length + i;
-          worst = Math.max(worst, Math.abs(result.logProbs[b][i] - logProbs![b * batch.width + column]));
-        });
-      });
-      expect(result.tokens.every((t) => t.length === 9)).toBe(true);
+      for (const temperature of [1, 0.7]) {
+        const result = sample(model, prompts, { maxNewTokens: 9, temperature }, Rng.fromSeed(602, 'engines-test/sample'));
+        expect(result.tokens.every((t) => t.length === 9)).toBe(true);
+        worst = Math.max(worst, recomputedError(model, prompts, result));
+      }
+      model.dispose();
       record(`decoding ${engineName} sample(): max |Δ log p| reported vs recomputed ${fmt(worst)}`);
       expect(worst).toBeLessThanOrEqual(TOLERANCE);
     });
   }
 
+  it(`sample() with the same seed draws the same tokens on native (C++ draw) and tfjs (TypeScript inverse CDF), temperatures 1 and 0.7, with a stop token, log-probs within ${TOLERANCE} (absolute)`, () => {
+    const weights = randomWeights(TINY, 604);
+    const native = engines.native.createModel(TINY, cloneWeights(weights));
+    const tfjs = engines.tfjs.createModel(TINY, cloneWeights(weights));
+    const rng = Rng.fromSeed(604, 'engines-test/prompts');
+    const prompts = randomPrompts(rng, TINY.vocabSize, [2, 6, 4, 1]);
+    let worst = 0;
+    let drawn = 0;
+    let stopAt: number | undefined;
+    for (const [temperature, stop] of [
+      [1, false],
+      [0.7, false],
+      [1, true],
+    ] as const) {
+      // the stop token: row 0's third token of the first run, so the same draws stop that row early
+      const options = { maxNewTokens: 10, temperature, stopToken: stop ? stopAt : undefined };
+      const a = sample(native, prompts, options, Rng.fromSeed(604, `engines-test/sample-${temperature}`));
+      const b = sample(tfjs, prompts, options, Rng.fromSeed(604, `engines-test/sample-${temperature}`));
+      expect(a.tokens).toEqual(b.tokens);
+      stopAt ??= a.tokens[0][2];
+      if (stop) expect(a.tokens[0].length).toBeLessThanOrEqual(3);
+      a.logProbs.forEach((row, r) => row.forEach((x, i) => (worst = Math.max(worst, Math.abs(x - b.logProbs[r][i])))));
+      drawn += a.tokens.flat().length;
+    }
+    native.dispose();
+    tfjs.dispose();
+    record(`decoding sample() native vs tfjs: ${drawn} tokens identical, log-probs max |Δ| ${fmt(worst)}`);
+    expect(worst).toBeLessThanOrEqual(TOLERANCE);
+  });
+
   it('native decode logits equal tfjs decode logits within 1e-4 (max |Δ| / max(|ref|, 1)) on the same tokens, and the same greedy picks (where the top two differ by ≥ 1e-4)', () => {
-    const weights = randomWeights(tiny, 603);
-    const native = engines.native.createModel(tiny, cloneWeights(weights));
-    const tfjs = engines.tfjs.createModel(tiny, cloneWeights(weights));
+    const weights = randomWeights(TINY, 603);
+    const native = engines.native.createModel(TINY, cloneWeights(weights));
+    const tfjs = engines.tfjs.createModel(TINY, cloneWeights(weights));
     const rng = Rng.fromSeed(603, 'engines-test/prompts');
-    const prompts = randomPrompts(rng, tiny.vocabSize, [4, 9, 1]);
+    const prompts = randomPrompts(rng, TINY.vocabSize, [4, 9, 1]);
     const reference = greedy(tfjs, prompts);
     const width = reference.promptWidth;
-    const forced = Array.from({ length: tiny.contextLength - width }, (_, i) => Int32Array.from({ length: prompts.length }, (_, b) => reference.full.ids[b * reference.full.width + width + i]));
+    const forced = Array.from({ length: TINY.contextLength - width }, (_, i) => Int32Array.from({ length: prompts.length }, (_, b) => reference.full.ids[b * reference.full.width + width + i]));
     const decoded = greedy(native, prompts, forced);
     native.dispose();
     tfjs.dispose();
@@ -150,12 +189,12 @@ describeNative('KV-cache decoding vs full recomputation', () => {
     let compared = 0;
     reference.logits.forEach((logits, i) => {
       for (let b = 0; b < prompts.length; b++) {
-        const row = logits.subarray(b * tiny.vocabSize, (b + 1) * tiny.vocabSize);
+        const row = logits.subarray(b * TINY.vocabSize, (b + 1) * TINY.vocabSize);
         const best = argmax(row);
         const runnerUp = Math.max(...row.filter((_, v) => v !== best));
         if (row[best] - runnerUp < 1e-4) continue;
         compared += 1;
-        expect(argmax(decoded.logits[i].subarray(b * tiny.vocabSize, (b + 1) * tiny.vocabSize)), `step ${i}, row ${b}`).toBe(best);
+        expect(argmax(decoded.logits[i].subarray(b * TINY.vocabSize, (b + 1) * TINY.vocabSize)), `step ${i}, row ${b}`).toBe(best);
       }
     });
     expect(compared).toBeGreaterThan(0);

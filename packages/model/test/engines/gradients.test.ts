@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Rng } from '@goodhart/core';
 import { meanCrossEntropy, nextTokenBatch, type ForwardResult, type Model, type ModelConfig, type OutputGradients, type TokenBatch } from '../../src/index.ts';
-import { bothEngines, cloneWeights, compareGradients, describeNative, fmt, mixedLengths, paddedBatch, presetConfigs, printMeasured, randomWeights, randomWindows, readGradients, realColumns, record, type Engines } from './helpers.ts';
+import { bothEngines, cloneWeights, compareGradients, describeNative, fmt, mixedLengths, paddedBatch, presetConfigs, printMeasured, randomWeights, randomWindows, readGradients, realColumns, record, TINY, type Engines } from './helpers.ts';
 
 const TOLERANCE = 1e-3;
 
@@ -127,8 +127,7 @@ describeNative('native vs tfjs parameter gradients', () => {
   });
   afterAll(() => printMeasured('gradients'));
 
-  const base: ModelConfig = { kind: 'lm', vocabSize: 50, contextLength: 16, layers: 2, dModel: 32, heads: 4, mlpRatio: 4 };
-  const lmConfigs: Record<string, ModelConfig> = { tiny: base, 'one head': { ...base, heads: 1 }, 'mlpRatio 2': { ...base, mlpRatio: 2 }, ...presetConfigs() };
+  const lmConfigs: Record<string, ModelConfig> = { tiny: TINY, 'one head': { ...TINY, heads: 1 }, 'mlpRatio 2': { ...TINY, mlpRatio: 2 }, ...presetConfigs() };
 
   let seed = 200;
   for (const [label, config] of Object.entries(lmConfigs)) {
@@ -143,12 +142,12 @@ describeNative('native vs tfjs parameter gradients', () => {
 
   it(`LM loss over the real columns of a left-padded batch (pad columns' output gradients 0): every parameter within ${TOLERANCE} relative L2`, () => {
     const rng = Rng.fromSeed(300, 'engines-test/lm-padded');
-    const { batch, targets } = paddedBatch(rng, base.vocabSize, mixedLengths(base.contextLength, 4));
+    const { batch, targets } = paddedBatch(rng, TINY.vocabSize, mixedLengths(TINY.contextLength, 4));
     const mask = realColumns(batch);
-    compareOn(engines, 'LM padded tiny', base, [], 300, (model) => pass(model, batch, { targets }, () => maskedCrossEntropy(mask)));
+    compareOn(engines, 'LM padded tiny', TINY, [], 300, (model) => pass(model, batch, { targets }, () => maskedCrossEntropy(mask)));
   });
 
-  for (const [label, config] of Object.entries({ tiny: base, 'one head': { ...base, heads: 1 }, ...presetConfigs() })) {
+  for (const [label, config] of Object.entries({ tiny: TINY, 'one head': { ...TINY, heads: 1 }, ...presetConfigs() })) {
     const rmSeed = seed++;
     it(`pairwise reward-model loss (−log σ(±Δr), rewards at the last column), ${label}: every parameter within ${TOLERANCE} relative L2`, () => {
       const rmConfig: ModelConfig = { ...config, kind: 'reward' };
@@ -166,7 +165,7 @@ describeNative('native vs tfjs parameter gradients', () => {
     });
   }
 
-  for (const [label, config] of Object.entries({ tiny: base, 'mlpRatio 2': { ...base, mlpRatio: 2 }, ...presetConfigs() })) {
+  for (const [label, config] of Object.entries({ tiny: TINY, 'mlpRatio 2': { ...TINY, mlpRatio: 2 }, ...presetConfigs() })) {
     const ppoSeed = seed++;
     it(`PPO loss (clipped surrogate + clipped value loss on response columns) with an extra value head, ${label}: every parameter within ${TOLERANCE} relative L2`, () => {
       const rng = Rng.fromSeed(ppoSeed, 'engines-test/ppo');
@@ -204,7 +203,7 @@ describeNative('native vs tfjs parameter gradients', () => {
   }
 
   it(`random output gradients on log-probs and two heads (reward, value), 'all' then 'last', accumulated over two backwards before one step, masked to real columns: every parameter within ${TOLERANCE} relative L2`, () => {
-    const config: ModelConfig = { ...base, kind: 'reward' };
+    const config: ModelConfig = { ...TINY, kind: 'reward' };
     const rng = Rng.fromSeed(400, 'engines-test/random-gradients');
     const first = paddedBatch(rng, config.vocabSize, mixedLengths(12, 3));
     const second = paddedBatch(rng, config.vocabSize, [5, 9, 2, 9]);

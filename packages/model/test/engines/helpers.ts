@@ -28,17 +28,16 @@ export function rawBinding(): NativeBinding {
  * block is skipped and its title says why.
  */
 export function describeNative(title: string, body: () => void): void {
-  if (nativeUnavailable === undefined) {
-    describe(title, body);
-  } else if (nativeRequired) {
+  if (nativeUnavailable !== undefined && nativeRequired) {
     describe(title, () => {
       it('loads the native addon (GOODHART_REQUIRE_NATIVE=1)', () => {
         throw new Error(`GOODHART_REQUIRE_NATIVE=1 but the native engine is unavailable: ${nativeUnavailable}`);
       });
     });
-  } else {
-    describe.skip(`${title} — SKIPPED: native engine unavailable (${oneLine(nativeUnavailable)}); set GOODHART_REQUIRE_NATIVE=1 to make this a failure`, body);
+    return;
   }
+  const reason = nativeUnavailable === undefined ? '' : ` — SKIPPED: native engine unavailable (${oneLine(nativeUnavailable)}); set GOODHART_REQUIRE_NATIVE=1 to make this a failure`;
+  describe.skipIf(nativeUnavailable !== undefined)(`${title}${reason}`, body);
 }
 
 function oneLine(text: string): string {
@@ -65,13 +64,14 @@ export function bothEngines(): Promise<Engines> {
 // ---------------------------------------------------------------------------------------------------------------
 // Configs.
 
-const base: ModelConfig = { kind: 'lm', vocabSize: 50, contextLength: 16, layers: 2, dModel: 32, heads: 4, mlpRatio: 4 };
+/** The tiny LM most tests use: vocab 50, context 16, 2 layers, d 32, 4 heads, MLP ratio 4. */
+export const TINY: ModelConfig = { kind: 'lm', vocabSize: 50, contextLength: 16, layers: 2, dModel: 32, heads: 4, mlpRatio: 4 };
 
-/** Tiny configs: the base one, one attention head, and an MLP ratio of 2. */
+/** Tiny configs: TINY, TINY with one attention head, and TINY with an MLP ratio of 2. */
 export const tinyConfigs: Record<string, ModelConfig> = {
-  'tiny (V50 C16 L2 d32 h4 r4)': base,
-  'one head (h1)': { ...base, heads: 1 },
-  'mlpRatio 2': { ...base, mlpRatio: 2 },
+  'tiny (V50 C16 L2 d32 h4 r4)': TINY,
+  'one head (h1)': { ...TINY, heads: 1 },
+  'mlpRatio 2': { ...TINY, mlpRatio: 2 },
 };
 
 /**
@@ -216,6 +216,9 @@ export function readGradients(model: Model, accumulate: () => void): { gradients
   const { gradientNorm } = model.step(0, READ_GRADIENT);
   const gradients = new Map<string, Float32Array>();
   for (const [name, tensor] of model.optimizerState().tensors) if (name.startsWith('m/')) gradients.set(name.slice(2), tensor.data);
+  // the moments hold the gradient the engine itself measured: same global norm
+  const norm = l2([...gradients.values()].map(l2));
+  if (!(Math.abs(norm - gradientNorm) <= 1e-5 * gradientNorm)) throw new Error(`the first moment (norm ${norm}) is not the gradient (norm ${gradientNorm})`);
   return { gradients, norm: gradientNorm };
 }
 
