@@ -6,23 +6,21 @@ import { GoldScorer } from '@goodhart/gold';
 import {
   defaultAdamW,
   initEngineFromFlags,
-  initWeights,
   languageModelStep,
   openPretrainArtifacts,
   REWARD_HEAD,
-  rewardWeightsFromLm,
   sample,
   scoreSequences,
   tokenBatch,
   trainStep,
   type Engine,
   type Model,
-  type ModelConfig,
 } from '@goodhart/model';
 import { loadBrownCorpus } from '@goodhart/pretrain';
 import { PpoTrainer, VALUE_HEAD, hyperparametersFor } from '@goodhart/ppo';
 import { pairSequences, pairwiseLoss, type ComparisonRow } from '@goodhart/proxy';
 import { benchEngines, throughput } from './bench/engines.ts';
+import { randomModels } from './bench/random-models.ts';
 
 /**
  * `npm run bench`: both engines side by side on the PyTorch yardstick's work, then the throughput of the pieces on the
@@ -55,17 +53,14 @@ const engine: Engine = await initEngineFromFlags('bench', values);
 say(`\nstages on ${engine.description}:`);
 if (!pretrained) say(`(no pretrained ${config.name} models yet: benchmarking freshly initialised ones of the same shapes)`);
 
+const random = randomModels(engine, config, rng);
+
 async function languageModel(size: string, extraHeads: readonly string[] = []): Promise<Model> {
-  if (pretrained) return pretrained.loadLanguageModel(size, extraHeads);
-  const modelConfig: ModelConfig = { kind: 'lm', vocabSize: config.tokenizer.vocabSize, contextLength: config.pretrain.contextLength, ...config.models[size] };
-  return engine.createModel(modelConfig, initWeights(modelConfig, rng.fork(size), extraHeads), extraHeads);
+  return pretrained ? pretrained.loadLanguageModel(size, extraHeads) : random.languageModel(size, extraHeads);
 }
 
 async function rewardModel(size: string, headRng: Rng): Promise<Model> {
-  if (pretrained) return pretrained.loadRewardModel(size, headRng);
-  const lmConfig: ModelConfig = { kind: 'lm', vocabSize: config.tokenizer.vocabSize, contextLength: config.pretrain.contextLength, ...config.models[size] };
-  const { config: rmConfig, weights } = rewardWeightsFromLm(lmConfig, initWeights(lmConfig, rng.fork(size)), headRng);
-  return engine.createModel(rmConfig, weights);
+  return pretrained ? pretrained.loadRewardModel(size, headRng) : random.rewardModel(size, headRng);
 }
 
 async function benchPolicy(cfg: PipelineConfig): Promise<void> {

@@ -4,19 +4,17 @@ import { cellName, formatDuration, gridCells, loadPipeline, parseCell, ppoRuns, 
 import {
   defaultAdamW,
   initEngineFromFlags,
-  initWeights,
   languageModelStep,
   REWARD_HEAD,
-  rewardWeightsFromLm,
   sample,
   scoreSequences,
   tokenBatch,
   trainStep,
   type Model,
-  type ModelConfig,
 } from '@goodhart/model';
 import { hyperparametersFor, PpoTrainer, VALUE_HEAD } from '@goodhart/ppo';
 import { throughput } from './bench/engines.ts';
+import { randomModels } from './bench/random-models.ts';
 
 /**
  * `npm run estimate -- --preset paper`: the preset's wall time on this machine, predicted from rates measured here
@@ -44,20 +42,9 @@ const say = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
 
-function lmConfig(size: string): ModelConfig {
-  const shape = config.models[size];
-  if (!shape) throw new Error(`no model size "${size}" in models`);
-  return { kind: 'lm', vocabSize: config.tokenizer.vocabSize, contextLength: config.pretrain.contextLength, ...shape };
-}
-function languageModel(size: string, extraHeads: readonly string[] = []): Model {
-  const modelConfig = lmConfig(size);
-  return engine.createModel(modelConfig, initWeights(modelConfig, rng.fork(size), extraHeads), extraHeads);
-}
-function rewardModel(size: string): Model {
-  const lm = lmConfig(size);
-  const { config: rmConfig, weights } = rewardWeightsFromLm(lm, initWeights(lm, rng.fork(size)), rng.fork(`rm/${size}`));
-  return engine.createModel(rmConfig, weights);
-}
+const random = randomModels(engine, config, rng);
+const languageModel = (size: string, extraHeads: readonly string[] = []): Model => random.languageModel(size, extraHeads);
+const rewardModel = (size: string): Model => random.rewardModel(size, rng.fork(`rm/${size}`));
 const tokens = (n: number): number[] => Array.from({ length: n }, () => 1 + rng.int(config.tokenizer.vocabSize - 1));
 const promptLength = config.prompts.maxWords + 2;
 const sequenceLength = promptLength + config.label.responseTokens;

@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { activeEngine } from './engine/select.ts';
 import type { Engine, Model, NamedTensor } from './engine/types.ts';
-import { parameterShapes } from './engine/weights.ts';
+import { checkWeights, parameterShapes } from './engine/weights.ts';
 import { validateModelConfig, type ModelConfig } from './model-config.ts';
 
 /**
@@ -55,15 +55,7 @@ export async function readCheckpoint(dir: string): Promise<{ config: ModelConfig
   }
   try {
     const weights = decodeSafetensors(bytes);
-    const expected = parameterShapes(config);
-    const problems: string[] = [];
-    for (const [name, shape] of expected) {
-      const tensor = weights.get(name);
-      if (!tensor) problems.push(`missing ${name}`);
-      else if (tensor.shape.join(',') !== shape.join(',')) problems.push(`${name} has shape [${tensor.shape}], expected [${shape}]`);
-    }
-    for (const name of weights.keys()) if (!expected.has(name)) problems.push(`unexpected ${name}`);
-    if (problems.length > 0) throw new Error(`weights do not match the model config:\n  ${problems.join('\n  ')}`);
+    checkWeights(parameterShapes(config), weights);
     return { config, weights };
   } catch (error) {
     throw new Error(`corrupt checkpoint ${weightsPath}: ${(error as Error).message}`);

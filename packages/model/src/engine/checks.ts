@@ -1,5 +1,6 @@
 import type { ModelConfig } from '../model-config.ts';
 import type { AdamWOptions, ForwardRequest, OutputGradients, TokenBatch } from './types.ts';
+import { NonFiniteLossError } from './types.ts';
 
 /**
  * Argument checks shared by both engines, so a bad batch fails the same way, with a message naming the argument,
@@ -54,6 +55,18 @@ function checkGradient(argument: string, values: Float32Array, length: number): 
   if (values.length !== length) throw new RangeError(`${argument}: holds ${values.length} values, expected ${length}`);
   const bad = values.findIndex((value) => !Number.isFinite(value));
   if (bad >= 0) throw new RangeError(`${argument}: non-finite value ${values[bad]} at index ${bad} (a NaN loss?)`);
+}
+
+/**
+ * The factor that clips gradients of global norm `gradientNorm` to `gradientClip`. A non-finite norm is refused:
+ * the step throws before any weight (or optimizer moment) changes, after `discard` clears the gradients.
+ */
+export function clipScale(gradientNorm: number, gradientClip: number, nextStep: number, discard: () => void): number {
+  if (!Number.isFinite(gradientNorm)) {
+    discard();
+    throw new NonFiniteLossError(undefined, gradientNorm, nextStep);
+  }
+  return gradientNorm > gradientClip ? gradientClip / gradientNorm : 1;
 }
 
 export function checkStepArguments(learningRate: number, options: AdamWOptions): void {

@@ -1,8 +1,7 @@
 import type { HeadsAt, NativeBinding, NativeShape } from '@goodhart/native';
 import type { ModelConfig } from '../model-config.ts';
-import { checkBatch, checkOutputGradients, checkStepArguments } from '../engine/checks.ts';
+import { checkBatch, checkOutputGradients, checkStepArguments, clipScale } from '../engine/checks.ts';
 import type { AdamWOptions, DecodeSession, Engine, ForwardRequest, ForwardResult, Model, NamedTensor, OutputGradients, TokenBatch } from '../engine/types.ts';
-import { NonFiniteLossError } from '../engine/types.ts';
 import { checkWeights, decays, elementCount, headNamesOf, parameterLayout } from '../engine/weights.ts';
 
 /** The native engine: the C++ addon of packages/native behind the compute interface. */
@@ -127,11 +126,7 @@ class NativeModel implements Model {
     this.firstMoment ??= new Float32Array(this.params.length);
     this.secondMoment ??= new Float32Array(this.params.length);
     const gradientNorm = this.binding.gradNorm(this.gradients);
-    if (!Number.isFinite(gradientNorm)) {
-      this.zeroGradients();
-      throw new NonFiniteLossError(undefined, gradientNorm, this.stepCount + 1);
-    }
-    const scale = gradientNorm > options.gradientClip ? options.gradientClip / gradientNorm : 1;
+    const scale = clipScale(gradientNorm, options.gradientClip, this.stepCount + 1, () => this.zeroGradients());
     this.stepCount += 1;
     const { beta1, beta2, epsilon, weightDecay } = options;
     this.binding.adamw(this.params, this.gradients, this.firstMoment, this.secondMoment, this.decayRanges, this.stepCount, learningRate, beta1, beta2, epsilon, weightDecay, scale);

@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../model-config.ts';
-import { checkBatch, checkOutputGradients, checkStepArguments } from '../engine/checks.ts';
+import { checkBatch, checkOutputGradients, checkStepArguments, clipScale } from '../engine/checks.ts';
 import type { AdamWOptions, DecodeSession, Engine, ForwardRequest, ForwardResult, Model, NamedTensor, OutputGradients, TokenBatch } from '../engine/types.ts';
-import { NonFiniteLossError } from '../engine/types.ts';
 import { checkWeights, decays, headNamesOf, parameterLayout, parameterShapes } from '../engine/weights.ts';
 import { matMul2d, targetLogProbs } from './ops.ts';
 import { disposeCache, Transformer } from './transformer.ts';
@@ -115,11 +114,7 @@ class TfjsModel implements Model {
       const squares = [...this.gradients.values()].map((g) => tf.sum(tf.square(g)));
       return squares.length === 0 ? 0 : Math.sqrt((tf.addN(squares).dataSync() as Float32Array)[0]);
     });
-    if (!Number.isFinite(gradientNorm)) {
-      this.zeroGradients();
-      throw new NonFiniteLossError(undefined, gradientNorm, this.stepCount + 1);
-    }
-    const scale = gradientNorm > options.gradientClip ? options.gradientClip / gradientNorm : 1;
+    const scale = clipScale(gradientNorm, options.gradientClip, this.stepCount + 1, () => this.zeroGradients());
     this.stepCount += 1;
     const { beta1, beta2, epsilon, weightDecay } = options;
     const correction1 = 1 - beta1 ** this.stepCount;
