@@ -82,15 +82,23 @@ GH_CLONES void gelu_forward(const float* x, const float* bias, float* y, int64_t
   }
 }
 
-// dx = dy · gelu'(x), in place over dy.
-GH_CLONES void gelu_backward(const float* x, const float* bias, float* dy, int64_t rows, int64_t cols) {
+// Training forward: y = gelu(x + bias) and, in place over x, the derivative gelu'(x + bias) that backward needs.
+// Computing the derivative here reuses the tanh (an exp and a division per element) instead of recomputing it
+// in backward; backward is then one multiply per element (mul_inplace).
+GH_CLONES void gelu_forward_train(float* x, const float* bias, float* y, int64_t rows, int64_t cols) {
   for (int64_t r = 0; r < rows; r++)
   for (int64_t i = r * cols, c = 0; c < cols; i++, c++) {
     float v = x[i] + bias[c];
     float t = fast_tanh(kGeluC * (v + 0.044715f * v * v * v));
     float dt = (1.0f - t * t) * kGeluC * (1.0f + 3.0f * 0.044715f * v * v);
-    dy[i] *= 0.5f * (1.0f + t) + 0.5f * v * dt;
+    y[i] = 0.5f * v * (1.0f + t);
+    x[i] = 0.5f * (1.0f + t) + 0.5f * v * dt;
   }
+}
+
+// y[i] *= x[i].
+GH_CLONES void mul_inplace(const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; i++) y[i] *= x[i];
 }
 
 // Sum in 16 fixed lanes, then the lanes in order: vectorisable and independent of the ISA's width.
@@ -103,6 +111,24 @@ GH_CLONES float dot(const float* a, const float* b, int64_t n) {
   for (int k = 0; k < 16; k++) s += acc[k];
   for (; i < n; i++) s += a[i] * b[i];
   return s;
+}
+
+// Σ a[i]·b[i] in double, in 8 fixed lanes then the lanes in order (vectorisable; a plain double running sum is
+// one dependent add per element).
+GH_CLONES double dot_double(const float* a, const float* b, int64_t n) {
+  double acc[8] = {0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; k++) acc[k] += double(a[i + k]) * double(b[i + k]);
+  double s = 0;
+  for (int k = 0; k < 8; k++) s += acc[k];
+  for (; i < n; i++) s += double(a[i]) * double(b[i]);
+  return s;
+}
+
+// dr[j] = pr[j]·(dr[j] − s)·scale: the softmax backward of one attention row.
+GH_CLONES void softmax_backward_span(const float* pr, float* dr, float s, float scale, int64_t n) {
+  for (int64_t j = 0; j < n; j++) dr[j] = pr[j] * (dr[j] - s) * scale;
 }
 
 GH_CLONES void axpy(float alpha, const float* x, float* y, int64_t n) {
@@ -143,9 +169,10 @@ GH_CLONES void layernorm_row(const float* x, float* out, const float* g, const f
   if (rstdOut) *rstdOut = rstd;
 }
 
-// dx += LayerNorm backward of one row (input x, saved mean/rstd, gain g, upstream dout).
+// dx += LayerNorm backward of one row (input x, saved mean/rstd, gain g, upstream dout); dx = ... when !accumulate.
+// Also adds this row's parameter-gradient terms, pg[c] += dout·x̂ and pb[c] += dout, while x and dout are in cache.
 GH_CLONES void layernorm_row_backward(const float* x, const float* dout, const float* g, float mean, float rstd,
-                                      float* dx, int64_t d) {
+                                      float* dx, int64_t d, bool accumulate, float* pg, float* pb) {
   float a1[16] = {0}, a2[16] = {0};
   int64_t i = 0;
   for (; i + 16 <= d; i += 16)
@@ -167,10 +194,22 @@ GH_CLONES void layernorm_row_backward(const float* x, const float* dout, const f
     s2 += dn * xhat;
   }
   float m1 = s1 / float(d), m2 = s2 / float(d);
-  for (int64_t j = 0; j < d; j++) {
-    float xhat = (x[j] - mean) * rstd;
-    float dn = dout[j] * g[j];
-    dx[j] += (dn - m1 - xhat * m2) * rstd;
+  if (accumulate) {
+    for (int64_t j = 0; j < d; j++) {
+      float xhat = (x[j] - mean) * rstd;
+      float dn = dout[j] * g[j];
+      dx[j] += (dn - m1 - xhat * m2) * rstd;
+      pg[j] += dout[j] * xhat;
+      pb[j] += dout[j];
+    }
+  } else {
+    for (int64_t j = 0; j < d; j++) {
+      float xhat = (x[j] - mean) * rstd;
+      float dn = dout[j] * g[j];
+      dx[j] = (dn - m1 - xhat * m2) * rstd;
+      pg[j] += dout[j] * xhat;
+      pb[j] += dout[j];
+    }
   }
 }
 
@@ -203,9 +242,46 @@ GH_CLONES float logsumexp_row(const float* x, int64_t n) {
   return m + float(std::log(s));
 }
 
-// dl[v] = w · (onehot(target)[v] − exp(x[v] − lse)).
-GH_CLONES void dlogits_row(const float* x, float lse, int32_t target, float w, float* dl, int64_t n) {
-  for (int64_t v = 0; v < n; v++) dl[v] = -w * fast_exp(x[v] - lse);
+// Training forward of the LM head, one row: returns log-sum-exp(x) like logsumexp_row (same lanes and order) and
+// replaces x[v] by e[v] = exp(x[v] − max), with *inv = 1/Σe, so that backward gets softmax = e·inv without a
+// second pass of exponentials. The caller reads x[target] first. A row whose max is ±inf (nothing to normalise)
+// becomes NaN, so its gradient is NaN (before, it was NaN, or 0 for the finite entries of a row holding +inf).
+GH_CLONES float logsumexp_keep_row(float* x, int64_t n, float* inv) {
+  float mx[16];
+  for (int k = 0; k < 16; k++) mx[k] = -INFINITY;
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int k = 0; k < 16; k++) mx[k] = x[i + k] > mx[k] ? x[i + k] : mx[k];
+  float m = -INFINITY;
+  for (int k = 0; k < 16; k++) m = mx[k] > m ? mx[k] : m;
+  for (; i < n; i++) m = x[i] > m ? x[i] : m;
+  if (std::isinf(m)) {
+    for (i = 0; i < n; i++) x[i] = NAN;
+    *inv = NAN;
+    return m;
+  }
+  float acc[16] = {0};
+  i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int k = 0; k < 16; k++) {
+      const float e = fast_exp(x[i + k] - m);
+      x[i + k] = e;
+      acc[k] += e;
+    }
+  double s = 0;
+  for (int k = 0; k < 16; k++) s += acc[k];
+  for (; i < n; i++) {
+    x[i] = fast_exp(x[i] - m);
+    s += x[i];
+  }
+  *inv = float(1.0 / s);
+  return m + float(std::log(s));
+}
+
+// dl[v] = w · (onehot(target)[v] − e[v]·inv)   (e, inv from logsumexp_keep_row: e·inv is the softmax).
+GH_CLONES void dlogits_row(const float* e, float inv, int32_t target, float w, float* dl, int64_t n) {
+  const float scale = -w * inv;
+  for (int64_t v = 0; v < n; v++) dl[v] = scale * e[v];
   dl[target] += w;
 }
 
@@ -287,32 +363,31 @@ void column_sums(float* dst, const float* src, int64_t rows, int64_t cols) {
   });
 }
 
-// LayerNorm parameter gradients: dg[c] += Σ dout·x̂, db[c] += Σ dout.
-void layernorm_param_grads(const float* x, const float* dout, const float* mean, const float* rstd, float* dg,
-                           float* db, int64_t rows, int64_t d) {
-  parallel_range(d, 16, [&](int64_t c0, int64_t c1, int) {
-    std::vector<float> ag(c1 - c0, 0.0f), ab(c1 - c0, 0.0f);
-    for (int64_t n = 0; n < rows; n++) {
-      const float* xr = x + n * d;
-      const float* dr = dout + n * d;
-      float mu = mean[n], rs = rstd[n];
-      for (int64_t c = c0; c < c1; c++) {
-        ag[c - c0] += dr[c] * ((xr[c] - mu) * rs);
-        ab[c - c0] += dr[c];
-      }
-    }
-    for (int64_t c = c0; c < c1; c++) {
-      dg[c] += ag[c - c0];
-      db[c] += ab[c - c0];
-    }
-  });
-}
-
+// LayerNorm backward over rows: dx (+)= ∂/∂x, and the parameter gradients dg[c] += Σ dout·x̂, db[c] += Σ dout,
+// in one pass over x and dout (they are usually out of cache by backward time, so a second pass costs a re-read).
+// Rows are cut into fixed blocks of kLnBlock; each block sums its rows in order into its own partial row, and the
+// partials are added block by block in order: the result does not depend on the thread count.
+constexpr int64_t kLnBlock = 32;
 void layernorm_backward_rows(const float* x, const float* dout, const float* g, const float* mean, const float* rstd,
-                             float* dx, int64_t rows, int64_t d) {
-  parallel_range(rows, row_grain(d), [&](int64_t r0, int64_t r1, int) {
-    for (int64_t r = r0; r < r1; r++) layernorm_row_backward(x + r * d, dout + r * d, g, mean[r], rstd[r], dx + r * d, d);
+                             float* dx, float* dg, float* db, int64_t rows, int64_t d, bool accumulate) {
+  const int64_t nb = (rows + kLnBlock - 1) / kLnBlock;
+  std::vector<float> part(size_t(nb * 2 * d), 0.0f);  // block b: dg partial at 2bd, db partial at 2bd + d
+  const int64_t grain = std::max<int64_t>(1, row_grain(d) / kLnBlock);
+  parallel_range(nb, grain, [&](int64_t b0, int64_t b1, int) {
+    for (int64_t b = b0; b < b1; b++) {
+      float* pg = part.data() + b * 2 * d;
+      const int64_t r1 = std::min(rows, (b + 1) * kLnBlock);
+      for (int64_t r = b * kLnBlock; r < r1; r++)
+        layernorm_row_backward(x + r * d, dout + r * d, g, mean[r], rstd[r], dx + r * d, d, accumulate, pg, pg + d);
+    }
   });
+  for (int64_t b = 0; b < nb; b++) {
+    const float* pg = part.data() + b * 2 * d;
+    for (int64_t c = 0; c < d; c++) {
+      dg[c] += pg[c];
+      db[c] += pg[d + c];
+    }
+  }
 }
 
 // y = gelu(x + bias), row-parallel (x may be y).
@@ -333,13 +408,14 @@ constexpr float kMagic = 271828.0f;
 constexpr int64_t kLogitChunk = 256;  // rows of logits at a time when they are not kept
 
 struct TrainLayer {
+  // fch: after forward, gelu'(ln2·Wfc + bfc) (what backward needs); fchg: gelu(ln2·Wfc + bfc)
   float *ln1, *ln1m, *ln1r, *qkv, *att, *atty, *res2, *ln2, *ln2m, *ln2r, *fch, *fchg, *res3;
 };
 
 struct Layout {
   int64_t N, T, B;
   // train
-  int64_t encoded, layer0, perLayer, lnf, lnfm, lnfr, logits, lse;
+  int64_t encoded, layer0, perLayer, lnf, lnfm, lnfr, logits, sminv;  // logits: exp(logit − row max) after forward
   int64_t dres, dln, dqkv, datty, dfch, datt, dlogits;
   // inference
   int64_t x, ln, qkv, att, atty, fch, chunk;
@@ -388,7 +464,7 @@ Layout make_layout(const Shape& s, int64_t B, int64_t T, bool train) {
     L.lnfm = take(N);
     L.lnfr = take(N);
     L.logits = take(cmul(N, s.V));
-    L.lse = take(N);
+    L.sminv = take(N);  // 1 / Σ exp(logit − row max) per row
     L.dres = take(Nd);
     L.dln = take(Nd);
     L.dqkv = take(cmul(3, Nd));
@@ -506,30 +582,29 @@ void attention_backward(const Shape& s, const float* qkv, const float* att, floa
       std::memset(r + d + h * hs, 0, sizeof(float) * hs);
       std::memset(r + 2 * d + h * hs, 0, sizeof(float) * hs);
     }
-    // Query blocks [a, b) (relative to st) touch keys 0..b−1 only. dK and dV sum over blocks in a fixed order.
-    for (int64_t i = 0; i < n; i++) {
-      std::memset(dK + i * d3, 0, sizeof(float) * hs);
-      std::memset(dV + i * d3, 0, sizeof(float) * hs);
-    }
-    for (int64_t qa = 0; qa < n; qa += kQueryBlock) {
+    // Query blocks [a, b) (relative to st) touch keys 0..b−1 only. dK and dV sum over blocks in a fixed order:
+    // last block first. The last block sees every key, so its products write dK and dV (no zeroing pass) and
+    // the earlier blocks accumulate into them.
+    const int64_t nblocks = (n + kQueryBlock - 1) / kQueryBlock;
+    for (int64_t blk = nblocks - 1; blk >= 0; blk--) {
+      const int64_t qa = blk * kQueryBlock;
       const int64_t qb = qa + kQueryBlock < n ? qa + kQueryBlock : n;
       const int64_t rows = qb - qa, keys = qb;
+      const bool acc = blk != nblocks - 1;
       const float* Pb = P + qa * T;
       float* dPb = dP + qa * T;
       const float* dYb = dY + qa * d;
       sgemm(rows, keys, hs, dYb, d, false, Vv, d3, true, dPb, T, false);  // dP = dY·Vᵀ
-      sgemm(keys, hs, rows, Pb, T, true, dYb, d, false, dV, d3, true);     // dV += Pᵀ·dY
+      sgemm(keys, hs, rows, Pb, T, true, dYb, d, false, dV, d3, acc);      // dV (+)= Pᵀ·dY
       for (int64_t i = qa; i < qb; i++) {                                 // dS = P ⊙ (dP − Σ P·dP) · scale
         const float* pr = P + i * T;
         float* dr = dP + i * T;
-        double sum = 0;
-        for (int64_t j = 0; j <= i; j++) sum += double(pr[j]) * double(dr[j]);
-        float fs = float(sum);
-        for (int64_t j = 0; j <= i; j++) dr[j] = pr[j] * (dr[j] - fs) * scale;
+        const float fs = float(dot_double(pr, dr, i + 1));
+        softmax_backward_span(pr, dr, fs, scale, i + 1);
         for (int64_t j = i + 1; j < keys; j++) dr[j] = 0;
       }
       sgemm(rows, hs, keys, dPb, T, false, K, d3, false, dQ + qa * d3, d3, false);  // dQ = dS·K
-      sgemm(keys, hs, rows, dPb, T, true, Q + qa * d3, d3, false, dK, d3, true);     // dK += dSᵀ·Q
+      sgemm(keys, hs, rows, dPb, T, true, Q + qa * d3, d3, false, dK, d3, acc);      // dK (+)= dSᵀ·Q
     }
   });
 }
@@ -589,15 +664,24 @@ void block_inference(const Shape& s, const float* params, const ParamLayout::Lay
   linear(fch, params + W.fcprojw, x, rows, F, d, true);
 }
 
-// logProbs for rows [r0, r0+n) from their logits chunk; lse optional.
-void logprob_rows(const float* logits, int64_t V, const int32_t* targets, int64_t r0, int64_t n, float* logProbs,
-                  float* lse) {
+// logProbs for rows [r0, r0+n) from their logits chunk.
+void logprob_rows(const float* logits, int64_t V, const int32_t* targets, int64_t r0, int64_t n, float* logProbs) {
   parallel_range(n, 4, [&](int64_t a, int64_t b, int) {
     for (int64_t i = a; i < b; i++) {
       const float* row = logits + i * V;
       float z = logsumexp_row(row, V);
-      if (lse) lse[r0 + i] = z;
       logProbs[r0 + i] = row[targets[r0 + i]] - z;
+    }
+  });
+}
+
+// Training variant over all N rows: also leaves exp(logit − max) in `logits` and 1/Σ in `inv` for backward.
+void logprob_rows_train(float* logits, int64_t V, const int32_t* targets, int64_t n, float* logProbs, float* inv) {
+  parallel_range(n, 4, [&](int64_t a, int64_t b, int) {
+    for (int64_t i = a; i < b; i++) {
+      float* row = logits + i * V;
+      const float target = row[targets[i]];
+      logProbs[i] = target - logsumexp_keep_row(row, V, inv + i);
     }
   });
 }
@@ -687,7 +771,7 @@ void forward(const Shape& s, const float* params, float* acts, const int32_t* id
       for (int64_t r0 = 0; r0 < N; r0 += kLogitChunk) {
         const int64_t n = N - r0 < kLogitChunk ? N - r0 : kLogitChunk;
         sgemm(n, V, d, ln + r0 * d, d, false, params + P.wte, d, true, chunk, V, false);
-        logprob_rows(chunk, V, targets, r0, n, logProbs, nullptr);
+        logprob_rows(chunk, V, targets, r0, n, logProbs);
       }
     }
     return;
@@ -706,8 +790,10 @@ void forward(const Shape& s, const float* params, float* acts, const int32_t* id
     set_bias_rows(a.res2, in, params + W.projb, N, d);
     linear(a.atty, params + W.projw, a.res2, N, d, d, true);
     layernorm_rows(a.res2, a.ln2, params + W.ln2g, params + W.ln2b, N, d, a.ln2m, a.ln2r);
-    linear(a.ln2, params + W.fcw, a.fch, N, d, F, false);  // fch holds ln2·Wfc without the bias
-    gelu_rows(a.fch, params + W.fcb, a.fchg, N, F);
+    linear(a.ln2, params + W.fcw, a.fch, N, d, F, false);  // ln2·Wfc without the bias ...
+    parallel_range(N, row_grain(F), [&](int64_t r0, int64_t r1, int) {  // ... then fch := gelu'(fch + bfc)
+      gelu_forward_train(a.fch + r0 * F, params + W.fcb, a.fchg + r0 * F, r1 - r0, F);
+    });
     set_bias_rows(a.res3, a.res2, params + W.fcprojb, N, d);
     linear(a.fchg, params + W.fcprojw, a.res3, N, F, d, true);
     in = a.res3;
@@ -721,7 +807,7 @@ void forward(const Shape& s, const float* params, float* acts, const int32_t* id
   if (targets) {
     float* logits = acts + A.logits;
     sgemm(N, V, d, lnf, d, false, params + P.wte, d, true, logits, V, false);
-    logprob_rows(logits, V, targets, 0, N, logProbs, acts + A.lse);
+    logprob_rows_train(logits, V, targets, N, logProbs, acts + A.sminv);
   }
   acts[1] = float(B);
   acts[2] = float(T);
@@ -745,15 +831,15 @@ bool backward(const Shape& s, const float* params, float* grads, float* acts, co
 
   // LM head: dlogits = dlogp·(onehot − softmax), a chunk of rows at a time.
   if (targets && dLogProbs) {
-    const float* logits = acts + A.logits;
-    const float* lse = acts + A.lse;
+    const float* expl = acts + A.logits;  // exp(logit − row max), see logprob_rows_train
+    const float* inv = acts + A.sminv;
     float* dl = acts + A.dlogits;
     for (int64_t r0 = 0; r0 < N; r0 += kLogitChunk) {
       const int64_t n = N - r0 < kLogitChunk ? N - r0 : kLogitChunk;
       parallel_range(n, 4, [&](int64_t a, int64_t b, int) {
         for (int64_t i = a; i < b; i++) {
           const int64_t r = r0 + i;
-          dlogits_row(logits + r * V, lse[r], targets[r], dLogProbs[r], dl + i * V, V);
+          dlogits_row(expl + r * V, inv[r], targets[r], dLogProbs[r], dl + i * V, V);
         }
       });
       sgemm(n, d, V, dl, V, false, params + P.wte, d, false, dlnf + r0 * d, d, false);
@@ -792,9 +878,8 @@ bool backward(const Shape& s, const float* params, float* grads, float* acts, co
 
   // Final LayerNorm.
   const float* lastOut = s.L > 0 ? train_layer(A, acts, s.L - 1).res3 : acts + A.encoded;
-  std::memset(dres, 0, sizeof(float) * N * d);
-  layernorm_backward_rows(lastOut, dlnf, params + P.lnfg, acts + A.lnfm, acts + A.lnfr, dres, N, d);
-  layernorm_param_grads(lastOut, dlnf, acts + A.lnfm, acts + A.lnfr, grads + P.lnfg, grads + P.lnfb, N, d);
+  layernorm_backward_rows(lastOut, dlnf, params + P.lnfg, acts + A.lnfm, acts + A.lnfr, dres, grads + P.lnfg,
+                          grads + P.lnfb, N, d, false);  // dres = (not +=)
 
   float* dln = acts + A.dln;
   float* dqkv = acts + A.dqkv;
@@ -809,13 +894,13 @@ bool backward(const Shape& s, const float* params, float* grads, float* acts, co
     sgemm(F, d, N, a.fchg, F, true, dres, d, false, grads + W.fcprojw, d, true);
     column_sums(grads + W.fcprojb, dres, N, d);
     sgemm(N, F, d, dres, d, false, params + W.fcprojw, d, true, dfch, F, false);
-    parallel_range(N, row_grain(F), [&](int64_t r0, int64_t r1, int) { gelu_backward(a.fch + r0 * F, params + W.fcb, dfch + r0 * F, r1 - r0, F); });
+    parallel_range(N, row_grain(F), [&](int64_t r0, int64_t r1, int) { mul_inplace(a.fch + r0 * F, dfch + r0 * F, (r1 - r0) * F); });  // · gelu'
     // MLP up: fch = ln2·Wfc + bfc
     sgemm(d, F, N, a.ln2, d, true, dfch, F, false, grads + W.fcw, F, true);
     column_sums(grads + W.fcb, dfch, N, F);
     sgemm(N, d, F, dfch, F, false, params + W.fcw, F, true, dln, d, false);
-    layernorm_backward_rows(a.res2, dln, params + W.ln2g, a.ln2m, a.ln2r, dres, N, d);
-    layernorm_param_grads(a.res2, dln, a.ln2m, a.ln2r, grads + W.ln2g, grads + W.ln2b, N, d);
+    layernorm_backward_rows(a.res2, dln, params + W.ln2g, a.ln2m, a.ln2r, dres, grads + W.ln2g, grads + W.ln2b, N, d,
+                            true);
     // attention projection: res2 = in + atty·Wproj + bproj
     sgemm(d, d, N, a.atty, d, true, dres, d, false, grads + W.projw, d, true);
     column_sums(grads + W.projb, dres, N, d);
@@ -825,8 +910,8 @@ bool backward(const Shape& s, const float* params, float* grads, float* acts, co
     sgemm(d, 3 * d, N, a.ln1, d, true, dqkv, 3 * d, false, grads + W.qkvw, 3 * d, true);
     column_sums(grads + W.qkvb, dqkv, N, 3 * d);
     sgemm(N, d, 3 * d, dqkv, 3 * d, false, params + W.qkvw, 3 * d, true, dln, d, false);
-    layernorm_backward_rows(in, dln, params + W.ln1g, a.ln1m, a.ln1r, dres, N, d);
-    layernorm_param_grads(in, dln, a.ln1m, a.ln1r, grads + W.ln1g, grads + W.ln1b, N, d);
+    layernorm_backward_rows(in, dln, params + W.ln1g, a.ln1m, a.ln1r, dres, grads + W.ln1g, grads + W.ln1b, N, d,
+                            true);
   }
 
   // Embeddings: partitioned over columns, tokens summed in order.
