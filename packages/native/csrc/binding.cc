@@ -267,6 +267,22 @@ void check_params_finite(const float* p, int64_t n) {
   if (bad >= 0) range_error("params: non-finite value " + num(double(p[bad])) + " at index " + num(double(bad)));
 }
 
+// A batch's token arguments, copied and range-checked: ids [B·T] and targets [B·T] (or null) in the vocabulary,
+// starts [B] in [0, T − 1].
+struct TokenArgs {
+  std::vector<int32_t> ids, starts, targets;
+  bool hasTargets;
+};
+TokenArgs get_tokens(napi_env env, const Shape& s, napi_value ids, napi_value starts, napi_value targets, int64_t B,
+                     int64_t T) {
+  TokenArgs out;
+  out.ids = get_ints(env, ids, "ids", B * T, 0, s.V - 1, "batch·time");
+  out.starts = get_ints(env, starts, "starts", B, 0, T - 1, "batch");
+  out.hasTargets = !is_nullish(env, targets);
+  if (out.hasTargets) out.targets = get_ints(env, targets, "targets", B * T, 0, s.V - 1, "batch·time");
+  return out;
+}
+
 napi_value make_number(napi_env env, double x) {
   napi_value out;
   check(env, napi_create_double(env, x, &out));
@@ -362,11 +378,11 @@ napi_value Forward(napi_env env, napi_callback_info info) {
     need_length(params, "params", nParams, "parameterCount(shape)");
     Span acts = get_f32(env, a[2], "acts");
     need_at_least(acts, "acts", nActs, train ? "activationSize(shape, batch, time, true)" : "activationSize(shape, batch, time, false)");
-    std::vector<int32_t> ids = get_ints(env, a[3], "ids", N, 0, s.V - 1, "batch·time");
-    std::vector<int32_t> starts = get_ints(env, a[4], "starts", B, 0, T - 1, "batch");
-    std::vector<int32_t> targets;
-    const bool hasTargets = !is_nullish(env, a[7]);
-    if (hasTargets) targets = get_ints(env, a[7], "targets", N, 0, s.V - 1, "batch·time");
+    const TokenArgs tokens = get_tokens(env, s, a[3], a[4], a[7], B, T);
+    const std::vector<int32_t>& ids = tokens.ids;
+    const std::vector<int32_t>& starts = tokens.starts;
+    const std::vector<int32_t>& targets = tokens.targets;
+    const bool hasTargets = tokens.hasTargets;
     Span logProbs = get_f32(env, a[8], "logProbs", true);
     if (hasTargets && !logProbs.present) type_error("logProbs: must be a Float32Array [batch·time] when targets are given");
     if (!hasTargets && logProbs.present) type_error("logProbs: must be null when targets is null");
@@ -399,11 +415,11 @@ napi_value Backward(napi_env env, napi_callback_info info) {
     need_length(grads, "grads", nParams, "parameterCount(shape)");
     Span acts = get_f32(env, a[3], "acts");
     need_at_least(acts, "acts", gh::activation_size(s, B, T, true), "activationSize(shape, batch, time, true)");
-    std::vector<int32_t> ids = get_ints(env, a[4], "ids", N, 0, s.V - 1, "batch·time");
-    std::vector<int32_t> starts = get_ints(env, a[5], "starts", B, 0, T - 1, "batch");
-    std::vector<int32_t> targets;
-    const bool hasTargets = !is_nullish(env, a[8]);
-    if (hasTargets) targets = get_ints(env, a[8], "targets", N, 0, s.V - 1, "batch·time");
+    const TokenArgs tokens = get_tokens(env, s, a[4], a[5], a[8], B, T);
+    const std::vector<int32_t>& ids = tokens.ids;
+    const std::vector<int32_t>& starts = tokens.starts;
+    const std::vector<int32_t>& targets = tokens.targets;
+    const bool hasTargets = tokens.hasTargets;
     Span dLogProbs = get_f32(env, a[9], "dLogProbs", true);
     if (dLogProbs.present && !hasTargets) type_error("dLogProbs: given without targets (pass the targets of the forward)");
     if (dLogProbs.present) need_length(dLogProbs, "dLogProbs", N, "batch·time");

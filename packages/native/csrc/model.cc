@@ -1016,16 +1016,7 @@ void decode(const Shape& s, const float* params, float* cache, float* acts, cons
 namespace {
 constexpr int64_t kBlock = 1 << 16;
 
-GH_CLONES double sumsq_block(const float* g, int64_t n) {
-  double acc[8] = {0};
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int k = 0; k < 8; k++) acc[k] += double(g[i + k]) * double(g[i + k]);
-  double s = 0;
-  for (int k = 0; k < 8; k++) s += acc[k];
-  for (; i < n; i++) s += double(g[i]) * double(g[i]);
-  return s;
-}
+double sumsq_block(const float* g, int64_t n) { return dot_double(g, g, n); }
 
 // x·0 is 0 for finite x and NaN otherwise: a branch-free, vectorisable scan.
 GH_CLONES bool all_finite(const float* x, int64_t n) {
