@@ -145,8 +145,9 @@ class NativeModel implements Model {
     const rows = batch.rows;
     const vocab = this.config.vocabSize;
     const cache = new Float32Array(binding.cacheSize(shape, rows));
-    // Decode scratch sized for the longest step it can take (attention over the whole context).
-    const acts = new Float32Array(Math.max(binding.activationSize(shape, rows, batch.width, false), binding.activationSize(shape, rows, this.config.contextLength, false)));
+    // One scratch for prefill and every decode step: the addon sizes inference scratch for attention over the whole
+    // context, so a prefill's size also covers each later single-token step.
+    const acts = new Float32Array(binding.activationSize(shape, rows, batch.width, false));
     const starts = Int32Array.from(batch.starts);
     let logits = new Float32Array(rows * vocab);
     binding.prefill(shape, params, cache, acts, batch.ids, starts, rows, batch.width, logits);
