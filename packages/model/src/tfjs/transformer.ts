@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { validateModelConfig, type ModelConfig } from '../model-config.ts';
 import { parameterShapes } from '../engine/weights.ts';
-import { batchMatMul, gelu, layerNorm, linear, matMul2d, matMulTransposedB, targetLogProbs } from './ops.ts';
+import { batchMatMul, gelu, layerNorm, linear, matMulTransposedB, targetLogProbs } from './ops.ts';
 import { registerWasmKernels } from './wasm-kernels.ts';
 
 registerWasmKernels();
@@ -9,8 +9,8 @@ registerWasmKernels();
 /**
  * The tfjs engine's transformer, the reference implementation of the compute interface: a decoder-only
  * transformer (GPT-2 layout: token + position embeddings, pre-LayerNorm blocks with causal
- * multi-head attention and a GELU MLP, final LayerNorm, LM head tied to the token embedding). The `reward`
- * kind adds a scalar head read at the last position; it is initialised from an LM of the same size.
+ * multi-head attention and a GELU MLP, final LayerNorm, LM head tied to the token embedding). It holds the
+ * reward head's weights for kind "reward"; TfjsModel reads every scalar head from `hidden`.
  *
  * Batches are left-padded: row b's tokens start at column `starts[b]`, so the last column is every row's last
  * token (where the reward head reads and where sampling continues). Pad columns are masked out of attention
@@ -87,27 +87,6 @@ export class Transformer {
     const targets = tf.reshape(tf.slice(ids, [0, 1], [batch, width - 1]), [-1]) as tf.Tensor1D;
     const picked = targetLogProbs(this.logits(this.hidden(inputs)), tf.oneHot(targets, this.config.vocabSize).toFloat() as tf.Tensor2D);
     return tf.neg(tf.mean(picked)) as tf.Scalar;
-  }
-
-  /**
-   * log p(ids[b, t+1] | ids[b, ≤t]) for every t, [B, T-1]. Entries whose target is a pad column (t+1 ≤ starts[b])
-   * are meaningless; callers mask them.
-   */
-  tokenLogProbs(ids: tf.Tensor2D, starts?: ArrayLike<number>): tf.Tensor2D {
-    const [batch, width] = ids.shape;
-    const inputs = tf.slice(ids, [0, 0], [batch, width - 1]);
-    const targets = tf.reshape(tf.slice(ids, [0, 1], [batch, width - 1]), [-1]) as tf.Tensor1D;
-    const picked = targetLogProbs(this.logits(this.hidden(inputs, starts)), tf.oneHot(targets, this.config.vocabSize).toFloat() as tf.Tensor2D);
-    return tf.reshape(picked, [batch, width - 1]);
-  }
-
-  /** Scalar reward per row, read at the last column (every row's last token under left padding), [B]. */
-  rewards(ids: tf.Tensor2D, starts?: ArrayLike<number>): tf.Tensor1D {
-    if (this.config.kind !== 'reward') throw new Error('rewards() needs a reward model (kind "reward")');
-    const [batch, time] = ids.shape;
-    const hidden = tf.reshape(this.hidden(ids, starts), [batch, time, this.config.dModel]);
-    const last = tf.reshape(tf.slice(hidden, [0, time - 1, 0], [batch, 1, this.config.dModel]), [batch, this.config.dModel]) as tf.Tensor2D;
-    return tf.reshape(tf.add(matMul2d(last, this.p('reward.w') as tf.Tensor2D), this.p('reward.b')), [batch]);
   }
 
   /** Fills a KV cache with the (left-padded) prompts and returns the logits for the next token, [B, vocab]. */
