@@ -221,8 +221,8 @@ GH_CLONES void colsum_rows(const float* src, int64_t ld, int64_t rows, int64_t c
   }
 }
 
-// Log-sum-exp of a row.
-GH_CLONES float logsumexp_row(const float* x, int64_t n) {
+// Largest entry of a row, over 16 lanes (vectorisable; NaN entries are skipped).
+GH_CLONES float row_max(const float* x, int64_t n) {
   float mx[16];
   for (int k = 0; k < 16; k++) mx[k] = -INFINITY;
   int64_t i = 0;
@@ -231,9 +231,15 @@ GH_CLONES float logsumexp_row(const float* x, int64_t n) {
   float m = -INFINITY;
   for (int k = 0; k < 16; k++) m = mx[k] > m ? mx[k] : m;
   for (; i < n; i++) m = x[i] > m ? x[i] : m;
+  return m;
+}
+
+// Log-sum-exp of a row.
+GH_CLONES float logsumexp_row(const float* x, int64_t n) {
+  const float m = row_max(x, n);
   if (std::isinf(m)) return m;  // every entry -inf (or some +inf): nothing to normalise
   float acc[16] = {0};
-  i = 0;
+  int64_t i = 0;
   for (; i + 16 <= n; i += 16)
     for (int k = 0; k < 16; k++) acc[k] += fast_exp(x[i + k] - m);
   double s = 0;
@@ -247,14 +253,8 @@ GH_CLONES float logsumexp_row(const float* x, int64_t n) {
 // second pass of exponentials. The caller reads x[target] first. A row whose max is ±inf (nothing to normalise)
 // becomes NaN, so its gradient is NaN (before, it was NaN, or 0 for the finite entries of a row holding +inf).
 GH_CLONES float logsumexp_keep_row(float* x, int64_t n, float* inv) {
-  float mx[16];
-  for (int k = 0; k < 16; k++) mx[k] = -INFINITY;
+  const float m = row_max(x, n);
   int64_t i = 0;
-  for (; i + 16 <= n; i += 16)
-    for (int k = 0; k < 16; k++) mx[k] = x[i + k] > mx[k] ? x[i + k] : mx[k];
-  float m = -INFINITY;
-  for (int k = 0; k < 16; k++) m = mx[k] > m ? mx[k] : m;
-  for (; i < n; i++) m = x[i] > m ? x[i] : m;
   if (std::isinf(m)) {
     for (i = 0; i < n; i++) x[i] = NAN;
     *inv = NAN;
