@@ -7,8 +7,9 @@ import {
 } from './bootstrap-fits.ts';
 import { distanceFromKl, peakOf } from './curve-fits.ts';
 import { extrapolationCheck } from './extrapolation.ts';
+import { SingularMatrixError } from './linear-solve.ts';
 import { scalingFits } from './scaling.ts';
-import type { BonCurve, CurveFit, FitInput, FitResults, Method, RlCurve, SharedAlphaFit } from './types.ts';
+import type { BonCurve, CurveFit, FitInput, FitResults, Method, RlCurve, SharedAlphaFit, UnfittedCurve } from './types.ts';
 
 /**
  * Every fit of the stage from its input: one CurveFit per BoN curve and per RL run, the shared-α fit per RM-size
@@ -17,6 +18,10 @@ import type { BonCurve, CurveFit, FitInput, FitResults, Method, RlCurve, SharedA
  * A curve's point estimate is the fit to the means over all prompts of its per-prompt data, the same numbers every
  * bootstrap resample re-averages, so estimate and interval describe one quantity. These means equal the curve's
  * points when the stage built both from the same samples; for RL, d = sqrt(max(mean KL, 0)).
+ *
+ * A curve the forms cannot determine (a PPO run with one point of positive KL, a best-of-n curve on a one-entry n
+ * grid, a singular design) is listed in `unfitted` with the reason and left out of every later fit; the rest of
+ * the report goes on. A shared-α group loses such a run and is fitted on the others.
  */
 export function fitAll(original: FitInput): FitResults {
   const { input, baselines } = relativeToStart(original);
@@ -26,15 +31,38 @@ export function fitAll(original: FitInput): FitResults {
     seed: input.options.seed,
   };
   const fraction = input.options.extrapolationFraction;
+  const unfitted: UnfittedCurve[] = [];
   const withBaseline = (fit: CurveFit): CurveFit => ({ ...fit, baseline: baselines.get(`${fit.method}/${fit.curve}`) ?? 0 });
-  const bon = input.bon.map((curve) => withBaseline(fitBonCurve(curve, settings, fraction)));
-  const rl = input.rl.map((curve) => withBaseline(fitRlCurve(curve, settings, fraction)));
-  return {
-    bon,
-    rl,
-    rlSharedAlpha: sharedAlphaGroups(input.rl).map((group) => fitSharedAlpha(group, settings)),
-    scaling: scalingFits(bon, rl),
-  };
+  const bon = input.bon.flatMap((curve) => attempt('bon', curve.proxy.cell, unfitted, () => withBaseline(fitBonCurve(curve, settings, fraction))));
+  const rl = input.rl.flatMap((curve) => attempt('rl', curve.run, unfitted, () => withBaseline(fitRlCurve(curve, settings, fraction))));
+  const fittedRuns = new Set(rl.map((fit) => fit.curve));
+  const rlSharedAlpha = sharedAlphaGroups(input.rl.filter((run) => fittedRuns.has(run.run))).flatMap((group) =>
+    attempt('rl-shared-alpha', group.map((run) => run.run).join(', '), unfitted, () => fitSharedAlpha(group, settings)),
+  );
+  return { bon, rl, rlSharedAlpha, scaling: scalingFits(bon, rl), unfitted };
+}
+
+/**
+ * Runs one fit; a degenerate curve (RangeError: too few points or non-finite data; SingularMatrixError: the design
+ * cannot separate α from β) becomes an UnfittedCurve with its reason. Anything else is a bug and still throws.
+ */
+function attempt<T>(method: UnfittedCurve['method'], curve: string, unfitted: UnfittedCurve[], fit: () => T): T[] {
+  try {
+    return [fit()];
+  } catch (error) {
+    if (error instanceof RangeError || error instanceof SingularMatrixError) {
+      unfitted.push({ method, curve, reason: error.message });
+      return [];
+    }
+    throw new Error(`fitting ${method} curve ${curve}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
+/** Per-prompt gold as gains over each prompt's d = 0 point, as the fits see it (see relativeToStart). */
+export function gainsOverStart(rows: readonly Float64Array[]): Float64Array[] {
+  const start = rows[0];
+  if (!start) return [];
+  return rows.map((row) => row.map((value, p) => value - start[p]!));
 }
 
 /**
@@ -46,9 +74,8 @@ export function fitAll(original: FitInput): FitResults {
 function relativeToStart(input: FitInput): { input: FitInput; baselines: Map<string, number> } {
   const baselines = new Map<string, number>();
   const subtract = (name: string, rows: Float64Array[]): Float64Array[] => {
-    const start = rows[0]!;
-    baselines.set(name, mean(start));
-    return rows.map((row) => row.map((value, p) => value - start[p]!));
+    if (rows[0]) baselines.set(name, mean(rows[0]));
+    return gainsOverStart(rows);
   };
   return {
     baselines,
@@ -63,14 +90,14 @@ function relativeToStart(input: FitInput): { input: FitInput; baselines: Map<str
 function fitBonCurve(curve: BonCurve, settings: BootstrapSettings, fraction: number): CurveFit {
   const name = curve.proxy.cell;
   const d = curve.points.map((point) => point.d);
-  const result = withCurveName('bon', name, () => bootstrapBonFit(name, d, curve.perPromptGold, settings));
+  const result = bootstrapBonFit(name, d, curve.perPromptGold, settings);
   // The extrapolation check uses the same per-prompt means as the fit: it asks about the form, not the sampling.
   const gold = curve.perPromptGold.map(mean);
   return curveFit('bon', name, curve.proxy, null, null, result, d, gold, fraction);
 }
 
 function fitRlCurve(curve: RlCurve, settings: BootstrapSettings, fraction: number): CurveFit {
-  const result = withCurveName('rl', curve.run, () => bootstrapRlFit(curve.run, curve, settings));
+  const result = bootstrapRlFit(curve.run, curve, settings);
   const d = curve.perPromptKl.map((row) => distanceFromKl(mean(row)));
   const gold = curve.perPromptGold.map(mean);
   return curveFit('rl', curve.run, curve.proxy, curve.policy, curve.klCoefficient, result, d, gold, fraction);
@@ -122,27 +149,15 @@ export function sharedAlphaGroups(runs: readonly RlCurve[]): RlCurve[][] {
 
 function fitSharedAlpha(group: readonly RlCurve[], settings: BootstrapSettings): SharedAlphaFit {
   const runs = group.map((run) => run.run);
-  const result = withCurveName('rl shared-α', runs.join(', '), () =>
-    bootstrapRlSharedAlpha(
-      group.map((run) => ({ label: run.run, perPromptKl: run.perPromptKl, perPromptGold: run.perPromptGold })),
-      settings,
-    ),
+  const result = bootstrapRlSharedAlpha(
+    group.map((run) => ({ label: run.run, perPromptKl: run.perPromptKl, perPromptGold: run.perPromptGold })),
+    settings,
   );
   return {
     runs,
     alpha: result.alpha,
     betas: runs.map((run, c) => ({ run, beta: result.betas[c]!, r2: result.fit.r2s[c]! })),
   };
-}
-
-/** A degenerate curve is an upstream bug: fail the stage, saying which curve. */
-function withCurveName<T>(method: string, name: string, fit: () => T): T {
-  try {
-    return fit();
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new Error(`fitting ${method} curve ${name}: ${message}`, { cause: error });
-  }
 }
 
 function mean(values: ArrayLike<number>): number {

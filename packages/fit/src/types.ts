@@ -143,11 +143,22 @@ export interface ScalingFit {
   points: { x: number; y: number; curve: string }[];
 }
 
+/** A curve (or shared-α group) the fit could not determine, and why; the report lists it and carries on. */
+export interface UnfittedCurve {
+  method: Method | 'rl-shared-alpha';
+  /** The proxy cell (bon), the run name (rl), or the runs joined by ", " (shared α). */
+  curve: string;
+  /** Why, e.g. "fitRl: needs at least 2 points with d > 1e-12, got 1". */
+  reason: string;
+}
+
 export interface FitResults {
   bon: CurveFit[];
   rl: CurveFit[];
   rlSharedAlpha: SharedAlphaFit[];
   scaling: ScalingFit[];
+  /** Curves too degenerate to fit (too few points, a singular design): left out of every fit above. */
+  unfitted: UnfittedCurve[];
 }
 
 /** One of the eight findings of paper-notes §5, checked against measured numbers. holds = null: the preset lacks the runs. */

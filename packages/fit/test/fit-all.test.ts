@@ -147,9 +147,23 @@ describe('fitAll', () => {
     expect(elapsed).toBeLessThan(2000);
   });
 
-  it('names the curve when one cannot be fitted', () => {
+  it('reports a curve it cannot fit, with why, and fits every other curve (issue 12)', () => {
     const broken = quickInput(2);
-    broken.rl[0]!.perPromptKl = broken.rl[0]!.perPromptKl.map((row) => row.map(() => 0));
-    expect(() => fitAll(broken)).toThrow(/fitting rl curve xs-n4000-s0-kl0-m: fitRl: needs at least 2 points/);
+    // A PPO run whose only positive-KL point is one: the RL form needs two.
+    const run = broken.rl[0]!;
+    run.perPromptKl = run.perPromptKl.map((row, j) => row.map((kl) => (j === 1 ? Math.abs(kl) + 0.1 : 0)));
+    // A best-of-n curve on a one-entry n grid.
+    const curve = broken.bon[4]!;
+    curve.points = curve.points.slice(0, 1);
+    curve.perPromptGold = curve.perPromptGold.slice(0, 1);
+    const results = fitAll(broken);
+    expect(results.unfitted).toEqual([
+      { method: 'bon', curve: curve.proxy.cell, reason: expect.stringMatching(/1 points cannot determine 2 coefficients/) },
+      { method: 'rl', curve: run.run, reason: expect.stringMatching(/fitRl: needs at least 2 points with d > 1e-12, got 1/) },
+    ]);
+    expect(results.bon.map((f) => f.curve)).toEqual(broken.bon.filter((c) => c !== curve).map((c) => c.proxy.cell));
+    expect(results.rl.map((f) => f.curve)).toEqual(broken.rl.slice(1).map((r) => r.run));
+    // The shared-α sweep goes on without the broken run.
+    expect(results.rlSharedAlpha.map((g) => g.runs)).toEqual([['s-n4000-s0-kl0-m', 'm-n4000-s0-kl0-m']]);
   });
 });

@@ -305,5 +305,5 @@ function fitAll(input: FitInput): FitResults {
       scaling.push({ method: 'bon', coefficient, against: 'ln_comparisons', slice: `size=${s.size}`, ...line(points), points });
     }
   }
-  return { bon, rl, rlSharedAlpha: [], scaling };
+  return { bon, rl, rlSharedAlpha: [], scaling, unfitted: [] };
 }

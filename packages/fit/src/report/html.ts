@@ -2,7 +2,7 @@ import type { FitInput, FitResults, Finding } from '../types.ts';
 import { escapeHtml } from './escape.ts';
 import { percent } from './format.ts';
 import type { RenderedFigure } from './rendered.ts';
-import { FIT_HEADERS, SCALING_HEADERS, SHARED_ALPHA_HEADERS, findingRows, fitRows, scalingRows, sharedAlphaRows } from './tables.ts';
+import { FIT_HEADERS, SCALING_HEADERS, SHARED_ALPHA_HEADERS, UNFITTED_HEADERS, findingRows, fitRows, scalingRows, sharedAlphaRows, unfittedRows } from './tables.ts';
 
 /**
  * index.html: one self-contained page. Styles and figures are inline (no CDN, no fonts, no script), so it opens the
@@ -103,6 +103,9 @@ function fitsSection(results: FitResults): string {
     `<p>Gold reward fitted through the origin to each curve’s mean: R_bon(d) = d(α − βd) and R_RL(d) = d(α − β ln d). d* and R* are the predicted peak; the extrapolation RMSE is the error of a fit to the early points when predicting the later ones.</p>`,
     table('fits-table', FIT_HEADERS, fitRows(results), 'No curve fits.'),
   ];
+  if (results.unfitted.length > 0) {
+    parts.push(`<h3>Curves that could not be fitted</h3>`, table('unfitted-table', UNFITTED_HEADERS, unfittedRows(results), ''));
+  }
   if (results.rlSharedAlpha.length > 0) {
     parts.push(`<h3>RL fits with α shared across RM sizes</h3>`, table('shared-alpha-table', SHARED_ALPHA_HEADERS, sharedAlphaRows(results), ''));
   }

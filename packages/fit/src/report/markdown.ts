@@ -2,7 +2,7 @@ import type { FitInput, FitResults, Finding } from '../types.ts';
 import { escapeMarkdownCell } from './escape.ts';
 import { percent } from './format.ts';
 import type { RenderedFigure } from './rendered.ts';
-import { FIT_HEADERS, findingRows, fitRows } from './tables.ts';
+import { FIT_HEADERS, UNFITTED_HEADERS, findingRows, fitRows, unfittedRows } from './tables.ts';
 
 /** summary.md: the findings and fits tables, and links to the figure files, for reading in a terminal or a repo. */
 export function renderMarkdown(input: FitInput, results: FitResults, findings: readonly Finding[], figures: readonly RenderedFigure[]): string {
@@ -27,6 +27,7 @@ export function renderMarkdown(input: FitInput, results: FitResults, findings: r
     '',
     fits.length > 0 ? markdownTable([...FIT_HEADERS], fits) : 'No curve fits.',
     '',
+    ...(results.unfitted.length > 0 ? ['### Curves that could not be fitted', '', markdownTable([...UNFITTED_HEADERS], unfittedRows(results)), ''] : []),
     '## Figures',
     '',
     ...figureLines,

@@ -71,3 +71,11 @@ export function scalingRows(results: FitResults): string[][] {
     String(s.points.length),
   ]);
 }
+
+export const UNFITTED_HEADERS = ['curve', 'method', 'why it could not be fitted'] as const;
+
+/** Curves the fit left out (too few points, a singular design), so the reader sees them rather than a gap. */
+export function unfittedRows(results: FitResults): string[][] {
+  const method = { bon: 'BoN', rl: 'RL', 'rl-shared-alpha': 'RL shared α' } as const;
+  return results.unfitted.map((u) => [u.curve, method[u.method], u.reason]);
+}
