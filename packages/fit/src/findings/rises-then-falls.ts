@@ -1,23 +1,24 @@
 import { Rng } from '@goodhart/core';
 import type { FitInput } from '../types.ts';
-import { analyseOveroptimisation, type DropBootstrap, type Overoptimisation } from './curve-shape.ts';
+import { analyseOveroptimisation, type DropTest, type Overoptimisation } from './curve-shape.ts';
 import { fmt, fmtInterval, num } from './numbers.ts';
-import { DEFAULT_BOOTSTRAP_RESAMPLES, DEFAULT_CONFIDENCE } from './thresholds.ts';
+import { DEFAULT_CONFIDENCE } from './thresholds.ts';
 import { unpenalisedRuns } from './selection.ts';
 import type { Check, FindingNumbers } from './types.ts';
 
 /**
- * Finding 1. A curve overoptimises when its mean-gold peak is interior, gold(peak) − gold(last) has a bootstrap
- * interval over prompts above 0, and mean proxy at the last point exceeds mean proxy at the peak. The finding is
- * about both methods: it holds when at least one BoN curve and at least one unpenalised RL curve overoptimise, and
- * is null when either method has no curves (the other's evidence is still reported).
+ * Finding 1, by sample splitting (curve-shape.ts): a curve overoptimises when the point of highest mean gold on a
+ * random half of its prompts is interior, gold(that point) − gold(last) on the other half has a paired t interval
+ * above 0, and mean proxy at the last point exceeds mean proxy at the peak. The finding is about both
+ * methods: it holds when at least one BoN curve and at least one unpenalised RL curve overoptimise, and is null
+ * when either method has no curve it can judge (the other's evidence is still reported).
  */
 export function checkRisesThenFalls(input: FitInput): Check {
   const bon = input.bon
-    .map((curve) => analyseOveroptimisation(curve.proxy.cell, curve.points, curve.perPromptGold, dropBootstrap(input, `bon/${curve.proxy.cell}`)))
+    .map((curve) => analyseOveroptimisation(curve.proxy.cell, curve.points, curve.perPromptGold, dropTest(input, `bon/${curve.proxy.cell}`)))
     .filter((a): a is Overoptimisation => a !== null);
   const rl = unpenalisedRuns(input.rl)
-    .map((run) => analyseOveroptimisation(run.run, run.points, run.perPromptGold, dropBootstrap(input, `rl/${run.run}`)))
+    .map((run) => analyseOveroptimisation(run.run, run.points, run.perPromptGold, dropTest(input, `rl/${run.run}`)))
     .filter((a): a is Overoptimisation => a !== null);
 
   const numbers: FindingNumbers = {
@@ -36,10 +37,9 @@ export function checkRisesThenFalls(input: FitInput): Check {
   return { holds, evidence: `${bonMissing}${bon.length > 0 ? `${bonText} ` : ''}${rlText}`, numbers };
 }
 
-function dropBootstrap(input: FitInput, label: string): DropBootstrap {
-  const resamples = input.options.bootstrapResamples > 0 ? Math.round(input.options.bootstrapResamples) : DEFAULT_BOOTSTRAP_RESAMPLES;
+function dropTest(input: FitInput, label: string): DropTest {
   const confidence = input.options.confidence > 0 && input.options.confidence < 1 ? input.options.confidence : DEFAULT_CONFIDENCE;
-  return { rng: Rng.fromSeed(input.options.seed, `fit/findings/drop/${label}`), resamples, confidence };
+  return { splitRng: Rng.fromSeed(input.options.seed, `fit/findings/split/${label}`), confidence };
 }
 
 /** The curve with the largest significant drop (else the largest drop) stands for its method in the evidence. */
@@ -59,6 +59,8 @@ function exampleNumbers(prefix: string, analyses: readonly Overoptimisation[]): 
     [`${prefix}_example_drop`]: num(a.drop.mean),
     [`${prefix}_example_drop_low`]: num(a.drop.low),
     [`${prefix}_example_drop_high`]: num(a.drop.high),
+    [`${prefix}_example_select_prompts`]: a.selectPrompts,
+    [`${prefix}_example_measure_prompts`]: a.measurePrompts,
     [`${prefix}_example_proxy_at_peak`]: num(a.proxyAtPeak),
     [`${prefix}_example_proxy_at_last`]: num(a.proxyAtLast),
   };
@@ -68,6 +70,8 @@ function methodSentence(method: string, noun: string, analyses: readonly Overopt
   const count = analyses.filter((a) => a.overoptimises).length;
   const a = example(analyses);
   if (!a) return `${method}: no ${noun}.`;
-  const detail = `${a.curve} peaks at d = ${fmt(a.peakD, 2)} (gold ${fmt(a.peakGold)}) and falls by ${fmt(a.drop.mean)} ${fmtInterval(a.drop.low, a.drop.high)} by its last point while proxy goes ${fmt(a.proxyAtPeak)} → ${fmt(a.proxyAtLast)}`;
-  return `${method}: ${count} of ${analyses.length} ${noun} rise then fall significantly; ${detail}.`;
+  const detail =
+    `${a.curve} peaks at d = ${fmt(a.peakD, 2)} on ${a.selectPrompts} prompts, and on the other ${a.measurePrompts} its gold goes ${fmt(a.peakGold)} → ${fmt(a.lastGold)} by the last point, ` +
+    `a drop of ${fmt(a.drop.mean)} ${fmtInterval(a.drop.low, a.drop.high)}, while proxy goes ${fmt(a.proxyAtPeak)} → ${fmt(a.proxyAtLast)}`;
+  return `${method}: ${count} of ${analyses.length} ${noun} rise then fall significantly (peak chosen on one half of the prompts, drop measured on the other); ${detail}.`;
 }

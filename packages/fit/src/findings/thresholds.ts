@@ -30,8 +30,5 @@ export const MIN_RL_OVER_BON_KL_RATIO = 1;
 /** Finding 8: the ρσ·E[max] prediction must lie inside the gold interval at at least this share of the points. */
 export const MIN_PREDICTION_COVERAGE = 0.8;
 
-/** Resamples for the drop interval of finding 1 when the input's options give none. */
-export const DEFAULT_BOOTSTRAP_RESAMPLES = 1000;
-
-/** Two-sided level for the drop interval when the input's options give none. */
+/** Two-sided level for intervals the findings compute when the input's options give none. */
 export const DEFAULT_CONFIDENCE = 0.95;
