@@ -39,7 +39,7 @@ export function fitAll(original: FitInput): FitResults {
   const rlSharedAlpha = sharedAlphaGroups(input.rl.filter((run) => fittedRuns.has(run.run))).flatMap((group) =>
     attempt('rl-shared-alpha', group.map((run) => run.run).join(', '), unfitted, () => fitSharedAlpha(group, settings)),
   );
-  return { bon, rl, rlSharedAlpha, scaling: scalingFits(bon, rl), unfitted };
+  return { bon, rl, rlSharedAlpha, scaling: scalingFits(bon, rl, input.options.confidence), unfitted };
 }
 
 /**

@@ -60,6 +60,8 @@ export async function writeFitTables(dir: string, results: FitResults): Promise<
       against: { type: 'utf8', values: scaling.map((s) => s.against) },
       slice: { type: 'utf8', values: scaling.map((s) => s.slice) },
       slope: { type: 'float64', values: scaling.map((s) => s.slope) },
+      slope_low: { type: 'float64', values: scaling.map((s) => (Number.isFinite(s.slopeLow) ? s.slopeLow : null)) },
+      slope_high: { type: 'float64', values: scaling.map((s) => (Number.isFinite(s.slopeHigh) ? s.slopeHigh : null)) },
       intercept: { type: 'float64', values: scaling.map((s) => s.intercept) },
       r2: { type: 'float64', values: scaling.map((s) => s.r2) },
       points: { type: 'int32', values: scaling.map((s) => s.points.length) },

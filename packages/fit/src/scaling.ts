@@ -1,4 +1,5 @@
 import { simpleLinearRegression } from './least-squares.ts';
+import { slopeWithInterval } from './slope-regression.ts';
 import type { CurveFit, Method, ScalingFit } from './types.ts';
 
 /**
@@ -31,18 +32,19 @@ const AXES: readonly Axis[] = [
   },
 ];
 
-export function scalingFits(bon: readonly CurveFit[], rl: readonly CurveFit[]): ScalingFit[] {
+export function scalingFits(bon: readonly CurveFit[], rl: readonly CurveFit[], confidence: number): ScalingFit[] {
   return [
-    ...scalingFitsFor('bon', bon),
+    ...scalingFitsFor('bon', bon, confidence),
     ...scalingFitsFor(
       'rl',
       rl.filter((fit) => fit.klCoefficient === 0),
+      confidence,
     ),
   ];
 }
 
 /** One ScalingFit per (axis, slice, coefficient) whose slice has at least 2 distinct x values. */
-function scalingFitsFor(method: Method, fits: readonly CurveFit[]): ScalingFit[] {
+function scalingFitsFor(method: Method, fits: readonly CurveFit[], confidence: number): ScalingFit[] {
   const results: ScalingFit[] = [];
   for (const axis of AXES) {
     for (const group of groupBySlice(fits, axis)) {
@@ -52,12 +54,15 @@ function scalingFitsFor(method: Method, fits: readonly CurveFit[]): ScalingFit[]
       for (const coefficient of COEFFICIENTS) {
         const ys = sorted.map((fit) => fit[coefficient].mean);
         const line = simpleLinearRegression(xs, ys);
+        const interval = slopeWithInterval(xs.map((x, i) => ({ x, y: ys[i]! })), confidence);
         results.push({
           method,
           coefficient,
           against: axis.against,
           slice: group.slice,
           slope: line.slope,
+          slopeLow: interval?.low ?? Number.NaN,
+          slopeHigh: interval?.high ?? Number.NaN,
           intercept: line.intercept,
           r2: line.r2,
           points: sorted.map((fit, i) => ({ x: xs[i]!, y: ys[i]!, curve: fit.curve })),

@@ -138,6 +138,9 @@ export interface ScalingFit {
   /** What was held fixed, e.g. "comparisons=4000" or "size=xs". */
   slice: string;
   slope: number;
+  /** Two-sided t interval on the slope at the fit's confidence (slope-regression.ts); NaN with only 2 points. */
+  slopeLow: number;
+  slopeHigh: number;
   intercept: number;
   r2: number;
   points: { x: number; y: number; curve: string }[];

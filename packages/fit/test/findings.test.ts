@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { computeFindings, FINDING_TITLES } from '../src/findings.ts';
 import { klToReach } from '../src/findings/kl-currency.ts';
-import { parameterTrend, sliceComparisons } from '../src/findings/scaling-lookup.ts';
-import type { Finding, FitInput, FitResults, ScalingFit } from '../src/types.ts';
+import type { Finding, FitInput, FitResults } from '../src/types.ts';
 import { makeFixture, MAIN_PROXY, type FixtureOptions } from './fixtures.ts';
 
 function findings(options: FixtureOptions = {}, edit?: (input: FitInput, results: FitResults) => void): Finding[] {
@@ -63,7 +62,7 @@ describe('finding 1: gold rises then falls, proxy keeps rising', () => {
   it('is null without RL runs but still reports the BoN evidence', () => {
     const f = finding(findings({ rl: false }), 1);
     expect(f.holds).toBeNull();
-    expect(f.evidence).toMatch(/BoN: \d+ of 6 curves/);
+    expect(f.evidence).toMatch(/BoN: \d+ of 10 curves/);
     expect(f.evidence).toMatch(/no unpenalised PPO runs/);
   });
 });
@@ -87,40 +86,54 @@ describe('finding 2: functional forms', () => {
 });
 
 describe('finding 3: larger RMs', () => {
-  it('uses the scaling fits at the largest comparisons count and reports peaks per size', () => {
+  it('regresses α and β on log10 parameters at the largest comparisons count, with t intervals on the slopes', () => {
     const n = finding(realistic, 3).numbers;
     expect(n.comparisons).toBe(8000);
-    expect(n.alpha_bon_source).toBe('scaling fit');
-    expect(n.alpha_bon_slope as number).toBeGreaterThan(0);
-    expect(n.beta_bon_slope as number).toBeLessThan(0);
+    expect(n.bon_points).toBe(5);
+    expect(n.alpha_bon_slope_df).toBe(3);
+    expect(n.alpha_bon_slope_low as number).toBeGreaterThan(0);
+    expect(n.beta_bon_slope_high as number).toBeLessThan(0);
     expect(n.peak_d_m as number).toBeGreaterThan(n.peak_d_xs as number);
     expect(n.peaks_later_and_higher).toBe(true);
+    expect(finding(realistic, 3).holds).toBe(true);
   });
 
   it('fails when α_bon falls with RM size', () => {
     const f = finding(
       findings({}, (_, results) => {
-        for (const s of results.scaling) if (s.coefficient === 'alpha' && s.against === 'log10_parameters') s.slope = -Math.abs(s.slope);
+        for (const fit of results.bon) fit.alpha = { ...fit.alpha, mean: 1 - fit.alpha.mean };
       }),
       3,
     );
     expect(f.holds).toBe(false);
+    expect(f.numbers.alpha_bon_slope as number).toBeLessThan(0);
   });
 
-  it('falls back to its own least squares when the library wrote no scaling fits', () => {
-    const f = finding(findings({}, (_, results) => { results.scaling = []; }), 3);
-    expect(f.holds).toBe(true);
-    expect(f.numbers.alpha_bon_source).toBe('own least squares');
+  it('does not hold when the slope points the right way but its interval includes 0', () => {
+    const f = finding(
+      findings({}, (_, results) => {
+        // α rises on average from xs to m but the middle size breaks the line: right sign, no confidence.
+        const at8000 = results.bon.filter((fit) => fit.proxy.comparisons === 8000);
+        const alphas = { xs: 0.5, s: 0.9, m: 0.3, l: 0.8, xl: 0.6 } as Record<string, number>;
+        for (const fit of at8000) fit.alpha = { ...fit.alpha, mean: alphas[fit.proxy.size]! };
+      }),
+      3,
+    );
+    expect(f.numbers.alpha_bon_slope as number).toBeGreaterThan(0);
+    expect(f.numbers.alpha_bon_slope_low as number).toBeLessThan(0);
+    expect(f.holds).toBe(false);
   });
 
-  it('reads the comparisons count from the library’s slice text and averages replicate slices', () => {
-    expect(sliceComparisons('comparisons=4000 seed=1 policy=m')).toBe(4000);
-    expect(sliceComparisons('size=xs seed=0')).toBeUndefined();
-    const trend = (slice: string, slope: number): ScalingFit => ({ method: 'bon', coefficient: 'alpha', against: 'log10_parameters', slice, slope, intercept: 0, r2: 1, points: [] });
-    const scaling = [trend('comparisons=4000 seed=0', 0.1), trend('comparisons=4000 seed=1', 0.3), trend('comparisons=1000 seed=0', -5)];
-    const found = parameterTrend(scaling, [], 'bon', 'alpha', 4000)!;
-    expect(found.slope).toBeCloseTo(0.2, 12);
-    expect(found.slice).toBe('comparisons=4000 seed=0; comparisons=4000 seed=1');
+  it('is null with two RM sizes and one seed: a line through two points has no interval', () => {
+    const f = finding(
+      findings({}, (_, results) => {
+        results.bon = results.bon.filter((c) => c.proxy.size === 'xs' || c.proxy.size === 'xl');
+      }),
+      3,
+    );
+    expect(f.holds).toBeNull();
+    expect(f.numbers.alpha_bon_slope_df).toBe(0);
+    expect(f.evidence).toMatch(/at least three points/);
   });
 
   it('is null with one RM size', () => {

@@ -2,7 +2,7 @@ import { Rng } from '@goodhart/core';
 import type { BonCurve, CurveFit, FitInput, FitResults, Interval, PolicyInfo, ProxyInfo, RegressionalCheck, RlCurve, ScalingFit } from '../src/types.ts';
 
 /**
- * A hand-built synthetic preset for the findings and report tests: BoN curves of 3 RM sizes × 2 comparisons counts,
+ * A hand-built synthetic preset for the findings and report tests: BoN curves of 5 RM sizes × 2 comparisons counts,
  * unpenalised and KL-penalised PPO runs, and a regressional check. The curves are drawn from the paper's functional
  * forms with per-prompt noise, and the fits are computed here with a minimal least squares, so these tests depend
  * only on the types and never on the fitting library being written alongside.
@@ -34,6 +34,8 @@ export const RM_SIZES = [
   { size: 'xs', parameters: 3e6 },
   { size: 's', parameters: 1.2e7 },
   { size: 'm', parameters: 4.2e7 },
+  { size: 'l', parameters: 8.5e7 },
+  { size: 'xl', parameters: 3e8 },
 ] as const;
 export const COMPARISONS = [1000, 8000] as const;
 export const POLICIES: readonly PolicyInfo[] = [
@@ -274,7 +276,7 @@ export function fitCurve(form: Form, name: string, proxy: ProxyInfo, policy: Pol
   return { method: form, curve: name, proxy, policy, klCoefficient, alpha, beta, r2: f.r2, points: usable.length, peak, extrapolation };
 }
 
-function line(points: { x: number; y: number; curve: string }[]): { slope: number; intercept: number; r2: number } {
+function line(points: { x: number; y: number; curve: string }[]): { slope: number; slopeLow: number; slopeHigh: number; intercept: number; r2: number } {
   const mx = points.reduce((a, p) => a + p.x, 0) / points.length;
   const my = points.reduce((a, p) => a + p.y, 0) / points.length;
   let sxy = 0;
@@ -286,7 +288,8 @@ function line(points: { x: number; y: number; curve: string }[]): { slope: numbe
     syy += (p.y - my) ** 2;
   }
   const slope = sxy / sxx;
-  return { slope, intercept: my - slope * mx, r2: syy > 0 ? (sxy * sxy) / (sxx * syy) : 1 };
+  // The findings regress the fits' coefficients themselves; the scaling lines here are only for the report.
+  return { slope, slopeLow: Number.NaN, slopeHigh: Number.NaN, intercept: my - slope * mx, r2: syy > 0 ? (sxy * sxy) / (sxx * syy) : 1 };
 }
 
 function fitAll(input: FitInput): FitResults {

@@ -43,7 +43,7 @@ function find(fits: ScalingFit[], method: Method, coefficient: 'alpha' | 'beta',
 describe('scalingFits', () => {
   it('recovers the slopes against log10(parameters) and ln(comparisons) from synthetic coefficients', () => {
     const bon = [0, 1, 2].flatMap((s) => [1000, 4000].map((c) => makeFit('bon', s, c)));
-    const fits = scalingFits(bon, []);
+    const fits = scalingFits(bon, [], 0.95);
     for (const slice of ['comparisons=1000 seed=0', 'comparisons=4000 seed=0']) {
       const alpha = find(fits, 'bon', 'alpha', 'log10_parameters', slice);
       expect(alpha.slope).toBeCloseTo(0.065, 12);
@@ -68,7 +68,7 @@ describe('scalingFits', () => {
 
   it('holds the seed fixed and skips slices with a single x', () => {
     const bon = [makeFit('bon', 0, 1000), makeFit('bon', 1, 1000, { seed: 1 }), makeFit('bon', 2, 1000, { seed: 1 })];
-    const fits = scalingFits(bon, []);
+    const fits = scalingFits(bon, [], 0.95);
     expect(fits.map((f) => f.slice)).toEqual(['comparisons=1000 seed=1', 'comparisons=1000 seed=1']);
     expect(fits[0]!.points.map((p) => p.curve)).toEqual(['s-n1000-s1', 'm-n1000-s1']);
   });
@@ -80,7 +80,7 @@ describe('scalingFits', () => {
       ...[0, 1, 2].map((s) => makeFit('rl', s, 4000, { kl: 0.1 })),
       ...[0, 2].map((s) => makeFit('rl', s, 4000, { policy: 'l' })),
     ];
-    const fits = scalingFits([], rl);
+    const fits = scalingFits([], rl, 0.95);
     expect(fits.every((f) => f.points.every((p) => p.curve.includes('-kl0-')))).toBe(true);
     const m = find(fits, 'rl', 'beta', 'log10_parameters', 'comparisons=4000 seed=0 policy=m');
     expect(m.slope).toBeCloseTo(-0.011, 12);

@@ -58,14 +58,14 @@ export function sharedAlphaRows(results: FitResults): string[][] {
   ]);
 }
 
-export const SCALING_HEADERS = ['coefficient', 'against', 'slice', 'slope', 'intercept', 'R²', 'points'] as const;
+export const SCALING_HEADERS = ['coefficient', 'against', 'slice', 'slope [low, high]', 'intercept', 'R²', 'points'] as const;
 
 export function scalingRows(results: FitResults): string[][] {
   return results.scaling.map((s) => [
     `${s.coefficient === 'alpha' ? 'α' : 'β'}_${s.method === 'bon' ? 'bon' : 'RL'}`,
     s.against === 'log10_parameters' ? 'log10(RM parameters)' : 'ln(comparisons)',
     s.slice,
-    fixed(s.slope, 4),
+    withInterval({ mean: s.slope, low: s.slopeLow, high: s.slopeHigh }, 4),
     fixed(s.intercept, 4),
     fixed(s.r2),
     String(s.points.length),
