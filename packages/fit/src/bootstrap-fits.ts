@@ -42,6 +42,15 @@ export interface PerPromptRl {
   perPromptGold: readonly ArrayLike<number>[];
 }
 
+/** One curve's fit and its bootstrap draws of (α, β): alphas[b] and betas[b] come from the same resample b. */
+export interface CoefficientDraws {
+  fit: CoefficientFit;
+  alphas: Float64Array;
+  betas: Float64Array;
+  /** Resamples whose refit was impossible; left out of alphas and betas. */
+  failedResamples: number;
+}
+
 /** BoN: d per point is fixed by n (it does not depend on the prompts); gold is re-averaged per resample. */
 export function bootstrapBonFit(
   label: string,
@@ -49,6 +58,16 @@ export function bootstrapBonFit(
   perPromptGold: readonly ArrayLike<number>[],
   settings: BootstrapSettings,
 ): BootstrappedFit {
+  return withIntervals(bonCoefficientDraws(label, d, perPromptGold, settings), settings.confidence);
+}
+
+/** The draws behind bootstrapBonFit (the same stream, so the same resamples), for statistics built on α and β. */
+export function bonCoefficientDraws(
+  label: string,
+  d: ArrayLike<number>,
+  perPromptGold: readonly ArrayLike<number>[],
+  settings: BootstrapSettings,
+): CoefficientDraws {
   checkSettings(settings);
   const prompts = promptCount(`bon curve ${label}: perPromptGold`, perPromptGold, d.length);
   const gold = new Float64Array(d.length);
@@ -62,11 +81,16 @@ export function bootstrapBonFit(
     const refit = fitBon(d, gold);
     return [refit.alpha, refit.beta];
   });
-  return withIntervals(fit, draws, settings.confidence);
+  return asCoefficientDraws(fit, draws);
 }
 
 /** RL: both the KL (hence d) and the gold of every point are re-averaged over the resampled prompts. */
 export function bootstrapRlFit(label: string, curve: PerPromptRl, settings: BootstrapSettings): BootstrappedFit {
+  return withIntervals(rlCoefficientDraws(label, curve, settings), settings.confidence);
+}
+
+/** The draws behind bootstrapRlFit (the same stream, so the same resamples). */
+export function rlCoefficientDraws(label: string, curve: PerPromptRl, settings: BootstrapSettings): CoefficientDraws {
   checkSettings(settings);
   const points = curve.perPromptGold.length;
   const prompts = promptCount(`rl curve ${label}: perPromptGold`, curve.perPromptGold, points);
@@ -83,7 +107,12 @@ export function bootstrapRlFit(label: string, curve: PerPromptRl, settings: Boot
     const refit = fitRl(d, gold);
     return [refit.alpha, refit.beta];
   });
-  return withIntervals(fit, draws, settings.confidence);
+  return asCoefficientDraws(fit, draws);
+}
+
+function asCoefficientDraws(fit: CoefficientFit, draws: Draws): CoefficientDraws {
+  const empty = new Float64Array(0);
+  return { fit, alphas: draws.values[0] ?? empty, betas: draws.values[1] ?? empty, failedResamples: draws.failed };
 }
 
 export interface BootstrappedSharedAlpha {
@@ -168,13 +197,13 @@ function drawCoefficients(resamples: number, refit: () => number[]): Draws {
   return { values: (values ?? []).map((column) => column.subarray(0, kept)), failed };
 }
 
-function withIntervals(fit: CoefficientFit, draws: Draws, confidence: number): BootstrappedFit {
-  const empty = new Float64Array(0);
+/** Percentile intervals of α and β; copies the draws first (percentileInterval sorts in place). */
+function withIntervals(draws: CoefficientDraws, confidence: number): BootstrappedFit {
   return {
-    fit,
-    alpha: percentileInterval(fit.alpha, draws.values[0] ?? empty, confidence),
-    beta: percentileInterval(fit.beta, draws.values[1] ?? empty, confidence),
-    failedResamples: draws.failed,
+    fit: draws.fit,
+    alpha: percentileInterval(draws.fit.alpha, draws.alphas.slice(), confidence),
+    beta: percentileInterval(draws.fit.beta, draws.betas.slice(), confidence),
+    failedResamples: draws.failedResamples,
   };
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { computeFindings, FINDING_TITLES } from '../src/findings.ts';
-import { klToReach } from '../src/findings/kl-currency.ts';
+import { klAtCommonGain } from '../src/findings/kl-currency.ts';
+import { fitAll as fitWithLibrary } from '../src/fit-all.ts';
 import type { Finding, FitInput, FitResults } from '../src/types.ts';
 import { makeFixture, MAIN_PROXY, type FixtureOptions } from './fixtures.ts';
 
@@ -229,16 +230,38 @@ describe('finding 7: KL is no common currency', () => {
     expect(finding(findings({ rl: false }), 7).holds).toBeNull();
   });
 
-  it('interpolates the KL at which a gain is first reached', () => {
-    const curve = [
-      { kl: 0, gold: 0.1 },
-      { kl: 2, gold: 0.3 },
-      { kl: 4, gold: 0.5 },
-      { kl: 6, gold: 0.2 },
-    ];
-    expect(klToReach(curve, 0.3)).toBeCloseTo(3, 10);
-    expect(klToReach(curve, 0.4)).toBeCloseTo(4, 10);
-    expect(klToReach(curve, 0.5)).toBeUndefined();
+  it('reads the KL off the fitted curves: the common gain and both KLs match a brute-force reading of the fits', () => {
+    const { input } = makeFixture();
+    const bon = input.bon.find((c) => c.proxy.cell === MAIN_PROXY)!;
+    const run = input.rl.find((r) => r.klCoefficient === 0)!;
+    const settings = { resamples: 200, confidence: 0.95, seed: 7 };
+    const result = klAtCommonGain(bon, run, settings);
+    if (typeof result === 'string') throw new Error(result);
+    const fits = fitWithLibrary(input);
+    const b = fits.bon.find((f) => f.curve === MAIN_PROXY)!;
+    const r = fits.rl.find((f) => f.curve === run.run)!;
+    // Brute force: scan each fitted curve on a fine grid over its measured range.
+    const scan = (f: (d: number) => number, dMax: number): { max: number; first: (g: number) => number } => {
+      const ds = Array.from({ length: 200001 }, (_, i) => (dMax * i) / 200000);
+      return { max: ds.reduce((best, d) => Math.max(best, f(d)), 0), first: (g) => ds.find((d) => f(d) >= g)! };
+    };
+    const bonScan = scan((d) => d * (b.alpha.mean - b.beta.mean * d), Math.max(...bon.points.map((p) => p.d)));
+    const rlScan = scan((d) => (d > 0 ? d * (r.alpha.mean - r.beta.mean * Math.log(d)) : 0), Math.max(...run.perPromptKl.map((row) => Math.sqrt(Math.max(row.reduce((a, x) => a + x, 0) / row.length, 0)))));
+    const gain = 0.5 * Math.min(bonScan.max, rlScan.max);
+    expect(result.gain).toBeCloseTo(gain, 6);
+    expect(result.bonKl.mean).toBeCloseTo(bonScan.first(gain) ** 2, 3);
+    expect(result.rlKl.mean).toBeCloseTo(rlScan.first(gain) ** 2, 2);
+    expect(result.ratio.mean).toBeCloseTo(result.rlKl.mean / result.bonKl.mean, 12);
+    expect(result.ratio.low).toBeLessThan(result.ratio.mean);
+    expect(result.ratio.high).toBeGreaterThan(result.ratio.mean);
+    expect(result.failedResamples).toBe(0);
+  });
+
+  it('does not hold when the ratio is above 1 but its interval is not', () => {
+    // Make RL only a little more KL-hungry than BoN: the point estimate stays above 1, the interval does not.
+    const f = finding(findings({ rlKlScale: 0.09 }), 7);
+    expect(f.numbers.p1_rl_over_bon_kl_low as number).toBeLessThan(1);
+    expect(f.holds).toBe(false);
   });
 });
 
