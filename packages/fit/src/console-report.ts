@@ -12,5 +12,5 @@ export function formatFits(results: FitResults): string {
 
 export function formatFindings(findings: readonly Finding[]): string {
   const mark = (holds: boolean | null): string => (holds === null ? '—' : holds ? '✓' : '✗');
-  return ['findings (paper-notes §5): ✓ holds, ✗ does not, — not testable with this preset', ...findings.map((f) => `${mark(f.holds)} ${f.id}. ${f.title}\n     ${f.evidence}`)].join('\n');
+  return ['findings (paper-notes §5): ✓ holds, ✗ does not, — not testable with this preset', ...findings.map((f) => `${mark(f.holds)} ${f.id}. ${f.title}${f.seeds ? ` [proxy seeds: holds ${f.seeds.holds.join(',') || '—'}; fails ${f.seeds.fails.join(',') || '—'}; not judged ${f.seeds.untestable.join(',') || '—'}]` : ''}\n     ${f.evidence}`)].join('\n');
 }

@@ -3,31 +3,66 @@ import { checkFunctionalForms } from './findings/functional-forms.ts';
 import { checkKlCurrency } from './findings/kl-currency.ts';
 import { checkKlPenalty } from './findings/kl-penalty.ts';
 import { checkPolicySize } from './findings/policy-size.ts';
+import { inputForSeed, proxySeeds, resultsForSeed } from './findings/per-seed.ts';
 import { checkRegressional } from './findings/regressional.ts';
 import { checkRisesThenFalls } from './findings/rises-then-falls.ts';
 import { checkRmSize } from './findings/rm-size.ts';
 import { FINDING_TITLES } from './findings/titles.ts';
 import type { Check } from './findings/types.ts';
-import type { FitInput, FitResults, Finding } from './types.ts';
+import type { FitInput, FitResults, Finding, SeedVerdicts } from './types.ts';
 
 export { FINDING_TITLES } from './findings/titles.ts';
 export * as findingThresholds from './findings/thresholds.ts';
+
+interface FindingCheck {
+  check: (input: FitInput, results: FitResults) => Check;
+  /** Judged per proxy seed too (every finding about learned proxies; not finding 8's synthetic one). */
+  perSeed: boolean;
+}
+
+const CHECKS: readonly FindingCheck[] = [
+  { check: checkRisesThenFalls, perSeed: true },
+  { check: (_, results) => checkFunctionalForms(results), perSeed: true },
+  { check: checkRmSize, perSeed: true },
+  { check: checkComparisons, perSeed: true },
+  { check: checkPolicySize, perSeed: true },
+  { check: checkKlPenalty, perSeed: true },
+  { check: checkKlCurrency, perSeed: true },
+  { check: checkRegressional, perSeed: false },
+];
 
 /**
  * The eight findings of paper-notes §5 judged on this preset's curves and fits. Each check's criterion and
  * thresholds are documented in its own module (findings/*.ts, constants in findings/thresholds.ts). A finding is
  * null when the preset lacks the runs to test it; its evidence then names what is missing.
+ *
+ * Every finding about the learned proxies is judged on all seeds pooled and again on each proxy seed's curves
+ * alone. It holds only when the pooled verdict holds and no seed's verdict fails; seeds where it cannot be judged
+ * (say, no RL runs against that seed's proxies) are listed as such.
  */
 export function computeFindings(input: FitInput, results: FitResults): Finding[] {
-  const checks: (() => Check)[] = [
-    () => checkRisesThenFalls(input),
-    () => checkFunctionalForms(results),
-    () => checkRmSize(input, results),
-    () => checkComparisons(input, results),
-    () => checkPolicySize(input),
-    () => checkKlPenalty(input),
-    () => checkKlCurrency(input),
-    () => checkRegressional(input),
-  ];
-  return checks.map((check, i) => ({ id: i + 1, title: FINDING_TITLES[i]!, ...check() }));
+  const seeds = proxySeeds(input);
+  return CHECKS.map(({ check, perSeed }, i) => {
+    const pooled = check(input, results);
+    if (!perSeed) return { id: i + 1, title: FINDING_TITLES[i]!, holds: pooled.holds, seeds: null, evidence: pooled.evidence, numbers: pooled.numbers };
+    const verdicts = seeds.length === 1 ? [pooled.holds] : seeds.map((seed) => check(inputForSeed(input, seed), resultsForSeed(results, seed)).holds);
+    const bySeed: SeedVerdicts = {
+      holds: seeds.filter((_, s) => verdicts[s] === true),
+      fails: seeds.filter((_, s) => verdicts[s] === false),
+      untestable: seeds.filter((_, s) => verdicts[s] === null),
+    };
+    const holds = pooled.holds === null ? null : pooled.holds && bySeed.fails.length === 0;
+    const seedText = seeds.length > 1 ? ` ${describeSeeds(bySeed)}` : '';
+    return { id: i + 1, title: FINDING_TITLES[i]!, holds, seeds: bySeed, evidence: `${pooled.evidence}${seedText}`, numbers: pooled.numbers };
+  });
+}
+
+/** "By proxy seed: holds for 0, 2; fails for 1; cannot be judged for 3." */
+export function describeSeeds(seeds: SeedVerdicts): string {
+  const parts = [
+    seeds.holds.length > 0 ? `holds for ${seeds.holds.join(', ')}` : '',
+    seeds.fails.length > 0 ? `fails for ${seeds.fails.join(', ')}` : '',
+    seeds.untestable.length > 0 ? `cannot be judged for ${seeds.untestable.join(', ')}` : '',
+  ].filter(Boolean);
+  return parts.length > 0 ? `By proxy seed: ${parts.join('; ')}.` : 'No proxy seeds.';
 }

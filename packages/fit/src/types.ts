@@ -164,11 +164,23 @@ export interface FitResults {
   unfitted: UnfittedCurve[];
 }
 
-/** One of the eight findings of paper-notes §5, checked against measured numbers. holds = null: the preset lacks the runs. */
+/** A finding judged on each proxy seed's curves alone: the seeds where it holds, fails, or cannot be judged. */
+export interface SeedVerdicts {
+  holds: number[];
+  fails: number[];
+  untestable: number[];
+}
+
+/**
+ * One of the eight findings of paper-notes §5, checked against measured numbers. holds = null: the preset lacks the
+ * runs. With several proxy seeds, holds is true only if it holds on the pooled seeds and fails on none of them.
+ */
 export interface Finding {
   id: number;
   title: string;
   holds: boolean | null;
+  /** Per proxy seed; null for a finding that does not depend on the proxies (finding 8's synthetic proxy). */
+  seeds: SeedVerdicts | null;
   evidence: string;
   numbers: Record<string, number | string | boolean | null>;
 }

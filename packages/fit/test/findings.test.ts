@@ -282,3 +282,41 @@ describe('finding 8: regressional Goodhart', () => {
     expect(finding(findings({ regressional: false }), 8).holds).toBeNull();
   });
 });
+
+describe('findings by proxy seed', () => {
+  const threeSeeds = findings({ seeds: [0, 1, 2] });
+
+  it('judges each finding about the proxies on every seed, and says so', () => {
+    const rmSize = finding(threeSeeds, 3);
+    expect(rmSize.seeds).toEqual({ holds: [0, 1, 2], fails: [], untestable: [] });
+    expect(rmSize.holds).toBe(true);
+    expect(rmSize.numbers.bon_points).toBe(15);
+    expect(rmSize.evidence).toMatch(/By proxy seed: holds for 0, 1, 2\./);
+    // RL runs only against seed 0's proxy: the RL half of finding 1 cannot be judged on seeds 1 and 2.
+    const rises = finding(threeSeeds, 1);
+    expect(rises.seeds).toEqual({ holds: [0], fails: [], untestable: [1, 2] });
+    expect(rises.numbers.bon_overoptimising_seeds).toBe('0,1,2');
+    expect(rises.numbers.rl_overoptimising_seeds).toBe('0');
+    // Finding 8's proxy is synthetic, not one of the grid's.
+    expect(finding(threeSeeds, 8).seeds).toBeNull();
+  });
+
+  it('does not hold when one seed fails, even if the pooled seeds carry it', () => {
+    const f = finding(
+      findings({ seeds: [0, 1, 2] }, (_, results) => {
+        for (const fit of results.bon) if (fit.proxy.seed === 1) fit.alpha = { ...fit.alpha, mean: 1 - fit.alpha.mean };
+      }),
+      3,
+    );
+    expect(f.seeds!.fails).toEqual([1]);
+    expect(f.seeds!.holds).toEqual([0, 2]);
+    expect(f.holds).toBe(false);
+  });
+
+  it('with one seed, the seed verdict is the finding’s verdict', () => {
+    for (const f of realistic.filter((f) => f.id !== 8)) {
+      expect(f.seeds!.holds.length + f.seeds!.fails.length + f.seeds!.untestable.length).toBe(1);
+      if (f.holds === true) expect(f.seeds!.holds).toEqual([0]);
+    }
+  });
+});

@@ -23,6 +23,8 @@ export interface FixtureOptions {
   penaltyGoldShift?: number;
   /** Makes the regressional check's gold peak and fall. Default false. */
   regressionalPeak?: boolean;
+  /** Proxy seeds of the BoN grid (RL runs stay on seed 0). Default [0]. */
+  seeds?: number[];
 }
 
 export interface Fixture {
@@ -52,7 +54,7 @@ const Z95 = 1.96;
 
 export function makeFixture(options: FixtureOptions = {}): Fixture {
   const rng = Rng.fromSeed(11, 'fit/test/fixture');
-  const proxies = RM_SIZES.flatMap((s) => COMPARISONS.map((count) => proxyInfo(s.size, s.parameters, count)));
+  const proxies = (options.seeds ?? [0]).flatMap((seed) => RM_SIZES.flatMap((s) => COMPARISONS.map((count) => proxyInfo(s.size, s.parameters, count, seed))));
   const bon = proxies.map((proxy) => bonCurve(proxy, bonCoefficients(proxy, options.bonBetaScale ?? 1), rng.fork(`bon/${proxy.cell}`)));
 
   const main = proxies.find((p) => p.cell === MAIN_PROXY)!;
@@ -76,11 +78,11 @@ export function makeFixture(options: FixtureOptions = {}): Fixture {
   return { input, results: fitAll(input) };
 }
 
-function proxyInfo(size: string, parameters: number, comparisons: number): ProxyInfo {
+function proxyInfo(size: string, parameters: number, comparisons: number, seed: number): ProxyInfo {
   const L = Math.log10(parameters / 3e6);
   // Few comparisons: near chance whatever the size; many: loss falls with size.
   const validationLoss = comparisons <= 1000 ? 0.688 - 0.003 * L : 0.6 - 0.05 * L;
-  return { cell: `${size}-n${comparisons}-s0`, size, parameters, comparisons, seed: 0, validationLoss, validationAccuracy: 0.5 + (0.693 - validationLoss) * 2 };
+  return { cell: `${size}-n${comparisons}-s${seed}`, size, parameters, comparisons, seed, validationLoss, validationAccuracy: 0.5 + (0.693 - validationLoss) * 2 };
 }
 
 /** The paper's logarithmic trends (paper-notes §4), weakened for the small comparisons count. */

@@ -34,12 +34,13 @@ describe('writeReport', () => {
     expect(written.files).toContain(join(dir, 'index.html'));
     expect(written.files).toContain(join(dir, 'figures', 'policy-size.svg'));
 
-    const json = JSON.parse(await readFile(join(dir, 'findings.json'), 'utf8')) as { id: number; title: string; holds: boolean | null; evidence: string; numbers: object }[];
+    const json = JSON.parse(await readFile(join(dir, 'findings.json'), 'utf8')) as { id: number; title: string; holds: boolean | null; holds_for_seeds: number[] | null; evidence: string; numbers: object }[];
     expect(json.map((f) => f.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-    expect(Object.keys(json[0]!)).toEqual(['id', 'title', 'holds', 'evidence', 'numbers']);
+    expect(Object.keys(json[0]!)).toEqual(['id', 'title', 'holds', 'holds_for_seeds', 'fails_for_seeds', 'untestable_for_seeds', 'evidence', 'numbers']);
+    expect(json[7]!.holds_for_seeds).toBeNull();
 
     const summary = await readFile(join(dir, 'summary.md'), 'utf8');
-    expect(summary).toMatch(/^\| # \| Finding \| Holds \| Evidence \|$/m);
+    expect(summary).toMatch(/^\| # \| Finding \| Holds \| Proxy seeds \| Evidence \|$/m);
     expect(summary).toContain('](figures/bon-gold.svg)');
     expect(summary.split('\n').filter((line) => /^\| [1-8] \|/.test(line))).toHaveLength(8);
 

@@ -84,15 +84,20 @@ export function checkKlCurrency(input: FitInput): Check {
   });
   numbers.min_rl_over_bon_kl_low = num(Math.min(...measured.map((m) => m.ratio.low)));
   const first = measured[0]!;
-  const others = measured.length > 1 ? ` Over ${measured.length} pairs the ratio's lower ends range ${fmt(Math.min(...measured.map((m) => m.ratio.low)), 2)}–${fmt(Math.max(...measured.map((m) => m.ratio.low)), 2)}.` : '';
+  const others = measured.length > 1 ? ` Over ${measured.length} pairs the ratio's lower ends range ${low(Math.min(...measured.map((m) => m.ratio.low)))}–${low(Math.max(...measured.map((m) => m.ratio.low)))}.` : '';
   const skippedText = skipped.length > 0 ? ` Not comparable: ${skipped.join('; ')}.` : '';
   return {
     holds: measured.every((m) => m.ratio.low > MIN_RL_OVER_BON_KL_RATIO),
     evidence:
       `On the fitted curves, to gain ${fmt(first.gain)} gold on ${first.proxy} BoN spends ${fmt(first.bonKl.mean, 2)} ${fmtInterval(first.bonKl.low, first.bonKl.high, 2)} nats of KL ` +
-      `and RL (${first.run}) ${fmt(first.rlKl.mean, 2)} ${fmtInterval(first.rlKl.low, first.rlKl.high, 2)}: ${fmt(first.ratio.mean, 2)}× as much ${fmtInterval(first.ratio.low, first.ratio.high, 2)} (needs the interval above ${MIN_RL_OVER_BON_KL_RATIO}).${others}${skippedText}`,
+      `and RL (${first.run}) ${fmt(first.rlKl.mean, 2)} ${fmtInterval(first.rlKl.low, first.rlKl.high, 2)}: ${fmt(first.ratio.mean, 2)}× as much [${low(first.ratio.low)}, ${fmt(first.ratio.high, 2)}] (needs the interval above ${MIN_RL_OVER_BON_KL_RATIO}).${others}${skippedText}`,
     numbers,
   };
+}
+
+/** A ratio's low end for evidence text: −∞ when failed resamples reach the lower tail. */
+function low(value: number): string {
+  return value === Number.NEGATIVE_INFINITY ? '−∞' : fmt(value, 2);
 }
 
 /** The comparison for one pair, or why it cannot be made. */

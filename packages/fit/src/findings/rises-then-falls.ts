@@ -29,12 +29,22 @@ export function checkRisesThenFalls(input: FitInput): Check {
     confidence: num(input.options.confidence || DEFAULT_CONFIDENCE),
   };
   Object.assign(numbers, exampleNumbers('bon', bon), exampleNumbers('rl', rl));
+  // Each half of the finding by proxy seed: the RL half may be run against one seed's proxies only.
+  numbers.bon_overoptimising_seeds = seedsWith(bon, input, (a) => a.overoptimises, 'bon');
+  numbers.rl_overoptimising_seeds = seedsWith(rl, input, (a) => a.overoptimises, 'rl');
 
   const bonText = methodSentence('BoN', 'curves', bon);
   const rlText = rl.length > 0 ? methodSentence('RL', 'unpenalised runs', rl) : 'RL: this preset has no unpenalised PPO runs (klCoefficient 0), so the RL half cannot be tested.';
   const holds = bon.length === 0 || rl.length === 0 ? null : bon.some((a) => a.overoptimises) && rl.some((a) => a.overoptimises);
   const bonMissing = bon.length === 0 ? 'BoN: this preset has no best-of-n curves. ' : '';
   return { holds, evidence: `${bonMissing}${bon.length > 0 ? `${bonText} ` : ''}${rlText}`, numbers };
+}
+
+/** The proxy seeds (comma-separated) with at least one curve of the method that satisfies `test`. */
+function seedsWith(analyses: readonly Overoptimisation[], input: FitInput, test: (a: Overoptimisation) => boolean, method: 'bon' | 'rl'): string {
+  const seedOf = new Map<string, number>(method === 'bon' ? input.bon.map((c) => [c.proxy.cell, c.proxy.seed]) : input.rl.map((r) => [r.run, r.proxy.seed]));
+  const seeds = new Set(analyses.filter(test).map((a) => seedOf.get(a.curve)!));
+  return [...seeds].sort((a, b) => a - b).join(',');
 }
 
 function dropTest(input: FitInput, label: string): DropTest {

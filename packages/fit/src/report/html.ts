@@ -59,7 +59,7 @@ function findingsSection(findings: readonly Finding[]): string {
   const rows = findingRows(findings)
     .map((row) => {
       const cls = row.holds === true ? 'yes' : row.holds === false ? 'no' : 'na';
-      return `<tr><td class="num">${row.id}</td><td>${escapeHtml(row.title)}</td><td class="verdict ${cls}" title="${escapeHtml(row.verdict)}"><span aria-label="${escapeHtml(row.verdict)}">${row.symbol}</span></td><td>${escapeHtml(row.evidence)}</td></tr>`;
+      return `<tr><td class="num">${row.id}</td><td>${escapeHtml(row.title)}</td><td class="verdict ${cls}" title="${escapeHtml(row.verdict)}"><span aria-label="${escapeHtml(row.verdict)}">${row.symbol}</span></td><td class="seeds">${escapeHtml(row.seeds)}</td><td>${escapeHtml(row.evidence)}</td></tr>`;
     })
     .join('\n');
   const held = findings.filter((f) => f.holds === true).length;
@@ -67,9 +67,9 @@ function findingsSection(findings: readonly Finding[]): string {
   const untested = findings.length - held - failed;
   return `<section id="findings">
 <h2>Findings</h2>
-<p>The paper’s eight findings, each checked against this preset’s numbers: <strong>${held}</strong> hold, <strong>${failed}</strong> do not, <strong>${untested}</strong> cannot be tested with the runs this preset makes (✓ holds, ✗ does not hold, — not testable here).</p>
+<p>The paper’s eight findings, each checked against this preset’s numbers: <strong>${held}</strong> hold, <strong>${failed}</strong> do not, <strong>${untested}</strong> cannot be tested with the runs this preset makes (✓ holds, ✗ does not hold, — not testable here). A finding about the proxies is also judged on each proxy seed’s RMs alone (the s&lt;seed&gt; of a cell name), and holds only if it fails on none.</p>
 <table id="findings-table">
-<thead><tr><th>#</th><th>Finding</th><th>Holds</th><th>Evidence</th></tr></thead>
+<thead><tr><th>#</th><th>Finding</th><th>Holds</th><th>Proxy seeds</th><th>Evidence</th></tr></thead>
 <tbody>
 ${rows}
 </tbody>
@@ -142,6 +142,7 @@ td.verdict { text-align: center; font-size: 17px; font-weight: 700; width: 3.5em
 td.verdict.yes { color: #1a7f37; }
 td.verdict.no { color: #c62828; }
 td.verdict.na { color: #888; }
+td.seeds { white-space: nowrap; color: #444; }
 #findings-table td:nth-child(2) { width: 32%; }
 table.data { font-size: 12.5px; font-variant-numeric: tabular-nums; }
 table.data td { white-space: nowrap; }

@@ -7,8 +7,8 @@ import { FIT_HEADERS, UNFITTED_HEADERS, findingRows, fitRows, unfittedRows } fro
 /** summary.md: the findings and fits tables, and links to the figure files, for reading in a terminal or a repo. */
 export function renderMarkdown(input: FitInput, results: FitResults, findings: readonly Finding[], figures: readonly RenderedFigure[]): string {
   const findingTable = markdownTable(
-    ['#', 'Finding', 'Holds', 'Evidence'],
-    findingRows(findings).map((row) => [String(row.id), row.title, `${row.symbol} ${row.verdict}`, row.evidence]),
+    ['#', 'Finding', 'Holds', 'Proxy seeds', 'Evidence'],
+    findingRows(findings).map((row) => [String(row.id), row.title, `${row.symbol} ${row.verdict}`, row.seeds, row.evidence]),
   );
   const fits = fitRows(results);
   const figureLines = figures.map((figure) =>

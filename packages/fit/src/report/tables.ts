@@ -11,6 +11,8 @@ export interface FindingRow {
   holds: boolean | null;
   symbol: '✓' | '✗' | '—';
   verdict: Verdict;
+  /** Per proxy seed, e.g. "holds: 0, 2 · fails: 1"; "not seed-dependent" for the synthetic-proxy finding. */
+  seeds: string;
   evidence: string;
 }
 
@@ -21,8 +23,18 @@ export function findingRows(findings: readonly Finding[]): FindingRow[] {
     holds: f.holds,
     symbol: f.holds === true ? '✓' : f.holds === false ? '✗' : '—',
     verdict: f.holds === true ? 'holds' : f.holds === false ? 'does not hold' : 'not testable here',
+    seeds: seedCell(f),
     evidence: f.evidence,
   }));
+}
+
+function seedCell(f: Finding): string {
+  if (!f.seeds) return 'not seed-dependent';
+  const parts: string[] = [];
+  if (f.seeds.holds.length > 0) parts.push(`holds: ${f.seeds.holds.join(', ')}`);
+  if (f.seeds.fails.length > 0) parts.push(`fails: ${f.seeds.fails.join(', ')}`);
+  if (f.seeds.untestable.length > 0) parts.push(`not judged: ${f.seeds.untestable.join(', ')}`);
+  return parts.join(' · ') || '—';
 }
 
 export const FIT_HEADERS = ['curve', 'method', 'α [low, high]', 'β [low, high]', 'R²', 'points', 'd*', 'R*', 'extrapolation RMSE'] as const;

@@ -49,7 +49,17 @@ export async function writeReport(dir: string, input: FitInput, results: FitResu
     }
   }
 
-  const findingsJson = findings.map((f) => ({ id: f.id, title: f.title, holds: f.holds, evidence: f.evidence, numbers: f.numbers }));
+  // Seeds are proxy seeds (the s<seed> of cell names); null for a finding that does not depend on the proxies.
+  const findingsJson = findings.map((f) => ({
+    id: f.id,
+    title: f.title,
+    holds: f.holds,
+    holds_for_seeds: f.seeds?.holds ?? null,
+    fails_for_seeds: f.seeds?.fails ?? null,
+    untestable_for_seeds: f.seeds?.untestable ?? null,
+    evidence: f.evidence,
+    numbers: f.numbers,
+  }));
   const outputs: [string, string][] = [
     ['findings.json', `${JSON.stringify(findingsJson, null, 2)}\n`],
     ['summary.md', renderMarkdown(input, results, findings, figures)],
