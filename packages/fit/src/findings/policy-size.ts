@@ -1,7 +1,8 @@
+import { Rng } from '@goodhart/core';
 import type { FitInput, RlCurve } from '../types.ts';
 import { fmt, num } from './numbers.ts';
 import { distinct, groupBy, unpenalisedRuns } from './selection.ts';
-import { argmax } from './stats.ts';
+import { heldOutPeak } from './prompt-split.ts';
 import { PEAK_D_RATIO_RANGE } from './thresholds.ts';
 import type { Check, FindingNumbers } from './types.ts';
 
@@ -18,7 +19,9 @@ interface PolicyShape {
  * Finding 5. For every proxy with unpenalised RL runs of at least two policy sizes, compare the smallest and the
  * largest policy: the larger starts higher (mean gold at its first point), gains less (peak − start), and peaks at
  * about the same d (ratio of the d at the mean-gold maxima within PEAK_D_RATIO_RANGE). The peaks are read off the
- * data, not the fits: a fitted d* can sit far outside the measured range. Holds when every such proxy agrees.
+ * data, not the fits: a fitted d* can sit far outside the measured range. Each run's peak is chosen on one random
+ * half of its evaluation prompts and its start and peak gold are read on the other half (prompt-split.ts), so the
+ * gain is not inflated by picking the luckiest point. Holds when every such proxy agrees.
  */
 export function checkPolicySize(input: FitInput): Check {
   const groups = [...groupBy(unpenalisedRuns(input.rl), (run) => run.proxy.cell).entries()].filter(
@@ -35,10 +38,13 @@ export function checkPolicySize(input: FitInput): Check {
   const numbers: FindingNumbers = { proxies_compared: groups.length };
   const verdicts: boolean[] = [];
   const sentences: string[] = [];
-  groups.forEach(([cell, runs], i) => {
+  let judged = 0;
+  groups.forEach(([cell, runs]) => {
     const ordered = [...runs].filter((r) => r.points.length > 0).sort((a, b) => a.policy.parameters - b.policy.parameters);
-    const small = shapeOf(ordered[0]!);
-    const large = shapeOf(ordered[ordered.length - 1]!);
+    const small = shapeOf(ordered[0]!, input.options.seed);
+    const large = shapeOf(ordered[ordered.length - 1]!, input.options.seed);
+    if (!small || !large) return;
+    const i = judged++;
     const ratio = large.peakD / small.peakD;
     const startsHigher = large.start > small.start;
     const gainsLess = large.gain < small.gain;
@@ -64,13 +70,16 @@ export function checkPolicySize(input: FitInput): Check {
     }
   });
   numbers.proxies_holding = verdicts.filter(Boolean).length;
-  const more = groups.length > 2 ? ` (${groups.length - 2} more proxies in numbers)` : '';
-  return { holds: verdicts.every(Boolean), evidence: `${sentences.join(' ')}${more}`, numbers };
+  numbers.proxies_judged = judged;
+  if (judged === 0) {
+    return { holds: null, evidence: `${groups.length} proxy(ies) with two policy sizes, but their runs have too few evaluation prompts to choose a peak on one half and read it on the other.`, numbers };
+  }
+  const more = judged > 2 ? ` (${judged - 2} more proxies in numbers)` : '';
+  return { holds: verdicts.every(Boolean), evidence: `${sentences.join(' ')} Peaks chosen on half the prompts, gold read on the other half.${more}`, numbers };
 }
 
-function shapeOf(run: RlCurve): PolicyShape {
-  const golds = run.points.map((p) => p.gold.mean);
-  const peakIndex = argmax(golds);
-  const start = golds[0]!;
-  return { run: run.run, policy: run.policy.size, start, peak: golds[peakIndex]!, gain: golds[peakIndex]! - start, peakD: run.points[peakIndex]!.d };
+function shapeOf(run: RlCurve, seed: number): PolicyShape | null {
+  const peak = run.perPromptGold.length === run.points.length ? heldOutPeak(run.perPromptGold, Rng.fromSeed(seed, `fit/findings/policy-peak/${run.run}`)) : null;
+  if (!peak) return null;
+  return { run: run.run, policy: run.policy.size, start: peak.start, peak: peak.gold, gain: peak.gold - peak.start, peakD: run.points[peak.index]!.d };
 }

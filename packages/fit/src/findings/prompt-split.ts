@@ -45,3 +45,23 @@ export function meansOver(rows: readonly ArrayLike<number>[], prompts: Int32Arra
 export function valuesAt(row: ArrayLike<number>, prompts: Int32Array): Float64Array {
   return Float64Array.from(prompts, (p) => row[p]!);
 }
+
+/** A curve's peak chosen on one half of the prompts and read on the other. */
+export interface HeldOutPeak {
+  /** Index of the highest mean gold over the selecting half. */
+  index: number;
+  /** Mean gold at that index, and at the first point, over the measuring half. */
+  gold: number;
+  start: number;
+}
+
+/** null when the curve has no points or too few prompts to halve. */
+export function heldOutPeak(perPromptGold: readonly ArrayLike<number>[], rng: Rng): HeldOutPeak | null {
+  if (perPromptGold.length === 0) return null;
+  const split = splitPrompts(perPromptGold[0]!.length, rng);
+  if (!split) return null;
+  const selecting = meansOver(perPromptGold, split.select);
+  let index = 0;
+  for (let j = 1; j < selecting.length; j++) if (selecting[j]! > selecting[index]!) index = j;
+  return { index, gold: meanOver(perPromptGold[index]!, split.measure), start: meanOver(perPromptGold[0]!, split.measure) };
+}
