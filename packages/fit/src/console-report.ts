@@ -1,4 +1,4 @@
-import type { CurveFit, FitResults, Finding } from './types.ts';
+import type { CurveFit, FitResults, Finding, SeedVerdicts } from './types.ts';
 
 const num = (x: number, digits = 3): string => (Number.isFinite(x) ? x.toFixed(digits) : '—');
 
@@ -12,5 +12,11 @@ export function formatFits(results: FitResults): string {
 
 export function formatFindings(findings: readonly Finding[]): string {
   const mark = (holds: boolean | null): string => (holds === null ? '—' : holds ? '✓' : '✗');
-  return ['findings (paper-notes §5): ✓ holds, ✗ does not, — not testable with this preset', ...findings.map((f) => `${mark(f.holds)} ${f.id}. ${f.title}${f.seeds ? ` [proxy seeds: holds ${f.seeds.holds.join(',') || '—'}; fails ${f.seeds.fails.join(',') || '—'}; not judged ${f.seeds.untestable.join(',') || '—'}]` : ''}\n     ${f.evidence}`)].join('\n');
+  return ['findings (paper-notes §5): ✓ holds, ✗ does not, — not testable with this preset', ...findings.map((f) => `${mark(f.holds)} ${f.id}. ${f.title}${f.seeds ? `  [by proxy seed: ${seedMarks(f.seeds)}]` : ''}\n     ${f.evidence}`)].join('\n');
+}
+
+/** "0 ✓, 1 ✗, 2 —" in seed order. */
+function seedMarks(seeds: SeedVerdicts): string {
+  const marks = [...seeds.holds.map((s) => [s, '✓'] as const), ...seeds.fails.map((s) => [s, '✗'] as const), ...seeds.untestable.map((s) => [s, '—'] as const)];
+  return marks.sort((a, b) => a[0] - b[0]).map(([seed, mark]) => `${seed} ${mark}`).join(', ');
 }

@@ -57,7 +57,7 @@ export function computeFindings(input: FitInput, results: FitResults): Finding[]
   });
 }
 
-/** "By proxy seed: holds for 0, 2; fails for 1; cannot be judged for 3." */
+/** "By proxy seed: holds for 0, 2; fails for 1; cannot be judged for 3." (proxy seeds: the s<seed> of cell names) */
 export function describeSeeds(seeds: SeedVerdicts): string {
   const parts = [
     seeds.holds.length > 0 ? `holds for ${seeds.holds.join(', ')}` : '',
