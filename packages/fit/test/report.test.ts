@@ -41,6 +41,8 @@ describe('writeReport', () => {
 
     const summary = await readFile(join(dir, 'summary.md'), 'utf8');
     expect(summary).toMatch(/^\| # \| Finding \| Holds \| Proxy seeds \| Evidence \|$/m);
+    expect(html).toContain('<th>Proxy seeds</th>');
+    expect(html).toContain('<td class="seeds">not seed-dependent</td>');
     expect(summary).toContain('](figures/bon-gold.svg)');
     expect(summary.split('\n').filter((line) => /^\| [1-8] \|/.test(line))).toHaveLength(8);
 
