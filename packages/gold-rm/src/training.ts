@@ -40,7 +40,7 @@ export function trainGoldRm(model: Model, sequences: Sequences, train: readonly 
     } catch (error) {
       if (error instanceof NonFiniteLossError) {
         throw new Error(
-          `gold-rm: training diverged at step ${step + 1} of ${totalSteps} (loss ${String(error.loss)}, gradient norm ${error.gradientNorm}); nothing was written. Lower gold.model.training.learningRate (now ${h.learningRate}) or raise warmupSteps.`,
+          `gold-rm: training diverged at step ${step + 1} of ${totalSteps} (${error.loss === undefined ? '' : `loss ${error.loss}, `}gradient norm ${error.gradientNorm}); nothing was written. Lower gold.model.training.learningRate (now ${h.learningRate}) or raise warmupSteps.`,
         );
       }
       throw error;
