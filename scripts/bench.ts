@@ -118,6 +118,7 @@ async function benchProxy(cfg: PipelineConfig): Promise<void> {
     goldPreferred: 0,
     goldA: 0,
     goldB: 0,
+    humanPreferred: 0,
   }));
   for (const size of sizes) {
     const rm = await rewardModel(size, rng.fork(`rm/${size}`));

@@ -77,6 +77,15 @@ describe('stages with a model gold (test preset, tiny gold RM)', () => {
     }
   });
 
+  it('the proxy reports its held-out accuracy against the gold and against the human', async () => {
+    const cell = await openStageOutput(stageDir(root, PRESET, 'proxy', 'cells', CELL), 'proxy');
+    const [metrics] = tableRows(await readParquetFile(cell.file('metrics.parquet')));
+    for (const key of ['validation_gold_accuracy', 'validation_human_accuracy']) {
+      expect(Number(metrics[key])).toBeGreaterThanOrEqual(0);
+      expect(Number(metrics[key])).toBeLessThanOrEqual(1);
+    }
+  });
+
   it('best-of-n scores its pool with the gold RM and reports the human score of the chosen samples beside the gold', async () => {
     const pool = await openStageOutput(stageDir(root, PRESET, 'bon', 'pool'), 'bon');
     expect(pool.manifest.upstream).toContainEqual(goldRm.ref());

@@ -16,6 +16,8 @@ export interface PairEvaluation {
   accuracy: number;
   /** Accuracy against clean gold preferences. */
   goldAccuracy: number;
+  /** Accuracy against the human's preferences, over the pairs the human does not tie (equal to goldAccuracy for a lexicon gold). */
+  humanAccuracy: number;
   /** r_a − r_b per pair. */
   differences: Float64Array;
 }
@@ -27,6 +29,8 @@ export function evaluatePairs(model: Model, rows: readonly ComparisonRow[], batc
   let loss = 0;
   let correct = 0;
   let goldCorrect = 0;
+  let humanCorrect = 0;
+  let humanDecided = 0;
   rows.forEach((row, i) => {
     const d = a[i] - b[i];
     differences[i] = d;
@@ -34,8 +38,12 @@ export function evaluatePairs(model: Model, rows: readonly ComparisonRow[], batc
     loss += softplus(-signed);
     if (signed > 0) correct += 1;
     if ((row.goldPreferred === 0 ? d : -d) > 0) goldCorrect += 1;
+    if (row.humanPreferred !== -1) {
+      humanDecided += 1;
+      if ((row.humanPreferred === 0 ? d : -d) > 0) humanCorrect += 1;
+    }
   });
-  return { loss: loss / rows.length, accuracy: correct / rows.length, goldAccuracy: goldCorrect / rows.length, differences };
+  return { loss: loss / rows.length, accuracy: correct / rows.length, goldAccuracy: goldCorrect / rows.length, humanAccuracy: humanDecided === 0 ? NaN : humanCorrect / humanDecided, differences };
 }
 
 export interface RewardCurveRow {
