@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadPipeline, parseCell, ppoRuns, readParquetFile, Rng, runName, stageDir, workspaceRoot, type PipelineConfig } from '@goodhart/core';
-import { GoldScorer } from '@goodhart/gold';
+import { HumanLabeller } from '@goodhart/gold';
 import {
   defaultAdamW,
   initEngineFromFlags,
@@ -97,13 +97,13 @@ async function benchGold(cfg: PipelineConfig): Promise<void> {
     texts = loadBrownCorpus({ maxDocuments: 50 }).flatMap((d) => d.sentences).slice(0, 5000);
     source = 'Brown sentences';
   }
-  const scorer = new GoldScorer(cfg.gold);
+  const scorer = new HumanLabeller(cfg.gold);
   let index = 0;
   const rate = throughput(budgetMs, () => {
     for (let i = 0; i < 200; i++) scorer.score(texts[index++ % texts.length]);
     return 200;
   });
-  say(`gold scorer: ${Math.round(rate).toLocaleString('en-US')} texts/s (${source})`);
+  say(`human labeller (lexicon): ${Math.round(rate).toLocaleString('en-US')} texts/s (${source})`);
 }
 
 async function benchProxy(cfg: PipelineConfig): Promise<void> {
@@ -118,6 +118,7 @@ async function benchProxy(cfg: PipelineConfig): Promise<void> {
     goldPreferred: 0,
     goldA: 0,
     goldB: 0,
+    humanPreferred: 0,
   }));
   for (const size of sizes) {
     const rm = await rewardModel(size, rng.fork(`rm/${size}`));

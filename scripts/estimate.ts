@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { cellName, formatDuration, gridCells, loadPipeline, parseCell, ppoRuns, Rng, runName, workspaceRoot, type PipelineConfig } from '@goodhart/core';
+import { cellName, formatDuration, goldTrainingPairsBound, gridCells, loadPipeline, parseCell, ppoRuns, Rng, runName, workspaceRoot, type PipelineConfig } from '@goodhart/core';
 import {
   defaultAdamW,
   initEngineFromFlags,
@@ -21,7 +21,9 @@ import { randomModels } from './bench/random-models.ts';
  * (seconds of each unit of work on random weights of the preset's shapes) times the work the preset asks for. Every
  * response is taken at its full token budget (real responses stop earlier), and tasks are spread over the cores as
  * `npm run pipeline` runs them (one engine thread per task, `--parallel` tasks at once), so the figure is an upper
- * estimate of the model work; process start-up, Parquet and gold scoring come on top and are small.
+ * estimate of the model work; process start-up, Parquet and the human's (lexicon) scoring come on top and are small.
+ * With gold.kind "model" the gold RM's training and its scoring of label's samples, the pool and PPO's evaluation
+ * samples are counted.
  */
 const { values } = parseArgs({
   options: {
@@ -63,23 +65,23 @@ function measured(key: string, work: () => number): number {
   return memo.get(key)!;
 }
 
-/** Seconds to sample `rows` responses of the full budget from the policy of `size`, in batches of `batch`. */
-function samplingSeconds(size: string, rows: number, batch: number): number {
-  const perBatch = measured(`sample/${size}/${batch}`, () => {
+/** Seconds to sample `rows` responses of the full budget (`responseTokens`) from the policy of `size`, in batches of `batch`. */
+function samplingSeconds(size: string, rows: number, batch: number, responseTokens = config.label.responseTokens): number {
+  const perBatch = measured(`sample/${size}/${batch}/${responseTokens}`, () => {
     const model = languageModel(size);
     const prompt = tokens(promptLength);
-    const seconds = secondsPer(() => sample(model, Array.from({ length: batch }, () => prompt), { maxNewTokens: config.label.responseTokens, temperature: 1 }, rng));
+    const seconds = secondsPer(() => sample(model, Array.from({ length: batch }, () => prompt), { maxNewTokens: responseTokens, temperature: 1 }, rng));
     model.dispose();
     return seconds;
   });
   return Math.ceil(rows / batch) * perBatch;
 }
 
-/** Seconds to score `rows` full-length sequences with the RM of `size`, in batches of `batch`. */
-function scoringSeconds(size: string, rows: number, batch: number): number {
-  const perBatch = measured(`score/${size}/${batch}`, () => {
+/** Seconds to score `rows` sequences of `length` tokens with the RM of `size`, in batches of `batch`. */
+function scoringSeconds(size: string, rows: number, batch: number, length = sequenceLength): number {
+  const perBatch = measured(`score/${size}/${batch}/${length}`, () => {
     const model = rewardModel(size);
-    const sequences = Array.from({ length: batch }, () => tokens(sequenceLength));
+    const sequences = Array.from({ length: batch }, () => tokens(length));
     const seconds = secondsPer(() => scoreSequences(model, sequences, batch));
     model.dispose();
     return seconds;
@@ -103,29 +105,58 @@ function pretrainTasks(cfg: PipelineConfig): Task[] {
   });
 }
 
+/** Seconds of one pairwise RM training step: `batchSize` pairs of `length`-token sequences on the RM of `size`. */
+function rewardStepSeconds(size: string, batchSize: number, length = sequenceLength): number {
+  return measured(`rm-step/${size}/${batchSize}/${length}`, () => {
+    const model = rewardModel(size);
+    const batch = tokenBatch(Array.from({ length: 2 * batchSize }, () => tokens(length)));
+    const signs = Array.from({ length: batchSize }, (_, i) => (i % 2 === 0 ? 1 : -1));
+    const seconds = secondsPer(() =>
+      trainStep(model, batch, { heads: 'last' }, (out) => {
+        const r = out.heads[REWARD_HEAD];
+        const gradient = new Float32Array(r.length);
+        signs.forEach((sign, i) => {
+          gradient[i] = -sign / batchSize;
+          gradient[batchSize + i] = sign / batchSize;
+        });
+        return { loss: r[0], gradients: { heads: { [REWARD_HEAD]: gradient } } };
+      }, 1e-5, defaultAdamW),
+    );
+    model.dispose();
+    return seconds;
+  });
+}
+
+/**
+ * The gold RM (gold.kind "model"): sampling every temperature × length (time taken as proportional to the length
+ * budget), training on the most comparisons the config allows (ties are few), scoring every sample before and after.
+ */
+function goldRmTasks(cfg: PipelineConfig): Task[] {
+  const gold = cfg.gold.model;
+  if (cfg.gold.kind !== 'model' || !gold) return [];
+  const perLength = gold.prompts * gold.temperatures.length * gold.samplesPerSetting;
+  const sampling = gold.responseTokens.reduce((sum, length) => sum + samplingSeconds(cfg.policy.sizes[0], perLength, gold.sampleBatchSize, length), 0);
+  const meanLength = promptLength + Math.round(gold.responseTokens.reduce((a, b) => a + b, 0) / gold.responseTokens.length);
+  const pairs = goldTrainingPairsBound(cfg);
+  const { batchSize, epochs, minSteps } = gold.training;
+  const steps = Math.max(minSteps, Math.ceil(epochs * Math.ceil(pairs / Math.min(batchSize, pairs))));
+  const training = steps * rewardStepSeconds(gold.size, batchSize, meanLength);
+  const scoring = 2 * scoringSeconds(gold.size, perLength * gold.responseTokens.length, gold.scoringBatchSize, meanLength);
+  return [{ stage: `gold-rm ${gold.size} (${steps} steps)`, seconds: sampling + training + scoring }];
+}
+
+/** Seconds for the gold RM to score `rows` responses (0 when the human is the gold: the lexicon is cheap). */
+function goldScoringSeconds(cfg: PipelineConfig, rows: number): number {
+  const gold = cfg.gold.model;
+  return cfg.gold.kind === 'model' && gold ? scoringSeconds(gold.size, rows, gold.scoringBatchSize) : 0;
+}
+
 function proxyTasks(cfg: PipelineConfig): Task[] {
   const { batchSize, epochs, minSteps, centeringSamples } = cfg.proxy.training;
   const validationPairs = Math.round(cfg.label.prompts * cfg.label.validationFraction) * ((cfg.label.samplesPerPrompt * (cfg.label.samplesPerPrompt - 1)) / 2);
   return gridCells(cfg).map((cell) => {
     const name = cellName(cell);
-    const perStep = measured(`rm-step/${cell.size}`, () => {
-      const model = rewardModel(cell.size);
-      const batch = tokenBatch(Array.from({ length: 2 * batchSize }, () => tokens(sequenceLength)));
-      const signs = Array.from({ length: batchSize }, (_, i) => (i % 2 === 0 ? 1 : -1));
-      const seconds = secondsPer(() =>
-        trainStep(model, batch, { heads: 'last' }, (out) => {
-          const r = out.heads[REWARD_HEAD];
-          const gradient = new Float32Array(r.length);
-          signs.forEach((sign, i) => {
-            gradient[i] = -sign / batchSize;
-            gradient[batchSize + i] = sign / batchSize;
-          });
-          return { loss: r[0], gradients: { heads: { [REWARD_HEAD]: gradient } } };
-        }, 1e-5, defaultAdamW),
-      );
-      model.dispose();
-      return seconds;
-    });
+    const perStep = rewardStepSeconds(cell.size, batchSize);
     const steps = Math.max(minSteps, Math.ceil(epochs * Math.ceil(cell.comparisons / Math.min(batchSize, cell.comparisons))));
     const evaluation = scoringSeconds(cell.size, 2 * validationPairs + centeringSamples, 2 * batchSize);
     return { stage: `proxy ${name}`, seconds: steps * perStep + evaluation };
@@ -137,7 +168,7 @@ function bonTasks(cfg: PipelineConfig): Task[] {
   const pool = prompts * samplesPerPrompt;
   const proxies = cfg.bon.proxies ?? gridCells(cfg).map(cellName);
   return [
-    { stage: 'bon pool', seconds: samplingSeconds(cfg.policy.sizes[0], pool, batchSize) },
+    { stage: 'bon pool', seconds: samplingSeconds(cfg.policy.sizes[0], pool, batchSize) + goldScoringSeconds(cfg, pool) },
     ...proxies.map((name) => ({ stage: `bon score ${name}`, seconds: scoringSeconds(parseCell(name, cfg).size, pool, cfg.bon.scoring.batchSize) })),
   ];
 }
@@ -158,7 +189,7 @@ function ppoTasks(cfg: PipelineConfig): Task[] {
       return seconds;
     });
     const evalSamples = ppo.eval.prompts * ppo.eval.samplesPerPrompt * ppo.eval.points;
-    const evaluation = samplingSeconds(run.policy, evalSamples, ppo.batchSize) + scoringSeconds(rmSize, evalSamples, ppo.batchSize);
+    const evaluation = samplingSeconds(run.policy, evalSamples, ppo.batchSize) + scoringSeconds(rmSize, evalSamples, ppo.batchSize) + goldScoringSeconds(cfg, evalSamples);
     return { stage: `ppo ${runName(run)}`, seconds: ppo.iterations * perIteration + evaluation };
   });
 }
@@ -166,7 +197,11 @@ function ppoTasks(cfg: PipelineConfig): Task[] {
 say(`estimating preset "${config.name}" on ${engine.description}, ${values.parallel} tasks at once; ${values.seconds} s per measured rate`);
 const groups: [string, Task[]][] = [
   ['pretrain', pretrainTasks(config)],
-  ['label', [{ stage: 'label', seconds: samplingSeconds(config.policy.sizes[0], config.label.prompts * config.label.samplesPerPrompt, config.label.batchSize) }]],
+  ...(config.gold.kind === 'model' ? ([['gold-rm', goldRmTasks(config)]] as [string, Task[]][]) : []),
+  [
+    'label',
+    [{ stage: 'label', seconds: samplingSeconds(config.policy.sizes[0], config.label.prompts * config.label.samplesPerPrompt, config.label.batchSize) + goldScoringSeconds(config, config.label.prompts * config.label.samplesPerPrompt) }],
+  ],
   ['proxy', proxyTasks(config)],
   ['bon', bonTasks(config)],
   ['ppo', ppoTasks(config)],

@@ -16,8 +16,9 @@ function taskCount(config: PipelineConfig): number {
   const cells = gridCells(config).length;
   const bonProxies = config.bon.proxies?.length ?? cells;
   const runs = ppoRuns(config).length;
-  // pretrain, label, cells + summary, pool + scores + curves, runs + summary, fit
-  return 2 + cells + 1 + 1 + bonProxies + 1 + (runs > 0 ? runs + 1 : 0) + 1;
+  // pretrain, the gold RM (gold.kind "model"), label, cells + summary, pool + scores + curves, runs + summary, fit
+  const goldRm = config.gold.kind === 'model' ? 1 : 0;
+  return 2 + goldRm + cells + 1 + 1 + bonProxies + 1 + (runs > 0 ? runs + 1 : 0) + 1;
 }
 
 async function main(): Promise<void> {

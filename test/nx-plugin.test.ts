@@ -140,7 +140,8 @@ describe('Nx plugin: targets per pipeline preset', () => {
         externalDependencies: ['vader-sentiment', 'an-array-of-english-words', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm'],
       });
       expect(l.inputs).toContainEqual(depOutputs);
-      expect(l.dependsOn).toEqual([{ projects: ['pretrain'], target: preset }]);
+      const gold = (await readPipeline(dir, preset)).gold as { kind: string };
+      expect(l.dependsOn).toEqual([{ projects: ['pretrain'], target: preset }, ...(gold.kind === 'model' ? [{ projects: ['gold-rm'], target: preset }] : [])]);
 
       const summary = proxy.targets[preset];
       expect(summary, `proxy:${preset}`).toBeDefined();
@@ -214,6 +215,7 @@ describe('Nx plugin: targets per pipeline preset', () => {
         expect(train.dependsOn).toEqual([
           { projects: ['pretrain'], target: preset },
           { projects: ['label'], target: preset },
+          ...((config.gold as { kind: string }).kind === 'model' ? [{ projects: ['gold-rm'], target: preset }] : []),
           { projects: [`proxy--${preset}--${run.cell}`], target: 'train' },
         ]);
       }

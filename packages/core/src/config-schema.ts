@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkGoldModel } from './gold-config-checks.ts';
 
 /**
  * The pipeline file (`pipelines/<name>.json`). Every stage reads only its own slice; Nx hashes only the fields a
@@ -59,12 +60,49 @@ export const policySchema = z.strictObject({
   sizes: z.array(z.string().min(1)).min(1),
 });
 
+/** What the gold RM trains on (gold.model, read when gold.kind is "model"): see packages/gold-rm. */
+export const goldTrainingSchema = z.strictObject({
+  /** Passes over the gold RM's comparisons, at least minSteps steps. */
+  epochs: z.number().gt(0).max(1000),
+  minSteps: z.number().int().min(0).default(0),
+  batchSize: positiveInt.max(4096),
+  learningRate: z.number().gt(0).max(1),
+  warmupSteps: z.number().int().min(0).default(0),
+  weightDecay: z.number().min(0).max(1).default(0),
+  gradientClip: z.number().gt(0).default(1),
+});
+
+export const goldModelSchema = z.strictObject({
+  /** The gold RM's size: a name in `models`, pretrained, at least as large as every proxy size. */
+  size: z.string().min(1),
+  /**
+   * Prompts whose samples the human labels for the gold RM: the first ones of pretrain's prompts that are not
+   * label's evaluation prompts and that fit the context with the longest of `responseTokens`.
+   */
+  prompts: positiveInt.max(1_000_000),
+  /** Sampling temperatures of the initial policy: the gold RM sees more than the initial distribution. */
+  temperatures: z.array(z.number().gt(0).max(10)).min(1),
+  /** Response length budgets (tokens): every prompt gets samples at every temperature × length. */
+  responseTokens: z.array(positiveInt.max(1024)).min(1),
+  /** Samples per prompt at each temperature × length; every pair of a prompt's samples is a comparison. */
+  samplesPerSetting: positiveInt.max(64).default(1),
+  /** Fraction of the gold RM's prompts held out to measure its accuracy against the human. */
+  validationFraction: z.number().gt(0).lt(0.5).default(0.1),
+  /** Prompts per sampling batch. */
+  sampleBatchSize: positiveInt.max(4096).default(64),
+  /** Sequences per forward pass when the frozen gold RM scores samples (here and in label, bon, ppo). */
+  scoringBatchSize: positiveInt.max(65_536).default(256),
+  training: goldTrainingSchema,
+});
+
 /**
- * The gold reward: a fixed, documented formula standing in for the paper's gold RM (see packages/label/src/gold.ts):
- * sentiment of the response minus penalties for degenerate text the initial policy rarely produces.
+ * The gold reward. The "human" is a fixed, documented lexicon scorer (packages/gold/src/human.ts): sentiment of the
+ * response minus penalties for degenerate text the initial policy rarely produces; its weights are the fields
+ * below. `kind` "model" (the paper's setup) trains a gold RM once on comparisons the human labelled (the gold-rm
+ * stage) and the gold is that frozen RM; "lexicon" uses the human directly as the gold.
  */
 export const goldSchema = z.strictObject({
-  kind: z.enum(['lexicon']),
+  kind: z.enum(['model', 'lexicon']),
   /** Weight on the fraction of words that repeat an earlier word of the response. */
   repetitionWeight: z.number().min(0).max(10).default(1),
   /** Responses with fewer words than this lose `shortWeight`. */
@@ -75,6 +113,8 @@ export const goldSchema = z.strictObject({
   longWeight: z.number().min(0).max(10).default(1),
   /** Weight on the fraction of alphabetic words not in the English word list. */
   nonWordWeight: z.number().min(0).max(10).default(1),
+  /** The gold RM: required when kind is "model", not allowed when kind is "lexicon". */
+  model: goldModelSchema.optional(),
 });
 
 export const labelSchema = z.strictObject({
@@ -301,6 +341,7 @@ export const pipelineSchema = z
         if (new Set(values).size !== values.length) ctx.addIssue({ code: 'custom', path: ['ppo', key], input: values, message: 'lists a value twice' });
       }
     }
+    checkGoldModel(config, ctx);
     if (config.prompts.minWords > config.prompts.maxWords) {
       ctx.addIssue({
         code: 'custom',
@@ -323,6 +364,10 @@ export type PipelineConfig = z.infer<typeof pipelineSchema>;
 export type ModelSize = z.infer<typeof modelSizeSchema>;
 export type PretrainConfig = z.infer<typeof pretrainSchema>;
 export type GoldConfig = z.infer<typeof goldSchema>;
+export type GoldModelConfig = z.infer<typeof goldModelSchema>;
+export type GoldTrainingConfig = z.infer<typeof goldTrainingSchema>;
+/** The human labeller's weights: the gold section without its kind and model. */
+export type HumanConfig = Omit<GoldConfig, 'kind' | 'model'>;
 export type LabelConfig = z.infer<typeof labelSchema>;
 export type ProxyTrainingConfig = z.infer<typeof proxyTrainingSchema>;
 export type BonConfig = z.infer<typeof bonSchema>;

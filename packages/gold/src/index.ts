@@ -1,2 +1,3 @@
+export * from './human.ts';
 export * from './gold.ts';
 export * from './normalisation.ts';

@@ -7,13 +7,27 @@ export interface GoldNormalisation {
   std: number;
 }
 
+/** The gold's and the human's units, both measured on label's initial-policy samples. */
+export interface GoldUnits {
+  gold: GoldNormalisation;
+  human: GoldNormalisation;
+}
+
 export async function readGoldNormalisation(label: StageOutput): Promise<GoldNormalisation> {
+  return (await readGoldUnits(label)).gold;
+}
+
+/** Both normalisations from label's gold.json (`normalisation` for the gold, `humanNormalisation` for the human). */
+export async function readGoldUnits(label: StageOutput): Promise<GoldUnits> {
   const path = label.file('gold.json');
-  const info = JSON.parse(await readFile(path, 'utf8')) as { normalisation?: { mean?: unknown; std?: unknown } };
-  const mean = Number(info.normalisation?.mean);
-  const std = Number(info.normalisation?.std);
-  if (!Number.isFinite(mean) || !(std > 0)) throw new Error(`${path} (made by stage 'label') has no valid gold normalisation`);
-  return { mean, std };
+  const info = JSON.parse(await readFile(path, 'utf8')) as Record<string, { mean?: unknown; std?: unknown } | undefined>;
+  const read = (field: string): GoldNormalisation => {
+    const mean = Number(info[field]?.mean);
+    const std = Number(info[field]?.std);
+    if (!Number.isFinite(mean) || !(std > 0)) throw new Error(`${path} (made by stage 'label') has no valid "${field}"`);
+    return { mean, std };
+  };
+  return { gold: read('normalisation'), human: read('humanNormalisation') };
 }
 
 export function normaliseGold(raw: ArrayLike<number>, normalisation: GoldNormalisation): number[] {

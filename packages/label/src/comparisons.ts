@@ -9,6 +9,8 @@ export interface ScoredSample {
   ended: boolean;
   /** Gold in normalised units (initial-policy mean 0, standard deviation 1). */
   gold: number;
+  /** The human's score in its own normalised units (equal to gold when gold.kind is "lexicon"). */
+  human: number;
 }
 
 export interface Comparison {
@@ -21,6 +23,8 @@ export interface Comparison {
   goldPreferred: 0 | 1;
   /** The label was replaced by a coin flip (it may still agree with gold). */
   flipped: boolean;
+  /** What the human says: 0 (a), 1 (b), or −1 when the human scores both the same. */
+  humanPreferred: 0 | 1 | -1;
 }
 
 /**
@@ -40,7 +44,8 @@ export function buildComparisons(samplesByPrompt: readonly (readonly ScoredSampl
         const goldPreferred: 0 | 1 = a.gold > b.gold ? 0 : 1;
         const flipped = rng.float() < 2 * labelNoise;
         const preferred: 0 | 1 = flipped ? (rng.float() < 0.5 ? 0 : 1) : goldPreferred;
-        comparisons.push({ promptId: a.promptId, a, b, preferred, goldPreferred, flipped });
+        const humanPreferred: 0 | 1 | -1 = a.human === b.human ? -1 : a.human > b.human ? 0 : 1;
+        comparisons.push({ promptId: a.promptId, a, b, preferred, goldPreferred, flipped, humanPreferred });
       }
     }
   }

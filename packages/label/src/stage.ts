@@ -13,7 +13,7 @@ import {
 } from '@goodhart/core';
 import { engineCodeVersion, initEngine, openPretrainArtifacts, type ComputeOptions } from '@goodhart/model';
 import { buildComparisons, meanAndStd, type Comparison, type ScoredSample } from './comparisons.ts';
-import { GOLD_FORMULA, GoldScorer } from '@goodhart/gold';
+import { openGold } from '@goodhart/gold';
 import { samplePolicy } from './policy-samples.ts';
 
 export const STAGE = 'label';
@@ -34,6 +34,10 @@ export interface LabelSummary {
   gold: { mean: number; std: number };
   /** Fraction of labels that agree with gold (1 − labelNoise in expectation). */
   agreement: number;
+  /** What the gold is ("model": the frozen gold RM; "lexicon": the human). */
+  goldKind: 'model' | 'lexicon';
+  /** Fraction of comparisons the human does not tie on where the gold prefers what the human prefers. */
+  goldHumanAgreement: number;
 }
 
 export async function runLabel(options: LabelOptions): Promise<LabelSummary> {
@@ -50,7 +54,7 @@ export async function runLabel(options: LabelOptions): Promise<LabelSummary> {
   const evalPrompts = pretrained.prompts.slice(label.prompts, label.prompts + label.evalPrompts);
   const policySize = config.policy.sizes[0];
   const policy = await pretrained.loadLanguageModel(policySize);
-  const scorer = new GoldScorer(config.gold);
+  const gold = await openGold(root, config);
   const rng = Rng.fromSeed(config.seed, STAGE);
   const outputDir = stageDir(root, config.name, STAGE);
   let summary: Omit<LabelSummary, 'outputDir' | 'manifest'> | undefined;
@@ -63,15 +67,24 @@ export async function runLabel(options: LabelOptions): Promise<LabelSummary> {
       config: configSlice(config, CONFIG_FIELDS),
       seed: config.seed,
       codeVersion: engineCodeVersion(root, ['core', 'model', 'gold', 'label']),
-      upstream: [pretrained.output.ref()],
+      upstream: [pretrained.output.ref(), ...gold.upstream],
     },
     async (staging) => {
+      log(`gold: ${gold.kind === 'model' ? 'the frozen gold RM (gold-rm stage), with the human beside it' : 'the human (lexicon scorer)'}`);
       log(`sampling ${label.samplesPerPrompt} responses for each of ${rmPrompts.length} prompts from the initial policy "${policySize}"`);
       const raw = samplePolicy(policy, pretrained.tokenizer, rmPrompts, { ...label, label: 'label: policy samples' }, rng.fork('samples'));
       policy.dispose();
-      const rawGold = scorer.scoreAll(raw.map((s) => s.text));
+      const promptTokens = new Map(rmPrompts.map((p) => [p.promptId, p.tokens]));
+      const scores = gold.score(raw.map((s) => ({ promptTokens: promptTokens.get(s.promptId)!, responseTokens: s.tokens, text: s.text })));
+      gold.dispose();
+      const rawGold = scores.gold;
       const normalisation = meanAndStd(rawGold);
-      const samples: ScoredSample[] = raw.map((s, i) => ({ ...s, gold: (rawGold[i] - normalisation.mean) / normalisation.std }));
+      const humanNormalisation = meanAndStd(scores.human);
+      const samples: ScoredSample[] = raw.map((s, i) => ({
+        ...s,
+        gold: (rawGold[i] - normalisation.mean) / normalisation.std,
+        human: (scores.human[i] - humanNormalisation.mean) / humanNormalisation.std,
+      }));
 
       const byPrompt = new Map<number, ScoredSample[]>();
       for (const s of samples) byPrompt.set(s.promptId, [...(byPrompt.get(s.promptId) ?? []), s]);
@@ -92,8 +105,10 @@ export async function runLabel(options: LabelOptions): Promise<LabelSummary> {
       const possible = rmPrompts.length * ((label.samplesPerPrompt * (label.samplesPerPrompt - 1)) / 2);
       const all = [...train, ...validation];
       const agreement = all.filter((c) => c.preferred === c.goldPreferred).length / all.length;
+      const humanDecided = all.filter((c) => c.humanPreferred !== -1);
+      const goldHumanAgreement = humanDecided.filter((c) => c.goldPreferred === c.humanPreferred).length / Math.max(1, humanDecided.length);
 
-      await writeParquetFile(join(staging, 'samples.parquet'), samplesTable(samples, rawGold, rmPrompts));
+      await writeParquetFile(join(staging, 'samples.parquet'), samplesTable(samples, rawGold, scores.human, rmPrompts));
       await writeParquetFile(join(staging, 'comparisons.parquet'), comparisonsTable(train, validation, rmPrompts));
       await writeParquetFile(
         join(staging, 'eval_prompts.parquet'),
@@ -104,9 +119,13 @@ export async function runLabel(options: LabelOptions): Promise<LabelSummary> {
         }),
       );
       const goldInfo = {
-        formula: GOLD_FORMULA,
+        kind: gold.kind,
+        formula: gold.formula,
         config: config.gold,
         normalisation: { mean: normalisation.mean, std: normalisation.std, samples: samples.length, policy: policySize },
+        // The human's own units over the same samples: human columns downstream are in these.
+        humanNormalisation: { mean: humanNormalisation.mean, std: humanNormalisation.std, samples: samples.length, policy: policySize },
+        goldHumanAgreement,
       };
       await writeFile(join(staging, 'gold.json'), `${JSON.stringify(goldInfo, null, 2)}\n`);
       summary = {
@@ -114,6 +133,8 @@ export async function runLabel(options: LabelOptions): Promise<LabelSummary> {
         comparisons: { train: train.length, validation: validation.length, ties: possible - all.length },
         gold: normalisation,
         agreement,
+        goldKind: gold.kind,
+        goldHumanAgreement,
       };
     },
   );
@@ -125,7 +146,7 @@ function promptTextById(prompts: readonly { promptId: number; text: string; toke
   return new Map(prompts.map((p) => [p.promptId, p]));
 }
 
-function samplesTable(samples: readonly ScoredSample[], rawGold: Float64Array, prompts: readonly { promptId: number; text: string; tokens: number[] }[]) {
+function samplesTable(samples: readonly ScoredSample[], rawGold: Float64Array, rawHuman: Float64Array, prompts: readonly { promptId: number; text: string; tokens: number[] }[]) {
   const byId = promptTextById(prompts);
   return tableFromColumns({
     prompt_id: { type: 'int32', values: samples.map((s) => s.promptId) },
@@ -136,6 +157,8 @@ function samplesTable(samples: readonly ScoredSample[], rawGold: Float64Array, p
     ended: { type: 'bool', values: samples.map((s) => s.ended) },
     gold_raw: { type: 'float64', values: Array.from(rawGold) },
     gold: { type: 'float64', values: samples.map((s) => s.gold) },
+    human_raw: { type: 'float64', values: Array.from(rawHuman) },
+    human: { type: 'float64', values: samples.map((s) => s.human) },
   });
 }
 
@@ -156,5 +179,8 @@ function comparisonsTable(train: readonly Comparison[], validation: readonly Com
     preferred: { type: 'int32', values: rows.map((r) => r.c.preferred) },
     gold_preferred: { type: 'int32', values: rows.map((r) => r.c.goldPreferred) },
     flipped: { type: 'bool', values: rows.map((r) => r.c.flipped) },
+    human_a: { type: 'float64', values: rows.map((r) => r.c.a.human) },
+    human_b: { type: 'float64', values: rows.map((r) => r.c.b.human) },
+    human_preferred: { type: 'int32', values: rows.map((r) => r.c.humanPreferred) },
   });
 }

@@ -11,6 +11,7 @@ function syntheticSamples(prompts: number, perPrompt: number, rng: Rng): ScoredS
       text: `response ${sampleIndex}`,
       ended: true,
       gold: rng.normal(),
+      human: rng.normal(),
     })),
   );
 }
@@ -18,7 +19,7 @@ function syntheticSamples(prompts: number, perPrompt: number, rng: Rng): ScoredS
 describe('buildComparisons', () => {
   it('pairs every two samples of a prompt, prefers higher gold and drops exact ties', () => {
     const samples: ScoredSample[][] = [
-      [0.5, -1, 0.5, 2].map((gold, i) => ({ promptId: 3, sampleIndex: i, tokens: [i], text: String(i), ended: true, gold })),
+      [0.5, -1, 0.5, 2].map((gold, i) => ({ promptId: 3, sampleIndex: i, tokens: [i], text: String(i), ended: true, gold, human: -gold })),
     ];
     const comparisons = buildComparisons(samples, 0, Rng.fromSeed(1));
     expect(comparisons).toHaveLength(5); // C(4,2) = 6 pairs, one tie (0.5 vs 0.5)
@@ -27,6 +28,7 @@ describe('buildComparisons', () => {
       expect(c.a.gold).not.toBe(c.b.gold);
       expect(c.goldPreferred).toBe(c.a.gold > c.b.gold ? 0 : 1);
       expect(c.preferred).toBe(c.goldPreferred);
+      expect(c.humanPreferred).toBe(1 - c.goldPreferred); // this human disagrees with gold on every pair
     }
   });
 

@@ -4,7 +4,7 @@ import { loadPipeline, openStageOutput, readParquetFile, stageDir, tableRows } f
 import { initEngine } from '@goodhart/model';
 import { runPretrain } from '@goodhart/pretrain';
 import { runLabel, type LabelSummary } from '../src/stage.ts';
-import { GoldScorer } from '@goodhart/gold';
+import { HumanLabeller } from '@goodhart/gold';
 import { tempWorkspace, testPreset } from '../../../test/support/workspace.ts';
 
 const quiet = (): void => {};
@@ -34,9 +34,14 @@ describe('label stage on the test preset', () => {
     expect(mean).toBeCloseTo(0, 10);
     expect(sd).toBeCloseTo(1, 10);
     const info = JSON.parse(await readFile(output.file('gold.json'), 'utf8')) as { normalisation: { mean: number; std: number } };
-    // gold_raw is the scorer applied to the decoded response text.
-    const scorer = new GoldScorer(loadPipeline('lab', root).gold);
+    // With gold.kind "lexicon", gold_raw is the human labeller applied to the decoded response text, and the
+    // human columns equal the gold ones.
+    const scorer = new HumanLabeller(loadPipeline('lab', root).gold);
     for (const s of samples.slice(0, 10)) expect(scorer.score(String(s.response))).toBeCloseTo(Number(s.gold_raw), 12);
+    for (const s of samples) {
+      expect(Number(s.human_raw)).toBe(Number(s.gold_raw));
+      expect(Number(s.human)).toBe(Number(s.gold));
+    }
     for (const s of samples) expect((Number(s.gold_raw) - info.normalisation.mean) / info.normalisation.std).toBeCloseTo(Number(s.gold), 10);
   });
 

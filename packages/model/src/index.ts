@@ -12,3 +12,4 @@ export * from './code-version.ts';
 export * from './bpe.ts';
 export * from './pretrained.ts';
 export * from './proxy-cell.ts';
+export * from './pairwise.ts';

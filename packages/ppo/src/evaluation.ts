@@ -15,6 +15,8 @@ export interface EvalSample {
   k3: number;
   proxy: number;
   gold: number;
+  /** The human's score of the same response (equal to gold when gold.kind is "lexicon"). */
+  human: number;
 }
 
 export interface EvalPoint {
@@ -25,6 +27,7 @@ export interface EvalPoint {
   d: number;
   gold: MeanInterval;
   proxy: MeanInterval;
+  human: MeanInterval;
   responseLength: number;
 }
 
@@ -41,14 +44,14 @@ export function evaluationSteps(iterations: number, points: number): number[] {
 /**
  * Samples `samplesPerPrompt` responses per evaluation prompt from the policy and measures each: KL against the
  * reference from full forward passes of both models (so the initial policy measures exactly 0), the proxy score
- * and the gold score (callbacks; the stage supplies the proxy RM and the gold scorer).
+ * and the gold and human scores (callbacks; the stage supplies the proxy RM, the gold and the human).
  */
 export function evaluatePolicy(
   policy: Model,
   reference: Model,
   prompts: readonly { promptId: number; tokens: readonly number[] }[],
   options: { step: number; samplesPerPrompt: number; batchSize: number; maxNewTokens: number; temperature: number; stopToken?: number },
-  score: { proxy: (prompts: readonly (readonly number[])[], responses: readonly (readonly number[])[]) => ArrayLike<number>; gold: (responses: readonly (readonly number[])[]) => ArrayLike<number> },
+  score: { proxy: (prompts: readonly (readonly number[])[], responses: readonly (readonly number[])[]) => ArrayLike<number>; gold: (prompts: readonly (readonly number[])[], responses: readonly (readonly number[])[]) => { gold: ArrayLike<number>; human: ArrayLike<number> } },
   rng: Rng,
 ): EvalSample[] {
   const jobs = prompts.flatMap((prompt) => Array.from({ length: options.samplesPerPrompt }, (_, sampleIndex) => ({ prompt, sampleIndex })));
@@ -61,17 +64,17 @@ export function evaluatePolicy(
     const logPolicy = frozenLogProbs(policy, batch);
     const logReference = frozenLogProbs(reference, batch);
     const proxy = score.proxy(promptTokens, tokens);
-    const gold = score.gold(tokens);
+    const { gold, human } = score.gold(promptTokens, tokens);
     chunk.forEach((job, b) => {
       const { kl, k3 } = sequenceKl(responseValues(batch, logPolicy, b), responseValues(batch, logReference, b));
-      out.push({ step: options.step, promptId: job.prompt.promptId, sampleIndex: job.sampleIndex, tokens: tokens[b], kl, k3, proxy: proxy[b], gold: gold[b] });
+      out.push({ step: options.step, promptId: job.prompt.promptId, sampleIndex: job.sampleIndex, tokens: tokens[b], kl, k3, proxy: proxy[b], gold: gold[b], human: human[b] });
     });
   }
   return out;
 }
 
 /** Per-prompt means of one step's samples, in order of first appearance of each prompt. */
-export function perPromptMeans(samples: readonly EvalSample[]): { promptIds: number[]; kl: Float64Array; gold: Float64Array; proxy: Float64Array } {
+export function perPromptMeans(samples: readonly EvalSample[]): { promptIds: number[]; kl: Float64Array; gold: Float64Array; proxy: Float64Array; human: Float64Array } {
   const groups = new Map<number, EvalSample[]>();
   for (const s of samples) {
     const group = groups.get(s.promptId);
@@ -79,20 +82,21 @@ export function perPromptMeans(samples: readonly EvalSample[]): { promptIds: num
     else groups.set(s.promptId, [s]);
   }
   const promptIds = [...groups.keys()];
-  const mean = (rows: EvalSample[], key: 'kl' | 'gold' | 'proxy'): number => rows.reduce((a, r) => a + r[key], 0) / rows.length;
+  const mean = (rows: EvalSample[], key: 'kl' | 'gold' | 'proxy' | 'human'): number => rows.reduce((a, r) => a + r[key], 0) / rows.length;
   return {
     promptIds,
     kl: Float64Array.from(promptIds, (id) => mean(groups.get(id)!, 'kl')),
     gold: Float64Array.from(promptIds, (id) => mean(groups.get(id)!, 'gold')),
     proxy: Float64Array.from(promptIds, (id) => mean(groups.get(id)!, 'proxy')),
+    human: Float64Array.from(promptIds, (id) => mean(groups.get(id)!, 'human')),
   };
 }
 
 /** A curve point from one step's samples, with percentile bootstrap intervals over prompts. */
 export function summariseStep(samples: readonly EvalSample[], options: { resamples: number; confidence: number; rng: Rng }): EvalPoint {
   if (samples.length === 0) throw new RangeError('no evaluation samples');
-  const { kl, gold, proxy } = perPromptMeans(samples);
-  const [klInterval, goldInterval, proxyInterval] = bootstrapMeans([kl, gold, proxy], options);
+  const { kl, gold, proxy, human } = perPromptMeans(samples);
+  const [klInterval, goldInterval, proxyInterval, humanInterval] = bootstrapMeans([kl, gold, proxy, human], options);
   return {
     step: samples[0].step,
     kl: klInterval,
@@ -100,6 +104,7 @@ export function summariseStep(samples: readonly EvalSample[], options: { resampl
     d: Math.sqrt(Math.max(klInterval.mean, 0)),
     gold: goldInterval,
     proxy: proxyInterval,
+    human: humanInterval,
     responseLength: samples.reduce((a, s) => a + s.tokens.length, 0) / samples.length,
   };
 }

@@ -6,7 +6,7 @@ import type { IterationStats } from './trainer.ts';
 /**
  * A run's tables: curve.parquet (one row per evaluation step, with bootstrap intervals over prompts),
  * curve_by_prompt.parquet (per-prompt means per step, so fits can bootstrap over prompts), eval_samples.parquet
- * (every evaluation response with its KL, proxy and gold) and train.parquet (one row per iteration).
+ * (every evaluation response with its KL, proxy, gold and human score) and train.parquet (one row per iteration).
  */
 export async function writeRunTables(
   dir: string,
@@ -33,11 +33,15 @@ export async function writeRunTables(
       proxy_low: { type: 'float64', values: points.map((p) => p.proxy.low) },
       proxy_high: { type: 'float64', values: points.map((p) => p.proxy.high) },
       response_length: { type: 'float64', values: points.map((p) => p.responseLength) },
+      // The human's score of the same evaluation samples: the outer Goodhart curve beside the gold.
+      human: { type: 'float64', values: points.map((p) => p.human.mean) },
+      human_low: { type: 'float64', values: points.map((p) => p.human.low) },
+      human_high: { type: 'float64', values: points.map((p) => p.human.high) },
     }),
   );
   const byPrompt = points.flatMap((point) => {
     const means = perPromptMeans(data.samples.filter((s) => s.step === point.step));
-    return means.promptIds.map((promptId, k) => ({ step: point.step, promptId, kl: means.kl[k], gold: means.gold[k], proxy: means.proxy[k] }));
+    return means.promptIds.map((promptId, k) => ({ step: point.step, promptId, kl: means.kl[k], gold: means.gold[k], proxy: means.proxy[k], human: means.human[k] }));
   });
   await writeParquetFile(
     join(dir, 'curve_by_prompt.parquet'),
@@ -48,6 +52,7 @@ export async function writeRunTables(
       kl: { type: 'float64', values: byPrompt.map((r) => r.kl) },
       gold: { type: 'float64', values: byPrompt.map((r) => r.gold) },
       proxy_score: { type: 'float64', values: byPrompt.map((r) => r.proxy) },
+      human: { type: 'float64', values: byPrompt.map((r) => r.human) },
     }),
   );
   const samples = data.samples;
@@ -63,6 +68,7 @@ export async function writeRunTables(
       kl_k3: { type: 'float64', values: samples.map((s) => s.k3) },
       proxy_score: { type: 'float64', values: samples.map((s) => s.proxy) },
       gold: { type: 'float64', values: samples.map((s) => s.gold) },
+      human: { type: 'float64', values: samples.map((s) => s.human) },
     }),
   );
   const train = data.trainRows;

@@ -16,7 +16,7 @@ import {
   type PpoConfig,
   type PpoRun,
 } from '@goodhart/core';
-import { GoldScorer, normaliseGold, readGoldNormalisation } from '@goodhart/gold';
+import { normaliseGold, openGold, readGoldUnits } from '@goodhart/gold';
 import { engineCodeVersion, initEngine, openPretrainArtifacts, openProxyCell, readPromptsFile, saveCheckpoint, scoreSequences, type ComputeOptions, type Model } from '@goodhart/model';
 import { evaluatePolicy, evaluationSteps, summariseStep, type EvalPoint, type EvalSample } from './evaluation.ts';
 import type { PpoHyperparameters } from './hyperparameters.ts';
@@ -85,7 +85,7 @@ export async function runPpoRun(options: ComputeOptions & { preset: string; run:
   const pretrained = await openPretrainArtifacts(root, config.name);
   const label = await openStageOutput(stageDir(root, config.name, 'label'), 'label', { hint: stageHint('label', config.name) });
   const proxyCell = await openProxyCell(root, config.name, run.cell);
-  const normalisation = await readGoldNormalisation(label);
+  const units = await readGoldUnits(label);
   const heldOutPrompts = await readPromptsFile(label.file('eval_prompts.parquet'));
   const evalPrompts = heldOutPrompts.slice(0, ppo.eval.prompts);
   // Rollouts never see a prompt held out for evaluation (RM training prompts are fine: the paper trains on them too).
@@ -95,18 +95,21 @@ export async function runPpoRun(options: ComputeOptions & { preset: string; run:
 
   const stopToken = pretrained.tokenizer.endOfText;
   const hyperparameters = hyperparametersFor(config, run, stopToken);
-  const upstream = [pretrained.output.ref(), label.ref(), proxyCell.output.ref()];
+  const gold = await openGold(root, config);
+  const upstream = [pretrained.output.ref(), label.ref(), proxyCell.output.ref(), ...gold.upstream];
   const runConfig = { seed: config.seed, ppo: { ...ppo, proxies: undefined, klCoefficients: undefined, policies: undefined }, label: { responseTokens: config.label.responseTokens }, run };
   const fingerprint = sha256Hex(JSON.stringify({ runConfig, upstream: upstream.map((u) => u.manifestSha256), code: engineCodeVersion(root, ['core', 'model', 'gold', 'ppo']) }));
   const work = workDir(root, config.name, name);
 
   const rewardModel = await proxyCell.loadRewardModel();
-  const scorer = new GoldScorer(config.gold);
   const proxyScore: RewardFunction = (prompts, responses) => {
     const scores = scoreSequences(rewardModel, prompts.map((p, b) => [...p, ...responses[b]]), ppo.batchSize);
     return scores.map((s) => s + proxyCell.shift);
   };
-  const goldScore = (responses: readonly (readonly number[])[]): number[] => normaliseGold(scorer.scoreAll(responses.map((r) => pretrained.tokenizer.decode([...r]))), normalisation);
+  const goldScore = (prompts: readonly (readonly number[])[], responses: readonly (readonly number[])[]): { gold: number[]; human: number[] } => {
+    const raw = gold.score(responses.map((r, b) => ({ promptTokens: prompts[b], responseTokens: r, text: pretrained.tokenizer.decode([...r]) })));
+    return { gold: normaliseGold(raw.gold, units.gold), human: normaliseGold(raw.human, units.human) };
+  };
 
   const reference = await pretrained.loadLanguageModel(run.policy);
   const restored = await loadTrainingState(work, fingerprint, engine, log);
@@ -134,7 +137,7 @@ export async function runPpoRun(options: ComputeOptions & { preset: string; run:
     );
     progress.evalSamples.push(...samples);
     const point = summarise(samples, config, name);
-    log(`[ppo ${name}] eval at iteration ${step}: KL ${point.kl.mean.toFixed(3)} nats (k3 ${point.k3.toFixed(3)}), d ${point.d.toFixed(3)}, proxy ${point.proxy.mean.toFixed(3)}, gold ${point.gold.mean.toFixed(3)} [${point.gold.low.toFixed(3)}, ${point.gold.high.toFixed(3)}]`);
+    log(`[ppo ${name}] eval at iteration ${step}: KL ${point.kl.mean.toFixed(3)} nats (k3 ${point.k3.toFixed(3)}), d ${point.d.toFixed(3)}, proxy ${point.proxy.mean.toFixed(3)}, gold ${point.gold.mean.toFixed(3)} [${point.gold.low.toFixed(3)}, ${point.gold.high.toFixed(3)}]${gold.kind === 'model' ? `, human ${point.human.mean.toFixed(3)}` : ''}`);
   };
 
   log(`[ppo ${name}] policy "${run.policy}", proxy ${run.cell}, β_KL ${run.klCoefficient}: ${ppo.iterations} iterations of ${ppo.batchSize} rollouts, eval at iterations ${steps.join(', ')}`);
@@ -174,6 +177,7 @@ export async function runPpoRun(options: ComputeOptions & { preset: string; run:
   );
   await rm(work, { recursive: true, force: true });
   for (const model of [policy, reference, rewardModel]) model.dispose();
+  gold.dispose();
   return { run: name, outputDir, points, resumedFrom };
 }
 

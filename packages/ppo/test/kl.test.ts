@@ -73,7 +73,7 @@ describe('KL estimates', () => {
       reference,
       [{ promptId: 0, tokens: prompt }],
       { step: 0, samplesPerPrompt: 6000, batchSize: 1000, maxNewTokens: 2, temperature: 1 },
-      { proxy: (prompts) => new Float64Array(prompts.length), gold: (responses) => new Float64Array(responses.length) },
+      { proxy: (prompts) => new Float64Array(prompts.length), gold: (_prompts, responses) => ({ gold: new Float64Array(responses.length), human: new Float64Array(responses.length) }) },
       Rng.fromSeed(3, 'kl-test/samples'),
     );
     expect(exact).toBeGreaterThan(0.2);
@@ -99,7 +99,7 @@ describe('KL estimates', () => {
           { promptId: 9, tokens: [3, 4, 5] },
         ],
         { step: 3, samplesPerPrompt: 5, batchSize: 4, maxNewTokens: 3, temperature: 1 },
-        { proxy: (prompts, responses) => responses.map((r, b) => r.length + prompts[b].length), gold: (responses) => responses.map((r) => -r[0]) },
+        { proxy: (prompts, responses) => responses.map((r, b) => r.length + prompts[b].length), gold: (prompts, responses) => ({ gold: responses.map((r) => -r[0]), human: responses.map((r, b) => r[0] + prompts[b][0]) }) },
         Rng.fromSeed(5, 'kl-test/same-samples'),
       );
       expect(samples).toHaveLength(10);
@@ -112,6 +112,7 @@ describe('KL estimates', () => {
         expect(s.tokens).toHaveLength(3);
         expect(s.proxy).toBe(3 + (s.promptId === 7 ? 2 : 3));
         expect(s.gold).toBe(-s.tokens[0]);
+        expect(s.human).toBe(s.tokens[0] + (s.promptId === 7 ? 1 : 3));
       }
     } finally {
       policy.dispose();

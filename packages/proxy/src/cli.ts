@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     await initEngineFromFlags(`proxy ${values.cell}`, values);
     const { metrics: m } = await runProxyCell({ preset: values.preset, cell: values.cell });
     process.stdout.write(
-      `proxy ${m.cell}: validation loss ${m.validationLoss.toFixed(4)}, accuracy ${(100 * m.validationAccuracy).toFixed(1)}% (vs gold ${(100 * m.validationGoldAccuracy).toFixed(1)}%), temperature ${m.temperature.toFixed(3)}, shift ${m.shift.toFixed(4)}\n`,
+      `proxy ${m.cell}: validation loss ${m.validationLoss.toFixed(4)}, accuracy ${(100 * m.validationAccuracy).toFixed(1)}% (vs gold ${(100 * m.validationGoldAccuracy).toFixed(1)}%, vs the human ${(100 * m.validationHumanAccuracy).toFixed(1)}%), temperature ${m.temperature.toFixed(3)}, shift ${m.shift.toFixed(4)}\n`,
     );
     return;
   }

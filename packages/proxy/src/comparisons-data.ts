@@ -10,6 +10,8 @@ export interface ComparisonRow {
   goldPreferred: 0 | 1;
   goldA: number;
   goldB: number;
+  /** What the human prefers: 0 (a), 1 (b), −1 when the human ties them (label's human_preferred). */
+  humanPreferred: 0 | 1 | -1;
 }
 
 export interface InitialSample {
@@ -28,7 +30,7 @@ export async function openLabelArtifacts(root: string, pipeline: string): Promis
   const output = await openStageOutput(stageDir(root, pipeline, 'label'), 'label', { hint: stageHint('label', pipeline) });
   const comparisonsPath = output.file('comparisons.parquet');
   const table = await readParquetFile(comparisonsPath);
-  const column = requireColumns(table, comparisonsPath, ['split', 'prompt_tokens', 'tokens_a', 'tokens_b', 'preferred', 'gold_preferred', 'gold_a', 'gold_b']);
+  const column = requireColumns(table, comparisonsPath, ['split', 'prompt_tokens', 'tokens_a', 'tokens_b', 'preferred', 'gold_preferred', 'gold_a', 'gold_b', 'human_preferred']);
   const train: ComparisonRow[] = [];
   const validation: ComparisonRow[] = [];
   for (let i = 0; i < table.numRows; i++) {
@@ -40,6 +42,7 @@ export async function openLabelArtifacts(root: string, pipeline: string): Promis
       goldPreferred: Number(column.gold_preferred.get(i)) === 0 ? 0 : 1,
       goldA: Number(column.gold_a.get(i)),
       goldB: Number(column.gold_b.get(i)),
+      humanPreferred: humanPreference(Number(column.human_preferred.get(i))),
     };
     const split = String(column.split.get(i));
     if (split === 'train') train.push(row);
@@ -57,6 +60,10 @@ export async function openLabelArtifacts(root: string, pipeline: string): Promis
     });
   }
   return { output, train, validation, samples };
+}
+
+function humanPreference(value: number): 0 | 1 | -1 {
+  return value === 0 ? 0 : value === 1 ? 1 : -1;
 }
 
 type Columns<K extends string> = Record<K, { get(i: number): unknown }>;

@@ -1,30 +1,13 @@
 import { cosineLearningRate, Progress, type ProxyTrainingConfig, type Rng } from '@goodhart/core';
-import { defaultAdamW, REWARD_HEAD, scoreSequences, tokenBatch, trainStep, type AdamWOptions, type LossAndGradients, type Model } from '@goodhart/model';
+import { defaultAdamW, pairwiseLoss, REWARD_HEAD, scoreSequences, sigmoid, softplus, tokenBatch, trainStep, type AdamWOptions, type Model } from '@goodhart/model';
+
+// The pairwise loss lives in @goodhart/model, shared with the gold RM; re-exported for this package's users.
+export { pairwiseLoss, softplus } from '@goodhart/model';
 import type { ComparisonRow } from './comparisons-data.ts';
 
 /** Both responses of every pair as one batch of 2B sequences: the a's, then the b's. */
 export function pairSequences(rows: readonly ComparisonRow[]): number[][] {
   return [...rows.map((r) => [...r.promptTokens, ...r.tokensA]), ...rows.map((r) => [...r.promptTokens, ...r.tokensB])];
-}
-
-/**
- * −log σ(r_preferred − r_other), averaged over the pairs, from the 2B rewards of pairSequences, and its gradient
- * with respect to them: d/dr_a = −s·σ(−s·Δ)/B and d/dr_b = +s·σ(−s·Δ)/B, with Δ = r_a − r_b and s = ±1 for the label.
- */
-export function pairwiseLoss(rewards: Float32Array, rows: readonly ComparisonRow[]): LossAndGradients {
-  const half = rows.length;
-  if (rewards.length !== 2 * half) throw new RangeError(`expected ${2 * half} rewards for ${half} pairs, got ${rewards.length}`);
-  const gradient = new Float32Array(2 * half);
-  let loss = 0;
-  for (let i = 0; i < half; i++) {
-    const sign = rows[i].preferred === 0 ? 1 : -1;
-    const margin = sign * (rewards[i] - rewards[half + i]);
-    loss += softplus(-margin);
-    const weight = sigmoid(-margin) / half;
-    gradient[i] = -sign * weight;
-    gradient[half + i] = sign * weight;
-  }
-  return { loss: loss / half, gradients: { heads: { [REWARD_HEAD]: gradient } } };
 }
 
 export interface PairEvaluation {
@@ -33,6 +16,8 @@ export interface PairEvaluation {
   accuracy: number;
   /** Accuracy against clean gold preferences. */
   goldAccuracy: number;
+  /** Accuracy against the human's preferences, over the pairs the human does not tie (equal to goldAccuracy for a lexicon gold). */
+  humanAccuracy: number;
   /** r_a − r_b per pair. */
   differences: Float64Array;
 }
@@ -44,6 +29,8 @@ export function evaluatePairs(model: Model, rows: readonly ComparisonRow[], batc
   let loss = 0;
   let correct = 0;
   let goldCorrect = 0;
+  let humanCorrect = 0;
+  let humanDecided = 0;
   rows.forEach((row, i) => {
     const d = a[i] - b[i];
     differences[i] = d;
@@ -51,8 +38,12 @@ export function evaluatePairs(model: Model, rows: readonly ComparisonRow[], batc
     loss += softplus(-signed);
     if (signed > 0) correct += 1;
     if ((row.goldPreferred === 0 ? d : -d) > 0) goldCorrect += 1;
+    if (row.humanPreferred !== -1) {
+      humanDecided += 1;
+      if ((row.humanPreferred === 0 ? d : -d) > 0) humanCorrect += 1;
+    }
   });
-  return { loss: loss / rows.length, accuracy: correct / rows.length, goldAccuracy: goldCorrect / rows.length, differences };
+  return { loss: loss / rows.length, accuracy: correct / rows.length, goldAccuracy: goldCorrect / rows.length, humanAccuracy: humanDecided === 0 ? NaN : humanCorrect / humanDecided, differences };
 }
 
 export interface RewardCurveRow {
@@ -124,12 +115,4 @@ export function calibrateTemperature(differences: ArrayLike<number>, goldDiffere
   }
   const best = (low + high) / 2;
   return { temperature: Math.exp(best), crossEntropy: crossEntropy(best) };
-}
-
-export function softplus(x: number): number {
-  return x > 30 ? x : Math.log1p(Math.exp(x));
-}
-
-function sigmoid(x: number): number {
-  return 1 / (1 + Math.exp(-x));
 }

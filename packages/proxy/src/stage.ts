@@ -39,6 +39,8 @@ export interface CellMetrics {
   validationLoss: number;
   validationAccuracy: number;
   validationGoldAccuracy: number;
+  /** Accuracy against the human on the same held-out comparisons (the human's ties left out). */
+  validationHumanAccuracy: number;
   temperature: number;
   calibratedCrossEntropy: number;
   /** Added to raw RM outputs so the initial policy's mean proxy score is 0. */
@@ -102,6 +104,7 @@ export async function runProxyCell(options: ComputeOptions & { preset: string; c
         validationLoss: evaluation.loss,
         validationAccuracy: evaluation.accuracy,
         validationGoldAccuracy: evaluation.goldAccuracy,
+        validationHumanAccuracy: evaluation.humanAccuracy,
         temperature: calibration.temperature,
         calibratedCrossEntropy: calibration.crossEntropy,
         shift,
@@ -172,6 +175,7 @@ function metricsTable(rows: readonly CellMetrics[]) {
     validation_loss: { type: 'float64', values: rows.map((r) => r.validationLoss) },
     validation_accuracy: { type: 'float64', values: rows.map((r) => r.validationAccuracy) },
     validation_gold_accuracy: { type: 'float64', values: rows.map((r) => r.validationGoldAccuracy) },
+    validation_human_accuracy: { type: 'float64', values: rows.map((r) => r.validationHumanAccuracy) },
     temperature: { type: 'float64', values: rows.map((r) => r.temperature) },
     calibrated_cross_entropy: { type: 'float64', values: rows.map((r) => r.calibratedCrossEntropy) },
     shift: { type: 'float64', values: rows.map((r) => r.shift) },
@@ -191,6 +195,7 @@ function rowToMetrics(row: Record<string, unknown>): CellMetrics {
     validationLoss: Number(row.validation_loss),
     validationAccuracy: Number(row.validation_accuracy),
     validationGoldAccuracy: Number(row.validation_gold_accuracy),
+    validationHumanAccuracy: Number(row.validation_human_accuracy),
     temperature: Number(row.temperature),
     calibratedCrossEntropy: Number(row.calibrated_cross_entropy),
     shift: Number(row.shift),

@@ -15,7 +15,7 @@ function syntheticPairs(count: number, rng: Rng): ComparisonRow[] {
     let y = rng.int(7);
     while (y === x) y = rng.int(7);
     const prompt = Array.from({ length: 1 + rng.int(4) }, () => 10 + rng.int(10));
-    return { promptTokens: prompt, tokensA: response(x), tokensB: response(y), preferred: x > y ? 0 : 1, goldPreferred: x > y ? 0 : 1, goldA: x, goldB: y };
+    return { promptTokens: prompt, tokensA: response(x), tokensB: response(y), preferred: x > y ? 0 : 1, goldPreferred: x > y ? 0 : 1, goldA: x, goldB: y, humanPreferred: x > y ? 0 : 1 };
   });
 }
 
@@ -117,6 +117,7 @@ describe('pairwise reward-model loss', () => {
       expect(after.loss).toBeLessThan(before.loss - 0.2);
       expect(after.accuracy).toBeGreaterThan(0.85);
       expect(after.goldAccuracy).toBe(after.accuracy); // no label noise here
+      expect(after.humanAccuracy).toBe(after.goldAccuracy); // and this human agrees with gold
     } finally {
       model.dispose();
     }

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { GoldConfig } from '@goodhart/core';
-import { GOLD_FORMULA, GoldScorer } from '../src/gold.ts';
+import type { HumanConfig } from '@goodhart/core';
+import { HUMAN_FORMULA, HumanLabeller } from '../src/human.ts';
 
-const DEFAULTS: GoldConfig = {
-  kind: 'lexicon',
+const DEFAULTS: HumanConfig = {
   repetitionWeight: 1,
   minWords: 4,
   shortWeight: 1,
@@ -11,8 +10,8 @@ const DEFAULTS: GoldConfig = {
   longWeight: 1,
   nonWordWeight: 1,
 };
-const gold = new GoldScorer(DEFAULTS);
-const scorer = (overrides: Partial<GoldConfig>): GoldScorer => new GoldScorer({ ...DEFAULTS, ...overrides });
+const human = new HumanLabeller(DEFAULTS);
+const scorer = (overrides: Partial<HumanConfig>): HumanLabeller => new HumanLabeller({ ...DEFAULTS, ...overrides });
 
 const POSITIVE = 'It was a wonderful, happy day with good friends.';
 const NEUTRAL = 'He walked to the store on Monday.';
@@ -32,102 +31,102 @@ function sentenceOf(n: number): string {
   return DISTINCT_WORDS.slice(0, n).join(' ');
 }
 
-describe('GoldScorer ranking', () => {
+describe('HumanLabeller ranking', () => {
   it('scores positive above neutral above negative', () => {
-    expect(gold.score(POSITIVE)).toBeGreaterThan(gold.score(NEUTRAL));
-    expect(gold.score(NEUTRAL)).toBeGreaterThan(gold.score(NEGATIVE));
+    expect(human.score(POSITIVE)).toBeGreaterThan(human.score(NEUTRAL));
+    expect(human.score(NEUTRAL)).toBeGreaterThan(human.score(NEGATIVE));
   });
 
   it('leaves ordinary sentences unpenalised, names included', () => {
     for (const text of [POSITIVE, NEUTRAL, NEGATIVE, "I don't think Mr. Jones can't see London, o'clock-wise."]) {
-      const parts = gold.breakdown(text);
-      expect(parts.gold, text).toBe(parts.sentiment);
+      const parts = human.breakdown(text);
+      expect(parts.human, text).toBe(parts.sentiment);
     }
   });
 });
 
 describe('repetition penalty', () => {
   it('sinks "good good good good good good" below a normal positive sentence', () => {
-    const loop = gold.breakdown('good good good good good good');
+    const loop = human.breakdown('good good good good good good');
     expect(loop.sentiment).toBeGreaterThan(0.9); // VADER alone loves it
     expect(loop.repetition).toBeCloseTo(5 / 6, 12);
-    expect(loop.gold).toBeLessThan(gold.score(POSITIVE) - 0.5);
+    expect(loop.human).toBeLessThan(human.score(POSITIVE) - 0.5);
   });
 
   it('catches loops of function words through repeated bigrams', () => {
-    const manLoop = gold.breakdown('the man the man the man the man');
+    const manLoop = human.breakdown('the man the man the man the man');
     expect(manLoop.repetition).toBeCloseTo(5 / 7, 12); // 5 of the 7 bigrams repeat an earlier one
-    expect(manLoop.gold).toBeLessThan(gold.score(NEUTRAL) - 0.5);
-    expect(gold.breakdown('who who who who who who who who').repetition).toBeCloseTo(6 / 7, 12);
+    expect(manLoop.human).toBeLessThan(human.score(NEUTRAL) - 0.5);
+    expect(human.breakdown('who who who who who who who who').repetition).toBeCloseTo(6 / 7, 12);
   });
 
   it('barely touches natural sentences that reuse function words', () => {
     const text = 'He said that the man and the woman were in the house by the river, and the dog was with them.';
-    expect(gold.breakdown(text).repetition).toBeLessThan(0.1);
-    expect(gold.breakdown(NEUTRAL).repetition).toBe(0);
+    expect(human.breakdown(text).repetition).toBeLessThan(0.1);
+    expect(human.breakdown(NEUTRAL).repetition).toBe(0);
   });
 
   it('is case-insensitive', () => {
-    expect(gold.breakdown('Good good GOOD good').repetition).toBeCloseTo(3 / 4, 12);
+    expect(human.breakdown('Good good GOOD good').repetition).toBeCloseTo(3 / 4, 12);
   });
 });
 
 describe('length penalties', () => {
   it('costs a response with fewer than minWords words exactly shortWeight', () => {
-    const parts = gold.breakdown('Good morning.');
+    const parts = human.breakdown('Good morning.');
     expect(parts.words).toBe(2);
     expect(parts.short).toBe(1);
-    expect(parts.gold).toBeCloseTo(parts.sentiment - 1, 12);
+    expect(parts.human).toBeCloseTo(parts.sentiment - 1, 12);
     expect(scorer({ shortWeight: 0.25 }).score('Good morning.')).toBeCloseTo(parts.sentiment - 0.25, 12);
   });
 
   it('treats an empty response as short', () => {
-    const empty = { gold: -1, sentiment: 0, repetition: 0, short: 1, long: 0, nonWords: 0, words: 0 };
-    expect(gold.breakdown('')).toEqual(empty);
-    expect(gold.breakdown(' ... ').short).toBe(1);
+    const empty = { human: -1, sentiment: 0, repetition: 0, short: 1, long: 0, nonWords: 0, words: 0 };
+    expect(human.breakdown('')).toEqual(empty);
+    expect(human.breakdown(' ... ').short).toBe(1);
   });
 
   it('stops the short penalty at exactly minWords words', () => {
-    expect(gold.breakdown(sentenceOf(3)).short).toBe(1);
-    expect(gold.breakdown(sentenceOf(4)).short).toBe(0);
+    expect(human.breakdown(sentenceOf(3)).short).toBe(1);
+    expect(human.breakdown(sentenceOf(4)).short).toBe(0);
   });
 
   it('charges longWeight / maxWords per word past maxWords', () => {
-    const atLimit = gold.breakdown(sentenceOf(40));
+    const atLimit = human.breakdown(sentenceOf(40));
     expect(atLimit.long).toBe(0);
-    const over = gold.breakdown(sentenceOf(50));
+    const over = human.breakdown(sentenceOf(50));
     expect(over.words).toBe(50);
     expect(over.long).toBeCloseTo(10 / 40, 12);
     expect(over.repetition).toBe(0);
-    expect(over.gold).toBeCloseTo(over.sentiment - 0.25, 12);
+    expect(over.human).toBeCloseTo(over.sentiment - 0.25, 12);
     expect(scorer({ maxWords: 10, longWeight: 2 }).breakdown(sentenceOf(15)).long).toBeCloseTo(0.5, 12);
   });
 });
 
 describe('non-word penalty', () => {
   it('penalises made-up words against real ones', () => {
-    const junk = gold.breakdown('xqzt blorf vrem gadoop');
-    const real = gold.breakdown('the dog ran home');
+    const junk = human.breakdown('xqzt blorf vrem gadoop');
+    const real = human.breakdown('the dog ran home');
     expect(junk.nonWords).toBe(1);
     expect(real.nonWords).toBe(0);
-    expect(junk.gold).toBeLessThan(real.gold - 0.5);
-    expect(gold.breakdown('the xqzt ran home').nonWords).toBeCloseTo(1 / 4, 12);
+    expect(junk.human).toBeLessThan(real.human - 0.5);
+    expect(human.breakdown('the xqzt ran home').nonWords).toBeCloseTo(1 / 4, 12);
   });
 
   it('accepts inflections, clitics, hyphenated words and abbreviations', () => {
     const text = "She's happier; they'd walked, didn't they? Can't, won't, well-known, o'clock, Mr. Smith at 5 p.m.";
-    expect(gold.breakdown(text).nonWords).toBe(0);
+    expect(human.breakdown(text).nonWords).toBe(0);
   });
 
   it('treats capitalised words as names except where a sentence starts', () => {
-    expect(gold.breakdown('we met Xqzt in town').nonWords).toBe(0);
-    expect(gold.breakdown('Xqzt met us in town').nonWords).toBe(0); // the first word continues the prompt
-    expect(gold.breakdown('we met him. Xqzt was in town').nonWords).toBeCloseTo(1 / 7, 12);
-    expect(gold.breakdown('we met Dr. Xqzt in town').nonWords).toBe(0);
+    expect(human.breakdown('we met Xqzt in town').nonWords).toBe(0);
+    expect(human.breakdown('Xqzt met us in town').nonWords).toBe(0); // the first word continues the prompt
+    expect(human.breakdown('we met him. Xqzt was in town').nonWords).toBeCloseTo(1 / 7, 12);
+    expect(human.breakdown('we met Dr. Xqzt in town').nonWords).toBe(0);
   });
 
   it('ignores numbers', () => {
-    const parts = gold.breakdown('we paid 1,200 dollars in 1960');
+    const parts = human.breakdown('we paid 1,200 dollars in 1960');
     expect(parts.words).toBe(6);
     expect(parts.nonWords).toBe(0);
   });
@@ -138,27 +137,27 @@ describe('weights', () => {
     const off = scorer({ repetitionWeight: 0, shortWeight: 0, longWeight: 0, nonWordWeight: 0 });
     for (const text of ['good good good good good good', 'xqzt blorf', '', sentenceOf(70), POSITIVE]) {
       const parts = off.breakdown(text);
-      expect(parts.gold, text).toBe(parts.sentiment);
+      expect(parts.human, text).toBe(parts.sentiment);
     }
   });
 
   it('switches one penalty off without touching the others', () => {
     const text = 'xqzt good good';
-    const on = gold.breakdown(text);
+    const on = human.breakdown(text);
     const noRepetition = scorer({ repetitionWeight: 0 }).breakdown(text);
     expect(on.repetition).toBeGreaterThan(0);
-    expect(noRepetition.gold).toBeCloseTo(on.gold + on.repetition, 12);
-    expect(scorer({ nonWordWeight: 0 }).score(text)).toBeCloseTo(on.gold + on.nonWords, 12);
+    expect(noRepetition.human).toBeCloseTo(on.human + on.repetition, 12);
+    expect(scorer({ nonWordWeight: 0 }).score(text)).toBeCloseTo(on.human + on.nonWords, 12);
   });
 
   it('scales penalties linearly', () => {
     const text = 'the man the man the man the man';
-    const parts = gold.breakdown(text);
+    const parts = human.breakdown(text);
     expect(scorer({ repetitionWeight: 3 }).score(text)).toBeCloseTo(parts.sentiment - 3 * parts.repetition, 12);
   });
 });
 
-describe('GoldScorer contract', () => {
+describe('HumanLabeller contract', () => {
   const texts = [
     POSITIVE,
     NEUTRAL,
@@ -173,43 +172,43 @@ describe('GoldScorer contract', () => {
   ];
 
   it('is deterministic, across calls and instances', () => {
-    const again = new GoldScorer({ ...DEFAULTS });
+    const again = new HumanLabeller({ ...DEFAULTS });
     for (const text of texts) {
-      expect(gold.score(text)).toBe(gold.score(text));
-      expect(again.score(text)).toBe(gold.score(text));
+      expect(human.score(text)).toBe(human.score(text));
+      expect(again.score(text)).toBe(human.score(text));
     }
   });
 
-  it('has breakdown components that add up to gold', () => {
+  it('has breakdown components that add up to the human score', () => {
     const weights = scorer({ repetitionWeight: 0.7, shortWeight: 0.3, longWeight: 2, nonWordWeight: 1.5 });
     for (const text of texts) {
       const p = weights.breakdown(text);
       const sum = p.sentiment - 0.7 * p.repetition - 0.3 * p.short - 2 * p.long - 1.5 * p.nonWords;
-      expect(p.gold, text).toBeCloseTo(sum, 12);
-      expect(weights.score(text)).toBe(p.gold);
+      expect(p.human, text).toBeCloseTo(sum, 12);
+      expect(weights.score(text)).toBe(p.human);
       for (const value of [p.sentiment, p.repetition, p.nonWords]) expect(Math.abs(value)).toBeLessThanOrEqual(1);
     }
   });
 
   it('scoreAll equals map(score)', () => {
-    const all = gold.scoreAll(texts);
+    const all = human.scoreAll(texts);
     expect(all).toBeInstanceOf(Float64Array);
-    expect(Array.from(all)).toEqual(texts.map((text) => gold.score(text)));
-    expect(gold.scoreAll([])).toHaveLength(0);
+    expect(Array.from(all)).toEqual(texts.map((text) => human.score(text)));
+    expect(human.scoreAll([])).toHaveLength(0);
   });
 
   it('does not depend on the config object after construction', () => {
     const config = { ...DEFAULTS };
-    const held = new GoldScorer(config);
+    const held = new HumanLabeller(config);
     const before = held.score('Good morning.');
     config.shortWeight = 5;
     expect(held.score('Good morning.')).toBe(before);
   });
 
   it('documents its formula', () => {
-    expect(GOLD_FORMULA).toContain('gold = sentiment');
+    expect(HUMAN_FORMULA).toContain('human = sentiment');
     for (const weight of ['repetitionWeight', 'shortWeight', 'longWeight', 'nonWordWeight', 'minWords', 'maxWords']) {
-      expect(GOLD_FORMULA).toContain(weight);
+      expect(HUMAN_FORMULA).toContain(weight);
     }
   });
 });
@@ -224,12 +223,12 @@ describe('config validation', () => {
     [{ minWords: 2.5 }, /gold\.minWords/],
     [{ maxWords: 0 }, /gold\.maxWords/],
     [{ minWords: 50, maxWords: 40 }, /gold\.minWords \(50\) must not exceed gold\.maxWords \(40\)/],
-  ] satisfies [Partial<GoldConfig>, RegExp][])('rejects %o', (overrides, message) => {
+  ] satisfies [Partial<HumanConfig>, RegExp][])('rejects %o', (overrides, message) => {
     expect(() => scorer(overrides)).toThrow(message);
   });
 
-  it('rejects an unknown kind', () => {
-    const bad = { ...DEFAULTS, kind: 'neural' } as unknown as GoldConfig;
-    expect(() => new GoldScorer(bad)).toThrow(/gold\.kind/);
+  it('ignores the gold kind and model: they choose the gold, not the human', () => {
+    const withKind = new HumanLabeller({ ...DEFAULTS, kind: 'model', model: undefined } as HumanConfig);
+    expect(withKind.score(POSITIVE)).toBe(human.score(POSITIVE));
   });
 });

@@ -1,0 +1,75 @@
+import type { z } from 'zod';
+import type { ModelSize, PipelineConfig } from './config-schema.ts';
+
+/**
+ * Weight parameters of the transformer blocks of a size (attention 4d², MLP 2·mlpRatio·d² per layer): the measure
+ * by which the gold RM must be at least as large as every proxy. Biases and LayerNorms are left out; they do not
+ * change the order of sizes in any family this project uses.
+ */
+export function blockWeights(size: ModelSize): number {
+  return size.layers * (4 + 2 * size.mlpRatio) * size.dModel * size.dModel;
+}
+
+/** Upper bound on the gold RM's training comparisons: every pair of a training prompt's samples (ties dropped later). */
+export function goldTrainingPairsBound(config: PipelineConfig): number {
+  const gold = config.gold.model;
+  if (!gold) return 0;
+  const perPrompt = gold.temperatures.length * gold.responseTokens.length * gold.samplesPerSetting;
+  const validation = Math.max(1, Math.round(gold.validationFraction * gold.prompts));
+  return (gold.prompts - validation) * ((perPrompt * (perPrompt - 1)) / 2);
+}
+
+/**
+ * The cross-field rules of `gold`: a model section exactly when kind is "model"; the gold RM at least as large as
+ * every proxy, pretrained, trained on more comparisons than any proxy sees, on prompts label does not hold out.
+ */
+export function checkGoldModel(config: PipelineConfig, ctx: z.RefinementCtx): void {
+  const { gold } = config;
+  const issue = (path: (string | number)[], input: unknown, message: string): void => {
+    ctx.addIssue({ code: 'custom', path: ['gold', ...path], input, message });
+  };
+  if (gold.kind === 'lexicon') {
+    if (gold.model) issue(['model'], gold.model, 'is read only when gold.kind is "model"; remove it, or set gold.kind to "model"');
+    return;
+  }
+  const model = gold.model;
+  if (!model) {
+    issue(['model'], undefined, 'is required when gold.kind is "model" (the gold RM: size, prompts, temperatures, responseTokens, training); or set gold.kind to "lexicon"');
+    return;
+  }
+  const size = config.models[model.size];
+  if (!size) {
+    issue(['model', 'size'], model.size, `no model size named "${model.size}"; defined in "models": ${Object.keys(config.models).join(', ')}`);
+  } else {
+    if (!config.pretrain.sizes.includes(model.size)) {
+      issue(['model', 'size'], model.size, `the gold RM starts from a pretrained LM, so "${model.size}" must also be listed in pretrain.sizes`);
+    }
+    for (const proxySize of config.proxy.grid.sizes) {
+      const proxy = config.models[proxySize];
+      if (proxy && blockWeights(proxy) > blockWeights(size)) {
+        issue(['model', 'size'], model.size, `the gold RM must be at least as large as every proxy; proxy size "${proxySize}" has ${blockWeights(proxy)} block weights, "${model.size}" ${blockWeights(size)}`);
+      }
+    }
+  }
+  const available = config.prompts.count - config.label.evalPrompts;
+  if (model.prompts > available) {
+    issue(['model', 'prompts'], model.prompts, `must be ≤ prompts.count − label.evalPrompts (${available}): the gold RM never trains on the evaluation prompts`);
+  }
+  const perPrompt = model.temperatures.length * model.responseTokens.length * model.samplesPerSetting;
+  if (perPrompt < 2) {
+    issue(['model', 'samplesPerSetting'], model.samplesPerSetting, 'temperatures × responseTokens × samplesPerSetting must be ≥ 2: a comparison needs two samples of a prompt');
+  }
+  const mostProxy = Math.max(...config.proxy.grid.comparisons);
+  const bound = goldTrainingPairsBound(config);
+  if (bound <= mostProxy) {
+    issue(['model', 'prompts'], model.prompts, `gives at most ${bound} training comparisons; the gold RM must train on more than any proxy (${mostProxy}): raise gold.model.prompts or the samples per prompt`);
+  }
+  for (const key of ['temperatures', 'responseTokens'] as const) {
+    const values = model[key];
+    if (new Set(values).size !== values.length) issue(['model', key], values, 'lists a value twice');
+  }
+  const longest = Math.max(...model.responseTokens);
+  if (longest >= config.pretrain.contextLength) {
+    issue(['model', 'responseTokens'], model.responseTokens, `the longest (${longest}) leaves no room for a prompt in pretrain.contextLength (${config.pretrain.contextLength})`);
+  }
+}

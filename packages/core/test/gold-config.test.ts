@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadPipeline, parsePipeline, workspaceRoot } from '../src/config.ts';
+import { goldTrainingPairsBound } from '../src/gold-config-checks.ts';
+
+const root = workspaceRoot();
+
+/** The test preset with a valid tiny model gold (as test/support/gold-model.ts). */
+function modelGold(): Record<string, Record<string, unknown>> {
+  const raw = structuredClone(JSON.parse(JSON.stringify(loadPipeline('test', root)))) as Record<string, Record<string, unknown>>;
+  raw.gold.kind = 'model';
+  raw.gold.model = {
+    size: 'small',
+    prompts: 32,
+    temperatures: [0.7, 1.3],
+    responseTokens: [2, 12],
+    samplesPerSetting: 2,
+    validationFraction: 0.25,
+    training: { epochs: 2, batchSize: 16, learningRate: 0.001 },
+  };
+  return raw;
+}
+
+function problemsOf(raw: unknown): string[] {
+  try {
+    parsePipeline(raw, 'x.json');
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const goldModel = (raw: Record<string, Record<string, unknown>>): Record<string, unknown> => raw.gold.model as Record<string, unknown>;
+
+describe('gold config', () => {
+  it('quick and paper use a model gold, test the lexicon', () => {
+    expect(loadPipeline('quick', root).gold.kind).toBe('model');
+    expect(loadPipeline('paper', root).gold.kind).toBe('model');
+    expect(loadPipeline('test', root).gold.kind).toBe('lexicon');
+    expect(parsePipeline(modelGold()).gold.model?.scoringBatchSize).toBe(256);
+  });
+
+  it('names the allowed kinds', () => {
+    const raw = modelGold();
+    raw.gold.kind = 'neural';
+    expect(problemsOf(raw)).toContain('field "gold.kind": got "neural"; allowed values: "model", "lexicon"');
+  });
+
+  it('requires gold.model for a model gold and refuses it for a lexicon gold', () => {
+    const missing = modelGold();
+    delete missing.gold.model;
+    expect(problemsOf(missing)).toEqual([
+      'field "gold.model": got undefined; is required when gold.kind is "model" (the gold RM: size, prompts, temperatures, responseTokens, training); or set gold.kind to "lexicon"',
+    ]);
+    const extra = modelGold();
+    extra.gold.kind = 'lexicon';
+    expect(problemsOf(extra)[0]).toMatch(/^field "gold\.model": .*is read only when gold\.kind is "model"/);
+  });
+
+  it('wants a pretrained gold RM at least as large as every proxy', () => {
+    const unknown = modelGold();
+    goldModel(unknown).size = 'huge';
+    expect(problemsOf(unknown)).toEqual(['field "gold.model.size": got "huge"; no model size named "huge"; defined in "models": tiny, small']);
+    const small = modelGold();
+    goldModel(small).size = 'tiny';
+    expect(problemsOf(small)).toEqual([
+      'field "gold.model.size": got "tiny"; the gold RM must be at least as large as every proxy; proxy size "small" has 4608 block weights, "tiny" 2048',
+    ]);
+    const notPretrained = modelGold();
+    (notPretrained.pretrain as { sizes: string[] }).sizes = ['small'];
+    (notPretrained.proxy as { grid: { sizes: string[] } }).grid.sizes = ['small'];
+    (notPretrained.models as Record<string, unknown>).big = { layers: 2, dModel: 32, heads: 2, mlpRatio: 2 };
+    goldModel(notPretrained).size = 'big';
+    expect(problemsOf(notPretrained)).toContain('field "gold.model.size": got "big"; the gold RM starts from a pretrained LM, so "big" must also be listed in pretrain.sizes');
+  });
+
+  it('wants more comparisons than any proxy sees, on prompts label does not hold out, and lengths that fit', () => {
+    const few = modelGold();
+    goldModel(few).prompts = 2;
+    expect(goldTrainingPairsBound(parsePipeline(modelGold()))).toBe(24 * 28);
+    expect(problemsOf(few)).toEqual([
+      'field "gold.model.prompts": got 2; gives at most 28 training comparisons; the gold RM must train on more than any proxy (60): raise gold.model.prompts or the samples per prompt',
+    ]);
+    const many = modelGold();
+    goldModel(many).prompts = 33;
+    expect(problemsOf(many)).toEqual(['field "gold.model.prompts": got 33; must be ≤ prompts.count − label.evalPrompts (32): the gold RM never trains on the evaluation prompts']);
+    const long = modelGold();
+    goldModel(long).responseTokens = [2, 12, 48];
+    expect(problemsOf(long)).toEqual(['field "gold.model.responseTokens": got [2,12,48]; the longest (48) leaves no room for a prompt in pretrain.contextLength (48)']);
+    const repeated = modelGold();
+    goldModel(repeated).temperatures = [1, 1];
+    expect(problemsOf(repeated)).toEqual(['field "gold.model.temperatures": got [1,1]; lists a value twice']);
+  });
+});
