@@ -33,6 +33,22 @@ export interface OpenStageOutputOptions {
   verify?: boolean;
 }
 
+/** The directory every stage writes under (`<workspace>/artifacts/<preset>/<stage>/...`, see stageDir). */
+const ARTIFACTS_DIR = 'artifacts';
+
+/**
+ * `dir` as a manifest records it: relative to the artifacts root (the nearest ancestor named `artifacts`), posix
+ * separators, so the same run in another checkout writes the same bytes. A dir outside any artifacts root, or one
+ * already relative, is kept as given.
+ */
+export function artifactsRelativeDir(dir: string): string {
+  if (!path.isAbsolute(dir)) return dir.split(path.sep).join('/');
+  const parts = path.resolve(dir).split(path.sep);
+  const at = parts.lastIndexOf(ARTIFACTS_DIR);
+  if (at < 0 || at === parts.length - 1) return dir;
+  return parts.slice(at + 1).join('/');
+}
+
 function errorCode(err: unknown): string | undefined {
   return err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
 }
@@ -160,7 +176,7 @@ export async function writeStageOutput(
     config: target.config,
     seed: target.seed,
     codeVersion: target.codeVersion,
-    upstream: target.upstream,
+    upstream: target.upstream.map((ref) => ({ ...ref, dir: artifactsRelativeDir(ref.dir) })),
     files: [],
   };
   const absDir = path.resolve(target.dir);
@@ -268,7 +284,7 @@ export async function openStageOutput(
       return path.resolve(dir, normalized);
     },
     ref(): UpstreamRef {
-      return { stage, dir, manifestSha256 };
+      return { stage, dir: artifactsRelativeDir(dir), manifestSha256 };
     },
   };
 }
