@@ -52,9 +52,9 @@ export function buildPrompts(
       if (sentence.split(' ').length >= options.minWords + 4) candidates.push({ sentence, document: doc.id, genre: doc.genre });
     }
   }
-  const tooFew = (usable: number, why: string): Error =>
-    new Error(`prompts.count ${options.count} exceeds the ${usable} held-out sentences ${why}; lower prompts.count or raise corpus.validationFraction / corpus.maxDocuments`);
-  if (candidates.length < options.count) throw tooFew(candidates.length, 'long enough for a prompt');
+  const tooFew = (usable: number, why: string, remedy: string): Error =>
+    new Error(`prompts.count ${options.count} exceeds the ${usable} held-out sentences ${why}; lower prompts.count${remedy} or raise corpus.validationFraction / corpus.maxDocuments`);
+  if (candidates.length < options.count) throw tooFew(candidates.length, 'long enough for a prompt', ' or prompts.minWords');
   rng.shuffle(candidates);
   const prompts: Prompt[] = [];
   let skipped = 0;
@@ -73,7 +73,9 @@ export function buildPrompts(
     }
     prompts.push({ id: prompts.length, text: words.slice(0, k).join(' '), tokens, document: candidate.document, genre: candidate.genre });
   }
-  if (prompts.length < options.count) throw tooFew(candidates.length - skipped, `whose first prompts.minWords (${options.minWords}) words fit in prompts.maxTokens (${options.maxTokens}) tokens`);
+  if (prompts.length < options.count) {
+    throw tooFew(candidates.length - skipped, `whose first prompts.minWords (${options.minWords}) words fit in prompts.maxTokens (${options.maxTokens}) tokens`, ', lower prompts.minWords, raise prompts.maxTokens (and pretrain.contextLength),');
+  }
   return prompts;
 }
 
