@@ -109,6 +109,8 @@ function lengths(config: CheckedConfig): Issue[] {
 function comparisons(config: CheckedConfig): Issue[] {
   const issues: Issue[] = [];
   const { label } = config;
+  // A label.prompts the schema already refused (not a positive integer) needs no second message.
+  if (!(Number.isInteger(label.prompts) && label.prompts >= 1)) return issues;
   const trainPrompts = labelTrainingPrompts(label);
   const split = `label.prompts (${label.prompts}) less the max(1, round(label.validationFraction × label.prompts)) held out for validation`;
   if (trainPrompts < 1) {

@@ -162,3 +162,9 @@ describe('inconsistencies that used to fail in a later stage are caught at load,
     expect(edited((raw) => (raw.bon.proxies = ['../../../etc']))[0]).toMatch(/^field "bon\.proxies\.0": got "\.\.\/\.\.\/\.\.\/etc"; not a cell of proxy\.grid; cells are tiny-n20-s0/);
   });
 });
+
+describe('a field the schema already refused gets one message, not a second derived one', () => {
+  it('label.prompts = -3', () => {
+    expect(edited((raw) => (raw.label.prompts = -3))).toEqual(['field "label.prompts": got -3; must be ≥ 1']);
+  });
+});
