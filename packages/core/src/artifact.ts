@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -13,6 +12,9 @@ import {
   type UpstreamRef,
 } from './manifest.ts';
 import { parquetRowCount } from './parquet.ts';
+import { removeStaleTempDirs, tempSibling } from './stale-temps.ts';
+
+export { removeStaleTempDirs } from './stale-temps.ts';
 
 /** Where a stage writes and what its manifest records besides the files (those are listed after writing). */
 export type StageTarget = Omit<Manifest, 'schemaVersion' | 'files'> & { dir: string };
@@ -33,57 +35,28 @@ export interface OpenStageOutputOptions {
   verify?: boolean;
 }
 
+/** The directory every stage writes under (`<workspace>/artifacts/<preset>/<stage>/...`, see stageDir). */
+export const ARTIFACTS_DIR = 'artifacts';
+
+/**
+ * `dir` as a manifest records it: relative to the artifacts root (the nearest ancestor named `artifacts`), posix
+ * separators, so the same run in another checkout writes the same bytes. A dir outside any artifacts root, or one
+ * already relative, is kept as given.
+ */
+export function artifactsRelativeDir(dir: string): string {
+  if (!path.isAbsolute(dir)) return dir.split(path.sep).join('/');
+  const parts = path.resolve(dir).split(path.sep);
+  const at = parts.lastIndexOf(ARTIFACTS_DIR);
+  if (at < 0 || at === parts.length - 1) return dir;
+  return parts.slice(at + 1).join('/');
+}
+
 function errorCode(err: unknown): string | undefined {
   return err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
 }
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-// Siblings of `<dir>` named `<name>.tmp-<pid>-<hex>[...]`: in-flight or abandoned writes and set-aside old outputs.
-const TEMP_MARKER = '.tmp-';
-
-function tempSibling(absDir: string, suffix = ''): string {
-  return `${absDir}${TEMP_MARKER}${process.pid}-${randomBytes(6).toString('hex')}${suffix}`;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else.
-    return errorCode(err) === 'EPERM';
-  }
-}
-
-/**
- * Removes `<dir>.tmp-<pid>-*` siblings left by processes that died mid-write. Entries of live
- * processes (including this one) are left alone, since they may be writes in progress.
- * Returns the removed paths.
- */
-export async function removeStaleTempDirs(dir: string): Promise<string[]> {
-  const absDir = path.resolve(dir);
-  const parent = path.dirname(absDir);
-  const prefix = `${path.basename(absDir)}${TEMP_MARKER}`;
-  let names: string[];
-  try {
-    names = await readdir(parent);
-  } catch (err) {
-    if (errorCode(err) === 'ENOENT') return [];
-    throw err;
-  }
-  const removed: string[] = [];
-  for (const name of names) {
-    if (!name.startsWith(prefix)) continue;
-    const pid = Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1]);
-    if (!Number.isSafeInteger(pid) || pid === process.pid || isAlive(pid)) continue;
-    const stale = path.join(parent, name);
-    await rm(stale, { recursive: true, force: true });
-    removed.push(stale);
-  }
-  return removed;
 }
 
 async function listFiles(root: string, stage: string, rel = ''): Promise<string[]> {
@@ -160,7 +133,7 @@ export async function writeStageOutput(
     config: target.config,
     seed: target.seed,
     codeVersion: target.codeVersion,
-    upstream: target.upstream,
+    upstream: target.upstream.map((ref) => ({ ...ref, dir: artifactsRelativeDir(ref.dir) })),
     files: [],
   };
   const absDir = path.resolve(target.dir);
@@ -268,7 +241,7 @@ export async function openStageOutput(
       return path.resolve(dir, normalized);
     },
     ref(): UpstreamRef {
-      return { stage, dir, manifestSha256 };
+      return { stage, dir: artifactsRelativeDir(dir), manifestSha256 };
     },
   };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkLimits, MAX_GRID_CELLS } from './config-limits.ts';
 import { checkGoldModel } from './gold-config-checks.ts';
 
 /**
@@ -35,6 +36,11 @@ export const promptsSchema = z.strictObject({
   count: positiveInt.max(1_000_000),
   minWords: positiveInt.max(32),
   maxWords: positiveInt.max(32),
+  /**
+   * Longest prompt in tokens: a longer one is cut back word by word (a sentence whose first minWords words are
+   * longer is skipped). prompts.maxTokens + label.responseTokens must fit in pretrain.contextLength.
+   */
+  maxTokens: positiveInt.max(1024),
 });
 
 export const pretrainSchema = z.strictObject({
@@ -136,9 +142,9 @@ export const labelSchema = z.strictObject({
 
 export const proxyGridSchema = z.strictObject({
   /** RM sizes (names in `models`, each pretrained) × training comparison counts × seeds: one proxy RM per cell. */
-  sizes: z.array(z.string().min(1)).min(1),
-  comparisons: z.array(positiveInt).min(1),
-  seeds: z.array(z.number().int().min(0).max(1_000_000)).min(1),
+  sizes: z.array(z.string().min(1)).min(1).max(MAX_GRID_CELLS),
+  comparisons: z.array(positiveInt).min(1).max(MAX_GRID_CELLS),
+  seeds: z.array(z.number().int().min(0).max(1_000_000)).min(1).max(MAX_GRID_CELLS),
 });
 
 export const proxyTrainingSchema = z.strictObject({
@@ -277,9 +283,6 @@ export const pipelineSchema = z
         });
       }
     });
-    if (new Set(config.pretrain.sizes).size !== config.pretrain.sizes.length) {
-      ctx.addIssue({ code: 'custom', path: ['pretrain', 'sizes'], input: config.pretrain.sizes, message: 'lists a size twice' });
-    }
     config.proxy.grid.sizes.forEach((name, i) => {
       requireModel(['proxy', 'grid', 'sizes', i], name);
       if (name in config.models && !config.pretrain.sizes.includes(name)) {
@@ -291,12 +294,6 @@ export const pipelineSchema = z
         });
       }
     });
-    for (const key of ['sizes', 'comparisons', 'seeds'] as const) {
-      const values: readonly (string | number)[] = config.proxy.grid[key];
-      if (new Set(values).size !== values.length) {
-        ctx.addIssue({ code: 'custom', path: ['proxy', 'grid', key], input: values, message: 'lists a value twice' });
-      }
-    }
     if (config.label.prompts + config.label.evalPrompts > config.prompts.count) {
       ctx.addIssue({
         code: 'custom',
@@ -318,13 +315,17 @@ export const pipelineSchema = z
         ctx.addIssue({ code: 'custom', path: ['bon', 'curves', 'ns', i], input: n, message: `must be ≤ bon.pool.samplesPerPrompt (${config.bon.pool.samplesPerPrompt})` });
       }
     }
+    // A grid over the size limit is reported by checkLimits; listing its cells could take minutes.
+    const { grid } = config.proxy;
+    const cells = grid.sizes.length * grid.comparisons.length * grid.seeds.length <= MAX_GRID_CELLS
+      ? new Set(grid.sizes.flatMap((size) => grid.comparisons.flatMap((n) => grid.seeds.map((seed) => `${size}-n${n}-s${seed}`))))
+      : undefined;
+    const requireCell = (path: (string | number)[], cell: string): void => {
+      if (cells && !cells.has(cell)) ctx.addIssue({ code: 'custom', path, input: cell, message: `not a cell of proxy.grid; cells are ${[...cells].join(', ')}` });
+    };
+    (config.bon.proxies ?? []).forEach((cell, i) => requireCell(['bon', 'proxies', i], cell));
     if (config.ppo) {
-      const cells = new Set(config.proxy.grid.sizes.flatMap((size) => config.proxy.grid.comparisons.flatMap((n) => config.proxy.grid.seeds.map((seed) => `${size}-n${n}-s${seed}`))));
-      config.ppo.proxies.forEach((cell, i) => {
-        if (!cells.has(cell)) {
-          ctx.addIssue({ code: 'custom', path: ['ppo', 'proxies', i], input: cell, message: `not a cell of proxy.grid; cells are ${[...cells].join(', ')}` });
-        }
-      });
+      config.ppo.proxies.forEach((cell, i) => requireCell(['ppo', 'proxies', i], cell));
       (config.ppo.policies ?? []).forEach((size, i) => {
         if (!config.policy.sizes.includes(size)) {
           ctx.addIssue({ code: 'custom', path: ['ppo', 'policies', i], input: size, message: `not in policy.sizes (${config.policy.sizes.join(', ')})` });
@@ -335,10 +336,6 @@ export const pipelineSchema = z
       }
       if (config.ppo.batchSize % config.ppo.minibatches !== 0) {
         ctx.addIssue({ code: 'custom', path: ['ppo', 'minibatches'], input: config.ppo.minibatches, message: `must divide ppo.batchSize (${config.ppo.batchSize})` });
-      }
-      for (const key of ['proxies', 'klCoefficients'] as const) {
-        const values: readonly (string | number)[] = config.ppo[key];
-        if (new Set(values).size !== values.length) ctx.addIssue({ code: 'custom', path: ['ppo', key], input: values, message: 'lists a value twice' });
       }
     }
     checkGoldModel(config, ctx);
@@ -358,6 +355,7 @@ export const pipelineSchema = z
         message: `must be < pretrain.steps (${config.pretrain.steps})`,
       });
     }
+    checkLimits(config, ctx);
   });
 
 export type PipelineConfig = z.infer<typeof pipelineSchema>;

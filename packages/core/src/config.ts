@@ -38,12 +38,12 @@ export function loadPipeline(preset: string, root?: string): PipelineConfig {
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new ConfigError(file, [`not valid JSON: ${(error as Error).message}`]);
+    throw new ConfigError(file, [`not valid JSON: ${clip((error as Error).message, MAX_PROBLEM_CHARACTERS)}`]);
   }
   const config = parsePipeline(raw, file);
   const expectedName = basename(file, '.json');
   if (config.name !== expectedName) {
-    throw new ConfigError(file, [`field "name": got ${JSON.stringify(config.name)}; must equal the file name "${expectedName}"`]);
+    throw new ConfigError(file, [`field "name": got ${echo(config.name)}; must equal the file name "${clip(expectedName)}"`]);
   }
   return config;
 }
@@ -55,12 +55,12 @@ export function parsePipeline(raw: unknown, file = '<inline>'): PipelineConfig {
 }
 
 function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
-  const field = issue.path.map(String).join('.') || '(top level)';
+  const field = clip(issue.path.map(String).join('.') || '(top level)');
   if (issue.code === 'unrecognized_keys') {
     const allowed = allowedKeysAt(issue.path);
     return issue.keys
       .map((key) => {
-        const full = [...issue.path.map(String), key].join('.');
+        const full = clip([...issue.path.map(String), key].join('.'));
         return `unknown field "${full}"; allowed here: ${allowed.join(', ')}`;
       })
       .join('\n  - ');
@@ -69,19 +69,35 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
   if (value === undefined && issue.code === 'invalid_type') {
     return `missing field "${field}" (expected ${issue.expected})`;
   }
-  const got = `got ${JSON.stringify(value)}`;
+  const got = `got ${echo(value)}`;
   switch (issue.code) {
     case 'invalid_type':
       return `field "${field}": ${got}; expected ${issue.expected}`;
     case 'invalid_value':
-      return `field "${field}": ${got}; allowed values: ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+      return `field "${field}": ${got}; allowed values: ${issue.values.map((v) => echo(v)).join(', ')}`;
     case 'too_small':
       return `field "${field}": ${got}; must be ${issue.inclusive === false ? '>' : '≥'} ${String(issue.minimum)}${sizeUnit(issue.origin)}`;
     case 'too_big':
       return `field "${field}": ${got}; must be ${issue.inclusive === false ? '<' : '≤'} ${String(issue.maximum)}${sizeUnit(issue.origin)}`;
     default:
-      return `field "${field}": ${got}; ${issue.message}`;
+      return clip(`field "${field}": ${got}; ${issue.message}`, MAX_PROBLEM_CHARACTERS);
   }
+}
+
+/** How much of a bad value an error echoes: enough to recognise it, never a 50 MB line. */
+export const MAX_ECHO_CHARACTERS = 200;
+const MAX_PROBLEM_CHARACTERS = 1000;
+
+function clip(text: string, limit = MAX_ECHO_CHARACTERS): string {
+  return text.length <= limit ? text : `${text.slice(0, limit)}… (${text.length.toLocaleString('en-US')} characters in all)`;
+}
+
+/** A config value as an error shows it: JSON, cut short; a number JSON.parse made infinite (1e400) shown as such. */
+export function echo(value: unknown): string {
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    return `${value} (the file has a number beyond the range of a double, such as 1e400)`;
+  }
+  return clip(JSON.stringify(value) ?? String(value));
 }
 
 function sizeUnit(origin: string): string {

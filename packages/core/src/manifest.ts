@@ -14,7 +14,7 @@ export interface ManifestFile {
 
 export interface UpstreamRef {
   stage: string;
-  /** The dir exactly as the consuming stage was given it. */
+  /** The upstream output's dir relative to the artifacts root (`<preset>/<stage>/...`), never a checkout's absolute path. */
   dir: string;
   manifestSha256: string;
 }

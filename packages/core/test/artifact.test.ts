@@ -127,6 +127,32 @@ describe('writeStageOutput', () => {
   });
 });
 
+describe('manifests do not depend on where the checkout is', () => {
+  it('records upstream dirs relative to the artifacts root, so two checkouts write identical manifests', async () => {
+    const manifests: string[] = [];
+    for (const checkout of ['first-checkout', 'elsewhere/second']) {
+      const upstreamDir = path.join(root, checkout, 'artifacts', 'tiny', 'pretrain');
+      await writeStageOutput(target(upstreamDir, { stage: 'pretrain', upstream: [] }), writeSample);
+      const pretrain = await openStageOutput(upstreamDir, 'pretrain');
+      const dir = path.join(root, checkout, 'artifacts', 'tiny', 'label');
+      await writeStageOutput(target(dir, { upstream: [pretrain.ref()] }), writeSample);
+      manifests.push(await readFile(path.join(dir, 'manifest.json'), 'utf8'));
+    }
+    expect(manifests[0]).not.toContain(root);
+    expect(JSON.parse(manifests[0]!).upstream[0].dir).toBe('tiny/pretrain');
+    expect(manifests[1]).toBe(manifests[0]);
+  });
+
+  it('an absolute upstream dir given by hand is recorded relative to the artifacts root too', async () => {
+    const dir = path.join(root, 'artifacts', 'tiny', 'label');
+    const manifest = await writeStageOutput(
+      target(dir, { upstream: [{ stage: 'pretrain', dir: path.join(root, 'artifacts', 'tiny', 'pretrain'), manifestSha256: 'a'.repeat(64) }] }),
+      writeSample,
+    );
+    expect(manifest.upstream[0]!.dir).toBe('tiny/pretrain');
+  });
+});
+
 describe('a process killed mid-write', () => {
   it('leaves the existing output untouched; the next write clears its temp dir', async () => {
     const dir = path.join(root, 'label');
@@ -193,7 +219,7 @@ describe('openStageOutput', () => {
     const manifestBytes = await readFile(path.join(dir, 'manifest.json'));
     expect(out.manifestSha256).toBe(sha256Hex(manifestBytes));
     expect(out.file('shards/part-0.parquet')).toBe(path.resolve(dir, 'shards', 'part-0.parquet'));
-    expect(out.ref()).toEqual({ stage: 'label', dir, manifestSha256: sha256Hex(manifestBytes) });
+    expect(out.ref()).toEqual({ stage: 'label', dir: 'tiny/label', manifestSha256: sha256Hex(manifestBytes) });
     expect(() => out.file('nope.txt')).toThrow(ArtifactError);
     expect(() => out.file('../label/notes.txt')).toThrow(/not in artifact/);
   });

@@ -113,16 +113,34 @@ export function decodeSafetensors(bytes: Uint8Array): Map<string, NamedTensor> {
   const dataStart = 8 + headerLength;
   if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new Error('header is not a JSON object');
   const tensors = new Map<string, NamedTensor>();
-  readTensors(header, bytes, dataStart, tensors);
+  const ranges = readTensors(header, bytes, dataStart, tensors);
+  checkTiling(ranges, bytes.length - dataStart);
   return tensors;
 }
 
-function readTensors(header: Record<string, unknown>, bytes: Uint8Array, dataStart: number, tensors: Map<string, NamedTensor>): void {
+/**
+ * The tensors' byte ranges must cover the data section exactly, in some order, with no overlap and no gap (as the
+ * safetensors format requires): an overlap would read one tensor's bytes as another's, a gap hides unread bytes.
+ */
+function checkTiling(ranges: { name: string; begin: number; end: number }[], dataBytes: number): void {
+  const sorted = [...ranges].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let covered = 0;
+  for (const { name, begin, end } of sorted) {
+    if (begin < covered) throw new Error(`tensor ${name}: data_offsets [${begin}, ${end}] overlap another tensor's bytes (which end at ${covered})`);
+    if (begin > covered) throw new Error(`tensor ${name}: data_offsets [${begin}, ${end}] leave bytes [${covered}, ${begin}) of the data section unused`);
+    covered = end;
+  }
+  if (covered !== dataBytes) throw new Error(`the tensors cover ${covered} of the ${dataBytes} bytes after the header: ${dataBytes - covered} bytes belong to no tensor`);
+}
+
+function readTensors(header: Record<string, unknown>, bytes: Uint8Array, dataStart: number, tensors: Map<string, NamedTensor>): { name: string; begin: number; end: number }[] {
+  const ranges: { name: string; begin: number; end: number }[] = [];
   for (const [name, raw] of Object.entries(header)) {
     if (name === '__metadata__') continue;
     const entry = raw as Partial<HeaderEntry>;
-    if (entry.dtype !== 'F32' || !Array.isArray(entry.shape) || !Array.isArray(entry.data_offsets)) {
-      throw new Error(`tensor ${name}: unsupported or malformed entry ${JSON.stringify(raw)}`);
+    if (entry.dtype !== 'F32' || !Array.isArray(entry.shape) || !Array.isArray(entry.data_offsets) || entry.data_offsets.length !== 2) {
+      const shown = JSON.stringify(raw) ?? String(raw);
+      throw new Error(`tensor ${name.slice(0, 200)}: unsupported or malformed entry ${shown.length > 200 ? `${shown.slice(0, 200)}…` : shown}`);
     }
     const [begin, end] = entry.data_offsets;
     if (!entry.shape.every((n) => Number.isSafeInteger(n) && n >= 0)) throw new Error(`tensor ${name}: shape [${entry.shape}] is not a list of non-negative integers`);
@@ -139,7 +157,9 @@ function readTensors(header: Record<string, unknown>, bytes: Uint8Array, dataSta
     for (let i = 0; i < count; i++) values[i] = source.getFloat32(i * 4, true);
     for (const value of values) if (!Number.isFinite(value)) throw new Error(`tensor ${name} holds a non-finite value`);
     tensors.set(name, { shape: [...entry.shape], data: values });
+    ranges.push({ name, begin, end });
   }
+  return ranges;
 }
 
 function littleEndianBytes(data: Float32Array): Uint8Array {

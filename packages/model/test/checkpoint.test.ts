@@ -342,6 +342,44 @@ describe('loadCheckpoint errors', () => {
     expect(() => decodeSafetensors(unsupported)).toThrow(/tensor wte: unsupported or malformed entry/);
   });
 
+  it('bounds-checks data_offsets in both directions: overlaps, gaps, ranges past the end, malformed pairs', async () => {
+    const dir = await savedDir();
+    const bytes = await readFile(path.join(dir, WEIGHTS_FILE));
+    const names = [...parameterShapes(tinyConfig).keys()].sort();
+    expect(() => decodeSafetensors(bytes)).not.toThrow();
+    // Two tensors of one shape: the second pointed at the first's bytes (each range alone is valid).
+    const sameShape = names.filter((n) => n.endsWith('ln_1.b'));
+    expect(sameShape.length).toBeGreaterThanOrEqual(2);
+    const overlap = rewriteHeader(bytes, (header) => {
+      header[sameShape[1]!].data_offsets = [...header[sameShape[0]!].data_offsets];
+    });
+    expect(() => decodeSafetensors(overlap)).toThrow(/data_offsets \[\d+, \d+\] (overlap another tensor's bytes|leave bytes \[\d+, \d+\) of the data section unused)/);
+    // Trailing bytes no tensor claims.
+    const trailing = Buffer.concat([bytes, Buffer.alloc(8)]);
+    expect(() => decodeSafetensors(trailing)).toThrow(/8 bytes belong to no tensor/);
+    // The last tensor's range moved past the end of the file.
+    const last = rewriteHeader(bytes, (header) => {
+      const lastName = Object.keys(header).filter((n) => n !== '__metadata__').sort((a, b) => header[a]!.data_offsets[0]! - header[b]!.data_offsets[0]!).at(-1)!;
+      const [begin, end] = header[lastName]!.data_offsets;
+      header[lastName]!.data_offsets = [begin! + 4, end! + 4];
+    });
+    expect(() => decodeSafetensors(last)).toThrow(/does not fit shape .* or the file/);
+    // Three offsets, or one.
+    for (const offsets of [[0, 4, 8], [0]]) {
+      const malformed = rewriteHeader(bytes, (header) => {
+        header.wte.data_offsets = offsets;
+      });
+      expect(() => decodeSafetensors(malformed)).toThrow(/tensor wte: unsupported or malformed entry/);
+    }
+    // A header length beyond the file.
+    const longHeader = Buffer.from(bytes);
+    longHeader.writeBigUInt64LE(BigInt(bytes.length), 0);
+    expect(() => decodeSafetensors(longHeader)).toThrow(/header length \d+ runs past the end of the file/);
+    const hugeHeader = Buffer.from(bytes);
+    hugeHeader.writeBigUInt64LE(2n ** 63n, 0);
+    expect(() => decodeSafetensors(hugeHeader)).toThrow(/runs past the end of the file/);
+  });
+
   it('names the file when model.safetensors is missing, and model.json when the config is bad', async () => {
     const dir = await savedDir();
     await rm(path.join(dir, WEIGHTS_FILE));

@@ -38,12 +38,12 @@ export interface Prompt {
 
 /**
  * Prompts are openings of held-out sentences: the first k words (k uniform in [minWords, maxWords]) of a sentence
- * at least four words longer than k, so a natural continuation exists.
+ * at least four words longer than k, so a natural continuation exists; at most prompts.maxTokens tokens.
  */
 export function buildPrompts(
   docs: readonly BrownDocument[],
   tokenizer: BpeTokenizer,
-  options: { count: number; minWords: number; maxWords: number },
+  options: { count: number; minWords: number; maxWords: number; maxTokens: number },
   rng: Rng,
 ): Prompt[] {
   const candidates: { sentence: string; document: string; genre: string }[] = [];
@@ -52,19 +52,31 @@ export function buildPrompts(
       if (sentence.split(' ').length >= options.minWords + 4) candidates.push({ sentence, document: doc.id, genre: doc.genre });
     }
   }
-  if (candidates.length < options.count) {
-    throw new Error(
-      `prompts.count ${options.count} exceeds the ${candidates.length} held-out sentences long enough for a prompt; lower prompts.count or raise corpus.validationFraction / corpus.maxDocuments`,
-    );
-  }
+  const tooFew = (usable: number, why: string, remedy: string): Error =>
+    new Error(`prompts.count ${options.count} exceeds the ${usable} held-out sentences ${why}; lower prompts.count${remedy} or raise corpus.validationFraction / corpus.maxDocuments`);
+  if (candidates.length < options.count) throw tooFew(candidates.length, 'long enough for a prompt', ' or prompts.minWords');
   rng.shuffle(candidates);
-  return candidates.slice(0, options.count).map((candidate, id) => {
+  const prompts: Prompt[] = [];
+  let skipped = 0;
+  for (const candidate of candidates) {
+    if (prompts.length === options.count) break;
     const words = candidate.sentence.split(' ');
     const longest = Math.min(options.maxWords, words.length - 4);
-    const k = options.minWords + rng.int(longest - options.minWords + 1);
-    const text = words.slice(0, k).join(' ');
-    return { id, text, tokens: tokenizer.encode(text), document: candidate.document, genre: candidate.genre };
-  });
+    let k = options.minWords + rng.int(longest - options.minWords + 1);
+    let tokens = tokenizer.encode(words.slice(0, k).join(' '));
+    // Later stages append label.responseTokens to a prompt within the context length: cut it back word by word to
+    // prompts.maxTokens tokens, and skip a sentence whose first minWords words are already longer.
+    while (tokens.length > options.maxTokens && k > options.minWords) tokens = tokenizer.encode(words.slice(0, --k).join(' '));
+    if (tokens.length > options.maxTokens) {
+      skipped += 1;
+      continue;
+    }
+    prompts.push({ id: prompts.length, text: words.slice(0, k).join(' '), tokens, document: candidate.document, genre: candidate.genre });
+  }
+  if (prompts.length < options.count) {
+    throw tooFew(candidates.length - skipped, `whose first prompts.minWords (${options.minWords}) words fit in prompts.maxTokens (${options.maxTokens}) tokens`, ', lower prompts.minWords, raise prompts.maxTokens (and pretrain.contextLength),');
+  }
+  return prompts;
 }
 
 /**

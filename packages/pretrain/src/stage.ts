@@ -1,10 +1,11 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import {
   stageDir,
   configSlice,
   loadPipeline,
+  makeTempSibling,
   Rng,
   tableFromColumns,
   workspaceRoot,
@@ -56,7 +57,9 @@ export async function runPretrain(options: PretrainOptions): Promise<PretrainSum
   const outputDir = stageDir(root, config.name, STAGE);
   const { engine, lines } = await initEngine({ engine: options.engine, backend: options.backend });
   for (const line of lines) log(line);
-  const scratch = await mkdtemp(join(tmpdir(), 'goodhart-pretrain-'));
+  // Scratch space beside the output, named like a temp dir, so a killed run's leftovers are removed by the next start
+  // of any stage (see runCli) instead of piling up in the system temp dir.
+  const scratch = await makeTempSibling(outputDir, '-scratch');
   let baselines = { entropy: NaN, validationCrossEntropy: NaN };
   const sizes: SizeSummary[] = [];
   try {
