@@ -13,3 +13,4 @@ export * from './cli.ts';
 export * from './grid.ts';
 export * from './bootstrap.ts';
 export * from './validate.ts';
+export * from './slurm-schema.ts';
