@@ -15,6 +15,7 @@
 #   - SlurmdTimeout=10: a node that dies with its jobs is noticed (and its jobs requeued) in seconds, not minutes;
 #   - the node declares 4 CPUs on a 2-core machine (config_overrides) so up to four one-CPU tasks run at once, as
 #     the local executor's parallel tasks share cores;
+#   - SlurmUser/SlurmdUser root: the daemons run as the user who starts them (CI runs as root here);
 #   - MinJobAge=600 keeps finished jobs visible to squeue/scontrol while the runner polls.
 set -euo pipefail
 
@@ -22,6 +23,8 @@ command="${1:-}"
 DIR="${2:-${GOODHART_SLURM_DIR:-/tmp/goodhart-slurm}}"
 CONF="$DIR/etc/slurm.conf"
 CPUS="${GOODHART_SLURM_CPUS:-4}"
+# slurmctld listens on PORT and slurmd on PORT+1 (Slurm's defaults); another cluster on this host needs other ports.
+PORT="${GOODHART_SLURM_PORT:-6817}"
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -50,6 +53,8 @@ SlurmctldHost=localhost
 AuthType=auth/munge
 CredType=cred/munge
 AuthInfo=socket=$DIR/munge/run/munge.socket
+SlurmctldPort=$PORT
+SlurmdPort=$((PORT + 1))
 SlurmUser=root
 SlurmdUser=root
 StateSaveLocation=$DIR/state
