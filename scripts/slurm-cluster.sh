@@ -36,7 +36,9 @@ install_packages() {
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends slurmctld slurmd slurm-client munge >/dev/null
 }
 
-pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A killed daemon may linger as a zombie when PID 1 does not reap orphans (no systemd here): that counts as dead.
+process_alive() { [ -e "/proc/$1" ] && ! grep -qE '^[0-9]+ \(.*\) Z' "/proc/$1/stat" 2>/dev/null; }
+pid_alive() { [ -f "$1" ] && process_alive "$(cat "$1")"; }
 
 write_config() {
   mkdir -p "$DIR"/{etc,state,spool,log,run,munge/run}
@@ -112,7 +114,7 @@ stop_daemon() {
     local pid
     pid=$(cat "$pidfile")
     kill "$pid"
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    for _ in $(seq 1 50); do process_alive "$pid" || return 0; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
   fi
 }

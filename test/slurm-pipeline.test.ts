@@ -21,9 +21,9 @@ import {
  * The `test` preset through `npm run pipeline -- --executor slurm` on a real (one-node, loopback) Slurm cluster,
  * against the local executor in a second copy of the repository (each copy has its own artifacts and Nx cache):
  *   1. byte-identical Parquet, safetensors and findings.json; a second run with nothing changed computes nothing;
- *   2. a changed proxy grid entry computes only the new cells and what depends on them;
- *   3. a PPO job cancelled mid-run, then its node crashing mid-run, still ends with artifacts identical to the
- *      uninterrupted local run (the job is resubmitted, then requeued, and resumes from its checkpoint).
+ *   2. a changed proxy grid entry computes only the new cells and what depends on them, and
+ *   3. in the same run, the new cell's PPO job cancelled mid-run, then its node crashing mid-run, still ends with
+ *      artifacts identical to the uninterrupted local run (resubmitted, then requeued, resuming from its checkpoint).
  */
 const PRESET = 'test';
 let slurmWorkspace: string;
@@ -85,38 +85,19 @@ describeSlurm('the pipeline on a Slurm cluster (--executor slurm)', () => {
     await expectSameArtifacts();
   }, 600_000);
 
-  it('computes only the new grid cells and their dependents when a proxy grid entry changes', async () => {
+  it('computes only the new grid cell and its dependents, and survives its PPO job being cancelled and its node crashing', async () => {
+    // One grid entry changes (20 → 30 comparisons), and the PPO run follows the new tiny cell, so one run covers
+    // both claims: the PPO run is one of the new cell's dependents, made long enough (60 iterations) to interrupt
+    // twice. The local copy gets the same edit and runs uninterrupted.
     const edit = (config: Record<string, Record<string, unknown>>): void => {
-      (config.proxy.grid as { comparisons: number[] }).comparisons = [20, 40];
-    };
-    await Promise.all([editPipeline(slurmWorkspace, edit), editPipeline(localWorkspace, edit)]);
-    await Promise.all([runSlurm(slurmWorkspace), runLocal(localWorkspace)]);
-    const run = readLastRun(slurmWorkspace, PRESET);
-    expect(tasksIn(run, 'done')).toEqual(
-      [
-        'proxy--test--tiny-n40-s0:train',
-        'proxy--test--small-n40-s0:train',
-        'bon--test--tiny-n40-s0:score',
-        'bon--test--small-n40-s0:score',
-        'proxy:test',
-        'bon:test',
-        'fit:test',
-      ].sort(),
-    );
-    expect(tasksIn(run, 'cached')).toContain('ppo--test--tiny-n20-s0-kl0-small:train');
-    expect(tasksIn(run, 'cached')).toContain('bon--test--pool:sample');
-    await expectSameArtifacts();
-  }, 600_000);
-
-  it('finishes with identical artifacts when a PPO job is cancelled and then its node crashes mid-run', async () => {
-    // Long enough to interrupt twice; the local run gets the same edit and runs uninterrupted.
-    const edit = (config: Record<string, Record<string, unknown>>): void => {
-      config.ppo.iterations = 40;
+      (config.proxy.grid as { comparisons: number[] }).comparisons = [30, 60];
+      config.ppo.proxies = ['tiny-n30-s0'];
+      config.ppo.iterations = 60;
     };
     await Promise.all([editPipeline(slurmWorkspace, edit), editPipeline(localWorkspace, edit)]);
     const localRun = runLocal(localWorkspace);
-    const ppoTask = 'ppo--test--tiny-n20-s0-kl0-small:train';
-    const checkpoint = join(slurmWorkspace, 'artifacts', PRESET, 'ppo', 'work', 'tiny-n20-s0-kl0-small', 'current', 'state.json');
+    const ppoTask = 'ppo--test--tiny-n30-s0-kl0-small:train';
+    const checkpoint = join(slurmWorkspace, 'artifacts', PRESET, 'ppo', 'work', 'tiny-n30-s0-kl0-small', 'current', 'state.json');
     const checkpointIteration = async (): Promise<number> => {
       try {
         return (JSON.parse(await readFile(checkpoint, 'utf8')) as { iteration: number }).iteration;
@@ -131,7 +112,7 @@ describeSlurm('the pipeline on a Slurm cluster (--executor slurm)', () => {
     });
 
     // 1. scancel the PPO job once it has written a checkpoint: the runner submits it again and it resumes.
-    const firstJob = await waitFor('the PPO job to checkpoint', async () => ((await checkpointIteration()) >= 2 ? jobsOf.get(ppoTask) : undefined), 240_000);
+    const firstJob = await waitFor('the PPO job to checkpoint', async () => ((await checkpointIteration()) >= 2 ? jobsOf.get(ppoTask) : undefined), 300_000);
     await scancelJob(firstJob);
     const secondJob = await waitFor('the PPO job to be submitted again', () => (jobsOf.get(ppoTask) !== firstJob ? jobsOf.get(ppoTask) : undefined), 60_000);
 
@@ -150,8 +131,23 @@ describeSlurm('the pipeline on a Slurm cluster (--executor slurm)', () => {
     await localRun;
     expect(result.exitCode, result.all).toBe(0);
     const last = readLastRun(slurmWorkspace, PRESET);
+    expect(tasksIn(last, 'done')).toEqual(
+      [
+        'proxy--test--tiny-n30-s0:train',
+        'proxy--test--small-n30-s0:train',
+        'bon--test--tiny-n30-s0:score',
+        'bon--test--small-n30-s0:score',
+        'proxy:test',
+        'bon:test',
+        ppoTask,
+        'ppo:test',
+        'fit:test',
+      ].sort(),
+    );
+    expect(tasksIn(last, 'cached')).toEqual(
+      ['pretrain:test', 'label:test', 'bon--test--pool:sample', 'proxy--test--tiny-n60-s0:train', 'proxy--test--small-n60-s0:train', 'bon--test--tiny-n60-s0:score', 'bon--test--small-n60-s0:score'].sort(),
+    );
     const ppo = last.outcomes.find((o) => o.task === ppoTask);
-    expect(ppo?.phase).toBe('done');
     expect(ppo?.retries).toBe(1);
     expect(ppo?.requeues).toBeGreaterThanOrEqual(1);
     const log = await readFile(join(slurmWorkspace, 'artifacts', PRESET, 'slurm', 'logs', `${ppoTask.replace(':', '.')}-${secondJob}.log`), 'utf8');

@@ -14,14 +14,16 @@ export interface SlurmFlags {
   sbatchArgs?: string[];
 }
 
+const SOURCE = 'Slurm job settings (pipeline "slurm" section and flags)';
+
 /** `4` → default for every kind; `ppo=4,proxy=2` → per kind. */
 function parseKindList(flag: string, value: string, parseOne: (text: string) => number | string): { all?: number | string; kinds: Record<string, number | string> } {
   const kinds: Record<string, number | string> = {};
   if (!value.includes('=')) return { all: parseOne(value), kinds };
   for (const part of value.split(',')) {
     const [kind, text, extra] = part.split('=');
-    if (!kind || text === undefined || extra !== undefined) throw new Error(`--${flag}: "${part}" must be <kind>=<value>`);
-    if (!(SLURM_TASK_KINDS as readonly string[]).includes(kind)) throw new Error(`--${flag}: unknown task kind "${kind}"; allowed: ${SLURM_TASK_KINDS.join(', ')}`);
+    if (!kind || text === undefined || extra !== undefined) throw new ConfigError(SOURCE, [`--${flag}: "${part}" must be <kind>=<value>`]);
+    if (!(SLURM_TASK_KINDS as readonly string[]).includes(kind)) throw new ConfigError(SOURCE, [`--${flag}: unknown task kind "${kind}"; allowed: ${SLURM_TASK_KINDS.join(', ')}`]);
     kinds[kind] = parseOne(text);
   }
   return { kinds };
@@ -48,7 +50,7 @@ export function resolveSlurmSettings(fromPipeline: SlurmSettings | undefined, fl
   const result = slurmSettingsSchema.safeParse(raw);
   if (result.success) return result.data;
   throw new ConfigError(
-    'Slurm job settings (pipeline "slurm" section and flags)',
+    SOURCE,
     result.error.issues.map((issue) => {
       const field = issue.path.map(String).join('.') || '(top level)';
       const got = issue.path.reduce<unknown>((node, key) => (node as Record<PropertyKey, unknown> | undefined)?.[key], raw);

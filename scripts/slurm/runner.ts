@@ -63,13 +63,17 @@ interface TaskRecord {
   lastRestarts: number;
   /** Polls in a row in which Slurm no longer knew the job and no result was written. */
   missing: number;
+  /** When the job was first seen ended by its node (NODE_FAIL, PREEMPTED, BOOT_FAIL). */
+  nodeLostAt?: number;
   startedAt?: number;
 }
 
 const ALIVE: ReadonlySet<string> = new Set(['queued', 'running']);
 const FINISHED: ReadonlySet<string> = new Set(['cached', 'done', 'failed', 'stopped', 'cancelled']);
-/** Ended by something outside the job: worth running again. */
+/** Ended by its node or the scheduler: Slurm requeues such a job itself (--requeue), else it is worth resubmitting. */
 const KILLED_STATES = new Set(['NODE_FAIL', 'PREEMPTED', 'BOOT_FAIL']);
+/** How long a job ended by its node may stay so before the runner resubmits it instead of waiting for the requeue. */
+const REQUEUE_GRACE_MS = 30_000;
 const PENDING_STATES = new Set(['PENDING', 'REQUEUED', 'REQUEUE_HOLD', 'REQUEUE_FED', 'RESV_DEL_HOLD', 'SUSPENDED', 'STOPPED', 'RESIZING']);
 const RUNNING_STATES = new Set(['RUNNING', 'COMPLETING', 'CONFIGURING', 'SIGNALING', 'STAGE_OUT']);
 
@@ -128,6 +132,7 @@ export async function runOnSlurm(options: SlurmRunOptions): Promise<SlurmRunRepo
     record.phase = 'queued';
     record.lastRestarts = 0;
     record.missing = 0;
+    record.nodeLostAt = undefined;
     say(record, 'queued', waitFor.length > 0 ? `after ${waitFor.length} job${waitFor.length > 1 ? 's' : ''}` : '');
   };
 
@@ -165,6 +170,7 @@ export async function runOnSlurm(options: SlurmRunOptions): Promise<SlurmRunRepo
       record.phase = 'queued';
       say(record, 'requeued', `(restart ${status.restarts}: its node failed)`);
     }
+    if (!KILLED_STATES.has(status.state)) record.nodeLostAt = undefined;
     if (PENDING_STATES.has(status.state)) return;
     if (RUNNING_STATES.has(status.state)) {
       if (record.phase !== 'running') {
@@ -186,6 +192,11 @@ export async function runOnSlurm(options: SlurmRunOptions): Promise<SlurmRunRepo
         say(record, 'stopped', 'an upstream job did not succeed');
         return;
       }
+    }
+    if (KILLED_STATES.has(status.state)) {
+      // Slurm is about to requeue it (--requeue); resubmitting now would run the task twice.
+      record.nodeLostAt ??= performance.now();
+      if (performance.now() - record.nodeLostAt < REQUEUE_GRACE_MS) return;
     }
     if (status.state === 'CANCELLED' || KILLED_STATES.has(status.state)) {
       if (record.retries < maxRetries) {
@@ -238,6 +249,14 @@ export async function runOnSlurm(options: SlurmRunOptions): Promise<SlurmRunRepo
       }
     }
     while (interrupted && [...records.values()].some((r) => ALIVE.has(r.phase))) await sleep(100);
+  } catch (error) {
+    // sbatch refused a job, or Slurm stopped answering: leave nothing of this run queued behind.
+    const ids = activeJobIds();
+    if (ids.length > 0) {
+      print(`[slurm] stopping: cancelling the ${ids.length} jobs this run submitted (${ids.join(' ')})`);
+      await scancel(ids);
+    }
+    throw error;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

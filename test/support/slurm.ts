@@ -139,6 +139,14 @@ export async function crashNodeUnder(jobId: string): Promise<void> {
       // already gone
     }
   }
+  // Dead means gone or a zombie (PID 1 here does not reap the daemons it inherits).
+  await waitFor('slurmd to die', () => {
+    try {
+      return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${slurmdPid}/stat`, 'utf8')) ? true : undefined;
+    } catch {
+      return true;
+    }
+  }, 10_000, 50);
   await execa(join(repositoryRoot, 'scripts', 'slurm-cluster.sh'), ['start', dir]);
   await execa('scontrol', ['reconfigure'], { reject: false });
 }
