@@ -47,6 +47,8 @@ write_config() {
     head -c 1024 /dev/urandom >"$DIR/munge/munge.key"
     chmod 0400 "$DIR/munge/munge.key"
   fi
+  # Kept when it exists: a restart (after a test crashed slurmd, say) reuses the cluster's own settings and port.
+  [ -f "$CONF" ] && return
   local memory
   memory=$(awk '/MemTotal/ { printf "%d", $2 / 1024 * 0.9 }' /proc/meminfo)
   cat >"$CONF" <<EOF
