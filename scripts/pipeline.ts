@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { availableParallelism } from 'node:os';
 import { ConfigError, formatDuration, gridCells, loadPipeline, ppoRuns, stageDir, workspaceRoot, type PipelineConfig } from '@goodhart/core';
 import { parseBackendChoice, parseEngineChoice } from '@goodhart/model';
+import { runPipelineOnSlurm } from './slurm/pipeline-on-slurm.ts';
 
 /**
  * `npm run pipeline [-- --preset paper]`: runs every stage of a preset through Nx in one invocation (`fit:P`, which
@@ -29,8 +30,19 @@ async function main(): Promise<void> {
       backend: { type: 'string' },
       parallel: { type: 'string', default: '2' },
       'skip-cache': { type: 'boolean', default: false },
+      executor: { type: 'string', default: 'local' },
+      // Slurm job settings (override the pipeline file's "slurm" section); see README "Running on a Slurm cluster".
+      partition: { type: 'string' },
+      time: { type: 'string' },
+      cpus: { type: 'string' },
+      mem: { type: 'string' },
+      'sbatch-arg': { type: 'string', multiple: true },
+      retries: { type: 'string', default: '1' },
     },
   });
+  if (values.executor !== 'local' && values.executor !== 'slurm') {
+    throw new Error(`--executor: got ${JSON.stringify(values.executor)}; allowed: local, slurm`);
+  }
   const root = workspaceRoot();
   const config = loadPipeline(values.preset, root); // fail on a bad config before Nx starts
   const env: Record<string, string> = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
@@ -43,6 +55,20 @@ async function main(): Promise<void> {
   const total = taskCount(config);
   const started = performance.now();
   const elapsed = (): string => formatDuration((performance.now() - started) / 1000);
+  if (values.executor === 'slurm') {
+    if (values['skip-cache']) throw new Error('--skip-cache: not supported with --executor slurm (each job lets Nx decide)');
+    delete env.GOODHART_THREADS; // each job threads over the CPUs Slurm gives it
+    const ok = await runPipelineOnSlurm({
+      root,
+      config,
+      env,
+      flags: { partition: values.partition, time: values.time, cpus: values.cpus, mem: values.mem, sbatchArgs: values['sbatch-arg'] },
+      retries: values.retries,
+    });
+    if (!ok) process.exit(process.exitCode ?? 1);
+    await printFindings(root, config, elapsed());
+    return;
+  }
   process.stdout.write(`pipeline "${config.name}": ${total} tasks through Nx (parallel ${values.parallel}); cached tasks are restored, not rerun\n`);
 
   const args = ['nx', 'run', `fit:${config.name}`, '--outputStyle=stream', `--parallel=${values.parallel}`];
@@ -68,12 +94,15 @@ async function main(): Promise<void> {
   });
   await child;
   if (pending) process.stdout.write(`${pending}\n`);
+  await printFindings(root, config, elapsed());
+}
 
+async function printFindings(root: string, config: PipelineConfig, elapsed: string): Promise<void> {
   const reportDir = join(stageDir(root, config.name, 'fit'), 'report');
   const findings = JSON.parse(await readFile(join(reportDir, 'findings.json'), 'utf8')) as { id: number; title?: string; holds: boolean | null }[];
   const mark = (holds: boolean | null): string => (holds === null ? '—' : holds ? '✓' : '✗');
   process.stdout.write(`\nfindings: ${findings.map((f) => `${f.id} ${mark(f.holds)}`).join('  ')}  (✓ holds, ✗ does not, — not testable with this preset)\n`);
-  process.stdout.write(`pipeline "${config.name}" finished in ${elapsed()}\nreport: ${join(reportDir, 'index.html')}\nsummary: ${join(reportDir, 'summary.md')}\n`);
+  process.stdout.write(`pipeline "${config.name}" finished in ${elapsed}\nreport: ${join(reportDir, 'index.html')}\nsummary: ${join(reportDir, 'summary.md')}\n`);
 }
 
 main().catch((error: unknown) => {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { checkLimits, MAX_GRID_CELLS } from './config-limits.ts';
 import { checkGoldModel } from './gold-config-checks.ts';
+import { slurmSettingsSchema } from './slurm-schema.ts';
 
 /**
  * The pipeline file (`pipelines/<name>.json`). Every stage reads only its own slice; Nx hashes only the fields a
@@ -248,6 +249,8 @@ export const pipelineSchema = z
     /** Absent: no RL runs (the report marks the RL findings untestable). */
     ppo: ppoSchema.optional(),
     fit: fitSchema.default({ bootstrapResamples: 1000, confidence: 0.95, extrapolationFraction: 0.5 }),
+    /** Job settings for `--executor slurm`; read by no stage and hashed by no task. */
+    slurm: slurmSettingsSchema.optional(),
   })
   .superRefine((config, ctx) => {
     const known = Object.keys(config.models);

@@ -15,3 +15,4 @@ export * from './grid.ts';
 export * from './bootstrap.ts';
 export * from './validate.ts';
 export * from './gold-config-checks.ts';
+export * from './slurm-schema.ts';

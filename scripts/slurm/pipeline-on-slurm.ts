@@ -1,0 +1,40 @@
+import type { PipelineConfig } from '@goodhart/core';
+import { resolveSlurmSettings, type SlurmFlags } from './job-settings.ts';
+import { runOnSlurm } from './runner.ts';
+import { readTaskGraph } from './task-graph.ts';
+
+/**
+ * `npm run pipeline -- --executor slurm`: the tasks of `nx run fit:<preset>` as Slurm jobs. Returns false (and
+ * sets process.exitCode) when a task failed or the run was interrupted; the message names the first failed task.
+ */
+export async function runPipelineOnSlurm(options: {
+  root: string;
+  config: PipelineConfig;
+  env: Record<string, string>;
+  flags: SlurmFlags;
+  retries: string;
+}): Promise<boolean> {
+  const { root, config, env } = options;
+  const settings = resolveSlurmSettings(config.slurm, options.flags); // bad settings stop here, before any sbatch
+  const retries = Number(options.retries);
+  if (!Number.isInteger(retries) || retries < 0) throw new Error(`--retries: got ${JSON.stringify(options.retries)}; must be a non-negative integer`);
+  const graph = await readTaskGraph(root, `fit:${config.name}`, env);
+  process.stdout.write(`pipeline "${config.name}": ${graph.tasks.length} Nx tasks as Slurm jobs; Nx decides in each job whether it computes or restores from the cache\n`);
+  const report = await runOnSlurm({ root, preset: config.name, graph, settings, env, retries });
+  const count = (phase: string): number => report.outcomes.filter((o) => o.phase === phase).length;
+  process.stdout.write(
+    `[slurm] ${report.submissions} jobs submitted: ${count('done')} computed, ${count('cached')} restored from the cache, ${count('failed')} failed, ${count('stopped')} stopped, ${count('cancelled')} cancelled\n`,
+  );
+  if (report.interrupted) {
+    process.stderr.write('pipeline interrupted: the jobs it had submitted were cancelled\n');
+    process.exitCode = 130;
+    return false;
+  }
+  if (report.firstFailure) {
+    const { task, jobId, reason, log } = report.firstFailure;
+    process.stderr.write(`pipeline failed: task ${task} (job ${jobId}) ${reason}; its dependents were not run\nlog: ${log}\n`);
+    process.exitCode = 1;
+    return false;
+  }
+  return true;
+}
