@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { availableParallelism } from 'node:os';
-import { ConfigError, formatDuration, gridCells, loadPipeline, ppoRuns, stageDir, workspaceRoot, type PipelineConfig } from '@goodhart/core';
+import { ConfigError, formatDuration, gridCells, loadPipeline, ppoRuns, stageOutputDir, workspaceRoot, type PipelineConfig } from '@goodhart/core';
 import { parseBackendChoice, parseEngineChoice } from '@goodhart/model';
 
 /**
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
   await child;
   if (pending) process.stdout.write(`${pending}\n`);
 
-  const reportDir = join(stageDir(root, config.name, 'fit'), 'report');
+  const reportDir = join(stageOutputDir(root, config.name, 'fit'), 'report');
   const findings = JSON.parse(await readFile(join(reportDir, 'findings.json'), 'utf8')) as { id: number; title?: string; holds: boolean | null }[];
   const mark = (holds: boolean | null): string => (holds === null ? '—' : holds ? '✓' : '✗');
   process.stdout.write(`\nfindings: ${findings.map((f) => `${f.id} ${mark(f.holds)}`).join('  ')}  (✓ holds, ✗ does not, — not testable with this preset)\n`);

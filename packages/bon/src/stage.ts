@@ -5,12 +5,13 @@ import {
   gridCells,
   parseCell,
   loadPipeline,
-  openStageOutput,
+  openStage,
   Progress,
   readParquetFile,
   Rng,
-  stageDir,
-  stageHint,
+  stageConfig,
+  stageName,
+  stageOutputDir,
   tableFromColumns,
   workspaceRoot,
   writeParquetFile,
@@ -19,12 +20,12 @@ import {
   type StageOutput,
 } from '@goodhart/core';
 import { GoldScorer, readGoldNormalisation } from '@goodhart/gold';
-import { engineCodeVersion, initEngine, openPretrainArtifacts, openProxyCell, readPromptsFile, scoreSequences, type ComputeOptions } from '@goodhart/model';
+import { engineCodeVersion, initEngine, readPretrainArtifacts, readProxyCell, readPromptsFile, scoreSequences, type ComputeOptions } from '@goodhart/model';
 import { bestOfNCurves, type CurvePoint, type OveroptimizationCheck, type PromptPool } from './curves.ts';
 import { oneTwoFiveGrid, samplePool } from './pool.ts';
 import { regressionalCheck } from './regressional.ts';
 
-export const STAGE = 'bon';
+export const STAGE = stageName('bonPool');
 /** Prompts of the synthetic regressional-Goodhart pool (finding 8), at least. */
 const REGRESSIONAL_MIN_PROMPTS = 200;
 
@@ -48,14 +49,14 @@ export async function runPool(options: ComputeOptions & { preset: string; root?:
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const config = loadPipeline(options.preset, root);
   await initEngine(options);
-  const pretrained = await openPretrainArtifacts(root, config.name);
-  const label = await openStageOutput(stageDir(root, config.name, 'label'), 'label', { hint: stageHint('label', config.name) });
+  const pretrained = await readPretrainArtifacts(await openStage(root, config.name, 'pretrain'));
+  const label = await openStage(root, config.name, 'label');
   const normalisation = await readGoldNormalisation(label);
   const prompts = (await readPromptsFile(label.file('eval_prompts.parquet'))).slice(0, config.bon.pool.prompts);
   const policySize = config.policy.sizes[0];
   const policy = await pretrained.loadLanguageModel(policySize);
   const scorer = new GoldScorer(config.gold);
-  const outputDir = stageDir(root, config.name, STAGE, 'pool');
+  const outputDir = stageOutputDir(root, config.name, 'bonPool');
   let distinct = 0;
   let samples = 0;
   await writeStageOutput(
@@ -63,7 +64,7 @@ export async function runPool(options: ComputeOptions & { preset: string; root?:
       dir: outputDir,
       stage: STAGE,
       pipeline: config.name,
-      config: { seed: config.seed, policy: config.policy, gold: config.gold, label: { responseTokens: config.label.responseTokens, temperature: config.label.temperature }, bon: { pool: config.bon.pool } },
+      config: stageConfig(config, 'bonPool'),
       seed: config.seed,
       codeVersion: engineCodeVersion(root, ['core', 'model', 'gold', 'bon']),
       upstream: [pretrained.output.ref(), label.ref()],
@@ -111,19 +112,19 @@ export async function runScore(options: ComputeOptions & { preset: string; cell:
   const config = loadPipeline(options.preset, root);
   if (!bonProxies(config).includes(options.cell)) throw new Error(`cell "${options.cell}" is not among the best-of-n proxies: ${bonProxies(config).join(', ')}`);
   await initEngine(options);
-  const poolOutput = await openStageOutput(stageDir(root, config.name, STAGE, 'pool'), STAGE, { hint: `npx nx run bon:${config.name}--pool` });
-  const proxyCell = await openProxyCell(root, config.name, options.cell);
+  const poolOutput = await openStage(root, config.name, 'bonPool');
+  const proxyCell = await readProxyCell(await openStage(root, config.name, 'proxyCell', options.cell));
   const proxyOutput = proxyCell.output;
   const { shift } = proxyCell;
   const model = await proxyCell.loadRewardModel();
   const pool = await readPool(poolOutput);
-  const outputDir = stageDir(root, config.name, STAGE, 'scores', options.cell);
+  const outputDir = stageOutputDir(root, config.name, 'bonScore', options.cell);
   await writeStageOutput(
     {
       dir: outputDir,
       stage: STAGE,
       pipeline: config.name,
-      config: { bon: { scoring: config.bon.scoring }, cell: options.cell },
+      config: { ...stageConfig(config, 'bonScore'), cell: options.cell },
       seed: config.seed,
       codeVersion: engineCodeVersion(root, ['core', 'model', 'bon']),
       upstream: [poolOutput.ref(), proxyOutput.ref()],
@@ -173,17 +174,17 @@ export interface ProxyCurve {
 export async function runCurves(options: { preset: string; root?: string }): Promise<{ outputDir: string; curves: ProxyCurve[] }> {
   const root = options.root ?? workspaceRoot();
   const config = loadPipeline(options.preset, root);
-  const poolOutput = await openStageOutput(stageDir(root, config.name, STAGE, 'pool'), STAGE, { hint: `npx nx run bon:${config.name}--pool` });
+  const poolOutput = await openStage(root, config.name, 'bonPool');
   const pool = await readPool(poolOutput);
   const ns = bonCurveNs(config);
   const outputs: StageOutput[] = [];
   const curves: ProxyCurve[] = [];
   for (const cell of bonProxies(config)) {
-    const output = await openStageOutput(stageDir(root, config.name, STAGE, 'scores', cell), STAGE, { hint: `npx nx run bon:${config.name}--${cell}` });
+    const output = await openStage(root, config.name, 'bonScore', cell);
     outputs.push(output);
     const scores = await readParquetFile(output.file('scores.parquet'));
     const proxy = scores.getChild('proxy');
-    if (!proxy || scores.numRows !== pool.length) throw new Error(`${output.file('scores.parquet')} (made by stage 'bon') does not match the pool (${scores.numRows} rows, pool ${pool.length})`);
+    if (!proxy || scores.numRows !== pool.length) throw new Error(`${output.file('scores.parquet')} (made by stage '${STAGE}') does not match the pool (${scores.numRows} rows, pool ${pool.length})`);
     const byPrompt = new Map<number, { gold: number[]; proxy: number[]; keys: string[] }>();
     pool.forEach((s, i) => {
       const entry = byPrompt.get(s.promptId) ?? { gold: [], proxy: [], keys: [] };
@@ -207,13 +208,13 @@ export async function runCurves(options: { preset: string; root?: string }): Pro
     confidence: config.bon.curves.confidence,
     rng: Rng.fromSeed(config.seed, 'bon/regressional'),
   });
-  const outputDir = stageDir(root, config.name, STAGE, 'curves');
+  const outputDir = stageOutputDir(root, config.name, 'bonCurves');
   await writeStageOutput(
     {
       dir: outputDir,
       stage: STAGE,
       pipeline: config.name,
-      config: { bon: { curves: config.bon.curves, proxies: bonProxies(config) }, seed: config.seed },
+      config: { ...stageConfig(config, 'bonCurves'), proxies: bonProxies(config) },
       seed: config.seed,
       codeVersion: packagesCodeVersion(root, ['core', 'bon']),
       upstream: [poolOutput.ref(), ...outputs.map((o) => o.ref())],
@@ -279,7 +280,7 @@ async function readPool(output: StageOutput): Promise<PoolRows> {
   const table = await readParquetFile(output.file('pool.parquet'));
   const column = (name: string) => {
     const child = table.getChild(name);
-    if (!child) throw new Error(`${output.file('pool.parquet')} (made by stage 'bon') has no column "${name}"`);
+    if (!child) throw new Error(`${output.file('pool.parquet')} (made by stage '${STAGE}') has no column "${name}"`);
     return child;
   };
   const [promptId, sampleIndex, tokens, gold] = [column('prompt_id'), column('sample_index'), column('response_tokens'), column('gold')];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cellName, cellsOf } from './pipeline/naming.ts';
 
 /**
  * The pipeline file (`pipelines/<name>.json`). Every stage reads only its own slice; Nx hashes only the fields a
@@ -279,7 +280,7 @@ export const pipelineSchema = z
       }
     }
     if (config.ppo) {
-      const cells = new Set(config.proxy.grid.sizes.flatMap((size) => config.proxy.grid.comparisons.flatMap((n) => config.proxy.grid.seeds.map((seed) => `${size}-n${n}-s${seed}`))));
+      const cells = new Set(cellsOf(config.proxy.grid).map(cellName));
       config.ppo.proxies.forEach((cell, i) => {
         if (!cells.has(cell)) {
           ctx.addIssue({ code: 'custom', path: ['ppo', 'proxies', i], input: cell, message: `not a cell of proxy.grid; cells are ${[...cells].join(', ')}` });

@@ -13,3 +13,7 @@ export * from './cli.ts';
 export * from './grid.ts';
 export * from './bootstrap.ts';
 export * from './validate.ts';
+export * from './pipeline/naming.ts';
+export * from './pipeline/fields.ts';
+export * from './pipeline/registry.ts';
+export * from './pipeline/plan.ts';

@@ -1,24 +1,24 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  configSlice,
   loadPipeline,
+  openStage,
   Rng,
-  stageDir,
+  stageConfig,
+  stageName,
+  stageOutputDir,
   tableFromColumns,
   workspaceRoot,
   writeParquetFile,
   writeStageOutput,
   type Manifest,
 } from '@goodhart/core';
-import { engineCodeVersion, initEngine, openPretrainArtifacts, type ComputeOptions } from '@goodhart/model';
+import { engineCodeVersion, initEngine, readPretrainArtifacts, type ComputeOptions } from '@goodhart/model';
 import { buildComparisons, meanAndStd, type Comparison, type ScoredSample } from './comparisons.ts';
 import { GOLD_FORMULA, GoldScorer } from '@goodhart/gold';
 import { samplePolicy } from './policy-samples.ts';
 
-export const STAGE = 'label';
-/** The pipeline fields this stage reads (Nx hashes the same ones). */
-export const CONFIG_FIELDS = ['seed', 'policy', 'gold', 'label'] as const;
+export const STAGE = stageName('label');
 
 export interface LabelOptions extends ComputeOptions {
   preset: string;
@@ -41,7 +41,7 @@ export async function runLabel(options: LabelOptions): Promise<LabelSummary> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const config = loadPipeline(options.preset, root);
   await initEngine(options);
-  const pretrained = await openPretrainArtifacts(root, config.name);
+  const pretrained = await readPretrainArtifacts(await openStage(root, config.name, 'pretrain'));
   const { label } = config;
   if (pretrained.prompts.length < label.prompts + label.evalPrompts) {
     throw new Error(`the pretrain stage wrote ${pretrained.prompts.length} prompts; label.prompts + label.evalPrompts needs ${label.prompts + label.evalPrompts}`);
@@ -52,7 +52,7 @@ export async function runLabel(options: LabelOptions): Promise<LabelSummary> {
   const policy = await pretrained.loadLanguageModel(policySize);
   const scorer = new GoldScorer(config.gold);
   const rng = Rng.fromSeed(config.seed, STAGE);
-  const outputDir = stageDir(root, config.name, STAGE);
+  const outputDir = stageOutputDir(root, config.name, 'label');
   let summary: Omit<LabelSummary, 'outputDir' | 'manifest'> | undefined;
 
   const manifest = await writeStageOutput(
@@ -60,7 +60,7 @@ export async function runLabel(options: LabelOptions): Promise<LabelSummary> {
       dir: outputDir,
       stage: STAGE,
       pipeline: config.name,
-      config: configSlice(config, CONFIG_FIELDS),
+      config: stageConfig(config, 'label'),
       seed: config.seed,
       codeVersion: engineCodeVersion(root, ['core', 'model', 'gold', 'label']),
       upstream: [pretrained.output.ref()],

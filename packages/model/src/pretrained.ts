@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { openStageOutput, readParquetFile, stageDir, stageHint, type StageOutput } from '@goodhart/core';
+import { readParquetFile, type StageOutput } from '@goodhart/core';
 import { BpeTokenizer } from './bpe.ts';
 import type { Rng } from '@goodhart/core';
 import { loadCheckpoint, readCheckpoint } from './checkpoint.ts';
@@ -40,14 +40,17 @@ export async function readPromptsFile(path: string): Promise<PromptRow[]> {
   }));
 }
 
-export async function openPretrainArtifacts(root: string, pipeline: string): Promise<PretrainArtifacts> {
-  const output = await openStageOutput(stageDir(root, pipeline, 'pretrain'), 'pretrain', { hint: stageHint('pretrain', pipeline) });
+/**
+ * The pretrain stage's output, opened and verified by the caller (the stages locate outputs through the registry in
+ * core; this package only reads the files it is handed).
+ */
+export async function readPretrainArtifacts(output: StageOutput): Promise<PretrainArtifacts> {
   const tokenizerPath = output.file('tokenizer.json');
   let tokenizer: BpeTokenizer;
   try {
     tokenizer = BpeTokenizer.fromJSON(JSON.parse(await readFile(tokenizerPath, 'utf8')));
   } catch (error) {
-    throw new Error(`cannot read the tokenizer ${tokenizerPath} (made by stage 'pretrain'): ${(error as Error).message}`);
+    throw new Error(`cannot read the tokenizer ${tokenizerPath} (made by stage '${output.manifest.stage}'): ${(error as Error).message}`);
   }
   const prompts = await readPromptsFile(output.file('prompts.parquet'));
   return {

@@ -2,8 +2,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  stageDir,
-  configSlice,
+  stageConfig,
+  stageName,
+  stageOutputDir,
   loadPipeline,
   Rng,
   tableFromColumns,
@@ -21,9 +22,7 @@ import type { TrainJob, TrainJobResult } from './train-job.ts';
 import { writeTokens } from './train-job.ts';
 import { runJobsInProcesses } from './worker-pool.ts';
 
-export const STAGE = 'pretrain';
-/** The pipeline fields this stage reads; project.json's Nx inputs list the same fields. */
-export const CONFIG_FIELDS = ['seed', 'corpus', 'tokenizer', 'prompts', 'models', 'pretrain'] as const;
+export const STAGE = stageName('pretrain');
 
 export interface PretrainOptions extends ComputeOptions {
   preset: string;
@@ -53,7 +52,7 @@ export async function runPretrain(options: PretrainOptions): Promise<PretrainSum
   const root = options.root ?? workspaceRoot();
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const config = loadPipeline(options.preset, root);
-  const outputDir = stageDir(root, config.name, STAGE);
+  const outputDir = stageOutputDir(root, config.name, 'pretrain');
   const { engine, lines } = await initEngine({ engine: options.engine, backend: options.backend });
   for (const line of lines) log(line);
   const scratch = await mkdtemp(join(tmpdir(), 'goodhart-pretrain-'));
@@ -65,7 +64,7 @@ export async function runPretrain(options: PretrainOptions): Promise<PretrainSum
         dir: outputDir,
         stage: STAGE,
         pipeline: config.name,
-        config: configSlice(config, CONFIG_FIELDS),
+        config: stageConfig(config, 'pretrain'),
         seed: config.seed,
         codeVersion: engineCodeVersion(root, ['core', 'model', 'pretrain']),
         upstream: [],

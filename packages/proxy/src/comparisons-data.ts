@@ -1,4 +1,4 @@
-import { openStageOutput, readParquetFile, stageDir, stageHint, type StageOutput } from '@goodhart/core';
+import { openStage, readParquetFile, type StageOutput } from '@goodhart/core';
 import type { Table } from 'apache-arrow';
 
 export interface ComparisonRow {
@@ -25,7 +25,7 @@ export interface LabelArtifacts {
 }
 
 export async function openLabelArtifacts(root: string, pipeline: string): Promise<LabelArtifacts> {
-  const output = await openStageOutput(stageDir(root, pipeline, 'label'), 'label', { hint: stageHint('label', pipeline) });
+  const output = await openStage(root, pipeline, 'label');
   const comparisonsPath = output.file('comparisons.parquet');
   const table = await readParquetFile(comparisonsPath);
   const column = requireColumns(table, comparisonsPath, ['split', 'prompt_tokens', 'tokens_a', 'tokens_b', 'preferred', 'gold_preferred', 'gold_a', 'gold_b']);

@@ -2,16 +2,16 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   packagesCodeVersion,
-  configSlice,
   cellName,
   gridCells,
   parseCell,
-  type Cell,
   loadPipeline,
-  openStageOutput,
+  openStage,
   readParquetFile,
   Rng,
-  stageDir,
+  stageConfig,
+  stageName,
+  stageOutputDir,
   tableFromColumns,
   tableRows,
   workspaceRoot,
@@ -19,13 +19,11 @@ import {
   writeStageOutput,
   type Manifest,
 } from '@goodhart/core';
-import { engineCodeVersion, initEngine, openPretrainArtifacts, parameterCount, saveCheckpoint, scoreSequences, type ComputeOptions } from '@goodhart/model';
+import { engineCodeVersion, initEngine, readPretrainArtifacts, parameterCount, saveCheckpoint, scoreSequences, type ComputeOptions } from '@goodhart/model';
 import { openLabelArtifacts } from './comparisons-data.ts';
 import { calibrateTemperature, evaluatePairs, trainRewardModel } from './reward-training.ts';
 
-export const STAGE = 'proxy';
-/** A cell reads the training settings only: its own size, data count and seed come from its name. */
-export const CELL_CONFIG_FIELDS = ['seed', 'proxy'] as const;
+export const STAGE = stageName('proxyCell');
 
 export interface CellMetrics {
   cell: string;
@@ -45,10 +43,6 @@ export interface CellMetrics {
   shift: number;
 }
 
-export function cellDir(root: string, pipeline: string, cell: Cell): string {
-  return stageDir(root, pipeline, STAGE, 'cells', cellName(cell));
-}
-
 export async function runProxyCell(options: ComputeOptions & { preset: string; cell: string; root?: string; log?: (line: string) => void }): Promise<{ metrics: CellMetrics; manifest: Manifest }> {
   const root = options.root ?? workspaceRoot();
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -56,7 +50,7 @@ export async function runProxyCell(options: ComputeOptions & { preset: string; c
   const cell = parseCell(options.cell, config);
   const name = cellName(cell);
   await initEngine(options);
-  const pretrained = await openPretrainArtifacts(root, config.name);
+  const pretrained = await readPretrainArtifacts(await openStage(root, config.name, 'pretrain'));
   const labelled = await openLabelArtifacts(root, config.name);
   if (cell.comparisons > labelled.train.length) {
     throw new Error(
@@ -70,10 +64,11 @@ export async function runProxyCell(options: ComputeOptions & { preset: string; c
   let metrics: CellMetrics | undefined;
   const manifest = await writeStageOutput(
     {
-      dir: cellDir(root, config.name, cell),
+      dir: stageOutputDir(root, config.name, 'proxyCell', name),
       stage: STAGE,
       pipeline: config.name,
-      config: { ...configSlice(config, ['seed']), proxy: { training: hyper }, cell },
+      // The cell's own size, data count and seed come from its name, not from the hashed fields.
+      config: { ...stageConfig(config, 'proxyCell'), cell },
       seed: config.seed,
       codeVersion: engineCodeVersion(root, ['core', 'model', 'proxy']),
       upstream: [pretrained.output.ref(), labelled.output.ref()],
@@ -134,20 +129,17 @@ export async function runProxyCell(options: ComputeOptions & { preset: string; c
 export async function runProxySummary(options: { preset: string; root?: string }): Promise<{ rows: CellMetrics[]; outputDir: string }> {
   const root = options.root ?? workspaceRoot();
   const config = loadPipeline(options.preset, root);
-  const cells = gridCells(config);
   const outputs = [];
-  for (const cell of cells) {
-    outputs.push(await openStageOutput(cellDir(root, config.name, cell), STAGE, { hint: `npx nx run proxy:${config.name}--${cellName(cell)}` }));
-  }
+  for (const cell of gridCells(config)) outputs.push(await openStage(root, config.name, 'proxyCell', cellName(cell)));
   const rows: CellMetrics[] = [];
   for (const output of outputs) rows.push(rowToMetrics(tableRows(await readParquetFile(output.file('metrics.parquet')))[0]));
-  const outputDir = stageDir(root, config.name, STAGE, 'summary');
+  const outputDir = stageOutputDir(root, config.name, 'proxySummary');
   await writeStageOutput(
     {
       dir: outputDir,
       stage: STAGE,
       pipeline: config.name,
-      config: { proxy: { grid: config.proxy.grid } },
+      config: stageConfig(config, 'proxySummary'),
       seed: config.seed,
       codeVersion: packagesCodeVersion(root, ['core', 'proxy']),
       upstream: outputs.map((o) => o.ref()),
