@@ -1,9 +1,10 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { availableParallelism } from 'node:os';
-import { ConfigError, formatDuration, gridCells, loadPipeline, ppoRuns, stageOutputDir, workspaceRoot, type PipelineConfig } from '@goodhart/core';
+import { ConfigError, formatDuration, loadPipeline, stageOutputDir, workspaceRoot } from '@goodhart/core';
 import { parseBackendChoice, parseEngineChoice } from '@goodhart/model';
 
 /**
@@ -12,12 +13,17 @@ import { parseBackendChoice, parseEngineChoice } from '@goodhart/model';
  * runs beside best-of-n scoring) and tasks whose inputs did not change are restored from the cache. Prints a line
  * per task as Nx starts it, then where the report is and what it found.
  */
-function taskCount(config: PipelineConfig): number {
-  const cells = gridCells(config).length;
-  const bonProxies = config.bon.proxies?.length ?? cells;
-  const runs = ppoRuns(config).length;
-  // pretrain, label, cells + summary, pool + scores + curves, runs + summary, fit
-  return 2 + cells + 1 + 1 + bonProxies + 1 + (runs > 0 ? runs + 1 : 0) + 1;
+/** How many tasks `nx run <task>` runs: read from Nx's own task graph (`--graph`), which runs nothing. */
+async function taskCount(root: string, task: string, env: Record<string, string>): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'goodhart-graph-'));
+  try {
+    const file = join(dir, 'graph.json');
+    await execa('npx', ['nx', 'run', task, `--graph=${file}`], { cwd: root, env: { ...process.env, ...env } });
+    const graph = JSON.parse(await readFile(file, 'utf8')) as { tasks: { tasks: Record<string, unknown> } };
+    return Object.keys(graph.tasks.tasks).length;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 async function main(): Promise<void> {
@@ -39,12 +45,13 @@ async function main(): Promise<void> {
   if (!Number.isInteger(parallel) || parallel < 1) throw new Error(`--parallel: got ${JSON.stringify(values.parallel)}; must be a positive integer`);
   // Nx runs `parallel` tasks at once; each native-engine task threads over its share of the cores.
   if (!process.env.GOODHART_THREADS) env.GOODHART_THREADS = String(Math.max(1, Math.floor(availableParallelism() / parallel)));
-  const total = taskCount(config);
+  const task = `fit:${config.name}`;
+  const total = await taskCount(root, task, env);
   const started = performance.now();
   const elapsed = (): string => formatDuration((performance.now() - started) / 1000);
   process.stdout.write(`pipeline "${config.name}": ${total} tasks through Nx (parallel ${values.parallel}); cached tasks are restored, not rerun\n`);
 
-  const args = ['nx', 'run', `fit:${config.name}`, '--outputStyle=stream', `--parallel=${values.parallel}`];
+  const args = ['nx', 'run', task, '--outputStyle=stream', `--parallel=${values.parallel}`];
   if (values['skip-cache']) args.push('--skip-nx-cache');
   const child = execa('npx', args, { cwd: root, stdout: 'pipe', stderr: 'inherit', env: { ...process.env, ...env }, buffer: false });
   let seen = 0;

