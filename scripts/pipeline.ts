@@ -1,10 +1,10 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, stripVTControlCharacters } from 'node:util';
 import { execa } from 'execa';
 import { availableParallelism } from 'node:os';
-import { ConfigError, formatDuration, loadPipeline, stageOutputDir, workspaceRoot } from '@goodhart/core';
+import { ConfigError, formatDuration, loadPipeline, STAGES, stageOutputDir, taskCommandName, taskNames, workspaceRoot } from '@goodhart/core';
 import { parseBackendChoice, parseEngineChoice } from '@goodhart/model';
 
 /**
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(parallel) || parallel < 1) throw new Error(`--parallel: got ${JSON.stringify(values.parallel)}; must be a positive integer`);
   // Nx runs `parallel` tasks at once; each native-engine task threads over its share of the cores.
   if (!process.env.GOODHART_THREADS) env.GOODHART_THREADS = String(Math.max(1, Math.floor(availableParallelism() / parallel)));
-  const task = `fit:${config.name}`;
+  const task = taskCommandName(taskNames(STAGES.fit, config.name));
   const total = await taskCount(root, task, env);
   const started = performance.now();
   const elapsed = (): string => formatDuration((performance.now() - started) / 1000);
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     for (const line of lines) {
       process.stdout.write(`${line}\n`);
       // Nx announces each task (`> nx run <task>`, with `[local cache]` when restored); noop aliases are not run here.
-      const match = /^> nx run (\S+)(.*)$/.exec(line.replace(/\x1b\[[0-9;]*m/g, '').trim());
+      const match = /^> nx run (\S+)(.*)$/.exec(stripVTControlCharacters(line).trim());
       if (match) {
         seen += 1;
         const cached = match[2].includes('cache') ? ' (cache)' : '';

@@ -81,7 +81,7 @@ describe('a new stage from one package and one registry entry', () => {
     };
     expect(unit.targets.run.options.command).toBe(`node --import tsx packages/echo/src/cli.ts --preset test --cell ${cells[0]}`);
     expect(unit.targets.run.inputs).toContainEqual({ json: '{workspaceRoot}/pipelines/test.json', fields: ['seed', 'proxy.training.epochs'] });
-    expect(unit.targets.run.dependsOn).toEqual([{ projects: ['label'], target: 'test' }]);
+    expect(unit.targets.run.dependsOn).toEqual([{ projects: ['label'], target: 'pipeline-test' }]);
     expect(unit.targets.run.outputs).toEqual([`{workspaceRoot}/artifacts/test/echo/cells/${cells[0]}`]);
   });
 
@@ -89,7 +89,7 @@ describe('a new stage from one package and one registry entry', () => {
     const config = JSON.parse(await readFile(join(dir, 'pipelines', 'test.json'), 'utf8'));
     const cell = cellsOf(config.proxy.grid).map(cellName)[0];
     const task = `echo:test--${cell}`;
-    expect(await ran(task)).toEqual(['label:test', 'pretrain:test', `echo--test--${cell}:run`].sort());
+    expect(await ran(task)).toEqual(['label:pipeline-test', 'pretrain:pipeline-test', `echo--test--${cell}:run`].sort());
     const manifest = JSON.parse(await readFile(join(dir, 'artifacts', 'test', 'echo', 'cells', cell, 'manifest.json'), 'utf8'));
     expect(manifest.stage).toBe('echo');
     expect(manifest.config).toEqual({ seed: config.seed, proxy: { training: { epochs: config.proxy.training.epochs } }, cell: expect.objectContaining({ comparisons: expect.any(Number) }) });

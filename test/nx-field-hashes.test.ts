@@ -8,12 +8,12 @@ import { copyRepository } from './support/workspace.ts';
 /**
  * Must-show of the stage registry: for every leaf field of a preset, changing it reruns exactly the tasks whose
  * registry entry reads it, the tasks it adds, and their dependents. The rerun set is read from Nx's own task hashes
- * (computed as `nx run fit:test` computes them, without running anything; see support/nx-task-hashes.ts) and Nx's
+ * (computed as `nx run fit:pipeline-test` computes them, without running anything; see support/nx-task-hashes.ts) and Nx's
  * task graph, and compared with the set the registry predicts. A task whose hash is unchanged is restored from the
  * cache; a changed one reruns, and so does everything after it (each task hashes its upstream manifests).
  */
 const root = workspaceRoot();
-const TASK = 'fit:test';
+const TASK = 'fit:pipeline-test';
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Config = Record<string, Json>;
 
@@ -174,9 +174,9 @@ describe('every leaf field of a preset reruns exactly what the registry says rea
     // Sanity: a field nobody reads reruns nothing; a fit option reruns fit alone; the seed reruns every seeded task.
     const reruns = (path: string): string[] => nxReruns(baseHashes, results.get(path)!);
     expect(reruns('description')).toEqual([]);
-    expect(reruns('fit.extrapolationFraction')).toEqual(['fit:test']);
-    expect(reruns('bon.scoring.batchSize')).toEqual(expect.arrayContaining(['bon:test', 'fit:test']));
-    expect(reruns('bon.scoring.batchSize')).not.toContain('proxy:test');
+    expect(reruns('fit.extrapolationFraction')).toEqual(['fit:pipeline-test']);
+    expect(reruns('bon.scoring.batchSize')).toEqual(expect.arrayContaining(['bon:pipeline-test', 'fit:pipeline-test']));
+    expect(reruns('bon.scoring.batchSize')).not.toContain('proxy:pipeline-test');
     expect(STAGES.ppoRun.fields).toContain('gold');
   });
 });

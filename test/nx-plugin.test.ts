@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cellName, cellsOf, runName, runsOf, STAGES, workspaceRoot } from '@goodhart/core';
+import { cellName, cellsOf, presetTargetName, runName, runsOf, STAGES, workspaceRoot } from '@goodhart/core';
 import { copyRepository } from './support/workspace.ts';
 
 /**
@@ -114,8 +114,8 @@ describe('Nx plugin: targets per pipeline preset', () => {
     const label = await showProject(dir, 'label');
     const proxy = await showProject(dir, 'proxy');
     for (const preset of PRESETS) {
-      const p = pretrain.targets[preset];
-      expect(p, `pretrain:${preset}`).toBeDefined();
+      const p = pretrain.targets[presetTargetName(preset)];
+      expect(p, `pretrain:${presetTargetName(preset)}`).toBeDefined();
       expect(p.executor).toBe('nx:run-commands');
       expect(p.cache).toBe(true);
       expect(p.options?.command).toBe(`node --import tsx packages/pretrain/src/cli.ts --preset ${preset}`);
@@ -130,8 +130,8 @@ describe('Nx plugin: targets per pipeline preset', () => {
       ]);
       expect(p.dependsOn ?? []).toEqual([]);
 
-      const l = label.targets[preset];
-      expect(l, `label:${preset}`).toBeDefined();
+      const l = label.targets[presetTargetName(preset)];
+      expect(l, `label:${presetTargetName(preset)}`).toBeDefined();
       expect(l.cache).toBe(true);
       expect(l.options?.command).toBe(`node --import tsx packages/label/src/cli.ts --preset ${preset}`);
       expect(l.outputs).toEqual([`{workspaceRoot}/artifacts/${preset}/label`]);
@@ -140,10 +140,10 @@ describe('Nx plugin: targets per pipeline preset', () => {
         externalDependencies: ['vader-sentiment', 'an-array-of-english-words', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm'],
       });
       expect(l.inputs).toContainEqual(depOutputs);
-      expect(l.dependsOn).toEqual([{ projects: ['pretrain'], target: preset }]);
+      expect(l.dependsOn).toEqual([{ projects: ['pretrain'], target: presetTargetName(preset) }]);
 
-      const summary = proxy.targets[preset];
-      expect(summary, `proxy:${preset}`).toBeDefined();
+      const summary = proxy.targets[presetTargetName(preset)];
+      expect(summary, `proxy:${presetTargetName(preset)}`).toBeDefined();
       expect(summary.cache).toBe(true);
       expect(summary.options?.command).toBe(`node --import tsx packages/proxy/src/cli.ts --preset ${preset} --summary`);
       expect(summary.outputs).toEqual([`{workspaceRoot}/artifacts/${preset}/proxy/summary`]);
@@ -162,7 +162,7 @@ describe('Nx plugin: targets per pipeline preset', () => {
       const proxy = before.proxy;
       const aliases = Object.keys(proxy.targets).filter((name) => name.startsWith(`${preset}--`));
       expect(aliases.sort()).toEqual(expected.map((cell) => `${preset}--${cell}`).sort());
-      expect(proxy.targets[preset].dependsOn).toEqual(expected.map((cell) => ({ projects: [`proxy--${preset}--${cell}`], target: 'train' })));
+      expect(proxy.targets[presetTargetName(preset)].dependsOn).toEqual(expected.map((cell) => ({ projects: [`proxy--${preset}--${cell}`], target: 'train' })));
 
       for (const cell of expected) {
         expect(proxy.targets[`${preset}--${cell}`].dependsOn).toEqual([{ projects: [`proxy--${preset}--${cell}`], target: 'train' }]);
@@ -187,8 +187,8 @@ describe('Nx plugin: targets per pipeline preset', () => {
           ]),
         );
         expect(train.dependsOn).toEqual([
-          { projects: ['pretrain'], target: preset },
-          { projects: ['label'], target: preset },
+          { projects: ['pretrain'], target: presetTargetName(preset) },
+          { projects: ['label'], target: presetTargetName(preset) },
         ]);
       }
     }
@@ -212,19 +212,19 @@ describe('Nx plugin: targets per pipeline preset', () => {
         expect(jsonFields(train)).not.toContain('ppo.klCoefficients');
         expect(jsonFields(train)).toContain('ppo.learningRate');
         expect(train.dependsOn).toEqual([
-          { projects: ['pretrain'], target: preset },
-          { projects: ['label'], target: preset },
+          { projects: ['pretrain'], target: presetTargetName(preset) },
+          { projects: ['label'], target: presetTargetName(preset) },
           { projects: [`proxy--${preset}--${run.cell}`], target: 'train' },
         ]);
       }
-      const summary = before.ppo.targets[preset];
+      const summary = before.ppo.targets[presetTargetName(preset)];
       expect(summary.options?.command).toBe(`node --import tsx packages/ppo/src/cli.ts --preset ${preset} --summary`);
       expect(summary.dependsOn).toEqual(runs.map((r) => ({ projects: [`ppo--${preset}--${r.name}`], target: 'train' })));
-      const fit = before.fit.targets[preset];
+      const fit = before.fit.targets[presetTargetName(preset)];
       expect(fit.options?.command).toBe(`node --import tsx packages/fit/src/cli.ts --preset ${preset}`);
       expect(jsonFields(fit)).toEqual(STAGES.fit.fields);
       expect(fit.outputs).toEqual([`{workspaceRoot}/artifacts/${preset}/fit`]);
-      expect(fit.dependsOn?.map((d) => `${d.projects?.[0]}:${d.target}`).sort()).toEqual(['bon', 'label', 'ppo', 'pretrain', 'proxy'].map((p) => `${p}:${preset}`).sort());
+      expect(fit.dependsOn?.map((d) => `${d.projects?.[0]}:${d.target}`).sort()).toEqual(['bon', 'label', 'ppo', 'pretrain', 'proxy'].map((p) => `${p}:${presetTargetName(preset)}`).sort());
       expect(fit.inputs).toContainEqual(depOutputs);
     }
   });
@@ -249,8 +249,8 @@ describe('Nx plugin: targets per pipeline preset', () => {
     const proxyAfter = after.proxy.targets;
     const proxyBefore = before.proxy.targets;
     expect(Object.keys(proxyAfter).filter((name) => !(name in proxyBefore)).sort()).toEqual(newCells.map((cell) => `test--${cell}`).sort());
-    for (const name of Object.keys(proxyBefore).filter((n) => n !== 'test')) expect(proxyAfter[name]).toEqual(proxyBefore[name]);
-    expect(proxyAfter.test.dependsOn).toHaveLength(oldCells.length + newCells.length);
+    for (const name of Object.keys(proxyBefore).filter((n) => n !== presetTargetName('test'))) expect(proxyAfter[name]).toEqual(proxyBefore[name]);
+    expect(proxyAfter[presetTargetName('test')].dependsOn).toHaveLength(oldCells.length + newCells.length);
     expect(after.pretrain).toEqual(before.pretrain);
     expect(after.label).toEqual(before.label);
     expect(after['bon--test--pool']).toEqual(before['bon--test--pool']);
@@ -294,11 +294,11 @@ describe('Nx plugin: cache of the generated tasks', () => {
       const run = /^ppo--test--(.+):train$/.exec(match[1]);
       if (cell) ran.push(`proxy test cell ${cell[1]}`);
       else if (run) ran.push(`ppo test run ${run[1]}`);
-      else if (match[1] === 'ppo:test') ran.push('ppo test summary');
+      else if (match[1] === 'ppo:pipeline-test') ran.push('ppo test summary');
       else if (scored) ran.push(`bon test score ${scored[1]}`);
       else if (match[1] === 'bon--test--pool:sample') ran.push('bon test pool');
-      else if (match[1] === 'bon:test') ran.push('bon test curves');
-      else if (match[1] === 'proxy:test') ran.push('proxy test summary');
+      else if (match[1] === 'bon:pipeline-test') ran.push('bon test curves');
+      else if (match[1] === 'proxy:pipeline-test') ran.push('proxy test summary');
       else if (!match[1].includes('--')) ran.push(`${match[1].split(':')[0]} test run`);
     }
     return ran.sort();
@@ -310,10 +310,10 @@ describe('Nx plugin: cache of the generated tasks', () => {
 
   it('runs the whole chain once, then restores it', async () => {
     const cells = cellNames((await readPipeline(dir, 'test')).proxy.grid);
-    expect(await run('proxy:test')).toEqual(
+    expect(await run('proxy:pipeline-test')).toEqual(
       ['pretrain test run', 'label test run', ...cells.map((cell) => `proxy test cell ${cell}`), 'proxy test summary'].sort(),
     );
-    expect(await run('proxy:test')).toEqual([]);
+    expect(await run('proxy:pipeline-test')).toEqual([]);
     expect(await run(`proxy:test--${cells[0]}`)).toEqual([]);
   });
 
@@ -324,7 +324,7 @@ describe('Nx plugin: cache of the generated tasks', () => {
       config.proxy.grid.seeds.push(seed);
     });
     const newCells = cellNames({ ...grid, seeds: [seed] });
-    expect(await run('proxy:test')).toEqual([...newCells.map((cell) => `proxy test cell ${cell}`), 'proxy test summary'].sort());
+    expect(await run('proxy:pipeline-test')).toEqual([...newCells.map((cell) => `proxy test cell ${cell}`), 'proxy test summary'].sort());
   });
 
   it('an upstream rerun reruns every cell downstream of it', async () => {
@@ -332,37 +332,37 @@ describe('Nx plugin: cache of the generated tasks', () => {
       config.label.temperature = 0.9;
     });
     const cells = cellNames((await readPipeline(dir, 'test')).proxy.grid);
-    expect(await run('proxy:test')).toEqual(['label test run', ...cells.map((cell) => `proxy test cell ${cell}`), 'proxy test summary'].sort());
+    expect(await run('proxy:pipeline-test')).toEqual(['label test run', ...cells.map((cell) => `proxy test cell ${cell}`), 'proxy test summary'].sort());
   });
 
   it('adding a proxy scores the shared best-of-n pool again but does not resample it', async () => {
     const cells = cellNames((await readPipeline(dir, 'test')).proxy.grid);
-    expect(await run('bon:test')).toEqual(['bon test pool', ...cells.map((cell) => `bon test score ${cell}`), 'bon test curves'].sort());
+    expect(await run('bon:pipeline-test')).toEqual(['bon test pool', ...cells.map((cell) => `bon test score ${cell}`), 'bon test curves'].sort());
     const grid = (await readPipeline(dir, 'test')).proxy.grid;
     const comparisons = Math.max(...grid.comparisons) + 10;
     await editPipeline(dir, 'test', (config) => {
       config.proxy.grid.comparisons.push(comparisons);
     });
     const added = cellNames({ ...grid, comparisons: [comparisons] });
-    expect(await run('bon:test')).toEqual(
+    expect(await run('bon:pipeline-test')).toEqual(
       [...added.map((cell) => `proxy test cell ${cell}`), ...added.map((cell) => `bon test score ${cell}`), 'bon test curves'].sort(),
     );
   });
 
   it('changing only a fit option reruns only fit; adding a KL coefficient runs only the new PPO run', async () => {
     // The earlier tests left the proxy summary stale too; whatever ran, fit and the PPO run were among it.
-    expect(await run('fit:test')).toEqual(expect.arrayContaining(['fit test run', 'ppo test run tiny-n20-s0-kl0-small', 'ppo test summary']));
+    expect(await run('fit:pipeline-test')).toEqual(expect.arrayContaining(['fit test run', 'ppo test run tiny-n20-s0-kl0-small', 'ppo test summary']));
     const findings = JSON.parse(await readFile(join(dir, 'artifacts', 'test', 'fit', 'report', 'findings.json'), 'utf8')) as { id: number; holds: unknown }[];
     expect(findings.map((f) => f.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     for (const finding of findings) expect([true, false, null]).toContain(finding.holds);
-    expect(await run('fit:test')).toEqual([]);
+    expect(await run('fit:pipeline-test')).toEqual([]);
     await editPipeline(dir, 'test', (config) => {
       config.fit = { ...(config.fit as Record<string, unknown> | undefined), extrapolationFraction: 0.6 };
     });
-    expect(await run('fit:test')).toEqual(['fit test run']);
+    expect(await run('fit:pipeline-test')).toEqual(['fit test run']);
     await editPipeline(dir, 'test', (config) => {
       (config.ppo as { klCoefficients: number[] }).klCoefficients.push(0.5);
     });
-    expect(await run('fit:test')).toEqual(['fit test run', 'ppo test run tiny-n20-s0-kl0p5-small', 'ppo test summary'].sort());
+    expect(await run('fit:pipeline-test')).toEqual(['fit test run', 'ppo test run tiny-n20-s0-kl0p5-small', 'ppo test summary'].sort());
   });
 });

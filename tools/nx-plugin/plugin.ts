@@ -19,7 +19,7 @@
  * A pipeline file that is not JSON, or whose name or proxy grid cannot be turned into task names, is skipped with a
  * warning so one bad file does not break the project graph; the stage CLI reports the full schema errors when run.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { type Dirent, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { CreateNodesResult, CreateNodesV2, NxJsonConfiguration, TargetConfiguration } from 'nx/src/devkit-exports';
 import { planPipeline, type PlannedTask } from '../../packages/core/src/pipeline/plan.ts';
@@ -76,7 +76,7 @@ function workspaceDependencies(workspaceRoot: string, dir: string): string[] {
     if (isObject(deps)) for (const name of Object.keys(deps)) wanted.add(name);
   }
   const projects: string[] = [];
-  let entries;
+  let entries: Dirent[];
   try {
     entries = readdirSync(join(workspaceRoot, PACKAGES_DIR), { withFileTypes: true });
   } catch {
@@ -171,7 +171,9 @@ function pipelineNodes(file: string, context: { workspaceRoot: string; nxJsonCon
   const packageTargets = (pkg: string): Record<string, TargetConfiguration> => {
     const root = `${PACKAGES_DIR}/${pkg}`;
     projects[root] ??= { targets: {} };
-    return (projects[root].targets ??= {});
+    const project = projects[root];
+    project.targets ??= {};
+    return project.targets;
   };
   const unitInputs = new Map<string, { source: TargetInput[]; implicit: string[] }>();
   for (const task of plan.tasks) {

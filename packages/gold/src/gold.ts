@@ -1,3 +1,5 @@
+/// <reference path="./vader-sentiment.d.ts" />
+// (the reference brings the declaration along when another package type-checks on its own: `npx nx typecheck label`)
 /**
  * The gold reward: a fixed, documented scorer standing in for the paper's gold RM (architecture.md, "The gold
  * scorer"). Proxies only ever see comparisons labelled by it, so every cliff here is something they can miss.

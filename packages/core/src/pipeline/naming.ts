@@ -67,6 +67,14 @@ export function runsOf(axes: RunAxes): PpoRun[] {
   return axes.proxies.flatMap((cell) => axes.klCoefficients.flatMap((klCoefficient) => axes.policies.map((policy) => ({ cell, klCoefficient, policy }))));
 }
 
+/**
+ * The target of a preset-wide task in its package's project: `pipeline-<preset>` (`fit:pipeline-quick`). Not the bare
+ * preset name, because every package also has the targets `test`, `typecheck` and `lint`, and `test` is a preset.
+ */
+export function presetTargetName(preset: string): string {
+  return `pipeline-${preset}`;
+}
+
 /** The Nx project of a task that has a project of its own: `<package>--<preset>--<unit>`. */
 export function unitProjectName(packageName: string, preset: string, unit: string): string {
   return [packageName, preset, unit].join(NAME_SEPARATOR);

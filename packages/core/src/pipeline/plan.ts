@@ -1,4 +1,4 @@
-import { cellName, cellsOf, NAME_PATTERN, NAME_SEPARATOR, runName, runsOf, unitProjectName, unitTargetName, type GridAxes } from './naming.ts';
+import { cellName, cellsOf, NAME_PATTERN, NAME_SEPARATOR, presetTargetName, runName, runsOf, unitProjectName, unitTargetName, type GridAxes } from './naming.ts';
 import { STAGES, type StageEntry } from './registry.ts';
 
 /**
@@ -43,7 +43,7 @@ export function taskCommandName(names: TaskNames): string {
 
 /** Nx names of an entry's task for a preset and unit. */
 export function taskNames(entry: StageEntry, preset: string, unit?: string): TaskNames {
-  if (!entry.ownProject) return { project: entry.package, target: preset };
+  if (!entry.ownProject) return { project: entry.package, target: presetTargetName(preset) };
   const name = entry.ownProject.unit ?? unit;
   if (name === undefined) throw new Error(`the ${entry.package} task of "${preset}" has a project of its own and needs a unit name`);
   return { project: unitProjectName(entry.package, preset, name), target: entry.ownProject.target, alias: { project: entry.package, target: unitTargetName(preset, name) } };
