@@ -1,5 +1,9 @@
 import { join } from 'node:path';
 import {
+  EVAL_PROMPTS_TABLE,
+  POOL_PROMPTS_TABLE,
+  POOL_TABLE,
+  SCORES_TABLE,
   packagesCodeVersion,
   cellName,
   gridCells,
@@ -52,7 +56,7 @@ export async function runPool(options: ComputeOptions & { preset: string; root?:
   const pretrained = await readPretrainArtifacts(await openStage(root, config.name, 'pretrain'));
   const label = await openStage(root, config.name, 'label');
   const normalisation = await readGoldNormalisation(label);
-  const prompts = (await readPromptsFile(label.file('eval_prompts.parquet'))).slice(0, config.bon.pool.prompts);
+  const prompts = (await readPromptsFile(label.file(EVAL_PROMPTS_TABLE.file))).slice(0, config.bon.pool.prompts);
   const policySize = config.policy.sizes[0];
   const policy = await pretrained.loadLanguageModel(policySize);
   const scorer = new GoldScorer(config.gold);
@@ -82,23 +86,21 @@ export async function runPool(options: ComputeOptions & { preset: string; root?:
       distinct = new Set(pool.map((s) => `${s.promptId}:${s.tokens.join(',')}`)).size;
       samples = pool.length;
       await writeParquetFile(
-        join(staging, 'pool.parquet'),
-        tableFromColumns({
-          prompt_id: { type: 'int32', values: pool.map((s) => s.promptId) },
-          sample_index: { type: 'int32', values: pool.map((s) => s.sampleIndex) },
-          response_tokens: { type: 'int32list', values: pool.map((s) => s.tokens) },
-          response: { type: 'utf8', values: texts },
-          gold_raw: { type: 'float64', values: Array.from(gold) },
-          gold: { type: 'float64', values: Array.from(gold, (g) => (g - normalisation.mean) / normalisation.std) },
-        }),
+        join(staging, POOL_TABLE.file),
+        POOL_TABLE.fromRows(
+          pool.map((s, i) => ({
+            prompt_id: s.promptId,
+            sample_index: s.sampleIndex,
+            response_tokens: s.tokens,
+            response: texts[i],
+            gold_raw: gold[i],
+            gold: (gold[i] - normalisation.mean) / normalisation.std,
+          })),
+        ),
       );
       await writeParquetFile(
-        join(staging, 'prompts.parquet'),
-        tableFromColumns({
-          prompt_id: { type: 'int32', values: prompts.map((p) => p.promptId) },
-          text: { type: 'utf8', values: prompts.map((p) => p.text) },
-          tokens: { type: 'int32list', values: prompts.map((p) => p.tokens) },
-        }),
+        join(staging, POOL_PROMPTS_TABLE.file),
+        POOL_PROMPTS_TABLE.fromRows(prompts.map((p) => ({ prompt_id: p.promptId, text: p.text, tokens: p.tokens }))),
       );
     },
   );
@@ -145,12 +147,8 @@ export async function runScore(options: ComputeOptions & { preset: string; cell:
       const progress = new Progress({ label: `bon score ${options.cell}`, total: sequences.length, unit: 'sequences' });
       const scores = scoreSequences(model, sequences, config.bon.scoring.batchSize, (done) => progress.update(done));
       await writeParquetFile(
-        join(staging, 'scores.parquet'),
-        tableFromColumns({
-          prompt_id: { type: 'int32', values: pool.map((s) => s.promptId) },
-          sample_index: { type: 'int32', values: pool.map((s) => s.sampleIndex) },
-          proxy: { type: 'float64', values: slot.map((i) => scores[i] + shift) },
-        }),
+        join(staging, SCORES_TABLE.file),
+        SCORES_TABLE.fromRows(pool.map((s, i) => ({ prompt_id: s.promptId, sample_index: s.sampleIndex, proxy: scores[slot[i]] + shift }))),
       );
     },
   );
@@ -182,14 +180,16 @@ export async function runCurves(options: { preset: string; root?: string }): Pro
   for (const cell of bonProxies(config)) {
     const output = await openStage(root, config.name, 'bonScore', cell);
     outputs.push(output);
-    const scores = await readParquetFile(output.file('scores.parquet'));
-    const proxy = scores.getChild('proxy');
-    if (!proxy || scores.numRows !== pool.length) throw new Error(`${output.file('scores.parquet')} (made by stage '${STAGE}') does not match the pool (${scores.numRows} rows, pool ${pool.length})`);
+    const scoresPath = output.file(SCORES_TABLE.file);
+    const scores = SCORES_TABLE.rows(await readParquetFile(scoresPath), scoresPath);
+    if (scores.length !== pool.length || scores.some((row, i) => row.prompt_id !== pool[i].promptId || row.sample_index !== pool[i].sampleIndex)) {
+      throw new Error(`${scoresPath} (made by stage '${STAGE}') does not match the pool (${scores.length} rows, pool ${pool.length})`);
+    }
     const byPrompt = new Map<number, { gold: number[]; proxy: number[]; keys: string[] }>();
     pool.forEach((s, i) => {
       const entry = byPrompt.get(s.promptId) ?? { gold: [], proxy: [], keys: [] };
       entry.gold.push(s.gold);
-      entry.proxy.push(Number(proxy.get(i)));
+      entry.proxy.push(Number(scores[i].proxy));
       entry.keys.push(s.tokens.join(','));
       byPrompt.set(s.promptId, entry);
     });
@@ -277,20 +277,14 @@ interface PoolRows extends Array<{ promptId: number; sampleIndex: number; tokens
 }
 
 async function readPool(output: StageOutput): Promise<PoolRows> {
-  const table = await readParquetFile(output.file('pool.parquet'));
-  const column = (name: string) => {
-    const child = table.getChild(name);
-    if (!child) throw new Error(`${output.file('pool.parquet')} (made by stage '${STAGE}') has no column "${name}"`);
-    return child;
-  };
-  const [promptId, sampleIndex, tokens, gold] = [column('prompt_id'), column('sample_index'), column('response_tokens'), column('gold')];
-  const rows = Array.from({ length: table.numRows }, (_, i) => ({
-    promptId: Number(promptId.get(i)),
-    sampleIndex: Number(sampleIndex.get(i)),
-    tokens: Array.from(tokens.get(i) as Iterable<number>),
-    gold: Number(gold.get(i)),
+  const path = output.file(POOL_TABLE.file);
+  const rows = POOL_TABLE.rows(await readParquetFile(path), path).map((row) => ({
+    promptId: row.prompt_id,
+    sampleIndex: row.sample_index,
+    tokens: [...row.response_tokens],
+    gold: Number(row.gold),
   })) as PoolRows;
-  rows.promptTokens = new Map((await readPromptsFile(output.file('prompts.parquet'))).map((p) => [p.promptId, p.tokens]));
+  rows.promptTokens = new Map((await readPromptsFile(output.file(POOL_PROMPTS_TABLE.file))).map((p) => [p.promptId, p.tokens]));
   return rows;
 }
 

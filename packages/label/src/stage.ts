@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  EVAL_PROMPTS_TABLE,
   loadPipeline,
   openStage,
   Rng,
@@ -96,12 +97,8 @@ export async function runLabel(options: LabelOptions): Promise<LabelSummary> {
       await writeParquetFile(join(staging, 'samples.parquet'), samplesTable(samples, rawGold, rmPrompts));
       await writeParquetFile(join(staging, 'comparisons.parquet'), comparisonsTable(train, validation, rmPrompts));
       await writeParquetFile(
-        join(staging, 'eval_prompts.parquet'),
-        tableFromColumns({
-          prompt_id: { type: 'int32', values: evalPrompts.map((p) => p.promptId) },
-          text: { type: 'utf8', values: evalPrompts.map((p) => p.text) },
-          tokens: { type: 'int32list', values: evalPrompts.map((p) => p.tokens) },
-        }),
+        join(staging, EVAL_PROMPTS_TABLE.file),
+        EVAL_PROMPTS_TABLE.fromRows(evalPrompts.map((p) => ({ prompt_id: p.promptId, text: p.text, tokens: p.tokens }))),
       );
       const goldInfo = {
         formula: GOLD_FORMULA,

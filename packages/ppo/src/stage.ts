@@ -1,6 +1,7 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  EVAL_PROMPTS_TABLE,
   findRun,
   loadPipeline,
   openStage,
@@ -88,7 +89,7 @@ export async function runPpoRun(options: ComputeOptions & { preset: string; run:
   const label = await openStage(root, config.name, 'label');
   const proxyCell = await readProxyCell(await openStage(root, config.name, 'proxyCell', run.cell));
   const normalisation = await readGoldNormalisation(label);
-  const heldOutPrompts = await readPromptsFile(label.file('eval_prompts.parquet'));
+  const heldOutPrompts = await readPromptsFile(label.file(EVAL_PROMPTS_TABLE.file));
   const evalPrompts = heldOutPrompts.slice(0, ppo.eval.prompts);
   // Rollouts never see a prompt held out for evaluation (RM training prompts are fine: the paper trains on them too).
   const heldOut = new Set(heldOutPrompts.map((p) => p.promptId));

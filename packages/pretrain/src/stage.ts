@@ -6,6 +6,7 @@ import {
   stageName,
   stageOutputDir,
   loadPipeline,
+  PRETRAIN_PROMPTS_TABLE,
   Rng,
   tableFromColumns,
   workspaceRoot,
@@ -89,14 +90,8 @@ export async function runPretrain(options: PretrainOptions): Promise<PretrainSum
         await writeFile(join(staging, 'tokenizer.json'), `${JSON.stringify(tokenizer.toJSON())}\n`);
         const prompts = buildPrompts(validation, tokenizer, config.prompts, rng.fork('prompts'));
         await writeParquetFile(
-          join(staging, 'prompts.parquet'),
-          tableFromColumns({
-            prompt_id: { type: 'int32', values: prompts.map((p) => p.id) },
-            text: { type: 'utf8', values: prompts.map((p) => p.text) },
-            tokens: { type: 'int32list', values: prompts.map((p) => p.tokens) },
-            document: { type: 'utf8', values: prompts.map((p) => p.document) },
-            genre: { type: 'utf8', values: prompts.map((p) => p.genre) },
-          }),
+          join(staging, PRETRAIN_PROMPTS_TABLE.file),
+          PRETRAIN_PROMPTS_TABLE.fromRows(prompts.map((p) => ({ prompt_id: p.id, text: p.text, tokens: p.tokens, document: p.document, genre: p.genre }))),
         );
         await writeFile(
           join(staging, 'corpus.json'),
