@@ -45,6 +45,8 @@ export interface TableSpec<C extends TableColumns> {
   fromRows(rows: readonly RowOf<C>[]): arrow.Table;
   /** The rows of a table read from `path`; throws naming the file and the column when one is missing or mistyped. */
   rows(table: arrow.Table, path: string): RowOf<C>[];
+  /** The same, for the named columns only (a reader that needs a few columns of a large table). */
+  select<K extends keyof C & string>(table: arrow.Table, path: string, names: readonly K[]): Pick<RowOf<C>, K>[];
 }
 
 function toValue(type: ColumnType, value: unknown): unknown {
@@ -65,6 +67,21 @@ function toValue(type: ColumnType, value: unknown): unknown {
 
 export function defineTable<const C extends TableColumns>(file: string, columns: C): TableSpec<C> {
   const names = Object.keys(columns) as (keyof C & string)[];
+  const select = <K extends keyof C & string>(table: arrow.Table, path: string, selected: readonly K[]): Pick<RowOf<C>, K>[] => {
+    const vectors = selected.map((name) => {
+      const vector = table.getChild(name);
+      if (!vector) throw new Error(`${path} has no column "${name}" (${columns[name].meaning})`);
+      const expected = ARROW_TYPE[columns[name].type];
+      const actual = String(vector.type).replace(/\s+/g, '');
+      if (actual !== expected) throw new Error(`${path}: column "${name}" is ${actual}, expected ${expected} (${columns[name].meaning})`);
+      return { name, type: columns[name].type, vector };
+    });
+    return Array.from({ length: table.numRows }, (_, i) => {
+      const row: Record<string, unknown> = {};
+      for (const { name, type, vector } of vectors) row[name] = toValue(type, vector.get(i));
+      return row as Pick<RowOf<C>, K>;
+    });
+  };
   return {
     file,
     columns,
@@ -76,20 +93,7 @@ export function defineTable<const C extends TableColumns>(file: string, columns:
       }
       return tableFromColumns(built);
     },
-    rows(table, path) {
-      const vectors = names.map((name) => {
-        const vector = table.getChild(name);
-        if (!vector) throw new Error(`${path} has no column "${name}" (${columns[name].meaning})`);
-        const expected = ARROW_TYPE[columns[name].type];
-        const actual = String(vector.type).replace(/\s+/g, '');
-        if (actual !== expected) throw new Error(`${path}: column "${name}" is ${actual}, expected ${expected} (${columns[name].meaning})`);
-        return { name, type: columns[name].type, vector };
-      });
-      return Array.from({ length: table.numRows }, (_, i) => {
-        const row: Record<string, unknown> = {};
-        for (const { name, type, vector } of vectors) row[name] = toValue(type, vector.get(i));
-        return row as RowOf<C>;
-      });
-    },
+    rows: (table, path) => select(table, path, names) as RowOf<C>[],
+    select,
   };
 }

@@ -20,3 +20,4 @@ export * from './pipeline/plan.ts';
 export * from './columns.ts';
 export * from './tables/prompts.ts';
 export * from './tables/bon.ts';
+export * from './tables/label.ts';

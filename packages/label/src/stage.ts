@@ -1,14 +1,15 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  COMPARISONS_TABLE,
   EVAL_PROMPTS_TABLE,
+  SAMPLES_TABLE,
   loadPipeline,
   openStage,
   Rng,
   stageConfig,
   stageName,
   stageOutputDir,
-  tableFromColumns,
   workspaceRoot,
   writeParquetFile,
   writeStageOutput,
@@ -94,8 +95,8 @@ export async function runLabel(options: LabelOptions): Promise<LabelSummary> {
       const all = [...train, ...validation];
       const agreement = all.filter((c) => c.preferred === c.goldPreferred).length / all.length;
 
-      await writeParquetFile(join(staging, 'samples.parquet'), samplesTable(samples, rawGold, rmPrompts));
-      await writeParquetFile(join(staging, 'comparisons.parquet'), comparisonsTable(train, validation, rmPrompts));
+      await writeParquetFile(join(staging, SAMPLES_TABLE.file), samplesTable(samples, rawGold, rmPrompts));
+      await writeParquetFile(join(staging, COMPARISONS_TABLE.file), comparisonsTable(train, validation, rmPrompts));
       await writeParquetFile(
         join(staging, EVAL_PROMPTS_TABLE.file),
         EVAL_PROMPTS_TABLE.fromRows(evalPrompts.map((p) => ({ prompt_id: p.promptId, text: p.text, tokens: p.tokens }))),
@@ -124,34 +125,38 @@ function promptTextById(prompts: readonly { promptId: number; text: string; toke
 
 function samplesTable(samples: readonly ScoredSample[], rawGold: Float64Array, prompts: readonly { promptId: number; text: string; tokens: number[] }[]) {
   const byId = promptTextById(prompts);
-  return tableFromColumns({
-    prompt_id: { type: 'int32', values: samples.map((s) => s.promptId) },
-    sample_index: { type: 'int32', values: samples.map((s) => s.sampleIndex) },
-    prompt_tokens: { type: 'int32list', values: samples.map((s) => byId.get(s.promptId)!.tokens) },
-    response: { type: 'utf8', values: samples.map((s) => s.text) },
-    response_tokens: { type: 'int32list', values: samples.map((s) => s.tokens) },
-    ended: { type: 'bool', values: samples.map((s) => s.ended) },
-    gold_raw: { type: 'float64', values: Array.from(rawGold) },
-    gold: { type: 'float64', values: samples.map((s) => s.gold) },
-  });
+  return SAMPLES_TABLE.fromRows(
+    samples.map((s, i) => ({
+      prompt_id: s.promptId,
+      sample_index: s.sampleIndex,
+      prompt_tokens: byId.get(s.promptId)!.tokens,
+      response: s.text,
+      response_tokens: s.tokens,
+      ended: s.ended,
+      gold_raw: rawGold[i],
+      gold: s.gold,
+    })),
+  );
 }
 
 function comparisonsTable(train: readonly Comparison[], validation: readonly Comparison[], prompts: readonly { promptId: number; text: string; tokens: number[] }[]) {
   const byId = promptTextById(prompts);
   const rows = [...train.map((c) => ({ c, split: 'train' })), ...validation.map((c) => ({ c, split: 'validation' }))];
-  return tableFromColumns({
-    split: { type: 'utf8', values: rows.map((r) => r.split) },
-    prompt_id: { type: 'int32', values: rows.map((r) => r.c.promptId) },
-    prompt: { type: 'utf8', values: rows.map((r) => byId.get(r.c.promptId)!.text) },
-    prompt_tokens: { type: 'int32list', values: rows.map((r) => byId.get(r.c.promptId)!.tokens) },
-    response_a: { type: 'utf8', values: rows.map((r) => r.c.a.text) },
-    tokens_a: { type: 'int32list', values: rows.map((r) => r.c.a.tokens) },
-    response_b: { type: 'utf8', values: rows.map((r) => r.c.b.text) },
-    tokens_b: { type: 'int32list', values: rows.map((r) => r.c.b.tokens) },
-    gold_a: { type: 'float64', values: rows.map((r) => r.c.a.gold) },
-    gold_b: { type: 'float64', values: rows.map((r) => r.c.b.gold) },
-    preferred: { type: 'int32', values: rows.map((r) => r.c.preferred) },
-    gold_preferred: { type: 'int32', values: rows.map((r) => r.c.goldPreferred) },
-    flipped: { type: 'bool', values: rows.map((r) => r.c.flipped) },
-  });
+  return COMPARISONS_TABLE.fromRows(
+    rows.map(({ c, split }) => ({
+      split,
+      prompt_id: c.promptId,
+      prompt: byId.get(c.promptId)!.text,
+      prompt_tokens: byId.get(c.promptId)!.tokens,
+      response_a: c.a.text,
+      tokens_a: c.a.tokens,
+      response_b: c.b.text,
+      tokens_b: c.b.tokens,
+      gold_a: c.a.gold,
+      gold_b: c.b.gold,
+      preferred: c.preferred,
+      gold_preferred: c.goldPreferred,
+      flipped: c.flipped,
+    })),
+  );
 }
