@@ -21,3 +21,4 @@ export * from './columns.ts';
 export * from './tables/prompts.ts';
 export * from './tables/bon.ts';
 export * from './tables/label.ts';
+export * from './tables/proxy.ts';

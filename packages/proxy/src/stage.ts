@@ -1,6 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  CELL_METRICS_TABLE,
+  PROXY_METRICS_TABLE,
   packagesCodeVersion,
   cellName,
   gridCells,
@@ -13,7 +15,6 @@ import {
   stageName,
   stageOutputDir,
   tableFromColumns,
-  tableRows,
   workspaceRoot,
   writeParquetFile,
   writeStageOutput,
@@ -117,7 +118,7 @@ export async function runProxyCell(options: ComputeOptions & { preset: string; c
           gradient_norm: { type: 'float64', values: curve.map((r) => r.gradientNorm) },
         }),
       );
-      await writeParquetFile(join(staging, 'metrics.parquet'), metricsTable([metrics]));
+      await writeParquetFile(join(staging, CELL_METRICS_TABLE.file), CELL_METRICS_TABLE.fromRows([metricsRow(metrics)]));
     },
   );
   model.dispose();
@@ -132,7 +133,12 @@ export async function runProxySummary(options: { preset: string; root?: string }
   const outputs = [];
   for (const cell of gridCells(config)) outputs.push(await openStage(root, config.name, 'proxyCell', cellName(cell)));
   const rows: CellMetrics[] = [];
-  for (const output of outputs) rows.push(rowToMetrics(tableRows(await readParquetFile(output.file('metrics.parquet')))[0]));
+  for (const output of outputs) {
+    const path = output.file(CELL_METRICS_TABLE.file);
+    const [row] = CELL_METRICS_TABLE.rows(await readParquetFile(path), path);
+    if (!row) throw new Error(`${path} (made by stage '${output.manifest.stage}') has no row`);
+    rows.push(rowToMetrics(row));
+  }
   const outputDir = stageOutputDir(root, config.name, 'proxySummary');
   await writeStageOutput(
     {
@@ -145,40 +151,40 @@ export async function runProxySummary(options: { preset: string; root?: string }
       upstream: outputs.map((o) => o.ref()),
     },
     async (staging) => {
-      await writeParquetFile(join(staging, 'proxy_metrics.parquet'), metricsTable(rows));
+      await writeParquetFile(join(staging, PROXY_METRICS_TABLE.file), PROXY_METRICS_TABLE.fromRows(rows.map(metricsRow)));
     },
   );
   return { rows, outputDir };
 }
 
-function metricsTable(rows: readonly CellMetrics[]) {
-  return tableFromColumns({
-    cell: { type: 'utf8', values: rows.map((r) => r.cell) },
-    size: { type: 'utf8', values: rows.map((r) => r.size) },
-    comparisons: { type: 'int32', values: rows.map((r) => r.comparisons) },
-    seed: { type: 'int32', values: rows.map((r) => r.seed) },
-    parameters: { type: 'int32', values: rows.map((r) => r.parameters) },
-    non_embedding_parameters: { type: 'int32', values: rows.map((r) => r.nonEmbeddingParameters) },
-    steps: { type: 'int32', values: rows.map((r) => r.steps) },
-    final_train_loss: { type: 'float64', values: rows.map((r) => r.finalTrainLoss) },
-    validation_loss: { type: 'float64', values: rows.map((r) => r.validationLoss) },
-    validation_accuracy: { type: 'float64', values: rows.map((r) => r.validationAccuracy) },
-    validation_gold_accuracy: { type: 'float64', values: rows.map((r) => r.validationGoldAccuracy) },
-    temperature: { type: 'float64', values: rows.map((r) => r.temperature) },
-    calibrated_cross_entropy: { type: 'float64', values: rows.map((r) => r.calibratedCrossEntropy) },
-    shift: { type: 'float64', values: rows.map((r) => r.shift) },
-  });
+function metricsRow(m: CellMetrics) {
+  return {
+    cell: m.cell,
+    size: m.size,
+    comparisons: m.comparisons,
+    seed: m.seed,
+    parameters: m.parameters,
+    non_embedding_parameters: m.nonEmbeddingParameters,
+    steps: m.steps,
+    final_train_loss: m.finalTrainLoss,
+    validation_loss: m.validationLoss,
+    validation_accuracy: m.validationAccuracy,
+    validation_gold_accuracy: m.validationGoldAccuracy,
+    temperature: m.temperature,
+    calibrated_cross_entropy: m.calibratedCrossEntropy,
+    shift: m.shift,
+  };
 }
 
-function rowToMetrics(row: Record<string, unknown>): CellMetrics {
+function rowToMetrics(row: ReturnType<typeof CELL_METRICS_TABLE.rows>[number]): CellMetrics {
   return {
-    cell: String(row.cell),
-    size: String(row.size),
-    comparisons: Number(row.comparisons),
-    seed: Number(row.seed),
-    parameters: Number(row.parameters),
-    nonEmbeddingParameters: Number(row.non_embedding_parameters),
-    steps: Number(row.steps),
+    cell: row.cell,
+    size: row.size,
+    comparisons: row.comparisons,
+    seed: row.seed,
+    parameters: row.parameters,
+    nonEmbeddingParameters: row.non_embedding_parameters,
+    steps: row.steps,
     finalTrainLoss: Number(row.final_train_loss),
     validationLoss: Number(row.validation_loss),
     validationAccuracy: Number(row.validation_accuracy),
