@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadPipeline, parseCell, ppoRuns, readParquetFile, Rng, runName, stageDir, workspaceRoot, type PipelineConfig } from '@goodhart/core';
+import { loadPipeline, openStage, parseCell, ppoRuns, readParquetFile, Rng, runName, stageOutputDir, workspaceRoot, type PipelineConfig } from '@goodhart/core';
 import { HumanLabeller } from '@goodhart/gold';
 import {
   defaultAdamW,
   initEngineFromFlags,
   languageModelStep,
-  openPretrainArtifacts,
+  readPretrainArtifacts,
   REWARD_HEAD,
   sample,
   scoreSequences,
@@ -41,8 +41,8 @@ const root = workspaceRoot();
 const config = loadPipeline(values.preset, root);
 const budgetMs = Number(values.seconds) * 1000;
 const rng = Rng.fromSeed(config.seed, 'bench');
-const hasPretrain = existsSync(join(stageDir(root, config.name, 'pretrain'), 'manifest.json'));
-const pretrained = hasPretrain ? await openPretrainArtifacts(root, config.name) : undefined;
+const hasPretrain = existsSync(join(stageOutputDir(root, config.name, 'pretrain'), 'manifest.json'));
+const pretrained = hasPretrain ? await readPretrainArtifacts(await openStage(root, config.name, 'pretrain')) : undefined;
 const say = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
@@ -85,7 +85,7 @@ async function benchPolicy(cfg: PipelineConfig): Promise<void> {
 }
 
 async function benchGold(cfg: PipelineConfig): Promise<void> {
-  const samplesPath = join(stageDir(root, cfg.name, 'label'), 'samples.parquet');
+  const samplesPath = join(stageOutputDir(root, cfg.name, 'label'), 'samples.parquet');
   let texts: string[];
   let source: string;
   if (existsSync(samplesPath)) {

@@ -1,9 +1,10 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, stripVTControlCharacters } from 'node:util';
 import { execa } from 'execa';
 import { availableParallelism } from 'node:os';
-import { ConfigError, formatDuration, gridCells, loadPipeline, ppoRuns, stageDir, workspaceRoot, type PipelineConfig } from '@goodhart/core';
+import { ConfigError, formatDuration, loadPipeline, STAGES, stageOutputDir, taskCommandName, taskNames, workspaceRoot, type PipelineConfig } from '@goodhart/core';
 import { parseBackendChoice, parseEngineChoice } from '@goodhart/model';
 import { runPipelineOnSlurm } from './slurm/pipeline-on-slurm.ts';
 
@@ -13,13 +14,17 @@ import { runPipelineOnSlurm } from './slurm/pipeline-on-slurm.ts';
  * runs beside best-of-n scoring) and tasks whose inputs did not change are restored from the cache. Prints a line
  * per task as Nx starts it, then where the report is and what it found.
  */
-function taskCount(config: PipelineConfig): number {
-  const cells = gridCells(config).length;
-  const bonProxies = config.bon.proxies?.length ?? cells;
-  const runs = ppoRuns(config).length;
-  // pretrain, the gold RM (gold.kind "model"), label, cells + summary, pool + scores + curves, runs + summary, fit
-  const goldRm = config.gold.kind === 'model' ? 1 : 0;
-  return 2 + goldRm + cells + 1 + 1 + bonProxies + 1 + (runs > 0 ? runs + 1 : 0) + 1;
+/** How many tasks `nx run <task>` runs: read from Nx's own task graph (`--graph`), which runs nothing. */
+async function taskCount(root: string, task: string, env: Record<string, string>): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'goodhart-graph-'));
+  try {
+    const file = join(dir, 'graph.json');
+    await execa('npx', ['nx', 'run', task, `--graph=${file}`], { cwd: root, env: { ...process.env, ...env } });
+    const graph = JSON.parse(await readFile(file, 'utf8')) as { tasks: { tasks: Record<string, unknown> } };
+    return Object.keys(graph.tasks.tasks).length;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 async function main(): Promise<void> {
@@ -52,7 +57,8 @@ async function main(): Promise<void> {
   if (!Number.isInteger(parallel) || parallel < 1) throw new Error(`--parallel: got ${JSON.stringify(values.parallel)}; must be a positive integer`);
   // Nx runs `parallel` tasks at once; each native-engine task threads over its share of the cores.
   if (!process.env.GOODHART_THREADS) env.GOODHART_THREADS = String(Math.max(1, Math.floor(availableParallelism() / parallel)));
-  const total = taskCount(config);
+  const task = taskCommandName(taskNames(STAGES.fit, config.name));
+  const total = await taskCount(root, task, env);
   const started = performance.now();
   const elapsed = (): string => formatDuration((performance.now() - started) / 1000);
   if (values.executor === 'slurm') {
@@ -71,7 +77,7 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`pipeline "${config.name}": ${total} tasks through Nx (parallel ${values.parallel}); cached tasks are restored, not rerun\n`);
 
-  const args = ['nx', 'run', `fit:${config.name}`, '--outputStyle=stream', `--parallel=${values.parallel}`];
+  const args = ['nx', 'run', task, '--outputStyle=stream', `--parallel=${values.parallel}`];
   if (values['skip-cache']) args.push('--skip-nx-cache');
   const child = execa('npx', args, { cwd: root, stdout: 'pipe', stderr: 'inherit', env: { ...process.env, ...env }, buffer: false });
   let seen = 0;
@@ -84,7 +90,7 @@ async function main(): Promise<void> {
     for (const line of lines) {
       process.stdout.write(`${line}\n`);
       // Nx announces each task (`> nx run <task>`, with `[local cache]` when restored); noop aliases are not run here.
-      const match = /^> nx run (\S+)(.*)$/.exec(line.replace(/\x1b\[[0-9;]*m/g, '').trim());
+      const match = /^> nx run (\S+)(.*)$/.exec(stripVTControlCharacters(line).trim());
       if (match) {
         seen += 1;
         const cached = match[2].includes('cache') ? ' (cache)' : '';
@@ -98,7 +104,7 @@ async function main(): Promise<void> {
 }
 
 async function printFindings(root: string, config: PipelineConfig, elapsed: string): Promise<void> {
-  const reportDir = join(stageDir(root, config.name, 'fit'), 'report');
+  const reportDir = join(stageOutputDir(root, config.name, 'fit'), 'report');
   const findings = JSON.parse(await readFile(join(reportDir, 'findings.json'), 'utf8')) as { id: number; title?: string; holds: boolean | null }[];
   const mark = (holds: boolean | null): string => (holds === null ? '—' : holds ? '✓' : '✗');
   process.stdout.write(`\nfindings: ${findings.map((f) => `${f.id} ${mark(f.holds)}`).join('  ')}  (✓ holds, ✗ does not, — not testable with this preset)\n`);

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadPipeline, openStageOutput, readParquetFile, stageDir, tableRows, type StageOutput } from '@goodhart/core';
+import { loadPipeline, openStage, openStageOutput, readParquetFile, stageOutputDir, tableRows, type StageOutput } from '@goodhart/core';
 import { runCurves, runPool, runScore } from '@goodhart/bon';
 import { HumanLabeller, openGoldRewardModel } from '@goodhart/gold';
 import { runGoldRm } from '@goodhart/gold-rm';
@@ -48,16 +48,16 @@ beforeAll(async () => {
   await runScore({ ...options, cell: CELL });
   await runCurves({ preset: PRESET, root });
   await runPpoRun({ ...options, run: RUN });
-  goldRm = await openStageOutput(stageDir(root, PRESET, 'gold-rm'), 'gold-rm');
+  goldRm = await openStage(root, PRESET, 'goldRm');
   gold = await (await openGoldRewardModel(root, PRESET)).load();
   human = new HumanLabeller(loadPipeline(PRESET, root).gold);
-  const prompts = tableRows(await readParquetFile(join(stageDir(root, PRESET, 'pretrain'), 'prompts.parquet')));
+  const prompts = tableRows(await readParquetFile(join(stageOutputDir(root, PRESET, 'pretrain'), 'prompts.parquet')));
   promptTokens = new Map(prompts.map((p) => [Number(p.prompt_id), tokensOf(p.tokens)]));
 }, 600_000);
 
 describe('stages with a model gold (test preset, tiny gold RM)', () => {
   it('label scores with the gold RM, normalises gold and human, and labels comparisons by the gold', async () => {
-    const label = await openStageOutput(stageDir(root, PRESET, 'label'), 'label');
+    const label = await openStage(root, PRESET, 'label');
     expect(label.manifest.upstream).toContainEqual(goldRm.ref());
     const samples = tableRows(await readParquetFile(label.file('samples.parquet')));
     for (const s of samples.slice(0, 12)) {
@@ -78,7 +78,7 @@ describe('stages with a model gold (test preset, tiny gold RM)', () => {
   });
 
   it('the proxy reports its held-out accuracy against the gold and against the human', async () => {
-    const cell = await openStageOutput(stageDir(root, PRESET, 'proxy', 'cells', CELL), 'proxy');
+    const cell = await openStage(root, PRESET, 'proxyCell', CELL);
     const [metrics] = tableRows(await readParquetFile(cell.file('metrics.parquet')));
     for (const key of ['validation_gold_accuracy', 'validation_human_accuracy']) {
       expect(Number(metrics[key])).toBeGreaterThanOrEqual(0);
@@ -87,14 +87,14 @@ describe('stages with a model gold (test preset, tiny gold RM)', () => {
   });
 
   it('best-of-n scores its pool with the gold RM and reports the human score of the chosen samples beside the gold', async () => {
-    const pool = await openStageOutput(stageDir(root, PRESET, 'bon', 'pool'), 'bon');
+    const pool = await openStage(root, PRESET, 'bonPool');
     expect(pool.manifest.upstream).toContainEqual(goldRm.ref());
     const rows = tableRows(await readParquetFile(pool.file('pool.parquet')));
     for (const s of rows.slice(0, 12)) {
       expect(Number(s.gold_raw)).toBeCloseTo(goldOf(Number(s.prompt_id), tokensOf(s.response_tokens)), 4);
       expect(Number(s.human_raw)).toBe(human.score(String(s.response)));
     }
-    const curves = await openStageOutput(stageDir(root, PRESET, 'bon', 'curves'), 'bon');
+    const curves = await openStage(root, PRESET, 'bonCurves');
     const points = tableRows(await readParquetFile(curves.file('curves.parquet')));
     // At n = 1 the best of n is a uniform draw: its human score is the pool's mean human score (by prompt, averaged).
     const first = points.find((p) => Number(p.n) === 1)!;
@@ -113,7 +113,7 @@ describe('stages with a model gold (test preset, tiny gold RM)', () => {
   it('PPO is measured by the gold RM, with the human score of the same samples beside it', async () => {
     const run = await openStageOutput(runDir(root, PRESET, RUN), 'ppo');
     expect(run.manifest.upstream).toContainEqual(goldRm.ref());
-    const label = await openStageOutput(stageDir(root, PRESET, 'label'), 'label');
+    const label = await openStage(root, PRESET, 'label');
     const info = JSON.parse(await readFile(label.file('gold.json'), 'utf8')) as { normalisation: { mean: number; std: number }; humanNormalisation: { mean: number; std: number } };
     const samples = tableRows(await readParquetFile(run.file('eval_samples.parquet')));
     for (const s of samples.slice(0, 8)) {
@@ -132,7 +132,7 @@ describe('stages with a model gold (test preset, tiny gold RM)', () => {
   });
 
   it('gives byte-identical label artifacts when rerun with the same config', async () => {
-    const before = await openStageOutput(stageDir(root, PRESET, 'label'), 'label');
+    const before = await openStage(root, PRESET, 'label');
     const again = await runLabel({ preset: PRESET, backend: 'wasm', root, log: quiet });
     expect(again.manifest.files).toEqual(before.manifest.files);
   });

@@ -62,15 +62,15 @@ describe('Nx plugin: the gold RM stage', () => {
   it('adds gold-rm:P hashing the fields it reads, upstream of label, the pool and every PPO run', async () => {
     const gold = await targets('gold-rm');
     for (const preset of ['test', 'quick']) {
-      const target = gold[preset];
+      const target = gold[`pipeline-${preset}`];
       expect(target.options?.command).toBe(`node --import tsx packages/gold-rm/src/cli.ts --preset ${preset}`);
       expect(target.inputs).toContainEqual({ json: `{workspaceRoot}/pipelines/${preset}.json`, fields: ['seed', 'policy', 'gold', 'label.prompts', 'label.evalPrompts'] });
-      expect(target.dependsOn).toEqual([{ projects: ['pretrain'], target: preset }]);
-      const needsGold = { projects: ['gold-rm'], target: preset };
-      expect((await targets('label'))[preset].dependsOn).toContainEqual(needsGold);
+      expect(target.dependsOn).toEqual([{ projects: ['pretrain'], target: `pipeline-${preset}` }]);
+      const needsGold = { projects: ['gold-rm'], target: `pipeline-${preset}` };
+      expect((await targets('label'))[`pipeline-${preset}`].dependsOn).toContainEqual(needsGold);
       expect((await targets(`bon--${preset}--pool`)).sample.dependsOn).toContainEqual(needsGold);
     }
-    expect((await targets('ppo--test--tiny-n20-s0-kl0-small')).train.dependsOn).toContainEqual({ projects: ['gold-rm'], target: 'test' });
+    expect((await targets('ppo--test--tiny-n20-s0-kl0-small')).train.dependsOn).toContainEqual({ projects: ['gold-rm'], target: 'pipeline-test' });
   });
 
   it('has no gold-rm task for a lexicon gold', async () => {
@@ -78,21 +78,21 @@ describe('Nx plugin: the gold RM stage', () => {
       config.gold.kind = 'lexicon';
       delete config.gold.model;
     });
-    expect((await targets('gold-rm')).test).toBeUndefined();
-    expect((await targets('label')).test.dependsOn).toEqual([{ projects: ['pretrain'], target: 'test' }]);
+    expect((await targets('gold-rm'))['pipeline-test']).toBeUndefined();
+    expect((await targets('label'))['pipeline-test'].dependsOn).toEqual([{ projects: ['pretrain'], target: 'pipeline-test' }]);
     await editTest(useModelGold);
   });
 
   it('runs before label; a gold.model change reruns it and label, a label-only change leaves it cached', async () => {
-    expect(await ran('label:test')).toEqual(['gold-rm:test', 'label:test', 'pretrain:test']);
-    expect(await ran('label:test')).toEqual([]);
+    expect(await ran('label:pipeline-test')).toEqual(['gold-rm:pipeline-test', 'label:pipeline-test', 'pretrain:pipeline-test']);
+    expect(await ran('label:pipeline-test')).toEqual([]);
     await editTest((config) => {
       (config.label as { temperature: number }).temperature = 0.9;
     });
-    expect(await ran('label:test')).toEqual(['label:test']);
+    expect(await ran('label:pipeline-test')).toEqual(['label:pipeline-test']);
     await editTest((config) => {
       ((config.gold.model as { training: { learningRate: number } }).training).learningRate = 0.002;
     });
-    expect(await ran('label:test')).toEqual(['gold-rm:test', 'label:test']);
+    expect(await ran('label:pipeline-test')).toEqual(['gold-rm:pipeline-test', 'label:pipeline-test']);
   });
 });

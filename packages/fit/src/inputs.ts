@@ -1,11 +1,10 @@
 import {
   findRun,
   loadPipeline,
-  openStageOutput,
+  openStage,
   ppoRuns,
   readParquetFile,
-  stageDir,
-  stageHint,
+  stageName,
   tableRows,
   type PipelineConfig,
   type StageOutput,
@@ -28,12 +27,11 @@ type Row = Record<string, unknown>;
  */
 export async function readFitSources(root: string, preset: string): Promise<FitSources> {
   const config = loadPipeline(preset, root);
-  const open = (stage: string, sub: string[], hint: string): Promise<StageOutput> => openStageOutput(stageDir(root, config.name, stage, ...sub), stage, { hint });
-  const pretrain = await open('pretrain', [], stageHint('pretrain', config.name));
-  const proxySummary = await open('proxy', ['summary'], `npx nx run proxy:${config.name}`);
-  const bonCurves = await open('bon', ['curves'], `npx nx run bon:${config.name}`);
+  const pretrain = await openStage(root, config.name, 'pretrain');
+  const proxySummary = await openStage(root, config.name, 'proxySummary');
+  const bonCurves = await openStage(root, config.name, 'bonCurves');
   const runs = ppoRuns(config);
-  const ppoSummary = runs.length > 0 ? await open('ppo', ['summary'], `npx nx run ppo:${config.name}`) : undefined;
+  const ppoSummary = runs.length > 0 ? await openStage(root, config.name, 'ppoSummary') : undefined;
   const outputs = [pretrain, proxySummary, bonCurves, ...(ppoSummary ? [ppoSummary] : [])];
 
   const rows = async (output: StageOutput, file: string): Promise<Row[]> => tableRows(await readParquetFile(output.file(file)));
@@ -48,14 +46,14 @@ export async function readFitSources(root: string, preset: string): Promise<FitS
   }));
   const proxyOf = (cell: string, file: string): ProxyInfo => {
     const proxy = proxies.find((p) => p.cell === cell);
-    if (!proxy) throw new Error(`${file} names proxy "${cell}", which ${proxySummary.file('proxy_metrics.parquet')} (made by stage 'proxy') does not list`);
+    if (!proxy) throw new Error(`${file} names proxy "${cell}", which ${proxySummary.file('proxy_metrics.parquet')} (made by stage '${stageName('proxySummary')}') does not list`);
     return proxy;
   };
 
   const pretrainSizes = await rows(pretrain, 'summary.parquet');
   const policies: PolicyInfo[] = config.policy.sizes.map((size) => {
     const row = pretrainSizes.find((r) => r.size === size);
-    if (!row) throw new Error(`${pretrain.file('summary.parquet')} (made by stage 'pretrain') has no row for policy size "${size}"`);
+    if (!row) throw new Error(`${pretrain.file('summary.parquet')} (made by stage '${stageName('pretrain')}') has no row for policy size "${size}"`);
     return { size, parameters: Number(row.non_embedding_parameters) };
   });
 

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { packagesCodeVersion, stageDir, workspaceRoot, writeStageOutput } from '@goodhart/core';
+import { packagesCodeVersion, stageConfig, stageName, stageOutputDir, workspaceRoot, writeStageOutput } from '@goodhart/core';
 import { computeFindings } from './findings.ts';
 import { fitAll } from './fit-all.ts';
 import { writeFitTables } from './fit-tables.ts';
@@ -8,7 +8,7 @@ import { readFitSources } from './inputs.ts';
 import { writeReport } from './report/write-report.ts';
 import type { FitInput, FitResults, Finding } from './types.ts';
 
-export const STAGE = 'fit';
+export const STAGE = stageName('fit');
 
 export interface FitStageResult {
   outputDir: string;
@@ -32,14 +32,14 @@ export async function runFit(options: { preset: string; root?: string; log?: (li
   log(`fit: ${input.bon.length} best-of-n curves, ${input.rl.length} PPO curves, ${config.fit.bootstrapResamples} bootstrap resamples over prompts`);
   const results = fitAll(input);
   const findings = computeFindings(input, results);
-  const outputDir = stageDir(root, config.name, STAGE);
+  const outputDir = stageOutputDir(root, config.name, 'fit');
   let warnings: string[] = [];
   await writeStageOutput(
     {
       dir: outputDir,
       stage: STAGE,
       pipeline: config.name,
-      config: { seed: config.seed, fit: config.fit },
+      config: stageConfig(config, 'fit'),
       seed: config.seed,
       codeVersion: packagesCodeVersion(root, ['core', 'fit']),
       upstream: outputs.map((o) => o.ref()),

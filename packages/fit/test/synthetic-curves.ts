@@ -1,4 +1,4 @@
-import { Rng } from '@goodhart/core';
+import type { Rng } from '@goodhart/core';
 import { predictBon, predictRl } from '../src/index.ts';
 
 /** d of best-of-n for n = 1, 2, 4, …, 1024 (KL_bon = ln n − (n−1)/n). */

@@ -1,14 +1,14 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { configSlice, loadPipeline, Rng, stageDir, tableFromColumns, workspaceRoot, writeParquetFile, writeStageOutput, type Manifest, type PipelineConfig } from '@goodhart/core';
-import { GOLD_RM_STAGE, HumanLabeller } from '@goodhart/gold';
-import { engineCodeVersion, initEngine, openPretrainArtifacts, parameterCount, saveCheckpoint, type ComputeOptions } from '@goodhart/model';
+import { loadPipeline, openStage, Rng, stageConfig, stageName, stageOutputDir, tableFromColumns, workspaceRoot, writeParquetFile, writeStageOutput, type Manifest } from '@goodhart/core';
+import { HumanLabeller } from '@goodhart/gold';
+import { engineCodeVersion, initEngine, readPretrainArtifacts, parameterCount, saveCheckpoint, type ComputeOptions } from '@goodhart/model';
 import { buildGoldComparisons, type GoldComparison } from './comparisons.ts';
 import { goldRmHyperparameters, samplesPerPrompt } from './hyperparameters.ts';
 import { choosePrompts, sampleSettings, samplingSettings, type GoldSample } from './samples.ts';
 import { pairAccuracy, rewardsOf, trainGoldRm, type CurveRow, type PairAccuracy } from './training.ts';
 
-export const STAGE = GOLD_RM_STAGE;
+export const STAGE = stageName('goldRm');
 
 /** Agreement with the human on held-out comparisons whose two samples share a temperature or a length budget. */
 export interface GroupAccuracy extends PairAccuracy {
@@ -39,11 +39,6 @@ export interface GoldRmResult {
   metrics: GoldRmMetrics;
 }
 
-/** The pipeline fields this stage reads (Nx hashes the same ones). */
-export function goldRmConfigSlice(config: PipelineConfig) {
-  return { ...configSlice(config, ['seed', 'policy', 'gold']), label: { prompts: config.label.prompts, evalPrompts: config.label.evalPrompts } };
-}
-
 /**
  * Trains the gold RM once per preset: the pretrained LM of gold.model.size with a fresh reward head, on every pair
  * of the initial policy's samples (at every temperature × length) the human tells apart; frozen afterwards (its
@@ -55,7 +50,7 @@ export async function runGoldRm(options: ComputeOptions & { preset: string; root
   const config = loadPipeline(options.preset, root);
   const h = goldRmHyperparameters(config);
   await initEngine(options);
-  const pretrained = await openPretrainArtifacts(root, config.name);
+  const pretrained = await readPretrainArtifacts(await openStage(root, config.name, 'pretrain'));
   const rng = Rng.fromSeed(h.seed, STAGE);
   const human = new HumanLabeller(config.gold);
   const policy = await pretrained.loadLanguageModel(h.policy);
@@ -63,7 +58,7 @@ export async function runGoldRm(options: ComputeOptions & { preset: string; root
   const heldOut = new Set(pretrained.prompts.slice(config.label.prompts, config.label.prompts + config.label.evalPrompts).map((p) => p.promptId));
   const { chosen, tooLong } = choosePrompts(pretrained.prompts, { count: h.prompts, heldOut, longestResponse: Math.max(...h.responseTokens), contextLength: policy.config.contextLength });
   const settings = samplingSettings(h.temperatures, h.responseTokens);
-  const outputDir = stageDir(root, config.name, STAGE);
+  const outputDir = stageOutputDir(root, config.name, 'goldRm');
   let metrics: GoldRmMetrics | undefined;
 
   const manifest = await writeStageOutput(
@@ -71,7 +66,7 @@ export async function runGoldRm(options: ComputeOptions & { preset: string; root
       dir: outputDir,
       stage: STAGE,
       pipeline: config.name,
-      config: goldRmConfigSlice(config),
+      config: stageConfig(config, 'goldRm'),
       seed: config.seed,
       codeVersion: engineCodeVersion(root, ['core', 'model', 'gold', 'gold-rm']),
       upstream: [pretrained.output.ref()],

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadPipeline, openStageOutput, readParquetFile, stageDir, tableRows } from '@goodhart/core';
+import { loadPipeline, openStageOutput, readParquetFile, stageOutputDir, tableRows } from '@goodhart/core';
 import { HumanLabeller } from '@goodhart/gold';
 import { initEngine, loadCheckpoint, scoreSequences } from '@goodhart/model';
 import { runPretrain } from '@goodhart/pretrain';
@@ -35,7 +35,7 @@ describe('gold RM stage on the test preset with a model gold', () => {
     const human = new HumanLabeller(config.gold);
     for (const s of samples.slice(0, 12)) expect(human.score(String(s.response))).toBe(Number(s.human_raw));
     // Evaluation prompts (label's held-out ones) are never among the gold RM's prompts.
-    const pretrainPrompts = tableRows(await readParquetFile(join(stageDir(root, PRESET, 'pretrain'), 'prompts.parquet')));
+    const pretrainPrompts = tableRows(await readParquetFile(join(stageOutputDir(root, PRESET, 'pretrain'), 'prompts.parquet')));
     const evalIds = new Set(pretrainPrompts.slice(config.label.prompts, config.label.prompts + config.label.evalPrompts).map((p) => Number(p.prompt_id)));
     for (const s of samples) expect(evalIds.has(Number(s.prompt_id))).toBe(false);
   });
@@ -61,7 +61,7 @@ describe('gold RM stage on the test preset with a model gold', () => {
     expect(metrics.validation.accuracy).toBe(result.metrics.validation.accuracy);
     const model = await loadCheckpoint(join(output.dir, 'model'));
     const samples = tableRows(await readParquetFile(output.file('samples.parquet')));
-    const prompts = new Map(tableRows(await readParquetFile(join(stageDir(root, PRESET, 'pretrain'), 'prompts.parquet'))).map((p) => [Number(p.prompt_id), Array.from(p.tokens as Iterable<number>)]));
+    const prompts = new Map(tableRows(await readParquetFile(join(stageOutputDir(root, PRESET, 'pretrain'), 'prompts.parquet'))).map((p) => [Number(p.prompt_id), Array.from(p.tokens as Iterable<number>)]));
     const first = samples.slice(0, 8);
     const rewards = scoreSequences(model, first.map((s) => [...prompts.get(Number(s.prompt_id))!, ...Array.from(s.response_tokens as Iterable<number>)]), 64);
     first.forEach((s, i) => expect(rewards[i]).toBeCloseTo(Number(s.gold_raw), 5));

@@ -1,10 +1,7 @@
 import { join } from 'node:path';
-import { openStageOutput, stageDir, stageHint, type PipelineConfig, type UpstreamRef } from '@goodhart/core';
+import { openStage, type PipelineConfig, type UpstreamRef } from '@goodhart/core';
 import { loadCheckpoint, scoreSequences, type Model } from '@goodhart/model';
 import { HUMAN_FORMULA, HumanLabeller } from './human.ts';
-
-/** The stage that trains the gold RM (packages/gold-rm) and where it writes: artifacts/<preset>/gold-rm/. */
-export const GOLD_RM_STAGE = 'gold-rm';
 
 /** One response to score: its prompt and response tokens (what the gold RM reads) and its text (what the human reads). */
 export interface GoldInput {
@@ -41,7 +38,7 @@ export const MODEL_GOLD_FORMULA =
 
 /** The gold RM as later stages read it: verified output and its frozen checkpoint. */
 export async function openGoldRewardModel(root: string, pipeline: string): Promise<{ upstream: UpstreamRef; load(): Promise<Model> }> {
-  const output = await openStageOutput(stageDir(root, pipeline, GOLD_RM_STAGE), GOLD_RM_STAGE, { hint: stageHint(GOLD_RM_STAGE, pipeline) });
+  const output = await openStage(root, pipeline, 'goldRm');
   output.file(join('model', 'model.safetensors'));
   return { upstream: output.ref(), load: () => loadCheckpoint(join(output.dir, 'model')) };
 }

@@ -1,3 +1,5 @@
+/// <reference path="./vader-sentiment.d.ts" />
+// (the reference brings the declaration along when another package type-checks on its own: `npx nx typecheck label`)
 /**
  * The "human" labeller: a fixed, documented scorer that plays the human of the paper's setup. With gold.kind
  * "model" it labels the comparisons the gold RM trains on (the gold RM then labels the proxies' comparisons and

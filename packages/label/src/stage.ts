@@ -1,24 +1,26 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  configSlice,
+  COMPARISONS_TABLE,
+  EVAL_PROMPTS_TABLE,
+  SAMPLES_TABLE,
   loadPipeline,
+  openStage,
   Rng,
-  stageDir,
-  tableFromColumns,
+  stageConfig,
+  stageName,
+  stageOutputDir,
   workspaceRoot,
   writeParquetFile,
   writeStageOutput,
   type Manifest,
 } from '@goodhart/core';
-import { engineCodeVersion, initEngine, openPretrainArtifacts, type ComputeOptions } from '@goodhart/model';
+import { engineCodeVersion, initEngine, readPretrainArtifacts, type ComputeOptions } from '@goodhart/model';
 import { buildComparisons, meanAndStd, type Comparison, type ScoredSample } from './comparisons.ts';
 import { openGold } from '@goodhart/gold';
 import { samplePolicy } from './policy-samples.ts';
 
-export const STAGE = 'label';
-/** The pipeline fields this stage reads (Nx hashes the same ones). */
-export const CONFIG_FIELDS = ['seed', 'policy', 'gold', 'label'] as const;
+export const STAGE = stageName('label');
 
 export interface LabelOptions extends ComputeOptions {
   preset: string;
@@ -45,7 +47,7 @@ export async function runLabel(options: LabelOptions): Promise<LabelSummary> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const config = loadPipeline(options.preset, root);
   await initEngine(options);
-  const pretrained = await openPretrainArtifacts(root, config.name);
+  const pretrained = await readPretrainArtifacts(await openStage(root, config.name, 'pretrain'));
   const { label } = config;
   if (pretrained.prompts.length < label.prompts + label.evalPrompts) {
     throw new Error(`the pretrain stage wrote ${pretrained.prompts.length} prompts; label.prompts + label.evalPrompts needs ${label.prompts + label.evalPrompts}`);
@@ -56,7 +58,7 @@ export async function runLabel(options: LabelOptions): Promise<LabelSummary> {
   const policy = await pretrained.loadLanguageModel(policySize);
   const gold = await openGold(root, config);
   const rng = Rng.fromSeed(config.seed, STAGE);
-  const outputDir = stageDir(root, config.name, STAGE);
+  const outputDir = stageOutputDir(root, config.name, 'label');
   let summary: Omit<LabelSummary, 'outputDir' | 'manifest'> | undefined;
 
   const manifest = await writeStageOutput(
@@ -64,7 +66,7 @@ export async function runLabel(options: LabelOptions): Promise<LabelSummary> {
       dir: outputDir,
       stage: STAGE,
       pipeline: config.name,
-      config: configSlice(config, CONFIG_FIELDS),
+      config: stageConfig(config, 'label'),
       seed: config.seed,
       codeVersion: engineCodeVersion(root, ['core', 'model', 'gold', 'label']),
       upstream: [pretrained.output.ref(), ...gold.upstream],
@@ -108,15 +110,11 @@ export async function runLabel(options: LabelOptions): Promise<LabelSummary> {
       const humanDecided = all.filter((c) => c.humanPreferred !== -1);
       const goldHumanAgreement = humanDecided.filter((c) => c.goldPreferred === c.humanPreferred).length / Math.max(1, humanDecided.length);
 
-      await writeParquetFile(join(staging, 'samples.parquet'), samplesTable(samples, rawGold, scores.human, rmPrompts));
-      await writeParquetFile(join(staging, 'comparisons.parquet'), comparisonsTable(train, validation, rmPrompts));
+      await writeParquetFile(join(staging, SAMPLES_TABLE.file), samplesTable(samples, rawGold, scores.human, rmPrompts));
+      await writeParquetFile(join(staging, COMPARISONS_TABLE.file), comparisonsTable(train, validation, rmPrompts));
       await writeParquetFile(
-        join(staging, 'eval_prompts.parquet'),
-        tableFromColumns({
-          prompt_id: { type: 'int32', values: evalPrompts.map((p) => p.promptId) },
-          text: { type: 'utf8', values: evalPrompts.map((p) => p.text) },
-          tokens: { type: 'int32list', values: evalPrompts.map((p) => p.tokens) },
-        }),
+        join(staging, EVAL_PROMPTS_TABLE.file),
+        EVAL_PROMPTS_TABLE.fromRows(evalPrompts.map((p) => ({ prompt_id: p.promptId, text: p.text, tokens: p.tokens }))),
       );
       const goldInfo = {
         kind: gold.kind,
@@ -148,39 +146,43 @@ function promptTextById(prompts: readonly { promptId: number; text: string; toke
 
 function samplesTable(samples: readonly ScoredSample[], rawGold: Float64Array, rawHuman: Float64Array, prompts: readonly { promptId: number; text: string; tokens: number[] }[]) {
   const byId = promptTextById(prompts);
-  return tableFromColumns({
-    prompt_id: { type: 'int32', values: samples.map((s) => s.promptId) },
-    sample_index: { type: 'int32', values: samples.map((s) => s.sampleIndex) },
-    prompt_tokens: { type: 'int32list', values: samples.map((s) => byId.get(s.promptId)!.tokens) },
-    response: { type: 'utf8', values: samples.map((s) => s.text) },
-    response_tokens: { type: 'int32list', values: samples.map((s) => s.tokens) },
-    ended: { type: 'bool', values: samples.map((s) => s.ended) },
-    gold_raw: { type: 'float64', values: Array.from(rawGold) },
-    gold: { type: 'float64', values: samples.map((s) => s.gold) },
-    human_raw: { type: 'float64', values: Array.from(rawHuman) },
-    human: { type: 'float64', values: samples.map((s) => s.human) },
-  });
+  return SAMPLES_TABLE.fromRows(
+    samples.map((s, i) => ({
+      prompt_id: s.promptId,
+      sample_index: s.sampleIndex,
+      prompt_tokens: byId.get(s.promptId)!.tokens,
+      response: s.text,
+      response_tokens: s.tokens,
+      ended: s.ended,
+      gold_raw: rawGold[i],
+      gold: s.gold,
+      human_raw: rawHuman[i],
+      human: s.human,
+    })),
+  );
 }
 
 function comparisonsTable(train: readonly Comparison[], validation: readonly Comparison[], prompts: readonly { promptId: number; text: string; tokens: number[] }[]) {
   const byId = promptTextById(prompts);
   const rows = [...train.map((c) => ({ c, split: 'train' })), ...validation.map((c) => ({ c, split: 'validation' }))];
-  return tableFromColumns({
-    split: { type: 'utf8', values: rows.map((r) => r.split) },
-    prompt_id: { type: 'int32', values: rows.map((r) => r.c.promptId) },
-    prompt: { type: 'utf8', values: rows.map((r) => byId.get(r.c.promptId)!.text) },
-    prompt_tokens: { type: 'int32list', values: rows.map((r) => byId.get(r.c.promptId)!.tokens) },
-    response_a: { type: 'utf8', values: rows.map((r) => r.c.a.text) },
-    tokens_a: { type: 'int32list', values: rows.map((r) => r.c.a.tokens) },
-    response_b: { type: 'utf8', values: rows.map((r) => r.c.b.text) },
-    tokens_b: { type: 'int32list', values: rows.map((r) => r.c.b.tokens) },
-    gold_a: { type: 'float64', values: rows.map((r) => r.c.a.gold) },
-    gold_b: { type: 'float64', values: rows.map((r) => r.c.b.gold) },
-    preferred: { type: 'int32', values: rows.map((r) => r.c.preferred) },
-    gold_preferred: { type: 'int32', values: rows.map((r) => r.c.goldPreferred) },
-    flipped: { type: 'bool', values: rows.map((r) => r.c.flipped) },
-    human_a: { type: 'float64', values: rows.map((r) => r.c.a.human) },
-    human_b: { type: 'float64', values: rows.map((r) => r.c.b.human) },
-    human_preferred: { type: 'int32', values: rows.map((r) => r.c.humanPreferred) },
-  });
+  return COMPARISONS_TABLE.fromRows(
+    rows.map(({ c, split }) => ({
+      split,
+      prompt_id: c.promptId,
+      prompt: byId.get(c.promptId)!.text,
+      prompt_tokens: byId.get(c.promptId)!.tokens,
+      response_a: c.a.text,
+      tokens_a: c.a.tokens,
+      response_b: c.b.text,
+      tokens_b: c.b.tokens,
+      gold_a: c.a.gold,
+      gold_b: c.b.gold,
+      preferred: c.preferred,
+      gold_preferred: c.goldPreferred,
+      flipped: c.flipped,
+      human_a: c.a.human,
+      human_b: c.b.human,
+      human_preferred: c.humanPreferred,
+    })),
+  );
 }

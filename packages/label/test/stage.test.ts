@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadPipeline, openStageOutput, readParquetFile, stageDir, tableRows } from '@goodhart/core';
+import { loadPipeline, openStage, openStageOutput, readParquetFile, tableRows } from '@goodhart/core';
 import { initEngine } from '@goodhart/model';
 import { runPretrain } from '@goodhart/pretrain';
 import { runLabel, type LabelSummary } from '../src/stage.ts';
@@ -20,7 +20,7 @@ beforeAll(async () => {
 
 describe('label stage on the test preset', () => {
   it('records the pretrain manifest it read', async () => {
-    const pretrain = await openStageOutput(stageDir(root, 'lab', 'pretrain'), 'pretrain');
+    const pretrain = await openStage(root, 'lab', 'pretrain');
     expect(summary.manifest.upstream).toEqual([pretrain.ref()]);
   });
 

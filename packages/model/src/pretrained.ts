@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { openStageOutput, readParquetFile, stageDir, stageHint, type StageOutput } from '@goodhart/core';
+import { PRETRAIN_PROMPTS_TABLE, PROMPTS_TABLE, readParquetFile, type StageOutput } from '@goodhart/core';
 import { BpeTokenizer } from './bpe.ts';
 import type { Rng } from '@goodhart/core';
 import { loadCheckpoint, readCheckpoint } from './checkpoint.ts';
@@ -26,30 +26,24 @@ export interface PretrainArtifacts {
   loadRewardModel(size: string, rng: Rng): Promise<Model>;
 }
 
-/** A prompts table (`prompt_id`, `text`, `tokens`), as pretrain, label and bon write them. */
+/** A prompts table (core's PROMPT_COLUMNS), as pretrain, label and bon write them. */
 export async function readPromptsFile(path: string): Promise<PromptRow[]> {
-  const table = await readParquetFile(path);
-  const ids = table.getChild('prompt_id');
-  const texts = table.getChild('text');
-  const tokens = table.getChild('tokens');
-  if (!ids || !texts || !tokens) throw new Error(`${path} lacks one of the columns prompt_id, text, tokens`);
-  return Array.from({ length: table.numRows }, (_, i) => ({
-    promptId: Number(ids.get(i)),
-    text: String(texts.get(i)),
-    tokens: Array.from(tokens.get(i) as Iterable<number>),
-  }));
+  return PROMPTS_TABLE.rows(await readParquetFile(path), path).map((row) => ({ promptId: row.prompt_id, text: row.text, tokens: [...row.tokens] }));
 }
 
-export async function openPretrainArtifacts(root: string, pipeline: string): Promise<PretrainArtifacts> {
-  const output = await openStageOutput(stageDir(root, pipeline, 'pretrain'), 'pretrain', { hint: stageHint('pretrain', pipeline) });
+/**
+ * The pretrain stage's output, opened and verified by the caller (the stages locate outputs through the registry in
+ * core; this package only reads the files it is handed).
+ */
+export async function readPretrainArtifacts(output: StageOutput): Promise<PretrainArtifacts> {
   const tokenizerPath = output.file('tokenizer.json');
   let tokenizer: BpeTokenizer;
   try {
     tokenizer = BpeTokenizer.fromJSON(JSON.parse(await readFile(tokenizerPath, 'utf8')));
   } catch (error) {
-    throw new Error(`cannot read the tokenizer ${tokenizerPath} (made by stage 'pretrain'): ${(error as Error).message}`);
+    throw new Error(`cannot read the tokenizer ${tokenizerPath} (made by stage '${output.manifest.stage}'): ${(error as Error).message}`);
   }
-  const prompts = await readPromptsFile(output.file('prompts.parquet'));
+  const prompts = await readPromptsFile(output.file(PRETRAIN_PROMPTS_TABLE.file));
   return {
     output,
     tokenizer,

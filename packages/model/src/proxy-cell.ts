@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { openStageOutput, stageDir, type StageOutput } from '@goodhart/core';
+import type { StageOutput } from '@goodhart/core';
 import { loadCheckpoint } from './checkpoint.ts';
 import type { Model } from './engine/types.ts';
 
@@ -12,10 +12,10 @@ export interface ProxyCellArtifacts {
   loadRewardModel(): Promise<Model>;
 }
 
-export async function openProxyCell(root: string, pipeline: string, cell: string): Promise<ProxyCellArtifacts> {
-  const output = await openStageOutput(stageDir(root, pipeline, 'proxy', 'cells', cell), 'proxy', { hint: `npx nx run proxy:${pipeline}--${cell}` });
+/** A proxy cell's output, opened and verified by the caller. */
+export async function readProxyCell(output: StageOutput): Promise<ProxyCellArtifacts> {
   const path = output.file('reward.json');
   const { shift } = JSON.parse(await readFile(path, 'utf8')) as { shift?: unknown };
-  if (typeof shift !== 'number' || !Number.isFinite(shift)) throw new Error(`${path} (made by stage 'proxy') has no finite "shift"`);
+  if (typeof shift !== 'number' || !Number.isFinite(shift)) throw new Error(`${path} (made by stage '${output.manifest.stage}') has no finite "shift"`);
   return { output, shift, loadRewardModel: () => loadCheckpoint(join(output.dir, 'model')) };
 }

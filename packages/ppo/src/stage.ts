@@ -1,15 +1,18 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  EVAL_PROMPTS_TABLE,
   findRun,
   loadPipeline,
-  openStageOutput,
+  openStage,
   Progress,
   Rng,
   runName,
   sha256Hex,
-  stageDir,
-  stageHint,
+  stageConfig,
+  stageName,
+  stageOutputDir,
+  stageWorkDir,
   workspaceRoot,
   writeStageOutput,
   type PipelineConfig,
@@ -17,7 +20,7 @@ import {
   type PpoRun,
 } from '@goodhart/core';
 import { normaliseGold, openGold, readGoldUnits } from '@goodhart/gold';
-import { engineCodeVersion, initEngine, openPretrainArtifacts, openProxyCell, readPromptsFile, saveCheckpoint, scoreSequences, type ComputeOptions, type Model } from '@goodhart/model';
+import { engineCodeVersion, initEngine, readPretrainArtifacts, readProxyCell, readPromptsFile, saveCheckpoint, scoreSequences, type ComputeOptions, type Model } from '@goodhart/model';
 import { evaluatePolicy, evaluationSteps, summariseStep, type EvalPoint, type EvalSample } from './evaluation.ts';
 import type { PpoHyperparameters } from './hyperparameters.ts';
 import { writeRunTables } from './run-tables.ts';
@@ -25,15 +28,15 @@ import { PpoTrainer, type RewardFunction } from './trainer.ts';
 import { loadTrainingState, saveTrainingState, type SavedProgress } from './training-state.ts';
 import { VALUE_HEAD } from './batch.ts';
 
-export const STAGE = 'ppo';
+export const STAGE = stageName('ppoRun');
 
 export function runDir(root: string, pipeline: string, run: string): string {
-  return stageDir(root, pipeline, STAGE, 'runs', run);
+  return stageOutputDir(root, pipeline, 'ppoRun', run);
 }
 
 /** Where an unfinished run keeps its resumable checkpoint; removed once the run's output is written. */
 export function workDir(root: string, pipeline: string, run: string): string {
-  return stageDir(root, pipeline, STAGE, 'work', run);
+  return stageWorkDir(root, pipeline, 'ppoRun', run);
 }
 
 export function requirePpo(config: PipelineConfig): PpoConfig {
@@ -82,11 +85,11 @@ export async function runPpoRun(options: ComputeOptions & { preset: string; run:
   const run = findRun(options.run, config);
   const name = runName(run);
   const { engine } = await initEngine(options);
-  const pretrained = await openPretrainArtifacts(root, config.name);
-  const label = await openStageOutput(stageDir(root, config.name, 'label'), 'label', { hint: stageHint('label', config.name) });
-  const proxyCell = await openProxyCell(root, config.name, run.cell);
+  const pretrained = await readPretrainArtifacts(await openStage(root, config.name, 'pretrain'));
+  const label = await openStage(root, config.name, 'label');
+  const proxyCell = await readProxyCell(await openStage(root, config.name, 'proxyCell', run.cell));
   const units = await readGoldUnits(label);
-  const heldOutPrompts = await readPromptsFile(label.file('eval_prompts.parquet'));
+  const heldOutPrompts = await readPromptsFile(label.file(EVAL_PROMPTS_TABLE.file));
   const evalPrompts = heldOutPrompts.slice(0, ppo.eval.prompts);
   // Rollouts never see a prompt held out for evaluation (RM training prompts are fine: the paper trains on them too).
   const heldOut = new Set(heldOutPrompts.map((p) => p.promptId));
@@ -97,7 +100,7 @@ export async function runPpoRun(options: ComputeOptions & { preset: string; run:
   const hyperparameters = hyperparametersFor(config, run, stopToken);
   const gold = await openGold(root, config);
   const upstream = [pretrained.output.ref(), label.ref(), proxyCell.output.ref(), ...gold.upstream];
-  const runConfig = { seed: config.seed, ppo: { ...ppo, proxies: undefined, klCoefficients: undefined, policies: undefined }, label: { responseTokens: config.label.responseTokens }, run };
+  const runConfig = { ...stageConfig(config, 'ppoRun'), run };
   const fingerprint = sha256Hex(JSON.stringify({ runConfig, upstream: upstream.map((u) => u.manifestSha256), code: engineCodeVersion(root, ['core', 'model', 'gold', 'ppo']) }));
   const work = workDir(root, config.name, name);
 

@@ -2,19 +2,20 @@ import { join } from 'node:path';
 import {
   concatTables,
   loadPipeline,
-  openStageOutput,
+  openStage,
   packagesCodeVersion,
   ppoRuns,
   readParquetFile,
   runName,
-  stageDir,
+  stageConfig,
+  stageOutputDir,
   tableRows,
   workspaceRoot,
   writeParquetFile,
   writeStageOutput,
   type StageOutput,
 } from '@goodhart/core';
-import { runDir, STAGE } from './stage.ts';
+import { STAGE } from './stage.ts';
 
 export interface RunCurveRow {
   run: string;
@@ -38,16 +39,16 @@ export async function runPpoSummary(options: { preset: string; root?: string }):
   const names = ppoRuns(config).map(runName);
   if (names.length === 0) throw new Error(`pipeline "${config.name}" has no PPO runs (no "ppo" section)`);
   const outputs: StageOutput[] = [];
-  for (const name of names) outputs.push(await openStageOutput(runDir(root, config.name, name), STAGE, { hint: `npx nx run ppo:${config.name}--${name}` }));
+  for (const name of names) outputs.push(await openStage(root, config.name, 'ppoRun', name));
   const curves = await Promise.all(outputs.map((o) => readParquetFile(o.file('curve.parquet'))));
   const byPrompt = await Promise.all(outputs.map((o) => readParquetFile(o.file('curve_by_prompt.parquet'))));
-  const outputDir = stageDir(root, config.name, STAGE, 'summary');
+  const outputDir = stageOutputDir(root, config.name, 'ppoSummary');
   await writeStageOutput(
     {
       dir: outputDir,
       stage: STAGE,
       pipeline: config.name,
-      config: { runs: names },
+      config: { ...stageConfig(config, 'ppoSummary'), runs: names },
       seed: config.seed,
       codeVersion: packagesCodeVersion(root, ['core', 'ppo']),
       upstream: outputs.map((o) => o.ref()),

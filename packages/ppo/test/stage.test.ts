@@ -3,7 +3,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { openStageOutput, readParquetFile, stageDir, tableRows } from '@goodhart/core';
+import { openStage, openStageOutput, readParquetFile, tableRows } from '@goodhart/core';
 import { initEngine } from '@goodhart/model';
 import { runLabel } from '@goodhart/label';
 import { runPretrain } from '@goodhart/pretrain';
@@ -82,7 +82,7 @@ describe('ppo stage on the test preset', () => {
   it('gathers every run into the summary the fit stage reads', async () => {
     const summary = await runPpoSummary({ preset: PRESET, root });
     expect(summary.rows.map((r) => r.step)).toEqual([0, 1, 16]);
-    const manifest = await openStageOutput(stageDir(root, PRESET, 'ppo', 'summary'), 'ppo');
+    const manifest = await openStage(root, PRESET, 'ppoSummary');
     expect(manifest.manifest.files.map((f) => f.path).sort()).toEqual(['curves.parquet', 'curves_by_prompt.parquet']);
   });
 });

@@ -2,10 +2,12 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import {
-  stageDir,
-  configSlice,
+  stageConfig,
+  stageName,
+  stageOutputDir,
   loadPipeline,
   makeTempSibling,
+  PRETRAIN_PROMPTS_TABLE,
   Rng,
   tableFromColumns,
   workspaceRoot,
@@ -22,9 +24,7 @@ import type { TrainJob, TrainJobResult } from './train-job.ts';
 import { writeTokens } from './train-job.ts';
 import { runJobsInProcesses } from './worker-pool.ts';
 
-export const STAGE = 'pretrain';
-/** The pipeline fields this stage reads; project.json's Nx inputs list the same fields. */
-export const CONFIG_FIELDS = ['seed', 'corpus', 'tokenizer', 'prompts', 'models', 'pretrain'] as const;
+export const STAGE = stageName('pretrain');
 
 export interface PretrainOptions extends ComputeOptions {
   preset: string;
@@ -54,7 +54,7 @@ export async function runPretrain(options: PretrainOptions): Promise<PretrainSum
   const root = options.root ?? workspaceRoot();
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const config = loadPipeline(options.preset, root);
-  const outputDir = stageDir(root, config.name, STAGE);
+  const outputDir = stageOutputDir(root, config.name, 'pretrain');
   const { engine, lines } = await initEngine({ engine: options.engine, backend: options.backend });
   for (const line of lines) log(line);
   // Scratch space beside the output, named like a temp dir, so a killed run's leftovers are removed by the next start
@@ -68,7 +68,7 @@ export async function runPretrain(options: PretrainOptions): Promise<PretrainSum
         dir: outputDir,
         stage: STAGE,
         pipeline: config.name,
-        config: configSlice(config, CONFIG_FIELDS),
+        config: stageConfig(config, 'pretrain'),
         seed: config.seed,
         codeVersion: engineCodeVersion(root, ['core', 'model', 'pretrain']),
         upstream: [],
@@ -93,14 +93,8 @@ export async function runPretrain(options: PretrainOptions): Promise<PretrainSum
         await writeFile(join(staging, 'tokenizer.json'), `${JSON.stringify(tokenizer.toJSON())}\n`);
         const prompts = buildPrompts(validation, tokenizer, config.prompts, rng.fork('prompts'));
         await writeParquetFile(
-          join(staging, 'prompts.parquet'),
-          tableFromColumns({
-            prompt_id: { type: 'int32', values: prompts.map((p) => p.id) },
-            text: { type: 'utf8', values: prompts.map((p) => p.text) },
-            tokens: { type: 'int32list', values: prompts.map((p) => p.tokens) },
-            document: { type: 'utf8', values: prompts.map((p) => p.document) },
-            genre: { type: 'utf8', values: prompts.map((p) => p.genre) },
-          }),
+          join(staging, PRETRAIN_PROMPTS_TABLE.file),
+          PRETRAIN_PROMPTS_TABLE.fromRows(prompts.map((p) => ({ prompt_id: p.id, text: p.text, tokens: p.tokens, document: p.document, genre: p.genre }))),
         );
         await writeFile(
           join(staging, 'corpus.json'),

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { runCli } from '@goodhart/core';
+import { CELL_NAME_FORM, runCli } from '@goodhart/core';
 import { initEngineFromFlags } from '@goodhart/model';
 import { formatProxyTable } from './report.ts';
 import { runProxyCell, runProxySummary } from './stage.ts';
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
       backend: { type: 'string' },
     },
   });
-  if (values.summary === Boolean(values.cell)) throw new Error('give exactly one of --cell <size>-n<comparisons>-s<seed> or --summary');
+  if (values.summary === Boolean(values.cell)) throw new Error(`give exactly one of --cell ${CELL_NAME_FORM} or --summary`);
   if (values.cell) {
     await initEngineFromFlags(`proxy ${values.cell}`, values);
     const { metrics: m } = await runProxyCell({ preset: values.preset, cell: values.cell });

@@ -1,5 +1,4 @@
-import { openStageOutput, readParquetFile, stageDir, stageHint, type StageOutput } from '@goodhart/core';
-import type { Table } from 'apache-arrow';
+import { COMPARISONS_TABLE, openStage, readParquetFile, SAMPLES_TABLE, type StageOutput } from '@goodhart/core';
 
 export interface ComparisonRow {
   promptTokens: number[];
@@ -27,53 +26,43 @@ export interface LabelArtifacts {
 }
 
 export async function openLabelArtifacts(root: string, pipeline: string): Promise<LabelArtifacts> {
-  const output = await openStageOutput(stageDir(root, pipeline, 'label'), 'label', { hint: stageHint('label', pipeline) });
-  const comparisonsPath = output.file('comparisons.parquet');
-  const table = await readParquetFile(comparisonsPath);
-  const column = requireColumns(table, comparisonsPath, ['split', 'prompt_tokens', 'tokens_a', 'tokens_b', 'preferred', 'gold_preferred', 'gold_a', 'gold_b', 'human_preferred']);
+  const output = await openStage(root, pipeline, 'label');
+  const comparisonsPath = output.file(COMPARISONS_TABLE.file);
   const train: ComparisonRow[] = [];
   const validation: ComparisonRow[] = [];
-  for (let i = 0; i < table.numRows; i++) {
+  for (const [i, c] of COMPARISONS_TABLE.select(await readParquetFile(comparisonsPath), comparisonsPath, [
+    'split',
+    'prompt_tokens',
+    'tokens_a',
+    'tokens_b',
+    'preferred',
+    'gold_preferred',
+    'gold_a',
+    'gold_b',
+    'human_preferred',
+  ]).entries()) {
     const row: ComparisonRow = {
-      promptTokens: Array.from(column.prompt_tokens.get(i) as Iterable<number>),
-      tokensA: Array.from(column.tokens_a.get(i) as Iterable<number>),
-      tokensB: Array.from(column.tokens_b.get(i) as Iterable<number>),
-      preferred: Number(column.preferred.get(i)) === 0 ? 0 : 1,
-      goldPreferred: Number(column.gold_preferred.get(i)) === 0 ? 0 : 1,
-      goldA: Number(column.gold_a.get(i)),
-      goldB: Number(column.gold_b.get(i)),
-      humanPreferred: humanPreference(Number(column.human_preferred.get(i))),
+      promptTokens: [...c.prompt_tokens],
+      tokensA: [...c.tokens_a],
+      tokensB: [...c.tokens_b],
+      preferred: c.preferred === 0 ? 0 : 1,
+      goldPreferred: c.gold_preferred === 0 ? 0 : 1,
+      goldA: Number(c.gold_a),
+      goldB: Number(c.gold_b),
+      humanPreferred: humanPreference(Number(c.human_preferred)),
     };
-    const split = String(column.split.get(i));
-    if (split === 'train') train.push(row);
-    else if (split === 'validation') validation.push(row);
-    else throw new Error(`${comparisonsPath} (made by stage 'label'): row ${i} has split "${split}", expected train or validation`);
+    if (c.split === 'train') train.push(row);
+    else if (c.split === 'validation') validation.push(row);
+    else throw new Error(`${comparisonsPath} (made by stage '${output.manifest.stage}'): row ${i} has split "${c.split}", expected train or validation`);
   }
-  const samplesPath = output.file('samples.parquet');
-  const samplesTable = await readParquetFile(samplesPath);
-  const sampleColumns = requireColumns(samplesTable, samplesPath, ['prompt_tokens', 'response_tokens']);
-  const samples: InitialSample[] = [];
-  for (let i = 0; i < samplesTable.numRows; i++) {
-    samples.push({
-      promptTokens: Array.from(sampleColumns.prompt_tokens.get(i) as Iterable<number>),
-      responseTokens: Array.from(sampleColumns.response_tokens.get(i) as Iterable<number>),
-    });
-  }
+  const samplesPath = output.file(SAMPLES_TABLE.file);
+  const samples: InitialSample[] = SAMPLES_TABLE.select(await readParquetFile(samplesPath), samplesPath, ['prompt_tokens', 'response_tokens']).map((s) => ({
+    promptTokens: [...s.prompt_tokens],
+    responseTokens: [...s.response_tokens],
+  }));
   return { output, train, validation, samples };
 }
 
 function humanPreference(value: number): 0 | 1 | -1 {
   return value === 0 ? 0 : value === 1 ? 1 : -1;
-}
-
-type Columns<K extends string> = Record<K, { get(i: number): unknown }>;
-
-function requireColumns<K extends string>(table: Table, path: string, names: readonly K[]): Columns<K> {
-  const out = {} as Columns<K>;
-  for (const name of names) {
-    const child = table.getChild(name);
-    if (!child) throw new Error(`${path} (made by stage 'label') has no column "${name}"`);
-    out[name] = child;
-  }
-  return out;
 }

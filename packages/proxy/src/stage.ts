@@ -1,31 +1,30 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  CELL_METRICS_TABLE,
+  PROXY_METRICS_TABLE,
   packagesCodeVersion,
-  configSlice,
   cellName,
   gridCells,
   parseCell,
-  type Cell,
   loadPipeline,
-  openStageOutput,
+  openStage,
   readParquetFile,
   Rng,
-  stageDir,
+  stageConfig,
+  stageName,
+  stageOutputDir,
   tableFromColumns,
-  tableRows,
   workspaceRoot,
   writeParquetFile,
   writeStageOutput,
   type Manifest,
 } from '@goodhart/core';
-import { engineCodeVersion, initEngine, openPretrainArtifacts, parameterCount, saveCheckpoint, scoreSequences, type ComputeOptions } from '@goodhart/model';
+import { engineCodeVersion, initEngine, readPretrainArtifacts, parameterCount, saveCheckpoint, scoreSequences, type ComputeOptions } from '@goodhart/model';
 import { openLabelArtifacts } from './comparisons-data.ts';
 import { calibrateTemperature, evaluatePairs, trainRewardModel } from './reward-training.ts';
 
-export const STAGE = 'proxy';
-/** A cell reads the training settings only: its own size, data count and seed come from its name. */
-export const CELL_CONFIG_FIELDS = ['seed', 'proxy'] as const;
+export const STAGE = stageName('proxyCell');
 
 export interface CellMetrics {
   cell: string;
@@ -47,10 +46,6 @@ export interface CellMetrics {
   shift: number;
 }
 
-export function cellDir(root: string, pipeline: string, cell: Cell): string {
-  return stageDir(root, pipeline, STAGE, 'cells', cellName(cell));
-}
-
 export async function runProxyCell(options: ComputeOptions & { preset: string; cell: string; root?: string; log?: (line: string) => void }): Promise<{ metrics: CellMetrics; manifest: Manifest }> {
   const root = options.root ?? workspaceRoot();
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -58,7 +53,7 @@ export async function runProxyCell(options: ComputeOptions & { preset: string; c
   const cell = parseCell(options.cell, config);
   const name = cellName(cell);
   await initEngine(options);
-  const pretrained = await openPretrainArtifacts(root, config.name);
+  const pretrained = await readPretrainArtifacts(await openStage(root, config.name, 'pretrain'));
   const labelled = await openLabelArtifacts(root, config.name);
   if (cell.comparisons > labelled.train.length) {
     throw new Error(
@@ -72,10 +67,11 @@ export async function runProxyCell(options: ComputeOptions & { preset: string; c
   let metrics: CellMetrics | undefined;
   const manifest = await writeStageOutput(
     {
-      dir: cellDir(root, config.name, cell),
+      dir: stageOutputDir(root, config.name, 'proxyCell', name),
       stage: STAGE,
       pipeline: config.name,
-      config: { ...configSlice(config, ['seed']), proxy: { training: hyper }, cell },
+      // The cell's own size, data count and seed come from its name, not from the hashed fields.
+      config: { ...stageConfig(config, 'proxyCell'), cell },
       seed: config.seed,
       codeVersion: engineCodeVersion(root, ['core', 'model', 'proxy']),
       upstream: [pretrained.output.ref(), labelled.output.ref()],
@@ -125,7 +121,7 @@ export async function runProxyCell(options: ComputeOptions & { preset: string; c
           gradient_norm: { type: 'float64', values: curve.map((r) => r.gradientNorm) },
         }),
       );
-      await writeParquetFile(join(staging, 'metrics.parquet'), metricsTable([metrics]));
+      await writeParquetFile(join(staging, CELL_METRICS_TABLE.file), CELL_METRICS_TABLE.fromRows([metricsRow(metrics)]));
     },
   );
   model.dispose();
@@ -137,60 +133,62 @@ export async function runProxyCell(options: ComputeOptions & { preset: string; c
 export async function runProxySummary(options: { preset: string; root?: string }): Promise<{ rows: CellMetrics[]; outputDir: string }> {
   const root = options.root ?? workspaceRoot();
   const config = loadPipeline(options.preset, root);
-  const cells = gridCells(config);
   const outputs = [];
-  for (const cell of cells) {
-    outputs.push(await openStageOutput(cellDir(root, config.name, cell), STAGE, { hint: `npx nx run proxy:${config.name}--${cellName(cell)}` }));
-  }
+  for (const cell of gridCells(config)) outputs.push(await openStage(root, config.name, 'proxyCell', cellName(cell)));
   const rows: CellMetrics[] = [];
-  for (const output of outputs) rows.push(rowToMetrics(tableRows(await readParquetFile(output.file('metrics.parquet')))[0]));
-  const outputDir = stageDir(root, config.name, STAGE, 'summary');
+  for (const output of outputs) {
+    const path = output.file(CELL_METRICS_TABLE.file);
+    const [row] = CELL_METRICS_TABLE.rows(await readParquetFile(path), path);
+    if (!row) throw new Error(`${path} (made by stage '${output.manifest.stage}') has no row`);
+    rows.push(rowToMetrics(row));
+  }
+  const outputDir = stageOutputDir(root, config.name, 'proxySummary');
   await writeStageOutput(
     {
       dir: outputDir,
       stage: STAGE,
       pipeline: config.name,
-      config: { proxy: { grid: config.proxy.grid } },
+      config: stageConfig(config, 'proxySummary'),
       seed: config.seed,
       codeVersion: packagesCodeVersion(root, ['core', 'proxy']),
       upstream: outputs.map((o) => o.ref()),
     },
     async (staging) => {
-      await writeParquetFile(join(staging, 'proxy_metrics.parquet'), metricsTable(rows));
+      await writeParquetFile(join(staging, PROXY_METRICS_TABLE.file), PROXY_METRICS_TABLE.fromRows(rows.map(metricsRow)));
     },
   );
   return { rows, outputDir };
 }
 
-function metricsTable(rows: readonly CellMetrics[]) {
-  return tableFromColumns({
-    cell: { type: 'utf8', values: rows.map((r) => r.cell) },
-    size: { type: 'utf8', values: rows.map((r) => r.size) },
-    comparisons: { type: 'int32', values: rows.map((r) => r.comparisons) },
-    seed: { type: 'int32', values: rows.map((r) => r.seed) },
-    parameters: { type: 'int32', values: rows.map((r) => r.parameters) },
-    non_embedding_parameters: { type: 'int32', values: rows.map((r) => r.nonEmbeddingParameters) },
-    steps: { type: 'int32', values: rows.map((r) => r.steps) },
-    final_train_loss: { type: 'float64', values: rows.map((r) => r.finalTrainLoss) },
-    validation_loss: { type: 'float64', values: rows.map((r) => r.validationLoss) },
-    validation_accuracy: { type: 'float64', values: rows.map((r) => r.validationAccuracy) },
-    validation_gold_accuracy: { type: 'float64', values: rows.map((r) => r.validationGoldAccuracy) },
-    validation_human_accuracy: { type: 'float64', values: rows.map((r) => r.validationHumanAccuracy) },
-    temperature: { type: 'float64', values: rows.map((r) => r.temperature) },
-    calibrated_cross_entropy: { type: 'float64', values: rows.map((r) => r.calibratedCrossEntropy) },
-    shift: { type: 'float64', values: rows.map((r) => r.shift) },
-  });
+function metricsRow(m: CellMetrics) {
+  return {
+    cell: m.cell,
+    size: m.size,
+    comparisons: m.comparisons,
+    seed: m.seed,
+    parameters: m.parameters,
+    non_embedding_parameters: m.nonEmbeddingParameters,
+    steps: m.steps,
+    final_train_loss: m.finalTrainLoss,
+    validation_loss: m.validationLoss,
+    validation_accuracy: m.validationAccuracy,
+    validation_gold_accuracy: m.validationGoldAccuracy,
+    validation_human_accuracy: m.validationHumanAccuracy,
+    temperature: m.temperature,
+    calibrated_cross_entropy: m.calibratedCrossEntropy,
+    shift: m.shift,
+  };
 }
 
-function rowToMetrics(row: Record<string, unknown>): CellMetrics {
+function rowToMetrics(row: ReturnType<typeof CELL_METRICS_TABLE.rows>[number]): CellMetrics {
   return {
-    cell: String(row.cell),
-    size: String(row.size),
-    comparisons: Number(row.comparisons),
-    seed: Number(row.seed),
-    parameters: Number(row.parameters),
-    nonEmbeddingParameters: Number(row.non_embedding_parameters),
-    steps: Number(row.steps),
+    cell: row.cell,
+    size: row.size,
+    comparisons: row.comparisons,
+    seed: row.seed,
+    parameters: row.parameters,
+    nonEmbeddingParameters: row.non_embedding_parameters,
+    steps: row.steps,
     finalTrainLoss: Number(row.final_train_loss),
     validationLoss: Number(row.validation_loss),
     validationAccuracy: Number(row.validation_accuracy),

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { openStageOutput, stageDir } from '@goodhart/core';
+import { openStage, openStageOutput, stageOutputDir } from '@goodhart/core';
 import { initEngine, loadCheckpoint, scoreSequences } from '@goodhart/model';
 import { runLabel } from '@goodhart/label';
 import { runPretrain } from '@goodhart/pretrain';
@@ -34,7 +34,7 @@ describe('proxy stage on the test preset', () => {
     expect(metrics.validationAccuracy).toBeGreaterThanOrEqual(0);
     expect(manifest.upstream.map((u) => u.stage)).toEqual(['pretrain', 'label']);
 
-    const output = await openStageOutput(stageDir(root, 'prx', 'proxy', 'cells', 'small-n60-s0'), 'proxy');
+    const output = await openStage(root, 'prx', 'proxyCell', 'small-n60-s0');
     const reward = JSON.parse(await readFile(output.file('reward.json'), 'utf8')) as { shift: number };
     const model = await loadCheckpoint(join(output.dir, 'model'));
     const labelled = await openLabelArtifacts(root, 'prx');
@@ -53,7 +53,7 @@ describe('proxy stage on the test preset', () => {
   });
 
   it('stops with an error naming the file when the comparisons are corrupt or truncated', async () => {
-    const labelDir = stageDir(root, 'prx', 'label');
+    const labelDir = stageOutputDir(root, 'prx', 'label');
     const path = join(labelDir, 'comparisons.parquet');
     const original = await readFile(path);
     try {
@@ -68,7 +68,7 @@ describe('proxy stage on the test preset', () => {
 
   it('a run killed midway leaves no manifest, so nothing downstream takes it for finished', async () => {
     const cell = 'tiny-n20-s0';
-    const dir = stageDir(root, 'slow', 'proxy', 'cells', cell);
+    const dir = stageOutputDir(root, 'slow', 'proxyCell', cell);
     const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'packages', 'proxy', 'src', 'cli.ts'), '--preset', 'slow', '--cell', cell], {
       cwd: root,
       stdio: ['ignore', 'ignore', 'pipe'],

@@ -1,0 +1,86 @@
+/**
+ * The names of the pipeline's fanned-out units, spelled here and nowhere else: a proxy grid cell
+ * (`<size>-n<comparisons>-s<seed>`), a PPO run (`<cell>-kl<β>-<policy>`), and the Nx names built from them.
+ * Imported by the Nx plugin too, so this module stays free of heavy dependencies.
+ */
+
+/** Preset, model-size and package names: lower-case letters, digits and dashes. */
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
+
+/** Separates package, preset and unit in generated Nx project and target names (`proxy--test--tiny-n20-s0`). */
+export const NAME_SEPARATOR = '--';
+
+/** One proxy RM of the grid: an RM size × a number of training comparisons × a seed. */
+export interface Cell {
+  size: string;
+  comparisons: number;
+  seed: number;
+}
+
+/** The grid a preset's cells are drawn from (proxy.grid). */
+export interface GridAxes {
+  sizes: readonly string[];
+  comparisons: readonly number[];
+  seeds: readonly number[];
+}
+
+/** `<size>-n<comparisons>-s<seed>`: the cell's name in artifact paths and Nx targets. */
+export function cellName(cell: Cell): string {
+  return `${cell.size}-n${cell.comparisons}-s${cell.seed}`;
+}
+
+/** The form of a cell name, for messages. */
+export const CELL_NAME_FORM = '<size>-n<comparisons>-s<seed>';
+
+/** The cell a name spells, or undefined when it is not of the form `<size>-n<comparisons>-s<seed>`. */
+export function parseCellName(name: string): Cell | undefined {
+  const match = /^([a-z0-9][a-z0-9-]*?)-n(\d+)-s(\d+)$/.exec(name);
+  return match ? { size: match[1], comparisons: Number(match[2]), seed: Number(match[3]) } : undefined;
+}
+
+/** Every cell of a grid, sizes outermost, in the order of the pipeline file. */
+export function cellsOf(grid: GridAxes): Cell[] {
+  return grid.sizes.flatMap((size) => grid.comparisons.flatMap((comparisons) => grid.seeds.map((seed) => ({ size, comparisons, seed }))));
+}
+
+/** One PPO run: a proxy cell × a KL-penalty coefficient × a policy size. */
+export interface PpoRun {
+  cell: string;
+  klCoefficient: number;
+  policy: string;
+}
+
+/** The sweep a preset's PPO runs are drawn from. */
+export interface RunAxes {
+  proxies: readonly string[];
+  klCoefficients: readonly number[];
+  policies: readonly string[];
+}
+
+/** `<cell>-kl<coefficient>-<policy>`, the coefficient's decimal point written as "p" (Nx task names). */
+export function runName(run: PpoRun): string {
+  return `${run.cell}-kl${String(run.klCoefficient).replace('.', 'p')}-${run.policy}`;
+}
+
+/** Every run of a sweep, proxies outermost, in the order of the pipeline file. */
+export function runsOf(axes: RunAxes): PpoRun[] {
+  return axes.proxies.flatMap((cell) => axes.klCoefficients.flatMap((klCoefficient) => axes.policies.map((policy) => ({ cell, klCoefficient, policy }))));
+}
+
+/**
+ * The target of a preset-wide task in its package's project: `pipeline-<preset>` (`fit:pipeline-quick`). Not the bare
+ * preset name, because every package also has the targets `test`, `typecheck` and `lint`, and `test` is a preset.
+ */
+export function presetTargetName(preset: string): string {
+  return `pipeline-${preset}`;
+}
+
+/** The Nx project of a task that has a project of its own: `<package>--<preset>--<unit>`. */
+export function unitProjectName(packageName: string, preset: string, unit: string): string {
+  return [packageName, preset, unit].join(NAME_SEPARATOR);
+}
+
+/** The alias target of such a task in its package's project: `<preset>--<unit>`. */
+export function unitTargetName(preset: string, unit: string): string {
+  return [preset, unit].join(NAME_SEPARATOR);
+}

@@ -1,0 +1,180 @@
+import { cellName, cellsOf, NAME_PATTERN, NAME_SEPARATOR, presetTargetName, runName, runsOf, unitProjectName, unitTargetName, type GridAxes } from './naming.ts';
+import { STAGES, type StageEntry } from './registry.ts';
+
+/**
+ * The tasks of one preset, derived from the registry and the preset's sweep fields. Reads the raw pipeline JSON (the
+ * Nx plugin builds the graph before any validation), so it checks only what names and fan-out come from; the stage
+ * CLIs validate the whole file when they run.
+ */
+
+export interface TaskNames {
+  project: string;
+  target: string;
+  /** For a task with a project of its own: its friendly name in the package's project (`proxy:test--tiny-n20-s0`). */
+  alias?: { project: string; target: string };
+}
+
+export interface PlannedTask extends TaskNames {
+  /** `project:target`, as Nx names the task. */
+  id: string;
+  entry: string;
+  package: string;
+  /** The cell, run or own-project name the task is for; undefined for a task per preset. */
+  unit?: string;
+  /** The proxy cell of a cell, best-of-n score or PPO run task. */
+  cell?: string;
+  /** Relative to the workspace root, with forward slashes. */
+  output: string;
+  command: string;
+  fields: readonly string[];
+  externalDependencies: readonly string[];
+  /** Ids of the tasks this one runs after. */
+  upstream: string[];
+  description: string;
+}
+
+export type Registry = Record<string, StageEntry>;
+
+/** How a user runs a task: the alias when it has one. */
+export function taskCommandName(names: TaskNames): string {
+  const { project, target } = names.alias ?? names;
+  return `${project}:${target}`;
+}
+
+/** Nx names of an entry's task for a preset and unit. */
+export function taskNames(entry: StageEntry, preset: string, unit?: string): TaskNames {
+  if (!entry.ownProject) return { project: entry.package, target: presetTargetName(preset) };
+  const name = entry.ownProject.unit ?? unit;
+  if (name === undefined) throw new Error(`the ${entry.package} task of "${preset}" has a project of its own and needs a unit name`);
+  return { project: unitProjectName(entry.package, preset, name), target: entry.ownProject.target, alias: { project: entry.package, target: unitTargetName(preset, name) } };
+}
+
+/** Where an entry's task writes, relative to the workspace root. */
+export function taskOutput(entry: StageEntry, preset: string, unit: string | undefined): string[] {
+  return ['artifacts', preset, entry.package, ...entry.output(entry.ownProject?.unit ?? unit ?? '')];
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** proxy.grid, checked only as far as cell names need; a problem names the field. */
+function readGrid(config: unknown): GridAxes | { problem: string } {
+  const proxy = isObject(config) ? config.proxy : undefined;
+  const grid = isObject(proxy) ? proxy.grid : undefined;
+  if (!isObject(grid)) return { problem: 'missing object "proxy.grid"' };
+  const { sizes, comparisons, seeds } = grid;
+  if (!Array.isArray(sizes) || sizes.length === 0 || !sizes.every((s) => typeof s === 'string' && NAME_PATTERN.test(s))) {
+    return { problem: '"proxy.grid.sizes" must be a non-empty array of model names (lower-case letters, digits, dashes)' };
+  }
+  if (!Array.isArray(comparisons) || comparisons.length === 0 || !comparisons.every((n) => Number.isSafeInteger(n) && n >= 1)) {
+    return { problem: '"proxy.grid.comparisons" must be a non-empty array of positive integers' };
+  }
+  if (!Array.isArray(seeds) || seeds.length === 0 || !seeds.every((n) => Number.isSafeInteger(n) && n >= 0)) {
+    return { problem: '"proxy.grid.seeds" must be a non-empty array of non-negative integers' };
+  }
+  return { sizes: [...new Set(sizes as string[])], comparisons: [...new Set(comparisons as number[])], seeds: [...new Set(seeds as number[])] };
+}
+
+/** bon.proxies when given (cells outside the grid are left out; the stage reports them), else every cell. */
+function bonProxyCells(config: unknown, cells: readonly string[]): string[] {
+  const bon = isObject(config) ? config.bon : undefined;
+  const chosen = isObject(bon) ? bon.proxies : undefined;
+  if (!Array.isArray(chosen)) return [...cells];
+  return chosen.filter((cell): cell is string => typeof cell === 'string' && cells.includes(cell));
+}
+
+/** The PPO runs (none without a ppo section); entries that cannot name a run are left out (the stage reports them). */
+function ppoRunUnits(config: unknown, cells: readonly string[]): { run: string; cell: string }[] {
+  const ppo = isObject(config) ? config.ppo : undefined;
+  if (!isObject(ppo)) return [];
+  const policy = isObject(config) ? config.policy : undefined;
+  const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+  const proxies = list(ppo.proxies).filter((cell): cell is string => typeof cell === 'string' && cells.includes(cell));
+  const klCoefficients = (Array.isArray(ppo.klCoefficients) ? ppo.klCoefficients : [0]).filter((k): k is number => typeof k === 'number' && k >= 0);
+  const policies = list(ppo.policies ?? (isObject(policy) ? policy.sizes : undefined)).filter((s): s is string => typeof s === 'string' && NAME_PATTERN.test(s));
+  return runsOf({ proxies, klCoefficients, policies }).map((run) => ({ run: runName(run), cell: run.cell }));
+}
+
+/** The units an entry fans out over, each with its proxy cell where it has one. */
+function unitsOf(entry: StageEntry, config: unknown, cells: readonly string[]): { unit?: string; cell?: string }[] {
+  switch (entry.fanOut) {
+    case 'preset':
+      return [{ unit: entry.ownProject?.unit }];
+    case 'cell':
+      return cells.map((cell) => ({ unit: cell, cell }));
+    case 'bonProxy':
+      return bonProxyCells(config, cells).map((cell) => ({ unit: cell, cell }));
+    case 'run':
+      return ppoRunUnits(config, cells).map(({ run, cell }) => ({ unit: run, cell }));
+  }
+}
+
+/** Every task of a preset in registry order (upstream first), or why the preset cannot be planned. */
+export function planPipeline(preset: string, config: unknown, registry: Registry = STAGES): { tasks: PlannedTask[] } | { problem: string } {
+  if (!NAME_PATTERN.test(preset) || preset.includes(NAME_SEPARATOR)) {
+    return { problem: `a preset name must be lower-case letters, digits and single dashes ("${NAME_SEPARATOR}" separates preset and cell)` };
+  }
+  const grid = readGrid(config);
+  if ('problem' in grid) return grid;
+  const cells = cellsOf(grid).map(cellName);
+  const byEntry = new Map<string, PlannedTask[]>();
+  const tasks: PlannedTask[] = [];
+  for (const [id, entry] of Object.entries(registry)) {
+    const upstreamTasks = entry.upstream.map((spec) => {
+      const found = byEntry.get(spec.entry);
+      if (!found) throw new Error(`registry entry "${id}" runs after "${spec.entry}", which is not an earlier entry`);
+      return { spec, found };
+    });
+    // An entry gathering every task of another has nothing to do when that one has no tasks (no PPO runs).
+    if (upstreamTasks.some(({ spec, found }) => spec.match === 'each' && found.length === 0)) {
+      byEntry.set(id, []);
+      continue;
+    }
+    const units = entry.when && !entry.when(config) ? [] : unitsOf(entry, config, cells);
+    const planned = units.map(({ unit, cell }): PlannedTask => {
+      const names = taskNames(entry, preset, unit);
+      const upstream = upstreamTasks.flatMap(({ spec, found }) => (spec.match === 'sameCell' ? found.filter((t) => t.cell === cell) : found).map((t) => t.id));
+      const count = upstreamTasks.find(({ spec }) => spec.match === 'each')?.found.length ?? 1;
+      return {
+        ...names,
+        id: `${names.project}:${names.target}`,
+        entry: id,
+        package: entry.package,
+        unit,
+        cell,
+        output: taskOutput(entry, preset, unit).join('/'),
+        command: ['node --import tsx', `packages/${entry.package}/src/cli.ts`, '--preset', preset, ...entry.args(unit ?? '')].join(' '),
+        fields: entry.fields,
+        externalDependencies: entry.externalDependencies,
+        upstream,
+        description: entry.describe(preset, unit ?? '', count),
+      };
+    });
+    byEntry.set(id, planned);
+    tasks.push(...planned);
+  }
+  return { tasks };
+}
+
+/** The tasks of a preset; throws when it cannot be planned. */
+export function pipelineTasks(preset: string, config: unknown, registry: Registry = STAGES): PlannedTask[] {
+  const plan = planPipeline(preset, config, registry);
+  if ('problem' in plan) throw new Error(`pipeline "${preset}": ${plan.problem}`);
+  return plan.tasks;
+}
+
+/** Every task that runs after `ids`, directly or not. */
+export function downstreamOf(tasks: readonly PlannedTask[], ids: Iterable<string>): Set<string> {
+  const result = new Set<string>(ids);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const task of tasks) {
+      if (!result.has(task.id) && task.upstream.some((u) => result.has(u))) {
+        result.add(task.id);
+        grew = true;
+      }
+    }
+  }
+  return result;
+}

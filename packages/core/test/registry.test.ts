@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  cellName,
+  defineTable,
+  downstreamOf,
+  loadPipeline,
+  parseCellName,
+  pickFields,
+  pipelineTasks,
+  planPipeline,
+  readsField,
+  runName,
+  stageConfig,
+  STAGES,
+  workspaceRoot,
+} from '../src/index.ts';
+
+const root = workspaceRoot();
+const raw = JSON.parse(readFileSync(join(root, 'pipelines', 'test.json'), 'utf8')) as Record<string, unknown>;
+
+describe('stage registry', () => {
+  it('spells cell and run names one way, and parses what it spells', () => {
+    const cell = { size: 'x-s', comparisons: 500, seed: 3 };
+    expect(cellName(cell)).toBe('x-s-n500-s3');
+    expect(parseCellName(cellName(cell))).toEqual(cell);
+    expect(parseCellName('x-n5')).toBeUndefined();
+    expect(runName({ cell: 'x-n5-s0', klCoefficient: 0.03, policy: 'm' })).toBe('x-n5-s0-kl0p03-m');
+  });
+
+  it('picks dotted fields into the nested shape of the config, and knows which edits a field list sees', () => {
+    const config = { seed: 1, label: { responseTokens: 12, temperature: 1 }, bon: { pool: { prompts: 4 } } };
+    expect(pickFields(config, ['seed', 'label.responseTokens', 'bon.pool', 'absent.field'])).toEqual({ seed: 1, label: { responseTokens: 12 }, bon: { pool: { prompts: 4 } } });
+    expect(readsField(['bon.pool'], 'bon.pool.prompts')).toBe(true);
+    expect(readsField(['bon.pool.prompts'], 'bon')).toBe(true);
+    expect(readsField(['bon.pool'], 'bon.scoring.batchSize')).toBe(false);
+    expect(readsField(['label'], 'labelNoise')).toBe(false);
+  });
+
+  it("plans the test preset's tasks, each upstream planned before it", () => {
+    const tasks = pipelineTasks('test', raw);
+    const ids = tasks.map((t) => t.id);
+    // pretrain, label, 4 cells + summary, pool + 4 scores + curves, 1 run + summary, fit
+    expect(tasks).toHaveLength(16);
+    tasks.forEach((task, i) => {
+      for (const upstream of task.upstream) expect(ids.indexOf(upstream), `${task.id} after ${upstream}`).toBeLessThan(i);
+    });
+    const run = tasks.find((t) => t.entry === 'ppoRun')!;
+    expect(run.upstream).toEqual(['pretrain:pipeline-test', 'label:pipeline-test', 'proxy--test--tiny-n20-s0:train']);
+    expect(run.output).toBe('artifacts/test/ppo/runs/tiny-n20-s0-kl0-small');
+    expect(run.command).toBe('node --import tsx packages/ppo/src/cli.ts --preset test --run tiny-n20-s0-kl0-small');
+    expect([...downstreamOf(tasks, ['bon--test--pool:sample'])].sort()).toEqual(
+      ['bon--test--pool:sample', 'bon:pipeline-test', 'fit:pipeline-test', ...tasks.filter((t) => t.entry === 'bonScore').map((t) => t.id)].sort(),
+    );
+  });
+
+  it('refuses a preset whose names cannot make task names, naming the field', () => {
+    expect(planPipeline('a--b', raw)).toEqual({ problem: expect.stringContaining('"--" separates') });
+    expect(planPipeline('t', { ...raw, proxy: { grid: { sizes: ['Tiny'], comparisons: [1], seeds: [0] } } })).toEqual({ problem: expect.stringContaining('proxy.grid.sizes') });
+  });
+
+  it('records in a manifest exactly the fields Nx hashes (PPO runs include gold; best-of-n curves the pool size)', () => {
+    const config = loadPipeline('test', root);
+    expect(Object.keys(stageConfig(config, 'ppoRun')).sort()).toEqual(['gold', 'label', 'ppo', 'seed']);
+    expect(stageConfig(config, 'ppoRun').ppo).not.toHaveProperty('proxies');
+    expect(STAGES.bonCurves.fields).toContain('bon.pool.samplesPerPrompt');
+    expect(stageConfig(config, 'bonCurves')).toMatchObject({ bon: { pool: { samplesPerPrompt: config.bon.pool.samplesPerPrompt } } });
+  });
+});
+
+describe('declared table columns', () => {
+  const table = defineTable('t.parquet', {
+    id: { type: 'int32', meaning: 'row id' },
+    tokens: { type: 'int32list', meaning: 'tokens' },
+    score: { type: 'float64', meaning: 'score' },
+  });
+
+  it('round-trips typed rows', () => {
+    const rows = [{ id: 1, tokens: [3, 4], score: 0.5 }];
+    expect(table.rows(table.fromRows(rows), 't.parquet')).toEqual(rows);
+  });
+
+  it('names the file and the column a reader misses or finds mistyped', () => {
+    const other = defineTable('t.parquet', { id: { type: 'utf8', meaning: 'row id' } });
+    expect(() => other.rows(table.fromRows([]), 'x/t.parquet')).toThrow('x/t.parquet: column "id" is Int32, expected Utf8');
+    const missing = defineTable('t.parquet', { gold: { type: 'float64', meaning: 'gold' } });
+    expect(() => missing.rows(table.fromRows([]), 'x/t.parquet')).toThrow('x/t.parquet has no column "gold" (gold)');
+  });
+});

@@ -1,0 +1,94 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { STAGES, workspaceRoot } from '@goodhart/core';
+
+/**
+ * The layers, read from the import statements of every package's source:
+ *   core                 imports no other package of the workspace and no tfjs;
+ *   native, gold         core only;
+ *   model                core and native; it never locates or opens a stage's output (stages hand it what they
+ *                        opened through the registry);
+ *   stages               core, model, gold; never another stage.
+ */
+const root = workspaceRoot();
+const STAGE_PACKAGES = [...new Set(Object.values(STAGES).map((entry) => entry.package))];
+const ALLOWED: Record<string, readonly string[]> = {
+  core: [],
+  native: ['core'],
+  gold: ['core'],
+  model: ['core', 'native'],
+  ...Object.fromEntries(STAGE_PACKAGES.map((pkg) => [pkg, ['core', 'model', 'gold']])),
+};
+/** core's names for finding and opening stage outputs; the model package may not use them. */
+const STAGE_OUTPUT_API = ['openStage', 'openStageOutput', 'stageOutputDir', 'stageWorkDir', 'stageHint', 'STAGES', 'pipelineTasks', 'planPipeline'];
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(path);
+    return /\.(ts|mts|cts|js|mjs|cjs)$/.test(entry.name) ? [path] : [];
+  });
+}
+
+/** Module specifiers of a file's static imports, re-exports and dynamic imports, with the names it imports. */
+function imports(file: string): { specifier: string; names: string[] }[] {
+  const text = readFileSync(file, 'utf8');
+  const found: { specifier: string; names: string[] }[] = [];
+  for (const match of text.matchAll(/(?:^|\n)\s*(?:import|export)\s+(?:type\s+)?([^'"]*?)\s*from\s*['"]([^'"]+)['"]/g)) {
+    found.push({ specifier: match[2], names: match[1].replace(/[{}*]/g, ' ').split(/[\s,]+/).filter((n) => n && n !== 'as' && n !== 'type') });
+  }
+  for (const match of text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)) found.push({ specifier: match[1], names: [] });
+  for (const match of text.matchAll(/(?:^|\n)\s*import\s+['"]([^'"]+)['"]/g)) found.push({ specifier: match[1], names: [] });
+  return found;
+}
+
+/** The workspace package an import reaches: `@goodhart/x`, or a relative path into packages/x. */
+function packageOf(file: string, specifier: string): string | undefined {
+  const scoped = /^@goodhart\/([a-z-]+)/.exec(specifier);
+  if (scoped) return scoped[1];
+  if (!specifier.startsWith('.')) return undefined;
+  const target = relative(join(root, 'packages'), resolve(file, '..', specifier));
+  return target.startsWith('..') ? undefined : target.split(sep)[0];
+}
+
+const packages = readdirSync(join(root, 'packages')).filter((name) => name in ALLOWED || readdirSync(join(root, 'packages', name)).includes('src'));
+
+describe('package layers, from the imports', () => {
+  it('knows every package', () => {
+    expect(packages.filter((pkg) => !(pkg in ALLOWED))).toEqual([]);
+  });
+
+  it('each package imports only the layers below it; core imports no tfjs; a stage never imports another stage', () => {
+    const violations: string[] = [];
+    for (const pkg of packages) {
+      for (const file of sourceFiles(join(root, 'packages', pkg, 'src'))) {
+        for (const { specifier } of imports(file)) {
+          const target = packageOf(file, specifier);
+          if (target !== undefined && target !== pkg && !ALLOWED[pkg].includes(target)) violations.push(`${relative(root, file)} imports ${specifier} (${pkg} may import: ${ALLOWED[pkg].join(', ') || 'no workspace package'})`);
+          if (pkg === 'core' && specifier.startsWith('@tensorflow/')) violations.push(`${relative(root, file)} imports ${specifier}: core must not import tfjs`);
+        }
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it('the model package neither locates nor opens stage outputs', () => {
+    const violations: string[] = [];
+    for (const file of sourceFiles(join(root, 'packages', 'model', 'src'))) {
+      for (const { specifier, names } of imports(file)) {
+        if (specifier !== '@goodhart/core') continue;
+        for (const name of names.filter((n) => STAGE_OUTPUT_API.includes(n))) violations.push(`${relative(root, file)} imports ${name} from core`);
+      }
+      if (/['"`/]artifacts['"`/]/.test(readFileSync(file, 'utf8'))) violations.push(`${relative(root, file)} spells the artifacts directory`);
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it('catches a violation (the scanner is not blind)', () => {
+    const file = join(root, 'packages', 'core', 'src', 'x.ts');
+    expect(packageOf(file, '@goodhart/model')).toBe('model');
+    expect(packageOf(file, '../../model/src/index.ts')).toBe('model');
+    expect(packageOf(file, './grid.ts')).toBe('core');
+  });
+});

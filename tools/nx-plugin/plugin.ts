@@ -1,0 +1,219 @@
+/**
+ * Local Nx plugin: the cached stage tasks of every pipeline preset (`pipelines/<P>.json`), as planned by the stage
+ * registry in packages/core/src/pipeline (task names, commands, outputs, upstream tasks and hashed config fields all
+ * come from there; this file only turns the plan into Nx project configuration).
+ *
+ * Why some tasks get a project of their own. Nx 24 folds a hash of the *whole* project configuration (root, tags and
+ * every target's name, executor, options and outputs) into every task of the project (measured: adding any target to
+ * a project misses the cache of all its other targets). A proxy cell, a best-of-n scoring, the pool and a PPO run
+ * therefore each live in a generated project (`proxy--P--CELL`, root = the task's output dir, no files) whose
+ * configuration depends on that task alone, aliased as an `nx:noop` target of the package's project
+ * (`proxy:P--CELL`). Such a project hashes its package's source through workspace globs (the nx.json `source` named
+ * input with `{projectRoot}` resolved to the package) and its workspace dependencies through `^source` via
+ * `implicitDependencies`: naming the package's project as an input would bring its configuration back into the hash.
+ *
+ * Each task hashes only the pipeline fields its registry entry reads (a `{ json, fields }` input), its package's
+ * source, its dependencies' source, the engine choice and the manifests of its upstream tasks.
+ *
+ * Loaded through index.cjs (Nx loads local plugins with require(); tsx compiles this file and the registry).
+ * A pipeline file that is not JSON, or whose name or proxy grid cannot be turned into task names, is skipped with a
+ * warning so one bad file does not break the project graph; the stage CLI reports the full schema errors when run.
+ */
+import { type Dirent, readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { CreateNodesResult, CreateNodesV2, NxJsonConfiguration, TargetConfiguration } from 'nx/src/devkit-exports';
+import { planPipeline, type PlannedTask } from '../../packages/core/src/pipeline/plan.ts';
+
+type ProjectsResult = NonNullable<CreateNodesResult['projects']>;
+type TargetInput = NonNullable<TargetConfiguration['inputs']>[number];
+
+const PLUGIN_NAME = 'goodhart-pipelines';
+const PIPELINES_GLOB = 'pipelines/*.json';
+const UNIT_TAG = 'goodhart:stage-unit';
+const PACKAGES_DIR = 'packages';
+/** Used when nx.json has no `source` named input. */
+const DEFAULT_SOURCE: TargetInput[] = ['{projectRoot}/src/**/*.ts', '{projectRoot}/package.json'];
+
+/**
+ * Prints a warning on the terminal of the Nx command. Nx runs plugins in a worker process whose stderr is piped
+ * without being flushed before the command exits, so the line goes over the worker's socket to the host process
+ * (Nx's own channel for plugin logs); plain stderr is the fallback.
+ */
+function warn(message: string): void {
+  const line = `[${PLUGIN_NAME}] ${message}`;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- an internal hook that may be absent
+    const { emitPluginWorkerLog } = require('nx/src/devkit-internals') as { emitPluginWorkerLog?: (level: string, text: string) => void };
+    if (typeof emitPluginWorkerLog === 'function') {
+      emitPluginWorkerLog('warn', line);
+      return;
+    }
+  } catch {
+    // not loaded by Nx, or an Nx without this hook
+  }
+  process.stderr.write(`${line}\n`);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Nx project names of the workspace packages a package depends on (from package.json, as Nx infers them). */
+function workspaceDependencies(workspaceRoot: string, dir: string): string[] {
+  const pkg = readJson(join(workspaceRoot, dir, 'package.json'));
+  if (!isObject(pkg)) return [];
+  const wanted = new Set<string>();
+  for (const field of ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies']) {
+    const deps = pkg[field];
+    if (isObject(deps)) for (const name of Object.keys(deps)) wanted.add(name);
+  }
+  const projects: string[] = [];
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(join(workspaceRoot, PACKAGES_DIR), { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  for (const entry of entries) {
+    if (!entry.isDirectory()) continue;
+    const packageDir = `${PACKAGES_DIR}/${entry.name}`;
+    if (packageDir === dir) continue;
+    const other = readJson(join(workspaceRoot, packageDir, 'package.json'));
+    if (!isObject(other) || typeof other.name !== 'string' || !wanted.has(other.name)) continue;
+    const project = readJson(join(workspaceRoot, packageDir, 'project.json'));
+    projects.push(isObject(project) && typeof project.name === 'string' && project.name ? project.name : other.name);
+  }
+  return projects.sort();
+}
+
+/**
+ * The nx.json `source` named input written for a project that is not `dir`'s own: `{projectRoot}` becomes
+ * `{workspaceRoot}/<dir>`, named inputs are expanded, dependency (`^`) and non-file inputs are kept.
+ */
+function sourceInputsOf(nxJson: NxJsonConfiguration, dir: string): TargetInput[] {
+  const named = nxJson.namedInputs ?? {};
+  const result: TargetInput[] = [];
+  const expand = (inputs: readonly TargetInput[], seen: Set<string>): void => {
+    for (const input of inputs) {
+      if (typeof input !== 'string') {
+        const fileset = 'fileset' in input && typeof input.fileset === 'string' ? input.fileset : undefined;
+        result.push(fileset ? { ...input, fileset: fileset.replaceAll('{projectRoot}', `{workspaceRoot}/${dir}`) } : input);
+      } else if (input.startsWith('^')) {
+        result.push(input);
+      } else if (input.includes('{projectRoot}')) {
+        result.push(input.replaceAll('{projectRoot}', `{workspaceRoot}/${dir}`));
+      } else if (Object.hasOwn(named, input) && !seen.has(input)) {
+        expand(named[input] ?? [], new Set([...seen, input]));
+      } else {
+        result.push(input);
+      }
+    }
+  };
+  expand(named.source ?? DEFAULT_SOURCE, new Set(['source']));
+  return result;
+}
+
+/** A cached nx:run-commands target for a planned task. */
+function stageTarget(task: PlannedTask, preset: string, sourceInputs: TargetInput[], byId: Map<string, PlannedTask>, file: string): TargetConfiguration {
+  const inputs: TargetInput[] = [
+    ...sourceInputs,
+    { json: `{workspaceRoot}/pipelines/${preset}.json`, fields: [...task.fields] },
+    { env: 'GOODHART_ENGINE' },
+    { env: 'GOODHART_BACKEND' },
+    { externalDependencies: [...task.externalDependencies] },
+  ];
+  if (task.upstream.length > 0) inputs.push({ dependentTasksOutputFiles: '**/manifest.json', transitive: true });
+  const alias = task.alias ? `; run it as ${task.alias.project}:${task.alias.target}` : '';
+  const target: TargetConfiguration = {
+    executor: 'nx:run-commands',
+    options: { command: task.command, cwd: '{workspaceRoot}' },
+    cache: true,
+    inputs,
+    outputs: [`{workspaceRoot}/${task.output}`],
+    metadata: { description: `${task.description} (${file}${alias})` },
+  };
+  if (task.upstream.length > 0) {
+    target.dependsOn = task.upstream.map((id) => {
+      const upstream = byId.get(id);
+      if (!upstream) throw new Error(`planned task ${task.id} runs after ${id}, which is not planned`);
+      return { projects: [upstream.project], target: upstream.target };
+    });
+  }
+  return target;
+}
+
+/** Projects and targets contributed by one pipeline file, keyed by project root; null when the file is skipped. */
+function pipelineNodes(file: string, context: { workspaceRoot: string; nxJsonConfiguration: NxJsonConfiguration }): CreateNodesResult | null {
+  const { workspaceRoot, nxJsonConfiguration } = context;
+  const preset = basename(file, '.json');
+  let config: unknown;
+  try {
+    config = JSON.parse(readFileSync(join(workspaceRoot, file), 'utf8'));
+  } catch (error) {
+    warn(`skipping ${file}: not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+    return null;
+  }
+  const plan = planPipeline(preset, config);
+  if ('problem' in plan) {
+    warn(`skipping ${file}: ${plan.problem}`);
+    return null;
+  }
+  const byId = new Map(plan.tasks.map((task) => [task.id, task]));
+  const projects: ProjectsResult = {};
+  const packageTargets = (pkg: string): Record<string, TargetConfiguration> => {
+    const root = `${PACKAGES_DIR}/${pkg}`;
+    projects[root] ??= { targets: {} };
+    const project = projects[root];
+    project.targets ??= {};
+    return project.targets;
+  };
+  const unitInputs = new Map<string, { source: TargetInput[]; implicit: string[] }>();
+  for (const task of plan.tasks) {
+    const dir = `${PACKAGES_DIR}/${task.package}`;
+    if (!task.alias) {
+      packageTargets(task.package)[task.target] = stageTarget(task, preset, ['source', '^source'], byId, file);
+      continue;
+    }
+    let shared = unitInputs.get(dir);
+    if (!shared) {
+      shared = { source: [...sourceInputsOf(nxJsonConfiguration, dir), '^source'], implicit: workspaceDependencies(workspaceRoot, dir) };
+      unitInputs.set(dir, shared);
+    }
+    projects[task.output] = {
+      name: task.project,
+      tags: [UNIT_TAG],
+      implicitDependencies: shared.implicit,
+      targets: { [task.target]: stageTarget(task, preset, shared.source, byId, file) },
+    };
+    packageTargets(task.alias.project)[task.alias.target] = {
+      executor: 'nx:noop',
+      dependsOn: [{ projects: [task.project], target: task.target }],
+      metadata: { description: `Runs ${task.id}, a project of its own so that growing the sweep leaves this task's cache valid.` },
+    };
+  }
+  return { projects };
+}
+
+export const createNodes: CreateNodesV2 = [
+  PIPELINES_GLOB,
+  (files, _options, context) => {
+    const results: [string, CreateNodesResult][] = [];
+    for (const file of files) {
+      const nodes = pipelineNodes(file, context);
+      if (nodes) results.push([file, nodes]);
+    }
+    return results;
+  },
+];
+
+export const name = PLUGIN_NAME;
+// Nx 24 reads `createNodes` and falls back to the older name `createNodesV2`; export both.
+export const createNodesV2 = createNodes;
