@@ -78,7 +78,8 @@ async function makeWorkspace(dir: string): Promise<string> {
   for (const entry of await readdir(join(checkout, 'node_modules'))) {
     if (entry !== '@goodhart') await symlink(join(checkout, 'node_modules', entry), join(dir, 'node_modules', entry));
   }
-  for (const pkg of await readdir(join(checkout, 'packages'))) await symlink(join('..', '..', 'packages', pkg), join(dir, 'node_modules', '@goodhart', pkg), 'dir');
+  for (const pkg of await readdir(join(checkout, 'packages')))
+    await symlink(join('..', '..', 'packages', pkg), join(dir, 'node_modules', '@goodhart', pkg), 'dir');
   await execa('git', ['init', '-q'], { cwd: dir });
   return dir;
 }
@@ -125,7 +126,10 @@ function classifyFailure(run: Run, mentions: string[], forbidden: string[] = [])
   const missing = mentions.filter((m) => !message.includes(m));
   const bad = forbidden.filter((f) => message.includes(f));
   if (missing.length > 0 || bad.length > 0) {
-    return { outcome: 'unclear', detail: `${missing.length ? `does not mention ${missing.map((m) => JSON.stringify(m)).join(', ')}` : `says ${bad.map((b) => JSON.stringify(b)).join(', ')}`}: ${message.slice(0, 300)}` };
+    return {
+      outcome: 'unclear',
+      detail: `${missing.length ? `does not mention ${missing.map((m) => JSON.stringify(m)).join(', ')}` : `says ${bad.map((b) => JSON.stringify(b)).join(', ')}`}: ${message.slice(0, 300)}`,
+    };
   }
   return { outcome: 'clear', detail: message.replace(/\n\s*/g, ' | ').slice(0, 300) };
 }
@@ -136,13 +140,18 @@ function classifyFailure(run: Run, mentions: string[], forbidden: string[] = [])
 function cellNames(config: Json): string[] {
   const grid = config.proxy?.grid;
   if (!grid || ![grid.sizes, grid.comparisons, grid.seeds].every(Array.isArray)) return [];
-  return (grid.sizes as string[]).flatMap((size) => (grid.comparisons as number[]).flatMap((n) => (grid.seeds as number[]).map((seed) => `${size}-n${n}-s${seed}`)));
+  return (grid.sizes as string[]).flatMap((size) =>
+    (grid.comparisons as number[]).flatMap((n) => (grid.seeds as number[]).map((seed) => `${size}-n${n}-s${seed}`)),
+  );
 }
 
 function stageSteps(config: Json): [string, string[]][] {
   const cells = cellNames(config);
   const bonProxies: string[] = Array.isArray(config.bon?.proxies) ? config.bon.proxies : cells;
-  const steps: [string, string[]][] = [['pretrain', []], ['label', []]];
+  const steps: [string, string[]][] = [
+    ['pretrain', []],
+    ['label', []],
+  ];
   for (const cell of cells) steps.push(['proxy', ['--cell', cell]]);
   steps.push(['proxy', ['--summary']], ['bon', ['--pool']]);
   for (const cell of bonProxies) steps.push(['bon', ['--score', cell]]);
@@ -150,7 +159,8 @@ function stageSteps(config: Json): [string, string[]][] {
   if (config.ppo) {
     const policies: string[] = config.ppo.policies ?? config.policy?.sizes ?? [];
     for (const cell of config.ppo.proxies ?? []) {
-      for (const kl of config.ppo.klCoefficients ?? [0]) for (const policy of policies) steps.push(['ppo', ['--run', `${cell}-kl${String(kl).replace('.', 'p')}-${policy}`]]);
+      for (const kl of config.ppo.klCoefficients ?? [0])
+        for (const policy of policies) steps.push(['ppo', ['--run', `${cell}-kl${String(kl).replace('.', 'p')}-${policy}`]]);
     }
     steps.push(['ppo', ['--summary']]);
   }
@@ -184,7 +194,13 @@ async function listFiles(dir: string): Promise<string[]> {
 
 async function fileHashes(dir: string): Promise<Map<string, string>> {
   const hashes = new Map<string, string>();
-  for (const file of await listFiles(dir)) hashes.set(relative(dir, file), createHash('sha256').update(await readFile(file)).digest('hex'));
+  for (const file of await listFiles(dir))
+    hashes.set(
+      relative(dir, file),
+      createHash('sha256')
+        .update(await readFile(file))
+        .digest('hex'),
+    );
   return hashes;
 }
 
@@ -287,13 +303,18 @@ const configCases: ConfigCase[] = [
   { name: 'string for a number', edit: (c) => void (c.pretrain.batchSize = '16'), mentions: ['pretrain.batchSize'] },
   { name: 'negative count', edit: (c) => void (c.label.prompts = -3), mentions: ['label.prompts'] },
   { name: 'fractional count', edit: (c) => void (c.pretrain.steps = 2.5), mentions: ['pretrain.steps'] },
-  { name: '1e400 (Infinity)', edit: (c) => JSON.stringify(c).replace('"learningRate":0.003', '"learningRate":1e400'), mentions: ['pretrain.learningRate', 'Infinity'], forbidden: ['got null'] },
+  {
+    name: '1e400 (Infinity)',
+    edit: (c) => JSON.stringify(c).replace('"learningRate":0.003', '"learningRate":1e400'),
+    mentions: ['pretrain.learningRate', 'Infinity'],
+    forbidden: ['got null'],
+  },
   { name: 'null value', edit: (c) => void (c.seed = null), mentions: ['seed'] },
   { name: '5 MB string value', edit: (c) => void (c.corpus.source = 'x'.repeat(5_000_000)), mentions: ['corpus.source'] },
   { name: '5 MB field name', edit: (c) => void (c.corpus['k'.repeat(5_000_000)] = 1), mentions: ['unknown field'] },
   { name: 'heads do not divide dModel', edit: (c) => void (c.models.tiny.heads = 3), mentions: ['models.tiny.heads'] },
   { name: 'unknown model size', edit: (c) => void (c.pretrain.sizes = ['tiny', 'huge']), mentions: ['pretrain.sizes'] },
-  { name: 'policy size not pretrained', edit: (c) => void (c.policy.sizes = ['tiny', 'small'], c.pretrain.sizes = ['small']), mentions: ['policy.sizes'] },
+  { name: 'policy size not pretrained', edit: (c) => void ((c.policy.sizes = ['tiny', 'small']), (c.pretrain.sizes = ['small'])), mentions: ['policy.sizes'] },
   { name: 'empty grid list', edit: (c) => void (grid(c).seeds = []), mentions: ['proxy.grid.seeds'] },
   { name: 'duplicate policy.sizes', edit: (c) => void (c.policy.sizes = ['small', 'small']), mentions: ['policy.sizes', 'small'] },
   { name: 'duplicate bon.proxies', edit: (c) => void (c.bon.proxies = ['tiny-n20-s0', 'tiny-n20-s0']), mentions: ['bon.proxies', 'tiny-n20-s0'] },
@@ -309,10 +330,19 @@ const configCases: ConfigCase[] = [
   { name: 'response tokens beyond the context', edit: (c) => void (c.label.responseTokens = 44), mentions: ['label.responseTokens'] },
   { name: 'prompts.minWords too large', edit: (c) => void ((c.prompts.minWords = 30), (c.prompts.maxWords = 32)), mentions: ['prompts.'] },
   { name: 'comparisons above the pairs label makes', edit: (c) => void (grid(c).comparisons = [20, 500]), mentions: ['proxy.grid.comparisons'] },
-  { name: 'label.prompts gives no training comparisons', edit: (c) => void ((c.label.prompts = 1), (grid(c).comparisons = [1]), (c.ppo.proxies = ['tiny-n1-s0'])), mentions: ['label.prompts'] },
+  {
+    name: 'label.prompts gives no training comparisons',
+    edit: (c) => void ((c.label.prompts = 1), (grid(c).comparisons = [1]), (c.ppo.proxies = ['tiny-n1-s0'])),
+    mentions: ['label.prompts'],
+  },
   { name: 'bon.curves.ns with one entry', edit: (c) => void (c.bon.curves.ns = [4]), mentions: ['bon.curves.ns'] },
   { name: 'near-zero temperature', edit: (c) => void (c.label.temperature = 1e-7), mentions: ['label.temperature'] },
-  { name: '12,000-cell grid', edit: (c) => void ((grid(c).comparisons = Array.from({ length: 60 }, (_, i) => i + 1)), (grid(c).seeds = Array.from({ length: 100 }, (_, i) => i))), mentions: ['proxy.grid'], nx: true },
+  {
+    name: '12,000-cell grid',
+    edit: (c) => void ((grid(c).comparisons = Array.from({ length: 60 }, (_, i) => i + 1)), (grid(c).seeds = Array.from({ length: 100 }, (_, i) => i))),
+    mentions: ['proxy.grid'],
+    nx: true,
+  },
   { name: 'control: the test preset renamed', edit: () => undefined, mentions: [] },
 ];
 
@@ -339,9 +369,19 @@ async function configCase(ws: string, index: number, c: ConfigCase): Promise<voi
     } else {
       // The stages would accept it; the fault is that every Nx command (of every preset) takes minutes.
       const started = Date.now();
-      const nx = await execa('npx', ['nx', 'show', 'projects'], { cwd: ws, reject: false, timeout: 120_000, env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' } });
+      const nx = await execa('npx', ['nx', 'show', 'projects'], {
+        cwd: ws,
+        reject: false,
+        timeout: 120_000,
+        env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' },
+      });
       const seconds = ((Date.now() - started) / 1000).toFixed(0);
-      record('configs', c.name, nx.timedOut ? 'hang' : 'silent', `accepted at load; \`nx show projects\` ${nx.timedOut ? `gave no answer within 120 s` : `answered in ${seconds} s`}`);
+      record(
+        'configs',
+        c.name,
+        nx.timedOut ? 'hang' : 'silent',
+        `accepted at load; \`nx show projects\` ${nx.timedOut ? `gave no answer within 120 s` : `answered in ${seconds} s`}`,
+      );
     }
     await rm(file, { force: true });
     return;
@@ -391,7 +431,12 @@ const killCases: KillCase[] = [
   { stage: 'label', extra: [], output: 'label', ready: (ws) => hasTempSibling(ws, 'label') },
   { stage: 'proxy', extra: ['--cell', 'small-n60-s0'], output: 'proxy/cells/small-n60-s0', ready: (ws) => hasTempSibling(ws, 'proxy/cells/small-n60-s0') },
   { stage: 'bon', extra: ['--pool'], output: 'bon/pool', ready: (ws) => hasTempSibling(ws, 'bon/pool') },
-  { stage: 'ppo', extra: ['--run', 'tiny-n20-s0-kl0-small'], output: 'ppo/runs/tiny-n20-s0-kl0-small', ready: async (ws) => existsSync(join(ws, 'artifacts', 'test', 'ppo', 'work', 'tiny-n20-s0-kl0-small', 'current', 'complete')) },
+  {
+    stage: 'ppo',
+    extra: ['--run', 'tiny-n20-s0-kl0-small'],
+    output: 'ppo/runs/tiny-n20-s0-kl0-small',
+    ready: async (ws) => existsSync(join(ws, 'artifacts', 'test', 'ppo', 'work', 'tiny-n20-s0-kl0-small', 'current', 'complete')),
+  },
 ];
 
 if (families.has('kills')) {
@@ -416,14 +461,27 @@ if (families.has('kills')) {
     const leftAfterNextStart = await tempLeftovers(ws);
     const rerun = await runCli(ws, k.stage, 'test', k.extra);
     const output = join(ws, 'artifacts', 'test', k.output);
-    const { differ } = compareTrees(await fileHashes(output), new Map([...referenceHashes].filter(([p]) => p.startsWith(`${k.output}/`)).map(([p, h]) => [relative(k.output, p), h])));
+    const { differ } = compareTrees(
+      await fileHashes(output),
+      new Map([...referenceHashes].filter(([p]) => p.startsWith(`${k.output}/`)).map(([p, h]) => [relative(k.output, p), h])),
+    );
     for (const leaked of leakedSystemTemp) await rm(join(tmpdir(), leaked), { recursive: true, force: true });
     const problems: string[] = [];
     if (rerun.exitCode !== 0) problems.push(`rerun failed: ${rerun.stderr.slice(0, 200)}`);
     if (differ.length > 0) problems.push(`rerun differs from an uninterrupted run in ${differ.join(', ')}`);
     if (leakedSystemTemp.length > 0) problems.push(`left ${leakedSystemTemp.map((n) => join(tmpdir(), n)).join(', ')} in the system temp dir`);
-    if (leftAfterNextStart.length > 0) problems.push(`${leftAfterNextStart.length} temp dirs under artifacts/ survived the next start of another stage (${leftAfterNextStart.map((d) => relative(ws, d)).join(', ')})`);
-    record('kills', name, problems.length === 0 ? 'ok' : 'silent', problems.length === 0 ? `recovered byte-identically; ${leftAfterKill.length} temp dirs left by the kill were removed by the next stage start` : problems.join('; '));
+    if (leftAfterNextStart.length > 0)
+      problems.push(
+        `${leftAfterNextStart.length} temp dirs under artifacts/ survived the next start of another stage (${leftAfterNextStart.map((d) => relative(ws, d)).join(', ')})`,
+      );
+    record(
+      'kills',
+      name,
+      problems.length === 0 ? 'ok' : 'silent',
+      problems.length === 0
+        ? `recovered byte-identically; ${leftAfterKill.length} temp dirs left by the kill were removed by the next stage start`
+        : problems.join('; '),
+    );
     await rm(ws, { recursive: true, force: true });
   }
 }
@@ -443,21 +501,61 @@ interface CorruptionCase {
 
 const A = (...p: string[]): string => join(...p);
 const corruptionCases: CorruptionCase[] = [
-  { name: 'flipped byte in the pretrained policy', damage: (a) => flipByte(A(a, 'pretrain', 'models', 'small', 'model.safetensors')), consumer: ['label', []], mentions: ['corrupt', 'model.safetensors'] },
-  { name: 'truncated label comparisons', damage: async (a) => writeFile(A(a, 'label', 'comparisons.parquet'), (await readFile(A(a, 'label', 'comparisons.parquet'))).subarray(0, 100)), consumer: ['proxy', ['--cell', 'tiny-n20-s0']], mentions: ['comparisons.parquet'] },
-  { name: 'deleted proxy weights', damage: (a) => rm(A(a, 'proxy', 'cells', 'tiny-n20-s0', 'model', 'model.safetensors')), consumer: ['bon', ['--score', 'tiny-n20-s0']], mentions: ['model.safetensors'] },
-  { name: 'flipped byte in the best-of-n pool', damage: (a) => flipByte(A(a, 'bon', 'pool', 'pool.parquet')), consumer: ['bon', ['--score', 'tiny-n20-s0']], mentions: ['pool.parquet'] },
-  { name: 'manifest.json not JSON', damage: (a) => writeFile(A(a, 'pretrain', 'manifest.json'), '{ not json'), consumer: ['label', []], mentions: ['manifest'] },
-  { name: 'manifest.json of another stage', damage: (a) => cp(A(a, 'label', 'manifest.json'), A(a, 'pretrain', 'manifest.json')), consumer: ['label', []], mentions: ['wrong artifact'] },
-  { name: 'manifest.json missing', damage: (a) => rm(A(a, 'label', 'manifest.json')), consumer: ['proxy', ['--cell', 'tiny-n20-s0']], mentions: ['missing artifact'] },
+  {
+    name: 'flipped byte in the pretrained policy',
+    damage: (a) => flipByte(A(a, 'pretrain', 'models', 'small', 'model.safetensors')),
+    consumer: ['label', []],
+    mentions: ['corrupt', 'model.safetensors'],
+  },
+  {
+    name: 'truncated label comparisons',
+    damage: async (a) => writeFile(A(a, 'label', 'comparisons.parquet'), (await readFile(A(a, 'label', 'comparisons.parquet'))).subarray(0, 100)),
+    consumer: ['proxy', ['--cell', 'tiny-n20-s0']],
+    mentions: ['comparisons.parquet'],
+  },
+  {
+    name: 'deleted proxy weights',
+    damage: (a) => rm(A(a, 'proxy', 'cells', 'tiny-n20-s0', 'model', 'model.safetensors')),
+    consumer: ['bon', ['--score', 'tiny-n20-s0']],
+    mentions: ['model.safetensors'],
+  },
+  {
+    name: 'flipped byte in the best-of-n pool',
+    damage: (a) => flipByte(A(a, 'bon', 'pool', 'pool.parquet')),
+    consumer: ['bon', ['--score', 'tiny-n20-s0']],
+    mentions: ['pool.parquet'],
+  },
+  {
+    name: 'manifest.json not JSON',
+    damage: (a) => writeFile(A(a, 'pretrain', 'manifest.json'), '{ not json'),
+    consumer: ['label', []],
+    mentions: ['manifest'],
+  },
+  {
+    name: 'manifest.json of another stage',
+    damage: (a) => cp(A(a, 'label', 'manifest.json'), A(a, 'pretrain', 'manifest.json')),
+    consumer: ['label', []],
+    mentions: ['wrong artifact'],
+  },
+  {
+    name: 'manifest.json missing',
+    damage: (a) => rm(A(a, 'label', 'manifest.json')),
+    consumer: ['proxy', ['--cell', 'tiny-n20-s0']],
+    mentions: ['missing artifact'],
+  },
   {
     name: 'safetensors with negative data_offsets (manifest resealed)',
     damage: async (a) => {
       const file = A(a, 'pretrain', 'models', 'small', 'model.safetensors');
-      await writeFile(file, rewriteSafetensorsHeader(await readFile(file), (h) => {
-        const first = Object.keys(h).filter((k) => k !== '__metadata__').sort((x, y) => h[x].data_offsets[0] - h[y].data_offsets[0])[0]!;
-        h[first].data_offsets = [-h[first].data_offsets[1], 0];
-      }));
+      await writeFile(
+        file,
+        rewriteSafetensorsHeader(await readFile(file), (h) => {
+          const first = Object.keys(h)
+            .filter((k) => k !== '__metadata__')
+            .sort((x, y) => h[x].data_offsets[0] - h[y].data_offsets[0])[0]!;
+          h[first].data_offsets = [-h[first].data_offsets[1], 0];
+        }),
+      );
       await reseal(A(a, 'pretrain'), 'models/small/model.safetensors');
     },
     consumer: ['label', []],
@@ -467,10 +565,15 @@ const corruptionCases: CorruptionCase[] = [
     name: 'safetensors with overlapping tensors (manifest resealed)',
     damage: async (a) => {
       const file = A(a, 'pretrain', 'models', 'small', 'model.safetensors');
-      await writeFile(file, rewriteSafetensorsHeader(await readFile(file), (h) => {
-        const sameShape = Object.keys(h).filter((k) => k.endsWith('ln_1.b') || k.endsWith('ln_2.b')).sort();
-        h[sameShape[1]!].data_offsets = [...h[sameShape[0]!].data_offsets];
-      }));
+      await writeFile(
+        file,
+        rewriteSafetensorsHeader(await readFile(file), (h) => {
+          const sameShape = Object.keys(h)
+            .filter((k) => k.endsWith('ln_1.b') || k.endsWith('ln_2.b'))
+            .sort();
+          h[sameShape[1]!].data_offsets = [...h[sameShape[0]!].data_offsets];
+        }),
+      );
       await reseal(A(a, 'pretrain'), 'models/small/model.safetensors');
     },
     consumer: ['label', []],
@@ -498,13 +601,22 @@ async function ppoCheckpointCase(ws: string, c: CorruptionCase): Promise<void> {
   await flipByte(join(current, 'policy.safetensors'), 9);
   const rerun = await runCli(ws, 'ppo', 'test', ['--run', run]);
   const output = join(a, 'ppo', 'runs', run);
-  const { differ } = compareTrees(await fileHashes(output), new Map([...referenceHashes].filter(([p]) => p.startsWith(`ppo/runs/${run}/`)).map(([p, h]) => [relative(`ppo/runs/${run}`, p), h])));
+  const { differ } = compareTrees(
+    await fileHashes(output),
+    new Map([...referenceHashes].filter(([p]) => p.startsWith(`ppo/runs/${run}/`)).map(([p, h]) => [relative(`ppo/runs/${run}`, p), h])),
+  );
   const said = `${rerun.stdout}\n${rerun.stderr}`;
   if (rerun.exitCode === 0 && differ.length === 0 && /corrupt/i.test(said)) {
     const line = said.split('\n').find((l) => /corrupt/i.test(l)) ?? '';
     return record('corruptions', c.name, 'clear', `refused with a warning, recovered byte-identically: ${line.trim().slice(0, 200)}`);
   }
-  if (rerun.exitCode === 0) return record('corruptions', c.name, 'silent', `resumed the damaged checkpoint without a word; outputs ${differ.length ? `differ in ${differ.join(', ')}` : 'happen to match'}`);
+  if (rerun.exitCode === 0)
+    return record(
+      'corruptions',
+      c.name,
+      'silent',
+      `resumed the damaged checkpoint without a word; outputs ${differ.length ? `differ in ${differ.join(', ')}` : 'happen to match'}`,
+    );
   const { outcome, detail } = classifyFailure(rerun, c.mentions);
   record('corruptions', c.name, outcome, detail);
 }
@@ -545,7 +657,11 @@ if (families.has('escapes')) {
     },
     {
       name: 'bon.proxies naming a path',
-      setup: async () => writeFile(join(ws, 'pipelines', 'bonpath.json'), JSON.stringify({ ...baseConfig, name: 'bonpath', bon: { ...baseConfig.bon, proxies: ['../../../escaped'] } })),
+      setup: async () =>
+        writeFile(
+          join(ws, 'pipelines', 'bonpath.json'),
+          JSON.stringify({ ...baseConfig, name: 'bonpath', bon: { ...baseConfig.bon, proxies: ['../../../escaped'] } }),
+        ),
       run: () => runCli(ws, 'pretrain', 'bonpath'),
       mentions: ['bon.proxies'],
     },
@@ -582,7 +698,12 @@ if (families.has('escapes')) {
   }
   const created = (await readdir(outside)).filter((n) => !before.has(n) && n !== 'secret.txt');
   const writtenOutside = [...created, ...(existsSync('/escaped') ? ['/escaped'] : [])];
-  record('escapes', 'nothing written outside artifacts/', writtenOutside.length === 0 ? 'ok' : 'silent', writtenOutside.length === 0 ? 'no new file beside the workspace' : `new: ${writtenOutside.join(', ')}`);
+  record(
+    'escapes',
+    'nothing written outside artifacts/',
+    writtenOutside.length === 0 ? 'ok' : 'silent',
+    writtenOutside.length === 0 ? 'no new file beside the workspace' : `new: ${writtenOutside.join(', ')}`,
+  );
 }
 
 // ----- determinism ----------------------------------------------------------------------------------------------------
@@ -591,14 +712,22 @@ if (families.has('determinism')) {
   // The same run again in the same place, and in a workspace at a different (deeper) path.
   await rm(join(reference, 'artifacts'), { recursive: true, force: true });
   const elsewhere = await makeWorkspace(join(scratch, 'somewhere', 'else', 'entirely', 'checkout'));
-  for (const [name, ws] of [['the same run again in the same place', reference], ['a checkout at a different path', elsewhere]] as const) {
+  for (const [name, ws] of [
+    ['the same run again in the same place', reference],
+    ['a checkout at a different path', elsewhere],
+  ] as const) {
     const chain = await runChain(ws, 'test', baseConfig);
     if (chain.failed) {
       record('determinism', name, 'unclear', `failed at ${chain.step}: ${chain.failed.stderr.slice(0, 200)}`);
       continue;
     }
     const { same, differ } = compareTrees(referenceHashes, await fileHashes(join(ws, 'artifacts', 'test')));
-    record('determinism', name, differ.length === 0 ? 'ok' : 'silent', differ.length === 0 ? `all ${same} files under artifacts/test byte-identical` : `${same} files identical, ${differ.length} differ: ${differ.join(', ')}`);
+    record(
+      'determinism',
+      name,
+      differ.length === 0 ? 'ok' : 'silent',
+      differ.length === 0 ? `all ${same} files under artifacts/test byte-identical` : `${same} files identical, ${differ.length} differ: ${differ.join(', ')}`,
+    );
   }
 }
 

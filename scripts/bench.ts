@@ -71,7 +71,14 @@ async function benchPolicy(cfg: PipelineConfig): Promise<void> {
   const vocab = model.config.vocabSize;
   say(`policy "${size}": ${model.config.layers} layers, d ${model.config.dModel}, ${model.config.heads} heads, vocab ${vocab}`);
   const training = throughput(budgetMs, () => {
-    languageModelStep(model, Int32Array.from({ length: hyper.batchSize * width }, () => 1 + rng.int(vocab - 1)), hyper.batchSize, width, 1e-5, defaultAdamW);
+    languageModelStep(
+      model,
+      Int32Array.from({ length: hyper.batchSize * width }, () => 1 + rng.int(vocab - 1)),
+      hyper.batchSize,
+      width,
+      1e-5,
+      defaultAdamW,
+    );
     return hyper.batchSize * hyper.contextLength;
   });
   const newTokens = Math.min(cfg.label.responseTokens, hyper.contextLength - 8);
@@ -94,7 +101,9 @@ async function benchGold(cfg: PipelineConfig): Promise<void> {
     texts = Array.from({ length: table.numRows }, (_, i) => String(column.get(i)));
     source = 'initial-policy responses';
   } else {
-    texts = loadBrownCorpus({ maxDocuments: 50 }).flatMap((d) => d.sentences).slice(0, 5000);
+    texts = loadBrownCorpus({ maxDocuments: 50 })
+      .flatMap((d) => d.sentences)
+      .slice(0, 5000);
     source = 'Brown sentences';
   }
   const scorer = new HumanLabeller(cfg.gold);
@@ -131,7 +140,9 @@ async function benchProxy(cfg: PipelineConfig): Promise<void> {
       return batch;
     });
     rm.dispose();
-    say(`proxy RM training "${size}": ${Math.round(rate).toLocaleString('en-US')} comparisons/s (batch ${batch}, prompt 10 + response ${cfg.label.responseTokens} tokens)`);
+    say(
+      `proxy RM training "${size}": ${Math.round(rate).toLocaleString('en-US')} comparisons/s (batch ${batch}, prompt 10 + response ${cfg.label.responseTokens} tokens)`,
+    );
   }
 }
 
@@ -144,11 +155,18 @@ async function benchBestOfN(cfg: PipelineConfig): Promise<void> {
   const poolRate = throughput(budgetMs, () => {
     const prompt = Array.from({ length: 10 }, () => 1 + rng.int(vocab - 1));
     const rows = Array.from({ length: batch }, () => prompt);
-    return sample(policy, rows, { maxNewTokens: cfg.label.responseTokens, temperature: cfg.label.temperature, stopToken }, rng).tokens.reduce((n, row) => n + row.length, 0);
+    return sample(policy, rows, { maxNewTokens: cfg.label.responseTokens, temperature: cfg.label.temperature, stopToken }, rng).tokens.reduce(
+      (n, row) => n + row.length,
+      0,
+    );
   });
   policy.dispose();
-  say(`best-of-n pool sampling: ${Math.round(poolRate).toLocaleString('en-US')} tokens/s (batch ${batch} of one prompt, up to ${cfg.label.responseTokens} new tokens)`);
-  const sequences = Array.from({ length: cfg.bon.scoring.batchSize * 4 }, () => Array.from({ length: 10 + 1 + rng.int(cfg.label.responseTokens) }, () => 1 + rng.int(vocab - 1)));
+  say(
+    `best-of-n pool sampling: ${Math.round(poolRate).toLocaleString('en-US')} tokens/s (batch ${batch} of one prompt, up to ${cfg.label.responseTokens} new tokens)`,
+  );
+  const sequences = Array.from({ length: cfg.bon.scoring.batchSize * 4 }, () =>
+    Array.from({ length: 10 + 1 + rng.int(cfg.label.responseTokens) }, () => 1 + rng.int(vocab - 1)),
+  );
   for (const size of cfg.proxy.grid.sizes) {
     const rm = await rewardModel(size, rng.fork(`score/${size}`));
     const rate = throughput(budgetMs / cfg.proxy.grid.sizes.length, () => {
@@ -156,7 +174,9 @@ async function benchBestOfN(cfg: PipelineConfig): Promise<void> {
       return sequences.length;
     });
     rm.dispose();
-    say(`best-of-n proxy scoring "${size}": ${Math.round(rate).toLocaleString('en-US')} sequences/s (batch ${cfg.bon.scoring.batchSize}, 11–${10 + cfg.label.responseTokens} tokens)`);
+    say(
+      `best-of-n proxy scoring "${size}": ${Math.round(rate).toLocaleString('en-US')} sequences/s (batch ${cfg.bon.scoring.batchSize}, 11–${10 + cfg.label.responseTokens} tokens)`,
+    );
   }
 }
 
@@ -172,23 +192,40 @@ async function benchPpo(cfg: PipelineConfig): Promise<void> {
   const rm = await rewardModel(parseCell(run.cell, cfg).size, rng.fork('ppo/rm'));
   const hyper = hyperparametersFor(cfg, run, pretrained?.tokenizer.endOfText ?? 0);
   let tokens = 0;
-  const trainer = new PpoTrainer(policy, reference, (prompts, responses) => {
-    tokens += responses.reduce((n, r) => n + r.length, 0);
-    return scoreSequences(rm, prompts.map((p, b) => [...p, ...responses[b]]), hyper.batchSize);
-  }, hyper);
+  const trainer = new PpoTrainer(
+    policy,
+    reference,
+    (prompts, responses) => {
+      tokens += responses.reduce((n, r) => n + r.length, 0);
+      return scoreSequences(
+        rm,
+        prompts.map((p, b) => [...p, ...responses[b]]),
+        hyper.batchSize,
+      );
+    },
+    hyper,
+  );
   const vocab = policy.config.vocabSize;
   const started = performance.now();
   const rate = throughput(budgetMs, () => {
-    trainer.iteration(Array.from({ length: hyper.batchSize }, () => Array.from({ length: 8 }, () => 1 + rng.int(vocab - 1))), rng.fork('ppo/iteration'));
+    trainer.iteration(
+      Array.from({ length: hyper.batchSize }, () => Array.from({ length: 8 }, () => 1 + rng.int(vocab - 1))),
+      rng.fork('ppo/iteration'),
+    );
     return 1;
   });
   const tokensPerSecond = tokens / ((performance.now() - started) / 1000);
   const rolloutRate = throughput(budgetMs / 2, () => {
     const prompts = Array.from({ length: hyper.batchSize }, () => Array.from({ length: 8 }, () => 1 + rng.int(vocab - 1)));
-    return sample(policy, prompts, { maxNewTokens: hyper.maxNewTokens, temperature: hyper.temperature, stopToken: hyper.stopToken }, rng).tokens.reduce((n, row) => n + row.length, 0);
+    return sample(policy, prompts, { maxNewTokens: hyper.maxNewTokens, temperature: hyper.temperature, stopToken: hyper.stopToken }, rng).tokens.reduce(
+      (n, row) => n + row.length,
+      0,
+    );
   });
   for (const model of [policy, reference, rm]) model.dispose();
-  say(`ppo ${runName(run)}: ${rate.toFixed(2)} iterations/s (${hyper.batchSize} rollouts, ${hyper.epochs} epochs × ${hyper.minibatches} minibatches), ${Math.round(tokensPerSecond).toLocaleString('en-US')} rollout tokens/s end to end (sampling, scoring and updates); rollout sampling alone ${Math.round(rolloutRate).toLocaleString('en-US')} tokens/s`);
+  say(
+    `ppo ${runName(run)}: ${rate.toFixed(2)} iterations/s (${hyper.batchSize} rollouts, ${hyper.epochs} epochs × ${hyper.minibatches} minibatches), ${Math.round(tokensPerSecond).toLocaleString('en-US')} rollout tokens/s end to end (sampling, scoring and updates); rollout sampling alone ${Math.round(rolloutRate).toLocaleString('en-US')} tokens/s`,
+  );
 }
 
 await benchPolicy(config);

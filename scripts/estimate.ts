@@ -1,17 +1,19 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { cellName, formatDuration, goldTrainingPairsBound, gridCells, loadPipeline, parseCell, ppoRuns, Rng, runName, workspaceRoot, type PipelineConfig } from '@goodhart/core';
 import {
-  defaultAdamW,
-  initEngineFromFlags,
-  languageModelStep,
-  REWARD_HEAD,
-  sample,
-  scoreSequences,
-  tokenBatch,
-  trainStep,
-  type Model,
-} from '@goodhart/model';
+  cellName,
+  formatDuration,
+  goldTrainingPairsBound,
+  gridCells,
+  loadPipeline,
+  parseCell,
+  ppoRuns,
+  Rng,
+  runName,
+  workspaceRoot,
+  type PipelineConfig,
+} from '@goodhart/core';
+import { defaultAdamW, initEngineFromFlags, languageModelStep, REWARD_HEAD, sample, scoreSequences, tokenBatch, trainStep, type Model } from '@goodhart/model';
 import { hyperparametersFor, PpoTrainer, VALUE_HEAD } from '@goodhart/ppo';
 import { throughput } from './bench/engines.ts';
 import { randomModels } from './bench/random-models.ts';
@@ -53,10 +55,13 @@ const sequenceLength = promptLength + config.label.responseTokens;
 
 /** Seconds per call of `work`, measured over the budget. */
 function secondsPer(work: () => void): number {
-  return 1 / throughput(budget, () => {
-    work();
-    return 1;
-  });
+  return (
+    1 /
+    throughput(budget, () => {
+      work();
+      return 1;
+    })
+  );
 }
 
 const memo = new Map<string, number>();
@@ -70,7 +75,14 @@ function samplingSeconds(size: string, rows: number, batch: number, responseToke
   const perBatch = measured(`sample/${size}/${batch}/${responseTokens}`, () => {
     const model = languageModel(size);
     const prompt = tokens(promptLength);
-    const seconds = secondsPer(() => sample(model, Array.from({ length: batch }, () => prompt), { maxNewTokens: responseTokens, temperature: 1 }, rng));
+    const seconds = secondsPer(() =>
+      sample(
+        model,
+        Array.from({ length: batch }, () => prompt),
+        { maxNewTokens: responseTokens, temperature: 1 },
+        rng,
+      ),
+    );
     model.dispose();
     return seconds;
   });
@@ -112,15 +124,22 @@ function rewardStepSeconds(size: string, batchSize: number, length = sequenceLen
     const batch = tokenBatch(Array.from({ length: 2 * batchSize }, () => tokens(length)));
     const signs = Array.from({ length: batchSize }, (_, i) => (i % 2 === 0 ? 1 : -1));
     const seconds = secondsPer(() =>
-      trainStep(model, batch, { heads: 'last' }, (out) => {
-        const r = out.heads[REWARD_HEAD];
-        const gradient = new Float32Array(r.length);
-        signs.forEach((sign, i) => {
-          gradient[i] = -sign / batchSize;
-          gradient[batchSize + i] = sign / batchSize;
-        });
-        return { loss: r[0], gradients: { heads: { [REWARD_HEAD]: gradient } } };
-      }, 1e-5, defaultAdamW),
+      trainStep(
+        model,
+        batch,
+        { heads: 'last' },
+        (out) => {
+          const r = out.heads[REWARD_HEAD];
+          const gradient = new Float32Array(r.length);
+          signs.forEach((sign, i) => {
+            gradient[i] = -sign / batchSize;
+            gradient[batchSize + i] = sign / batchSize;
+          });
+          return { loss: r[0], gradients: { heads: { [REWARD_HEAD]: gradient } } };
+        },
+        1e-5,
+        defaultAdamW,
+      ),
     );
     model.dispose();
     return seconds;
@@ -183,13 +202,29 @@ function ppoTasks(cfg: PipelineConfig): Task[] {
       const reference = languageModel(run.policy);
       const rm = rewardModel(rmSize);
       const hyper = { ...hyperparametersFor(cfg, run, 0), stopToken: undefined };
-      const trainer = new PpoTrainer(policy, reference, (prompts, responses) => scoreSequences(rm, prompts.map((p, b) => [...p, ...responses[b]]), hyper.batchSize), hyper);
-      const seconds = secondsPer(() => trainer.iteration(Array.from({ length: hyper.batchSize }, () => tokens(promptLength)), rng));
+      const trainer = new PpoTrainer(
+        policy,
+        reference,
+        (prompts, responses) =>
+          scoreSequences(
+            rm,
+            prompts.map((p, b) => [...p, ...responses[b]]),
+            hyper.batchSize,
+          ),
+        hyper,
+      );
+      const seconds = secondsPer(() =>
+        trainer.iteration(
+          Array.from({ length: hyper.batchSize }, () => tokens(promptLength)),
+          rng,
+        ),
+      );
       for (const model of [policy, reference, rm]) model.dispose();
       return seconds;
     });
     const evalSamples = ppo.eval.prompts * ppo.eval.samplesPerPrompt * ppo.eval.points;
-    const evaluation = samplingSeconds(run.policy, evalSamples, ppo.batchSize) + scoringSeconds(rmSize, evalSamples, ppo.batchSize) + goldScoringSeconds(cfg, evalSamples);
+    const evaluation =
+      samplingSeconds(run.policy, evalSamples, ppo.batchSize) + scoringSeconds(rmSize, evalSamples, ppo.batchSize) + goldScoringSeconds(cfg, evalSamples);
     return { stage: `ppo ${runName(run)}`, seconds: ppo.iterations * perIteration + evaluation };
   });
 }
@@ -200,7 +235,14 @@ const groups: [string, Task[]][] = [
   ...(config.gold.kind === 'model' ? ([['gold-rm', goldRmTasks(config)]] as [string, Task[]][]) : []),
   [
     'label',
-    [{ stage: 'label', seconds: samplingSeconds(config.policy.sizes[0], config.label.prompts * config.label.samplesPerPrompt, config.label.batchSize) + goldScoringSeconds(config, config.label.prompts * config.label.samplesPerPrompt) }],
+    [
+      {
+        stage: 'label',
+        seconds:
+          samplingSeconds(config.policy.sizes[0], config.label.prompts * config.label.samplesPerPrompt, config.label.batchSize) +
+          goldScoringSeconds(config, config.label.prompts * config.label.samplesPerPrompt),
+      },
+    ],
   ],
   ['proxy', proxyTasks(config)],
   ['bon', bonTasks(config)],
@@ -213,6 +255,8 @@ for (const [stage, tasks] of groups) {
   // Tasks of a stage run `parallel` at a time; the stage takes at least its longest task.
   const wall = Math.max(seconds / Math.min(parallel, tasks.length), longest.seconds);
   total += wall;
-  say(`  ${stage.padEnd(9)} ${String(tasks.length).padStart(3)} task(s), ${formatDuration(seconds).padStart(8)} of compute, about ${formatDuration(wall)} wall (longest: ${longest.stage}, ${formatDuration(longest.seconds)})`);
+  say(
+    `  ${stage.padEnd(9)} ${String(tasks.length).padStart(3)} task(s), ${formatDuration(seconds).padStart(8)} of compute, about ${formatDuration(wall)} wall (longest: ${longest.stage}, ${formatDuration(longest.seconds)})`,
+  );
 }
 say(`estimated wall time: ${formatDuration(total)} (stages one after another; Nx overlaps independent ones, so the real run is somewhat shorter)`);

@@ -4,7 +4,17 @@ import { join } from 'node:path';
 import { parseArgs, stripVTControlCharacters } from 'node:util';
 import { execa } from 'execa';
 import { availableParallelism } from 'node:os';
-import { ConfigError, formatDuration, loadPipeline, STAGES, stageOutputDir, taskCommandName, taskNames, workspaceRoot, type PipelineConfig } from '@goodhart/core';
+import {
+  ConfigError,
+  formatDuration,
+  loadPipeline,
+  STAGES,
+  stageOutputDir,
+  taskCommandName,
+  taskNames,
+  workspaceRoot,
+  type PipelineConfig,
+} from '@goodhart/core';
 import { parseBackendChoice, parseEngineChoice } from '@goodhart/model';
 import { runPipelineOnSlurm } from './slurm/pipeline-on-slurm.ts';
 
@@ -108,7 +118,9 @@ async function printFindings(root: string, config: PipelineConfig, elapsed: stri
   const findings = JSON.parse(await readFile(join(reportDir, 'findings.json'), 'utf8')) as { id: number; title?: string; holds: boolean | null }[];
   const mark = (holds: boolean | null): string => (holds === null ? '—' : holds ? '✓' : '✗');
   process.stdout.write(`\nfindings: ${findings.map((f) => `${f.id} ${mark(f.holds)}`).join('  ')}  (✓ holds, ✗ does not, — not testable with this preset)\n`);
-  process.stdout.write(`pipeline "${config.name}" finished in ${elapsed}\nreport: ${join(reportDir, 'index.html')}\nsummary: ${join(reportDir, 'summary.md')}\n`);
+  process.stdout.write(
+    `pipeline "${config.name}" finished in ${elapsed}\nreport: ${join(reportDir, 'index.html')}\nsummary: ${join(reportDir, 'summary.md')}\n`,
+  );
 }
 
 main().catch((error: unknown) => {

@@ -36,7 +36,13 @@ function imports(file: string): { specifier: string; names: string[] }[] {
   const text = readFileSync(file, 'utf8');
   const found: { specifier: string; names: string[] }[] = [];
   for (const match of text.matchAll(/(?:^|\n)\s*(?:import|export)\s+(?:type\s+)?([^'"]*?)\s*from\s*['"]([^'"]+)['"]/g)) {
-    found.push({ specifier: match[2], names: match[1].replace(/[{}*]/g, ' ').split(/[\s,]+/).filter((n) => n && n !== 'as' && n !== 'type') });
+    found.push({
+      specifier: match[2],
+      names: match[1]
+        .replace(/[{}*]/g, ' ')
+        .split(/[\s,]+/)
+        .filter((n) => n && n !== 'as' && n !== 'type'),
+    });
   }
   for (const match of text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)) found.push({ specifier: match[1], names: [] });
   for (const match of text.matchAll(/(?:^|\n)\s*import\s+['"]([^'"]+)['"]/g)) found.push({ specifier: match[1], names: [] });
@@ -65,8 +71,10 @@ describe('package layers, from the imports', () => {
       for (const file of sourceFiles(join(root, 'packages', pkg, 'src'))) {
         for (const { specifier } of imports(file)) {
           const target = packageOf(file, specifier);
-          if (target !== undefined && target !== pkg && !ALLOWED[pkg].includes(target)) violations.push(`${relative(root, file)} imports ${specifier} (${pkg} may import: ${ALLOWED[pkg].join(', ') || 'no workspace package'})`);
-          if (pkg === 'core' && specifier.startsWith('@tensorflow/')) violations.push(`${relative(root, file)} imports ${specifier}: core must not import tfjs`);
+          if (target !== undefined && target !== pkg && !ALLOWED[pkg].includes(target))
+            violations.push(`${relative(root, file)} imports ${specifier} (${pkg} may import: ${ALLOWED[pkg].join(', ') || 'no workspace package'})`);
+          if (pkg === 'core' && specifier.startsWith('@tensorflow/'))
+            violations.push(`${relative(root, file)} imports ${specifier}: core must not import tfjs`);
         }
       }
     }

@@ -64,7 +64,11 @@ describe('stages with a model gold (test preset, tiny gold RM)', () => {
       expect(Number(s.gold_raw)).toBeCloseTo(goldOf(Number(s.prompt_id), tokensOf(s.response_tokens)), 4);
       expect(Number(s.human_raw)).toBe(human.score(String(s.response)));
     }
-    const info = JSON.parse(await readFile(label.file('gold.json'), 'utf8')) as { kind: string; normalisation: { mean: number; std: number }; humanNormalisation: { mean: number; std: number } };
+    const info = JSON.parse(await readFile(label.file('gold.json'), 'utf8')) as {
+      kind: string;
+      normalisation: { mean: number; std: number };
+      humanNormalisation: { mean: number; std: number };
+    };
     expect(info.kind).toBe('model');
     for (const s of samples) {
       expect(Number(s.gold)).toBeCloseTo((Number(s.gold_raw) - info.normalisation.mean) / info.normalisation.std, 10);
@@ -114,7 +118,10 @@ describe('stages with a model gold (test preset, tiny gold RM)', () => {
     const run = await openStageOutput(runDir(root, PRESET, RUN), 'ppo');
     expect(run.manifest.upstream).toContainEqual(goldRm.ref());
     const label = await openStage(root, PRESET, 'label');
-    const info = JSON.parse(await readFile(label.file('gold.json'), 'utf8')) as { normalisation: { mean: number; std: number }; humanNormalisation: { mean: number; std: number } };
+    const info = JSON.parse(await readFile(label.file('gold.json'), 'utf8')) as {
+      normalisation: { mean: number; std: number };
+      humanNormalisation: { mean: number; std: number };
+    };
     const samples = tableRows(await readParquetFile(run.file('eval_samples.parquet')));
     for (const s of samples.slice(0, 8)) {
       const raw = goldOf(Number(s.prompt_id), tokensOf(s.response_tokens));

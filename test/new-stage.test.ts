@@ -92,7 +92,11 @@ describe('a new stage from one package and one registry entry', () => {
     expect(await ran(task)).toEqual(['label:pipeline-test', 'pretrain:pipeline-test', `echo--test--${cell}:run`].sort());
     const manifest = JSON.parse(await readFile(join(dir, 'artifacts', 'test', 'echo', 'cells', cell, 'manifest.json'), 'utf8'));
     expect(manifest.stage).toBe('echo');
-    expect(manifest.config).toEqual({ seed: config.seed, proxy: { training: { epochs: config.proxy.training.epochs } }, cell: expect.objectContaining({ comparisons: expect.any(Number) }) });
+    expect(manifest.config).toEqual({
+      seed: config.seed,
+      proxy: { training: { epochs: config.proxy.training.epochs } },
+      cell: expect.objectContaining({ comparisons: expect.any(Number) }),
+    });
     expect(await ran(task)).toEqual([]);
     await editPipeline((c) => {
       c.bon.scoring.batchSize += 1;

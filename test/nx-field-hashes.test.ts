@@ -133,10 +133,14 @@ describe('every leaf field of a preset reruns exactly what the registry says rea
     const versions = [{ label: 'base', config: base, graph: true }, ...edits.filter((e) => !e.graph), ...edits.filter((e) => e.graph)];
     const versionsFile = join(dir, 'versions.json');
     await writeFile(versionsFile, JSON.stringify(versions));
-    const { stdout } = await execa('node', ['--import', 'tsx', join(root, 'test', 'support', 'nx-task-hashes.ts'), TASK, join(dir, 'pipelines', 'test.json'), versionsFile], {
-      cwd: dir,
-      env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' },
-    });
+    const { stdout } = await execa(
+      'node',
+      ['--import', 'tsx', join(root, 'test', 'support', 'nx-task-hashes.ts'), TASK, join(dir, 'pipelines', 'test.json'), versionsFile],
+      {
+        cwd: dir,
+        env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' },
+      },
+    );
     const hashed = JSON.parse(stdout) as Hashed[];
     results = new Map(hashed.map((r) => [r.label, r]));
     graphsBuilt = versions.filter((v) => v.graph).length;
@@ -149,10 +153,18 @@ describe('every leaf field of a preset reruns exactly what the registry says rea
   it('covers every leaf of the schema, each one with a task graph equal to the registry plan', () => {
     expect(fields.length).toBeGreaterThan(80);
     expect([...results.keys()].sort()).toEqual(['base', ...fields.map((f) => f.path)].sort());
-    expect(Object.keys(results.get('base')!.hashes).sort()).toEqual(pipelineTasks('test', base).map((t) => t.id).sort());
+    expect(Object.keys(results.get('base')!.hashes).sort()).toEqual(
+      pipelineTasks('test', base)
+        .map((t) => t.id)
+        .sort(),
+    );
     for (const field of fields) {
       const config = withField(base, field.path, field.after);
-      expect(Object.keys(results.get(field.path)!.hashes).sort(), field.path).toEqual(pipelineTasks('test', config).map((t) => t.id).sort());
+      expect(Object.keys(results.get(field.path)!.hashes).sort(), field.path).toEqual(
+        pipelineTasks('test', config)
+          .map((t) => t.id)
+          .sort(),
+      );
     }
     // The fan-out fields: the grid's axes, the best-of-n proxies, the PPO sweep and the policy sizes it defaults to.
     expect(graphsBuilt).toBeGreaterThan(5);
@@ -168,7 +180,8 @@ describe('every leaf field of a preset reruns exactly what the registry says rea
       const expected = registryReruns(basePlan, after, field.path);
       const actual = nxReruns(baseHashes, results.get(field.path)!);
       summary.push(`${field.path}: ${actual.length}`);
-      if (JSON.stringify(expected) !== JSON.stringify(actual)) mismatches.push(`${field.path}\n  registry: ${expected.join(' ')}\n  nx:       ${actual.join(' ')}`);
+      if (JSON.stringify(expected) !== JSON.stringify(actual))
+        mismatches.push(`${field.path}\n  registry: ${expected.join(' ')}\n  nx:       ${actual.join(' ')}`);
     }
     expect(mismatches, mismatches.join('\n')).toEqual([]);
     // Sanity: a field nobody reads reruns nothing; a fit option reruns fit alone; the seed reruns every seeded task.

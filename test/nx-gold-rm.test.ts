@@ -64,7 +64,10 @@ describe('Nx plugin: the gold RM stage', () => {
     for (const preset of ['test', 'quick']) {
       const target = gold[`pipeline-${preset}`];
       expect(target.options?.command).toBe(`node --import tsx packages/gold-rm/src/cli.ts --preset ${preset}`);
-      expect(target.inputs).toContainEqual({ json: `{workspaceRoot}/pipelines/${preset}.json`, fields: ['seed', 'policy', 'gold', 'label.prompts', 'label.evalPrompts'] });
+      expect(target.inputs).toContainEqual({
+        json: `{workspaceRoot}/pipelines/${preset}.json`,
+        fields: ['seed', 'policy', 'gold', 'label.prompts', 'label.evalPrompts'],
+      });
       expect(target.dependsOn).toEqual([{ projects: ['pretrain'], target: `pipeline-${preset}` }]);
       const needsGold = { projects: ['gold-rm'], target: `pipeline-${preset}` };
       expect((await targets('label'))[`pipeline-${preset}`].dependsOn).toContainEqual(needsGold);
@@ -91,7 +94,7 @@ describe('Nx plugin: the gold RM stage', () => {
     });
     expect(await ran('label:pipeline-test')).toEqual(['label:pipeline-test']);
     await editTest((config) => {
-      ((config.gold.model as { training: { learningRate: number } }).training).learningRate = 0.002;
+      (config.gold.model as { training: { learningRate: number } }).training.learningRate = 0.002;
     });
     expect(await ran('label:pipeline-test')).toEqual(['gold-rm:pipeline-test', 'label:pipeline-test']);
   });

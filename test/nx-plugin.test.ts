@@ -141,7 +141,10 @@ describe('Nx plugin: targets per pipeline preset', () => {
       });
       expect(l.inputs).toContainEqual(depOutputs);
       const gold = (await readPipeline(dir, preset)).gold as { kind: string };
-      expect(l.dependsOn).toEqual([{ projects: ['pretrain'], target: presetTargetName(preset) }, ...(gold.kind === 'model' ? [{ projects: ['gold-rm'], target: presetTargetName(preset) }] : [])]);
+      expect(l.dependsOn).toEqual([
+        { projects: ['pretrain'], target: presetTargetName(preset) },
+        ...(gold.kind === 'model' ? [{ projects: ['gold-rm'], target: presetTargetName(preset) }] : []),
+      ]);
 
       const summary = proxy.targets[presetTargetName(preset)];
       expect(summary, `proxy:${presetTargetName(preset)}`).toBeDefined();
@@ -226,7 +229,9 @@ describe('Nx plugin: targets per pipeline preset', () => {
       expect(fit.options?.command).toBe(`node --import tsx packages/fit/src/cli.ts --preset ${preset}`);
       expect(jsonFields(fit)).toEqual(STAGES.fit.fields);
       expect(fit.outputs).toEqual([`{workspaceRoot}/artifacts/${preset}/fit`]);
-      expect(fit.dependsOn?.map((d) => `${d.projects?.[0]}:${d.target}`).sort()).toEqual(['bon', 'label', 'ppo', 'pretrain', 'proxy'].map((p) => `${p}:${presetTargetName(preset)}`).sort());
+      expect(fit.dependsOn?.map((d) => `${d.projects?.[0]}:${d.target}`).sort()).toEqual(
+        ['bon', 'label', 'ppo', 'pretrain', 'proxy'].map((p) => `${p}:${presetTargetName(preset)}`).sort(),
+      );
       expect(fit.inputs).toContainEqual(depOutputs);
     }
   });
@@ -250,7 +255,11 @@ describe('Nx plugin: targets per pipeline preset', () => {
 
     const proxyAfter = after.proxy.targets;
     const proxyBefore = before.proxy.targets;
-    expect(Object.keys(proxyAfter).filter((name) => !(name in proxyBefore)).sort()).toEqual(newCells.map((cell) => `test--${cell}`).sort());
+    expect(
+      Object.keys(proxyAfter)
+        .filter((name) => !(name in proxyBefore))
+        .sort(),
+    ).toEqual(newCells.map((cell) => `test--${cell}`).sort());
     for (const name of Object.keys(proxyBefore).filter((n) => n !== presetTargetName('test'))) expect(proxyAfter[name]).toEqual(proxyBefore[name]);
     expect(proxyAfter[presetTargetName('test')].dependsOn).toHaveLength(oldCells.length + newCells.length);
     expect(after.pretrain).toEqual(before.pretrain);

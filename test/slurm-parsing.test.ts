@@ -37,7 +37,12 @@ describe('Slurm job states', () => {
           restart_cnt: 2,
           exit_code: { status: ['PENDING'], return_code: number(0), signal: { id: { set: false, infinite: false, number: 0 }, name: '' } },
         },
-        { job_id: 42, job_state: ['COMPLETING', 'FAILED'], state_reason: 'NonZeroExitCode', exit_code: { status: ['ERROR'], return_code: number(1), signal: { id: number(0), name: '' } } },
+        {
+          job_id: 42,
+          job_state: ['COMPLETING', 'FAILED'],
+          state_reason: 'NonZeroExitCode',
+          exit_code: { status: ['ERROR'], return_code: number(1), signal: { id: number(0), name: '' } },
+        },
         { job_id: 43, job_state: ['CANCELLED'], state_reason: 'None', exit_code: { status: ['SIGNALED'], return_code: 0, signal: { id: 9, name: 'KILL' } } },
       ],
     });
@@ -58,7 +63,11 @@ describe('Slurm job states', () => {
     const line =
       'JobId=59 JobName=proxy--test--tiny-n20-s0:train UserId=root(0) JobState=FAILED Reason=NonZeroExitCode Dependency=(null) Requeue=1 Restarts=1 BatchFlag=1 ExitCode=1:0 RunTime=00:00:03 Command=(null) WorkDir=/tmp/work dir';
     expect(parseScontrolJob(line)).toEqual({ jobId: '59', state: 'FAILED', reason: 'NonZeroExitCode', exitCode: 1, signal: 0, restarts: 1 });
-    expect(parseScontrolJob('JobId=60 JobState=CANCELLED Reason=DependencyNeverSatisfied ExitCode=0:15')).toMatchObject({ state: 'CANCELLED', reason: 'DependencyNeverSatisfied', signal: 15 });
+    expect(parseScontrolJob('JobId=60 JobState=CANCELLED Reason=DependencyNeverSatisfied ExitCode=0:15')).toMatchObject({
+      state: 'CANCELLED',
+      reason: 'DependencyNeverSatisfied',
+      signal: 15,
+    });
     expect(parseScontrolJob('slurm_load_jobs error: Invalid job id specified')).toBeUndefined();
   });
 
@@ -76,11 +85,32 @@ describe('Slurm job settings', () => {
   it('takes the pipeline section, lets flags override it, and turns it into sbatch options per task kind', () => {
     const base = parsePipeline({
       ...loadPipeline('test', repositoryRoot),
-      slurm: { partition: 'cpu', timeLimit: '1:00:00', cpus: 1, memory: '2G', kinds: { ppo: { cpus: 4, memory: '8G', timeLimit: '1-00:00:00' } }, extraArgs: ['--qos=normal'] },
+      slurm: {
+        partition: 'cpu',
+        timeLimit: '1:00:00',
+        cpus: 1,
+        memory: '2G',
+        kinds: { ppo: { cpus: 4, memory: '8G', timeLimit: '1-00:00:00' } },
+        extraArgs: ['--qos=normal'],
+      },
     }).slurm;
     const settings = resolveSlurmSettings(base, { cpus: 'proxy=2', sbatchArgs: ['--account=lab'] });
-    expect(sbatchResourceArgs(settings, 'ppo')).toEqual(['--cpus-per-task=4', '--mem=8G', '--time=1-00:00:00', '--partition=cpu', '--qos=normal', '--account=lab']);
-    expect(sbatchResourceArgs(settings, 'proxy')).toEqual(['--cpus-per-task=2', '--mem=2G', '--time=1:00:00', '--partition=cpu', '--qos=normal', '--account=lab']);
+    expect(sbatchResourceArgs(settings, 'ppo')).toEqual([
+      '--cpus-per-task=4',
+      '--mem=8G',
+      '--time=1-00:00:00',
+      '--partition=cpu',
+      '--qos=normal',
+      '--account=lab',
+    ]);
+    expect(sbatchResourceArgs(settings, 'proxy')).toEqual([
+      '--cpus-per-task=2',
+      '--mem=2G',
+      '--time=1:00:00',
+      '--partition=cpu',
+      '--qos=normal',
+      '--account=lab',
+    ]);
     expect(sbatchResourceArgs(resolveSlurmSettings(undefined, {}), 'fit')).toEqual(['--cpus-per-task=1']);
     expect(sbatchResourceArgs(resolveSlurmSettings(base, { time: '30', mem: '1G', partition: 'debug' }), 'label')).toEqual([
       '--cpus-per-task=1',

@@ -34,7 +34,12 @@ async function runLocal(workspace: string): Promise<void> {
 }
 
 function startSlurmRun(workspace: string): ResultPromise<{ cwd: string; env: typeof nxEnv; all: true; reject: false }> {
-  return execa('node', ['--import', 'tsx', pipelineScript, '--preset', PRESET, '--executor', 'slurm'], { cwd: workspace, env: nxEnv, all: true, reject: false });
+  return execa('node', ['--import', 'tsx', pipelineScript, '--preset', PRESET, '--executor', 'slurm'], {
+    cwd: workspace,
+    env: nxEnv,
+    all: true,
+    reject: false,
+  });
 }
 
 async function runSlurm(workspace: string): Promise<string> {
@@ -117,13 +122,22 @@ describeSlurm('the pipeline on a Slurm cluster (--executor slurm)', () => {
     const secondJob = await waitFor('the PPO job to be submitted again', () => (jobsOf.get(ppoTask) !== firstJob ? jobsOf.get(ppoTask) : undefined), 60_000);
 
     // 2. Crash its node once it is past another checkpoint: Slurm requeues it (--requeue) and it resumes again.
-    const resumedAt = await waitFor('the resubmitted PPO job to run', async () => ((await jobState(secondJob))?.state === 'RUNNING' ? checkpointIteration() : undefined), 120_000);
+    const resumedAt = await waitFor(
+      'the resubmitted PPO job to run',
+      async () => ((await jobState(secondJob))?.state === 'RUNNING' ? checkpointIteration() : undefined),
+      120_000,
+    );
     await waitFor('a checkpoint from the resubmitted job', async () => ((await checkpointIteration()) > resumedAt ? true : undefined), 120_000);
     await crashNodeUnder(secondJob);
-    await waitFor('Slurm to requeue the job of the crashed node', async () => {
-      const state = await jobState(secondJob);
-      return state && state.restarts >= 1 && state.state === 'PENDING' ? state : undefined;
-    }, 150_000, 1000);
+    await waitFor(
+      'Slurm to requeue the job of the crashed node',
+      async () => {
+        const state = await jobState(secondJob);
+        return state && state.restarts >= 1 && state.state === 'PENDING' ? state : undefined;
+      },
+      150_000,
+      1000,
+    );
     // A job requeued after a node failure waits 121 s (BeginTime); start it now, as an operator would.
     await execa('scontrol', ['update', `jobid=${secondJob}`, 'StartTime=now']);
 
@@ -145,7 +159,15 @@ describeSlurm('the pipeline on a Slurm cluster (--executor slurm)', () => {
       ].sort(),
     );
     expect(tasksIn(last, 'cached')).toEqual(
-      ['pretrain:pipeline-test', 'label:pipeline-test', 'bon--test--pool:sample', 'proxy--test--tiny-n60-s0:train', 'proxy--test--small-n60-s0:train', 'bon--test--tiny-n60-s0:score', 'bon--test--small-n60-s0:score'].sort(),
+      [
+        'pretrain:pipeline-test',
+        'label:pipeline-test',
+        'bon--test--pool:sample',
+        'proxy--test--tiny-n60-s0:train',
+        'proxy--test--small-n60-s0:train',
+        'bon--test--tiny-n60-s0:score',
+        'bon--test--small-n60-s0:score',
+      ].sort(),
     );
     const ppo = last.outcomes.find((o) => o.task === ppoTask);
     expect(ppo?.retries).toBe(1);

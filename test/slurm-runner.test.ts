@@ -99,11 +99,15 @@ describeSlurm('the Slurm runner', () => {
   it('cancels exactly the jobs it submitted on Ctrl-C', async () => {
     const foreign = (await execa('sbatch', ['--parsable', '--output=/dev/null', '--wrap', 'sleep 120'])).stdout.trim().split(';')[0];
     try {
-      const runner = execa('node', ['--import', 'tsx', join(repositoryRoot, 'test', 'support', 'run-on-slurm.ts'), workspace, 'p:slow-chain', 'fixture-interrupt'], {
-        cwd: workspace,
-        all: true,
-        reject: false,
-      });
+      const runner = execa(
+        'node',
+        ['--import', 'tsx', join(repositoryRoot, 'test', 'support', 'run-on-slurm.ts'), workspace, 'p:slow-chain', 'fixture-interrupt'],
+        {
+          cwd: workspace,
+          all: true,
+          reject: false,
+        },
+      );
       const jobs = new Set<string>();
       let slowRunning = false;
       runner.all?.on('data', (chunk: Buffer) => {

@@ -27,7 +27,9 @@ export async function benchEngines(options: EngineBenchOptions): Promise<void> {
   const budget = options.seconds * 1000;
   const shape = options.shape ?? { layers: 2, dModel: 128, heads: 4, vocabSize: 1024, contextLength: 64 };
   const config: ModelConfig = { kind: 'lm', mlpRatio: 4, ...shape };
-  say(`engines on the quick policy shape (${shape.layers} layers, d ${shape.dModel}, ${shape.heads} heads, ctx ${shape.contextLength}, vocab ${shape.vocabSize}), ${options.seconds} s per line:`);
+  say(
+    `engines on the quick policy shape (${shape.layers} layers, d ${shape.dModel}, ${shape.heads} heads, ctx ${shape.contextLength}, vocab ${shape.vocabSize}), ${options.seconds} s per line:`,
+  );
   const rows: Row[] = [];
   const loaded = loadNativeBinding();
   if ('error' in loaded) {
@@ -36,11 +38,19 @@ export async function benchEngines(options: EngineBenchOptions): Promise<void> {
     const native = await createEngine('native');
     for (const threads of [1, 2]) {
       loaded.binding.setThreads(threads);
-      rows.push({ label: `native, ${threads} thread${threads > 1 ? 's' : ''} (${loaded.binding.info().isa})`, ...measureModel(native, config, budget), sgemm: nativeSgemm(loaded.binding, budget) });
+      rows.push({
+        label: `native, ${threads} thread${threads > 1 ? 's' : ''} (${loaded.binding.info().isa})`,
+        ...measureModel(native, config, budget),
+        sgemm: nativeSgemm(loaded.binding, budget),
+      });
     }
   }
   const tfjs = await createEngine('tfjs');
-  rows.push({ label: tfjs.description.replace(/^tfjs — backend: /, 'tfjs, ').replace(/ — .*$/, ''), ...measureModel(tfjs, config, budget), sgemm: await tfjsSgemm(budget) });
+  rows.push({
+    label: tfjs.description.replace(/^tfjs — backend: /, 'tfjs, ').replace(/ — .*$/, ''),
+    ...measureModel(tfjs, config, budget),
+    sgemm: await tfjsSgemm(budget),
+  });
   const columns = ['engine', 'train tokens/s', 'score seq/s', 'sample tokens/s', 'sgemm GFLOP/s'];
   const table = rows.map((row) => [row.label, format(row.train), format(row.score), format(row.sample), row.sgemm.toFixed(1)]);
   const widths = columns.map((column, i) => Math.max(column.length, ...table.map((cells) => cells[i].length)));
@@ -80,7 +90,11 @@ function measureModel(engine: Engine, config: ModelConfig, budget: number): { tr
   const rewardConfig: ModelConfig = { ...config, kind: 'reward' };
   const rm = engine.createModel(rewardConfig, initWeights(rewardConfig, rng.fork('rm')));
   const score = throughput(budget, () => {
-    scoreSequences(rm, Array.from({ length: 250 }, () => random(32)), 250);
+    scoreSequences(
+      rm,
+      Array.from({ length: 250 }, () => random(32)),
+      250,
+    );
     return 250;
   });
   rm.dispose();
@@ -89,15 +103,23 @@ function measureModel(engine: Engine, config: ModelConfig, budget: number): { tr
 
 const SGEMM_SIZE = 1024;
 
-function nativeSgemm(binding: { sgemm(m: number, n: number, k: number, a: Float32Array, ta: boolean, b: Float32Array, tb: boolean, c: Float32Array, acc: boolean): void }, budget: number): number {
+function nativeSgemm(
+  binding: { sgemm(m: number, n: number, k: number, a: Float32Array, ta: boolean, b: Float32Array, tb: boolean, c: Float32Array, acc: boolean): void },
+  budget: number,
+): number {
   const n = SGEMM_SIZE;
   const a = Float32Array.from({ length: n * n }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
   const b = Float32Array.from({ length: n * n }, (_, i) => ((i * 104729) % 1000) / 1000 - 0.5);
   const c = new Float32Array(n * n);
-  return (throughput(budget / 2, () => {
-    binding.sgemm(n, n, n, a, false, b, false, c, false);
-    return 1;
-  }) * 2 * n ** 3) / 1e9;
+  return (
+    (throughput(budget / 2, () => {
+      binding.sgemm(n, n, n, a, false, b, false, c, false);
+      return 1;
+    }) *
+      2 *
+      n ** 3) /
+    1e9
+  );
 }
 
 /** tfjs's matMul under its active backend (loaded on demand: tfjs lives behind packages/model). */

@@ -17,13 +17,18 @@ export interface SlurmFlags {
 const SOURCE = 'Slurm job settings (pipeline "slurm" section and flags)';
 
 /** `4` → default for every kind; `ppo=4,proxy=2` → per kind. */
-function parseKindList(flag: string, value: string, parseOne: (text: string) => number | string): { all?: number | string; kinds: Record<string, number | string> } {
+function parseKindList(
+  flag: string,
+  value: string,
+  parseOne: (text: string) => number | string,
+): { all?: number | string; kinds: Record<string, number | string> } {
   const kinds: Record<string, number | string> = {};
   if (!value.includes('=')) return { all: parseOne(value), kinds };
   for (const part of value.split(',')) {
     const [kind, text, extra] = part.split('=');
     if (!kind || text === undefined || extra !== undefined) throw new ConfigError(SOURCE, [`--${flag}: "${part}" must be <kind>=<value>`]);
-    if (!(SLURM_TASK_KINDS as readonly string[]).includes(kind)) throw new ConfigError(SOURCE, [`--${flag}: unknown task kind "${kind}"; allowed: ${SLURM_TASK_KINDS.join(', ')}`]);
+    if (!(SLURM_TASK_KINDS as readonly string[]).includes(kind))
+      throw new ConfigError(SOURCE, [`--${flag}: unknown task kind "${kind}"; allowed: ${SLURM_TASK_KINDS.join(', ')}`]);
     kinds[kind] = parseOne(text);
   }
   return { kinds };

@@ -20,7 +20,19 @@ export interface JobStatus {
 }
 
 /** States after which the job will not run again by itself. */
-export const FINAL_STATES = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL', 'PREEMPTED', 'BOOT_FAIL', 'DEADLINE', 'OUT_OF_MEMORY', 'SPECIAL_EXIT', 'REVOKED']);
+export const FINAL_STATES = new Set([
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+  'TIMEOUT',
+  'NODE_FAIL',
+  'PREEMPTED',
+  'BOOT_FAIL',
+  'DEADLINE',
+  'OUT_OF_MEMORY',
+  'SPECIAL_EXIT',
+  'REVOKED',
+]);
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
@@ -36,7 +48,7 @@ function slurmNumber(value: unknown): number | null {
 
 /** Base state from a string ("RUNNING", "CANCELLED by 0") or a flag array (["PENDING", "REQUEUED"]). */
 export function baseState(value: unknown): string {
-  const first = Array.isArray(value) ? value.find((flag) => typeof flag === 'string' && FINAL_STATES.has(flag.toUpperCase())) ?? value[0] : value;
+  const first = Array.isArray(value) ? (value.find((flag) => typeof flag === 'string' && FINAL_STATES.has(flag.toUpperCase())) ?? value[0]) : value;
   return typeof first === 'string' ? (first.trim().split(/\s+/)[0] ?? '').toUpperCase() : 'UNKNOWN';
 }
 

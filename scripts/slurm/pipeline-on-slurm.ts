@@ -19,7 +19,9 @@ export async function runPipelineOnSlurm(options: {
   const retries = Number(options.retries);
   if (!Number.isInteger(retries) || retries < 0) throw new Error(`--retries: got ${JSON.stringify(options.retries)}; must be a non-negative integer`);
   const graph = await readTaskGraph(root, taskCommandName(taskNames(STAGES.fit, config.name)), env);
-  process.stdout.write(`pipeline "${config.name}": ${graph.tasks.length} Nx tasks as Slurm jobs; Nx decides in each job whether it computes or restores from the cache\n`);
+  process.stdout.write(
+    `pipeline "${config.name}": ${graph.tasks.length} Nx tasks as Slurm jobs; Nx decides in each job whether it computes or restores from the cache\n`,
+  );
   const report = await runOnSlurm({ root, preset: config.name, graph, settings, env, retries });
   const count = (phase: string): number => report.outcomes.filter((o) => o.phase === phase).length;
   process.stdout.write(

@@ -33,7 +33,9 @@ async function main(): Promise<void> {
   const spec = JSON.parse(await readFile(values.spec, 'utf8')) as JobSpec;
   const jobId = process.env.SLURM_JOB_ID ?? 'local';
   const restarts = Number(process.env.SLURM_RESTART_COUNT ?? '0');
-  process.stdout.write(`[slurm] job ${jobId} on ${process.env.SLURMD_NODENAME ?? 'unknown node'}: ${spec.task}${restarts > 0 ? ` (restart ${restarts})` : ''}\n`);
+  process.stdout.write(
+    `[slurm] job ${jobId} on ${process.env.SLURMD_NODENAME ?? 'unknown node'}: ${spec.task}${restarts > 0 ? ` (restart ${restarts})` : ''}\n`,
+  );
 
   const digest = await upstreamDigest(spec.root, spec.upstreamFiles);
   const cpus = process.env.SLURM_CPUS_PER_TASK ?? process.env.SLURM_CPUS_ON_NODE;

@@ -89,7 +89,9 @@ export async function runOnSlurm(options: SlurmRunOptions): Promise<SlurmRunRepo
   const maxRetries = options.retries ?? 1;
   const started = performance.now();
   const elapsed = (): string => formatDuration((performance.now() - started) / 1000);
-  const records = new Map<string, TaskRecord>(graph.tasks.map((task) => [task.id, { task, phase: 'unsubmitted', jobIds: [], retries: 0, requeues: 0, lastRestarts: 0, missing: 0 }]));
+  const records = new Map<string, TaskRecord>(
+    graph.tasks.map((task) => [task.id, { task, phase: 'unsubmitted', jobIds: [], retries: 0, requeues: 0, lastRestarts: 0, missing: 0 }]),
+  );
   const total = records.size;
   let submissions = 0;
   let firstFailure: SlurmRunReport['firstFailure'];
@@ -103,7 +105,9 @@ export async function runOnSlurm(options: SlurmRunOptions): Promise<SlurmRunRepo
   const finishedCount = (): number => [...records.values()].filter((r) => FINISHED.has(r.phase)).length;
   const say = (record: TaskRecord, what: string, detail = ''): void => {
     const job = record.jobIds.at(-1);
-    print(`[slurm] ${String(finishedCount()).padStart(String(total).length)}/${total} ${what.padEnd(9)} ${record.task.id}${job ? ` (job ${job})` : ''}${detail ? ` ${detail}` : ''} | elapsed ${elapsed()}`);
+    print(
+      `[slurm] ${String(finishedCount()).padStart(String(total).length)}/${total} ${what.padEnd(9)} ${record.task.id}${job ? ` (job ${job})` : ''}${detail ? ` ${detail}` : ''} | elapsed ${elapsed()}`,
+    );
   };
   const currentLog = (record: TaskRecord): string => logPath(root, preset, record.task.id, record.jobIds.at(-1) ?? '?');
 
@@ -152,7 +156,12 @@ export async function runOnSlurm(options: SlurmRunOptions): Promise<SlurmRunRepo
     } else if (result) {
       fail(record, `exit code ${result.exitCode}`);
     } else {
-      fail(record, status ? `Slurm says ${status.state}${status.reason && status.reason !== 'None' ? ` (${status.reason})` : ''} but the job wrote no result` : 'Slurm no longer knows the job and it wrote no result');
+      fail(
+        record,
+        status
+          ? `Slurm says ${status.state}${status.reason && status.reason !== 'None' ? ` (${status.reason})` : ''} but the job wrote no result`
+          : 'Slurm no longer knows the job and it wrote no result',
+      );
     }
   };
 
@@ -218,7 +227,9 @@ export async function runOnSlurm(options: SlurmRunOptions): Promise<SlurmRunRepo
     interrupted = true;
     const ids = activeJobIds();
     for (const id of ids) cancelledByUs.add(id);
-    print(`[slurm] interrupted: cancelling the ${ids.length} job${ids.length === 1 ? '' : 's'} this run submitted that are still queued or running${ids.length ? ` (${ids.join(' ')})` : ''}`);
+    print(
+      `[slurm] interrupted: cancelling the ${ids.length} job${ids.length === 1 ? '' : 's'} this run submitted that are still queued or running${ids.length ? ` (${ids.join(' ')})` : ''}`,
+    );
     void scancel(ids).finally(() => {
       for (const record of records.values()) if (ALIVE.has(record.phase) || record.phase === 'unsubmitted') record.phase = 'cancelled';
     });

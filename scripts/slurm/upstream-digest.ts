@@ -45,7 +45,9 @@ export async function upstreamDigest(root: string, inputs: readonly { glob: stri
     for (const file of await filesUnder(base)) {
       const path = relative(base, file).split(sep).join('/');
       if (!pattern.test(path)) continue;
-      const content = createHash('sha256').update(await readFile(file)).digest('hex');
+      const content = createHash('sha256')
+        .update(await readFile(file))
+        .digest('hex');
       lines.push(`${dir}/${path} ${content}`);
     }
   }

@@ -36,7 +36,9 @@ async function hashesOf({ projectGraph, taskGraph }: Graphs): Promise<{ hashes: 
   const hasher = createTaskHasher(projectGraph, readNxJson());
   const envs = Object.fromEntries(tasks.map((t) => [t.id, getTaskSpecificEnv(t, projectGraph)]));
   const hashed = await hasher.hashTasks(tasks, taskGraph, envs);
-  const dependencies = Object.fromEntries(Object.entries(taskGraph.dependencies).map(([id, edges]) => [id, edges.map((edge) => (typeof edge === 'string' ? edge : edge.id))]));
+  const dependencies = Object.fromEntries(
+    Object.entries(taskGraph.dependencies).map(([id, edges]) => [id, edges.map((edge) => (typeof edge === 'string' ? edge : edge.id))]),
+  );
   return { hashes: Object.fromEntries(tasks.map((t, i) => [t.id, hashed[i].value])), dependencies };
 }
 

@@ -13,7 +13,8 @@ import { repositoryRoot } from './workspace.ts';
  *         └─ slow (sleeps 60 s) ── after-slow
  *   p:failing = noop over after-broken and the sides;  p:sides = noop over the sides;  p:slow-chain = after-slow
  */
-const write = (file: string, text: string): string => `node -e "require('fs').mkdirSync(require('path').dirname('${file}'),{recursive:true});require('fs').writeFileSync('${file}','${text}')"`;
+const write = (file: string, text: string): string =>
+  `node -e "require('fs').mkdirSync(require('path').dirname('${file}'),{recursive:true});require('fs').writeFileSync('${file}','${text}')"`;
 
 export async function slurmFixtureWorkspace(): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), 'goodhart-slurm-fixture-'));
@@ -40,7 +41,11 @@ export async function slurmFixtureWorkspace(): Promise<string> {
     sides: { executor: 'nx:noop', dependsOn: sides },
   };
   for (const side of sides) {
-    targets[side] = task(write(`out/${side}/data.txt`, `${side} output`), { dependsOn: ['base'], inputs: upstreamManifests, outputs: [`{workspaceRoot}/out/${side}`] });
+    targets[side] = task(write(`out/${side}/data.txt`, `${side} output`), {
+      dependsOn: ['base'],
+      inputs: upstreamManifests,
+      outputs: [`{workspaceRoot}/out/${side}`],
+    });
   }
   await mkdir(join(root, 'p'));
   await writeFile(join(root, 'p', 'project.json'), JSON.stringify({ name: 'p', root: 'p', targets }, null, 2));

@@ -36,7 +36,10 @@ export function describeSlurm(title: string, body: () => void): void {
     });
     return;
   }
-  const reason = slurmUnavailable === undefined ? '' : ` — SKIPPED: no Slurm cluster (${slurmUnavailable}); start one with scripts/slurm-cluster.sh start and export SLURM_CONF, or set GOODHART_REQUIRE_SLURM=1 to make this a failure`;
+  const reason =
+    slurmUnavailable === undefined
+      ? ''
+      : ` — SKIPPED: no Slurm cluster (${slurmUnavailable}); start one with scripts/slurm-cluster.sh start and export SLURM_CONF, or set GOODHART_REQUIRE_SLURM=1 to make this a failure`;
   describe.skipIf(slurmUnavailable !== undefined)(`${title}${reason}`, body);
 }
 
@@ -60,7 +63,12 @@ export async function artifactDigests(workspace: string, preset: string): Promis
     const path = join(entry.parentPath, entry.name);
     const rel = relative(base, path);
     if (rel.startsWith('slurm/') || rel.includes('/work/')) continue; // run bookkeeping and PPO checkpoints
-    digests.set(rel, createHash('sha256').update(await readFile(path)).digest('hex'));
+    digests.set(
+      rel,
+      createHash('sha256')
+        .update(await readFile(path))
+        .digest('hex'),
+    );
   }
   return new Map([...digests].sort(([a], [b]) => a.localeCompare(b)));
 }
@@ -76,7 +84,10 @@ export function readLastRun(workspace: string, preset: string): LastRun {
 }
 
 export function tasksIn(run: LastRun, phase: string): string[] {
-  return run.outcomes.filter((o) => o.phase === phase).map((o) => o.task).sort();
+  return run.outcomes
+    .filter((o) => o.phase === phase)
+    .map((o) => o.task)
+    .sort();
 }
 
 export interface JobState {
@@ -140,13 +151,18 @@ export async function crashNodeUnder(jobId: string): Promise<void> {
     }
   }
   // Dead means gone or a zombie (PID 1 here does not reap the daemons it inherits).
-  await waitFor('slurmd to die', () => {
-    try {
-      return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${slurmdPid}/stat`, 'utf8')) ? true : undefined;
-    } catch {
-      return true;
-    }
-  }, 10_000, 50);
+  await waitFor(
+    'slurmd to die',
+    () => {
+      try {
+        return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${slurmdPid}/stat`, 'utf8')) ? true : undefined;
+      } catch {
+        return true;
+      }
+    },
+    10_000,
+    50,
+  );
   await execa(join(repositoryRoot, 'scripts', 'slurm-cluster.sh'), ['start', dir]);
   await execa('scontrol', ['reconfigure'], { reject: false });
 }

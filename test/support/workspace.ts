@@ -38,7 +38,8 @@ export async function tempWorkspace(presets: readonly PipelineJson[]): Promise<s
  */
 export async function copyRepository(presets: readonly string[]): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'goodhart-nx-'));
-  for (const file of ['nx.json', 'package.json', 'package-lock.json', 'tsconfig.base.json', '.gitignore']) await cp(join(repositoryRoot, file), join(dir, file));
+  for (const file of ['nx.json', 'package.json', 'package-lock.json', 'tsconfig.base.json', '.gitignore'])
+    await cp(join(repositoryRoot, file), join(dir, file));
   await cp(join(repositoryRoot, 'tools'), join(dir, 'tools'), { recursive: true });
   await mkdir(join(dir, 'pipelines'));
   for (const preset of presets) await cp(join(repositoryRoot, 'pipelines', `${preset}.json`), join(dir, 'pipelines', `${preset}.json`));

@@ -26,7 +26,9 @@ async function main(): Promise<void> {
     const { curves, outputDir } = await runCurves({ preset: values.preset });
     const config = loadPipeline(values.preset);
     // The issue's headline curve: the smallest proxy trained on the fewest comparisons.
-    const smallest = [...curves].sort((a, b) => config.proxy.grid.sizes.indexOf(a.size) - config.proxy.grid.sizes.indexOf(b.size) || a.comparisons - b.comparisons || a.seed - b.seed)[0];
+    const smallest = [...curves].sort(
+      (a, b) => config.proxy.grid.sizes.indexOf(a.size) - config.proxy.grid.sizes.indexOf(b.size) || a.comparisons - b.comparisons || a.seed - b.seed,
+    )[0];
     process.stdout.write(`\n${formatCurve(smallest)}\n\n${formatSummary(curves)}\nartifacts: ${outputDir}\n`);
     return;
   }

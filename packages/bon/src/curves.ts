@@ -55,12 +55,28 @@ export function bestOfNCurves(
   const proxyRows = ns.map((_, j) => Float64Array.from(perPrompt, (curve) => curve[j].proxy));
   const perPromptHumanCurve = pools.map((pool) => bestOfNCurve(pool.proxy, pool.human, ns));
   const humanRows = ns.map((_, j) => Float64Array.from(perPromptHumanCurve, (curve) => curve[j].gold));
-  const intervals = bootstrapMeans([...goldRows, ...proxyRows, ...humanRows], { resamples: options.resamples, confidence: options.confidence, rng: options.rng.fork('curve') });
+  const intervals = bootstrapMeans([...goldRows, ...proxyRows, ...humanRows], {
+    resamples: options.resamples,
+    confidence: options.confidence,
+    rng: options.rng.fork('curve'),
+  });
   const points: CurvePoint[] = ns.map((n, j) => {
     const kl = klBestOfN(n);
     let exact = 0;
-    for (const pool of pools) exact += empiricalBestOfNKl(pool.keys.map((key, i) => ({ key, proxy: pool.proxy[i] })), n);
-    return { n, kl, d: distanceFromKl(kl), klExact: exact / pools.length, gold: intervals[j], proxy: intervals[ns.length + j], human: intervals[2 * ns.length + j] };
+    for (const pool of pools)
+      exact += empiricalBestOfNKl(
+        pool.keys.map((key, i) => ({ key, proxy: pool.proxy[i] })),
+        n,
+      );
+    return {
+      n,
+      kl,
+      d: distanceFromKl(kl),
+      klExact: exact / pools.length,
+      gold: intervals[j],
+      proxy: intervals[ns.length + j],
+      human: intervals[2 * ns.length + j],
+    };
   });
 
   let peak = 0;

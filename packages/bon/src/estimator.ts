@@ -12,7 +12,7 @@ export function bestOfNWeights(N: number, n: number): Float64Array {
   assertSampleCount('n', n, N);
   const weights = new Float64Array(N);
   weights[N - 1] = n / N;
-  for (let i = N; i > n; i--) weights[i - 2] = weights[i - 1]! * (i - n) / (i - 1);
+  for (let i = N; i > n; i--) weights[i - 2] = (weights[i - 1]! * (i - n)) / (i - 1);
   return weights;
 }
 
@@ -37,11 +37,7 @@ export function bestOfNExpectation(proxy: ArrayLike<number>, values: ArrayLike<n
 }
 
 /** The estimator for several n at once, gold and proxy together, sorting the pool only once. */
-export function bestOfNCurve(
-  proxy: ArrayLike<number>,
-  gold: ArrayLike<number>,
-  ns: readonly number[],
-): BestOfNPoint[] {
+export function bestOfNCurve(proxy: ArrayLike<number>, gold: ArrayLike<number>, ns: readonly number[]): BestOfNPoint[] {
   assertSameLength('proxy and gold', proxy, gold);
   assertFiniteArray('gold', gold);
   const groups = tieGroups(proxy);

@@ -25,11 +25,7 @@ const PROBABILITY_SUM_TOLERANCE = 1e-9;
  * proportion to p_k (a tie among drawn samples is broken uniformly). Each member then has the same ratio
  * P_bon(k)/p_k, so a tied group contributes exactly like a single output of probability Σ p_k.
  */
-export function exactBestOfNKl(
-  proxyOfDistinct: ArrayLike<number>,
-  probabilities: ArrayLike<number>,
-  n: number,
-): number {
+export function exactBestOfNKl(proxyOfDistinct: ArrayLike<number>, probabilities: ArrayLike<number>, n: number): number {
   assertSameLength('proxyOfDistinct and probabilities', proxyOfDistinct, probabilities);
   assertFiniteArray('probabilities', probabilities);
   assertSampleCount('n', n);

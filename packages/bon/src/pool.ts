@@ -20,7 +20,9 @@ export function samplePool(
 ): PoolSample[] {
   const longest = Math.max(...prompts.map((p) => p.tokens.length));
   if (longest + options.responseTokens > policy.config.contextLength) {
-    throw new Error(`the longest evaluation prompt (${longest} tokens) + label.responseTokens (${options.responseTokens}) exceeds the policy's context length ${policy.config.contextLength}`);
+    throw new Error(
+      `the longest evaluation prompt (${longest} tokens) + label.responseTokens (${options.responseTokens}) exceeds the policy's context length ${policy.config.contextLength}`,
+    );
   }
   const total = prompts.length * options.samplesPerPrompt;
   const progress = new Progress({ label: 'bon pool', total, unit: 'samples' });

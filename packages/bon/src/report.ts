@@ -6,7 +6,10 @@ export function formatCurve(curve: ProxyCurve): string {
   const lines = [
     `best-of-n against proxy ${curve.cell} (gold in initial-policy standard deviations; 95% bootstrap intervals over prompts)`,
     `${'n'.padStart(6)} ${'KL'.padStart(6)} ${'d'.padStart(6)} ${'KL exact'.padStart(9)}  ${'gold'.padEnd(26)} ${'proxy'.padEnd(26)} human`,
-    ...curve.points.map((p) => `${String(p.n).padStart(6)} ${p.kl.toFixed(2).padStart(6)} ${p.d.toFixed(2).padStart(6)} ${p.klExact.toFixed(2).padStart(9)}  ${interval(p.gold).padEnd(26)} ${interval(p.proxy).padEnd(26)} ${interval(p.human)}`),
+    ...curve.points.map(
+      (p) =>
+        `${String(p.n).padStart(6)} ${p.kl.toFixed(2).padStart(6)} ${p.d.toFixed(2).padStart(6)} ${p.klExact.toFixed(2).padStart(9)}  ${interval(p.gold).padEnd(26)} ${interval(p.proxy).padEnd(26)} ${interval(p.human)}`,
+    ),
     `peak gold at n = ${curve.check.peakN} (${curve.check.interiorPeak ? 'inside the grid' : 'at an end of the grid'}); ` +
       `gold(peak) − gold(n max) = ${curve.check.drop.mean.toFixed(3)} [${curve.check.drop.low.toFixed(3)}, ${curve.check.drop.high.toFixed(3)}]` +
       `${curve.check.significantDrop ? ' (a significant fall)' : ''}; proxy ${curve.check.proxyMonotone ? 'rises monotonically' : 'is not monotone'}`,

@@ -48,7 +48,9 @@ export function bonCurveNs(config: PipelineConfig): number[] {
 }
 
 /** Samples the pool once: N responses per evaluation prompt from the initial policy, each scored by gold and the human. */
-export async function runPool(options: ComputeOptions & { preset: string; root?: string; log?: (line: string) => void }): Promise<{ outputDir: string; samples: number; distinct: number }> {
+export async function runPool(
+  options: ComputeOptions & { preset: string; root?: string; log?: (line: string) => void },
+): Promise<{ outputDir: string; samples: number; distinct: number }> {
   const root = options.root ?? workspaceRoot();
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const config = loadPipeline(options.preset, root);
@@ -74,7 +76,9 @@ export async function runPool(options: ComputeOptions & { preset: string; root?:
       upstream: [pretrained.output.ref(), label.ref(), ...gold.upstream],
     },
     async (staging) => {
-      log(`best-of-n pool: ${config.bon.pool.samplesPerPrompt} samples for each of ${prompts.length} evaluation prompts from the initial policy "${policySize}"`);
+      log(
+        `best-of-n pool: ${config.bon.pool.samplesPerPrompt} samples for each of ${prompts.length} evaluation prompts from the initial policy "${policySize}"`,
+      );
       const pool = samplePool(
         policy,
         prompts,
@@ -83,7 +87,11 @@ export async function runPool(options: ComputeOptions & { preset: string; root?:
       );
       const texts = pool.map((s) => pretrained.tokenizer.decode(s.tokens));
       const promptTokens = new Map(prompts.map((p) => [p.promptId, p.tokens]));
-      const progress = new Progress({ label: `bon pool: ${gold.kind === 'model' ? 'gold RM and human' : 'human'} scores`, total: pool.length, unit: 'samples' });
+      const progress = new Progress({
+        label: `bon pool: ${gold.kind === 'model' ? 'gold RM and human' : 'human'} scores`,
+        total: pool.length,
+        unit: 'samples',
+      });
       const scores = gold.score(pool.map((s, i) => ({ promptTokens: promptTokens.get(s.promptId)!, responseTokens: s.tokens, text: texts[i] })));
       progress.update(pool.length);
       distinct = new Set(pool.map((s) => `${s.promptId}:${s.tokens.join(',')}`)).size;
@@ -118,7 +126,8 @@ export async function runPool(options: ComputeOptions & { preset: string; root?:
 export async function runScore(options: ComputeOptions & { preset: string; cell: string; root?: string }): Promise<{ outputDir: string }> {
   const root = options.root ?? workspaceRoot();
   const config = loadPipeline(options.preset, root);
-  if (!bonProxies(config).includes(options.cell)) throw new Error(`cell "${options.cell}" is not among the best-of-n proxies: ${bonProxies(config).join(', ')}`);
+  if (!bonProxies(config).includes(options.cell))
+    throw new Error(`cell "${options.cell}" is not among the best-of-n proxies: ${bonProxies(config).join(', ')}`);
   await initEngine(options);
   const poolOutput = await openStage(root, config.name, 'bonPool');
   const proxyCell = await readProxyCell(await openStage(root, config.name, 'proxyCell', options.cell));
@@ -202,8 +211,18 @@ export async function runCurves(options: { preset: string; root?: string }): Pro
       entry.keys.push(s.tokens.join(','));
       byPrompt.set(s.promptId, entry);
     });
-    const pools: PromptPool[] = [...byPrompt.entries()].map(([promptId, p]) => ({ promptId, gold: Float64Array.from(p.gold), human: Float64Array.from(p.human), proxy: Float64Array.from(p.proxy), keys: p.keys }));
-    const { points, check, perPromptGold, perPromptHuman, promptIds } = bestOfNCurves(pools, ns, { resamples: config.bon.curves.bootstrapResamples, confidence: config.bon.curves.confidence, rng: Rng.fromSeed(config.seed, `bon/bootstrap/${cell}`) });
+    const pools: PromptPool[] = [...byPrompt.entries()].map(([promptId, p]) => ({
+      promptId,
+      gold: Float64Array.from(p.gold),
+      human: Float64Array.from(p.human),
+      proxy: Float64Array.from(p.proxy),
+      keys: p.keys,
+    }));
+    const { points, check, perPromptGold, perPromptHuman, promptIds } = bestOfNCurves(pools, ns, {
+      resamples: config.bon.curves.bootstrapResamples,
+      confidence: config.bon.curves.confidence,
+      rng: Rng.fromSeed(config.seed, `bon/bootstrap/${cell}`),
+    });
     curves.push({ cell, ...parseCell(cell, config), points, check, perPromptGold, perPromptHuman, promptIds });
   }
   // Synthetic and cheap, so more prompts than the real pool: tight enough intervals to test the closed form.
@@ -254,7 +273,9 @@ export async function runCurves(options: { preset: string; root?: string }): Pro
         }),
       );
       // Per-prompt estimates, so the fit stage can bootstrap its fits over prompts.
-      const byPrompt = curves.flatMap((c) => c.points.flatMap((p, j) => c.promptIds.map((promptId, k) => ({ c, p, promptId, gold: c.perPromptGold[j][k], human: c.perPromptHuman[j][k] }))));
+      const byPrompt = curves.flatMap((c) =>
+        c.points.flatMap((p, j) => c.promptIds.map((promptId, k) => ({ c, p, promptId, gold: c.perPromptGold[j][k], human: c.perPromptHuman[j][k] }))),
+      );
       await writeParquetFile(
         join(staging, 'curves_by_prompt.parquet'),
         tableFromColumns({

@@ -18,7 +18,20 @@ describe('bestOfNWeights', () => {
   });
 
   it('sums to 1, including N = 100,000', () => {
-    const cases: [number, number][] = [[1, 1], [2, 1], [2, 2], [7, 3], [50, 49], [1000, 10], [1000, 1000], [100_000, 1], [100_000, 7], [100_000, 1000], [100_000, 60_000], [100_000, 100_000]];
+    const cases: [number, number][] = [
+      [1, 1],
+      [2, 1],
+      [2, 2],
+      [7, 3],
+      [50, 49],
+      [1000, 10],
+      [1000, 1000],
+      [100_000, 1],
+      [100_000, 7],
+      [100_000, 1000],
+      [100_000, 60_000],
+      [100_000, 100_000],
+    ];
     for (const [N, n] of cases) {
       const weights = bestOfNWeights(N, n);
       let sum = 0;
@@ -73,7 +86,13 @@ describe('bestOfNExpectation', () => {
     const gold = [5, -1, 3, 10, 7];
     const permuted = [4, 3, 1, 0, 2];
     const expected = bestOfNExpectation(proxy, gold, 3);
-    expect(bestOfNExpectation(permuted.map((i) => proxy[i]!), permuted.map((i) => gold[i]!), 3)).toBeCloseTo(expected, 14);
+    expect(
+      bestOfNExpectation(
+        permuted.map((i) => proxy[i]!),
+        permuted.map((i) => gold[i]!),
+        3,
+      ),
+    ).toBeCloseTo(expected, 14);
     // n = N: the whole pool, so the winner is uniform over the three tied maxima.
     expect(bestOfNExpectation(proxy, gold, 5)).toBeCloseTo(4, 14);
   });

@@ -112,7 +112,15 @@ describe('empiricalBestOfNKl', () => {
   });
 
   it('rejects a response scored two ways', () => {
-    expect(() => empiricalBestOfNKl([{ key: 'x', proxy: 1 }, { key: 'x', proxy: 2 }], 2)).toThrow(/two proxy scores/);
+    expect(() =>
+      empiricalBestOfNKl(
+        [
+          { key: 'x', proxy: 1 },
+          { key: 'x', proxy: 2 },
+        ],
+        2,
+      ),
+    ).toThrow(/two proxy scores/);
     expect(() => empiricalBestOfNKl([], 2)).toThrow(RangeError);
   });
 });

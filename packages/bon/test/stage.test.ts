@@ -46,7 +46,11 @@ describe('bon stage on the test preset', () => {
       let sum = 0;
       for (const prompt of prompts) {
         const rows = pool.map((r, i) => ({ r, i })).filter(({ r }) => Number(r.prompt_id) === prompt);
-        const curve = bestOfNCurve(rows.map(({ i }) => Number(scores[i].proxy)), rows.map(({ r }) => Number(r.gold)), ns);
+        const curve = bestOfNCurve(
+          rows.map(({ i }) => Number(scores[i].proxy)),
+          rows.map(({ r }) => Number(r.gold)),
+          ns,
+        );
         sum += curve[j].gold;
       }
       return sum / prompts.length;
@@ -60,6 +64,8 @@ describe('bon stage on the test preset', () => {
   });
 
   it('refuses to score with a proxy that is not among bon.proxies', async () => {
-    await expect(runScore({ preset: 'bn', cell: 'small-n20-s0', backend: 'wasm', root })).rejects.toThrow(/not among the best-of-n proxies: tiny-n20-s0, small-n60-s0/);
+    await expect(runScore({ preset: 'bn', cell: 'small-n20-s0', backend: 'wasm', root })).rejects.toThrow(
+      /not among the best-of-n proxies: tiny-n20-s0, small-n60-s0/,
+    );
   });
 });

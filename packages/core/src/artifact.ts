@@ -2,15 +2,7 @@ import type { Stats } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sha256File, sha256Hex } from './hash.ts';
-import {
-  ArtifactError,
-  MANIFEST_FILE,
-  parseManifest,
-  serializeManifest,
-  type Manifest,
-  type ManifestFile,
-  type UpstreamRef,
-} from './manifest.ts';
+import { ArtifactError, MANIFEST_FILE, parseManifest, serializeManifest, type Manifest, type ManifestFile, type UpstreamRef } from './manifest.ts';
 import { parquetRowCount } from './parquet.ts';
 import { removeStaleTempDirs, tempSibling } from './stale-temps.ts';
 
@@ -122,10 +114,7 @@ async function swapIntoPlace(tmpDir: string, absDir: string): Promise<void> {
  * If `write` throws, `target.dir` is untouched and the temp dir is removed; if the process dies,
  * `target.dir` is untouched and the leftover temp dir is cleared by the next write.
  */
-export async function writeStageOutput(
-  target: StageTarget,
-  write: (tmpDir: string) => Promise<void>,
-): Promise<Manifest> {
+export async function writeStageOutput(target: StageTarget, write: (tmpDir: string) => Promise<void>): Promise<Manifest> {
   const base: Manifest = {
     schemaVersion: 1,
     stage: target.stage,
@@ -177,8 +166,7 @@ export async function readManifest(dir: string): Promise<Manifest | undefined> {
 
 async function verifyFile(dir: string, file: ManifestFile, stage: string): Promise<void> {
   const filePath = path.join(dir, file.path);
-  const corrupt = (what: string): ArtifactError =>
-    new ArtifactError(`corrupt artifact: ${filePath} (made by stage '${stage}'): ${what}`, filePath, stage);
+  const corrupt = (what: string): ArtifactError => new ArtifactError(`corrupt artifact: ${filePath} (made by stage '${stage}'): ${what}`, filePath, stage);
   let info: Stats;
   try {
     info = await lstat(filePath);
@@ -196,28 +184,16 @@ async function verifyFile(dir: string, file: ManifestFile, stage: string): Promi
  * Opens an upstream stage's output, failing with an ArtifactError that says what to do when it
  * is missing, malformed, made by another stage, or (with `verify`, the default) corrupt.
  */
-export async function openStageOutput(
-  dir: string,
-  stage: string,
-  options: OpenStageOutputOptions = {},
-): Promise<StageOutput> {
+export async function openStageOutput(dir: string, stage: string, options: OpenStageOutputOptions = {}): Promise<StageOutput> {
   const manifestPath = path.join(dir, MANIFEST_FILE);
   const bytes = await readManifestBytes(manifestPath, stage);
   if (bytes === undefined) {
     const hint = options.hint === undefined ? '' : ` (${options.hint})`;
-    throw new ArtifactError(
-      `missing artifact: ${manifestPath} is made by stage '${stage}' — run that stage first${hint}`,
-      manifestPath,
-      stage,
-    );
+    throw new ArtifactError(`missing artifact: ${manifestPath} is made by stage '${stage}' — run that stage first${hint}`, manifestPath, stage);
   }
   const manifest = parseManifest(bytes.toString('utf8'), manifestPath, stage);
   if (manifest.stage !== stage) {
-    throw new ArtifactError(
-      `wrong artifact: ${manifestPath} was made by stage '${manifest.stage}', expected stage '${stage}'`,
-      manifestPath,
-      stage,
-    );
+    throw new ArtifactError(`wrong artifact: ${manifestPath} was made by stage '${manifest.stage}', expected stage '${stage}'`, manifestPath, stage);
   }
   if (options.verify ?? true) {
     for (const file of manifest.files) await verifyFile(dir, file, stage);
@@ -232,11 +208,7 @@ export async function openStageOutput(
     file(relPath: string): string {
       const normalized = path.posix.normalize(relPath);
       if (!listed.has(normalized)) {
-        throw new ArtifactError(
-          `not in artifact: '${relPath}' is not listed in ${manifestPath} (made by stage '${stage}')`,
-          path.join(dir, relPath),
-          stage,
-        );
+        throw new ArtifactError(`not in artifact: '${relPath}' is not listed in ${manifestPath} (made by stage '${stage}')`, path.join(dir, relPath), stage);
       }
       return path.resolve(dir, normalized);
     },

@@ -114,7 +114,11 @@ function comparisons(config: CheckedConfig): Issue[] {
   const trainPrompts = labelTrainingPrompts(label);
   const split = `label.prompts (${label.prompts}) less the max(1, round(label.validationFraction × label.prompts)) held out for validation`;
   if (trainPrompts < 1) {
-    issues.push({ path: ['label', 'prompts'], input: label.prompts, message: `${split} leaves no prompt for RM training, so there would be no training comparisons` });
+    issues.push({
+      path: ['label', 'prompts'],
+      input: label.prompts,
+      message: `${split} leaves no prompt for RM training, so there would be no training comparisons`,
+    });
     return issues;
   }
   const pairs = trainPrompts * ((label.samplesPerPrompt * (label.samplesPerPrompt - 1)) / 2);
@@ -135,12 +139,24 @@ function curves(config: CheckedConfig): Issue[] {
   // The best-of-n fit gold = d(α − βd) has two coefficients; n = 1 is the initial policy itself (d = 0).
   if (ns === undefined) {
     if (config.bon.pool.samplesPerPrompt < 3) {
-      return [{ path: ['bon', 'pool', 'samplesPerPrompt'], input: config.bon.pool.samplesPerPrompt, message: 'must be ≥ 3 when bon.curves.ns is absent: the default ns (the 1-2-5 grid up to it) needs two n > 1 for the best-of-n fit' }];
+      return [
+        {
+          path: ['bon', 'pool', 'samplesPerPrompt'],
+          input: config.bon.pool.samplesPerPrompt,
+          message: 'must be ≥ 3 when bon.curves.ns is absent: the default ns (the 1-2-5 grid up to it) needs two n > 1 for the best-of-n fit',
+        },
+      ];
     }
     return [];
   }
   if (new Set(ns.filter((n) => n > 1)).size < 2) {
-    return [{ path: ['bon', 'curves', 'ns'], input: ns, message: 'needs at least two distinct n > 1: the best-of-n fit has two coefficients, and n = 1 is the initial policy (d = 0)' }];
+    return [
+      {
+        path: ['bon', 'curves', 'ns'],
+        input: ns,
+        message: 'needs at least two distinct n > 1: the best-of-n fit has two coefficients, and n = 1 is the initial policy (d = 0)',
+      },
+    ];
   }
   return [];
 }
@@ -150,7 +166,11 @@ function temperatures(config: CheckedConfig): Issue[] {
   if (config.ppo) found.push([['ppo', 'temperature'], config.ppo.temperature]);
   return found
     .filter(([, t]) => t < MIN_TEMPERATURE)
-    .map(([path, t]) => ({ path, input: t, message: `must be ≥ ${MIN_TEMPERATURE}: below that sampling is effectively greedy, a prompt's samples are identical, and label gets no comparisons (ties are dropped) and gold no spread` }));
+    .map(([path, t]) => ({
+      path,
+      input: t,
+      message: `must be ≥ ${MIN_TEMPERATURE}: below that sampling is effectively greedy, a prompt's samples are identical, and label gets no comparisons (ties are dropped) and gold no spread`,
+    }));
 }
 
 /** Adds an issue for every cross-field inconsistency; call from the schema's superRefine. */

@@ -236,7 +236,11 @@ export const pipelineSchema = z
     /** Must match the file name: artifacts go to artifacts/<name>/. */
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
     description: z.string().default(''),
-    seed: z.number().int().min(0).max(2 ** 31 - 1),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1),
     corpus: corpusSchema,
     tokenizer: tokenizerSchema,
     prompts: promptsSchema,
@@ -316,16 +320,20 @@ export const pipelineSchema = z
     }
     for (const [i, n] of (config.bon.curves.ns ?? []).entries()) {
       if (n > config.bon.pool.samplesPerPrompt) {
-        ctx.addIssue({ code: 'custom', path: ['bon', 'curves', 'ns', i], input: n, message: `must be ≤ bon.pool.samplesPerPrompt (${config.bon.pool.samplesPerPrompt})` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['bon', 'curves', 'ns', i],
+          input: n,
+          message: `must be ≤ bon.pool.samplesPerPrompt (${config.bon.pool.samplesPerPrompt})`,
+        });
       }
     }
     // A grid over the size limit is reported by checkLimits; listing its cells could take minutes.
     const { grid } = config.proxy;
-    const cells = grid.sizes.length * grid.comparisons.length * grid.seeds.length <= MAX_GRID_CELLS
-      ? new Set(cellsOf(grid).map(cellName))
-      : undefined;
+    const cells = grid.sizes.length * grid.comparisons.length * grid.seeds.length <= MAX_GRID_CELLS ? new Set(cellsOf(grid).map(cellName)) : undefined;
     const requireCell = (path: (string | number)[], cell: string): void => {
-      if (cells && !cells.has(cell)) ctx.addIssue({ code: 'custom', path, input: cell, message: `not a cell of proxy.grid; cells are ${[...cells].join(', ')}` });
+      if (cells && !cells.has(cell))
+        ctx.addIssue({ code: 'custom', path, input: cell, message: `not a cell of proxy.grid; cells are ${[...cells].join(', ')}` });
     };
     (config.bon.proxies ?? []).forEach((cell, i) => requireCell(['bon', 'proxies', i], cell));
     if (config.ppo) {
@@ -336,10 +344,20 @@ export const pipelineSchema = z
         }
       });
       if (config.ppo.eval.prompts > config.label.evalPrompts) {
-        ctx.addIssue({ code: 'custom', path: ['ppo', 'eval', 'prompts'], input: config.ppo.eval.prompts, message: `must be ≤ label.evalPrompts (${config.label.evalPrompts})` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['ppo', 'eval', 'prompts'],
+          input: config.ppo.eval.prompts,
+          message: `must be ≤ label.evalPrompts (${config.label.evalPrompts})`,
+        });
       }
       if (config.ppo.batchSize % config.ppo.minibatches !== 0) {
-        ctx.addIssue({ code: 'custom', path: ['ppo', 'minibatches'], input: config.ppo.minibatches, message: `must divide ppo.batchSize (${config.ppo.batchSize})` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['ppo', 'minibatches'],
+          input: config.ppo.minibatches,
+          message: `must divide ppo.batchSize (${config.ppo.batchSize})`,
+        });
       }
     }
     checkGoldModel(config, ctx);

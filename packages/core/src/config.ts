@@ -51,7 +51,10 @@ export function loadPipeline(preset: string, root?: string): PipelineConfig {
 export function parsePipeline(raw: unknown, file = '<inline>'): PipelineConfig {
   const result = pipelineSchema.safeParse(raw);
   if (result.success) return result.data;
-  throw new ConfigError(file, result.error.issues.map((issue) => describeIssue(issue, raw)));
+  throw new ConfigError(
+    file,
+    result.error.issues.map((issue) => describeIssue(issue, raw)),
+  );
 }
 
 function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {

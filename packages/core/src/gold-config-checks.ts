@@ -34,7 +34,11 @@ export function checkGoldModel(config: PipelineConfig, ctx: z.RefinementCtx): vo
   }
   const model = gold.model;
   if (!model) {
-    issue(['model'], undefined, 'is required when gold.kind is "model" (the gold RM: size, prompts, temperatures, responseTokens, training); or set gold.kind to "lexicon"');
+    issue(
+      ['model'],
+      undefined,
+      'is required when gold.kind is "model" (the gold RM: size, prompts, temperatures, responseTokens, training); or set gold.kind to "lexicon"',
+    );
     return;
   }
   const size = config.models[model.size];
@@ -47,22 +51,38 @@ export function checkGoldModel(config: PipelineConfig, ctx: z.RefinementCtx): vo
     for (const proxySize of config.proxy.grid.sizes) {
       const proxy = config.models[proxySize];
       if (proxy && blockWeights(proxy) > blockWeights(size)) {
-        issue(['model', 'size'], model.size, `the gold RM must be at least as large as every proxy; proxy size "${proxySize}" has ${blockWeights(proxy)} block weights, "${model.size}" ${blockWeights(size)}`);
+        issue(
+          ['model', 'size'],
+          model.size,
+          `the gold RM must be at least as large as every proxy; proxy size "${proxySize}" has ${blockWeights(proxy)} block weights, "${model.size}" ${blockWeights(size)}`,
+        );
       }
     }
   }
   const available = config.prompts.count - config.label.evalPrompts;
   if (model.prompts > available) {
-    issue(['model', 'prompts'], model.prompts, `must be ≤ prompts.count − label.evalPrompts (${available}): the gold RM never trains on the evaluation prompts`);
+    issue(
+      ['model', 'prompts'],
+      model.prompts,
+      `must be ≤ prompts.count − label.evalPrompts (${available}): the gold RM never trains on the evaluation prompts`,
+    );
   }
   const perPrompt = model.temperatures.length * model.responseTokens.length * model.samplesPerSetting;
   if (perPrompt < 2) {
-    issue(['model', 'samplesPerSetting'], model.samplesPerSetting, 'temperatures × responseTokens × samplesPerSetting must be ≥ 2: a comparison needs two samples of a prompt');
+    issue(
+      ['model', 'samplesPerSetting'],
+      model.samplesPerSetting,
+      'temperatures × responseTokens × samplesPerSetting must be ≥ 2: a comparison needs two samples of a prompt',
+    );
   }
   const mostProxy = Math.max(...config.proxy.grid.comparisons);
   const bound = goldTrainingPairsBound(config);
   if (bound <= mostProxy) {
-    issue(['model', 'prompts'], model.prompts, `gives at most ${bound} training comparisons; the gold RM must train on more than any proxy (${mostProxy}): raise gold.model.prompts or the samples per prompt`);
+    issue(
+      ['model', 'prompts'],
+      model.prompts,
+      `gives at most ${bound} training comparisons; the gold RM must train on more than any proxy (${mostProxy}): raise gold.model.prompts or the samples per prompt`,
+    );
   }
   for (const key of ['temperatures', 'responseTokens'] as const) {
     const values = model[key];
@@ -70,6 +90,10 @@ export function checkGoldModel(config: PipelineConfig, ctx: z.RefinementCtx): vo
   }
   const longest = Math.max(...model.responseTokens);
   if (longest >= config.pretrain.contextLength) {
-    issue(['model', 'responseTokens'], model.responseTokens, `the longest (${longest}) leaves no room for a prompt in pretrain.contextLength (${config.pretrain.contextLength})`);
+    issue(
+      ['model', 'responseTokens'],
+      model.responseTokens,
+      `the longest (${longest}) leaves no room for a prompt in pretrain.contextLength (${config.pretrain.contextLength})`,
+    );
   }
 }

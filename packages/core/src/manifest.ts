@@ -60,9 +60,7 @@ const manifestSchema = z.strictObject({
   config: z.unknown().refine((v) => v !== undefined, 'is required'),
   seed: z.number(),
   codeVersion: z.string().min(1),
-  upstream: z.array(
-    z.strictObject({ stage: z.string().min(1), dir: z.string().min(1), manifestSha256: sha256Schema }),
-  ),
+  upstream: z.array(z.strictObject({ stage: z.string().min(1), dir: z.string().min(1), manifestSha256: sha256Schema })),
   files: z
     .array(
       z.strictObject({
@@ -91,9 +89,7 @@ export function parseManifest(text: string, manifestPath: string, stage?: string
   }
   const result = manifestSchema.safeParse(json);
   if (!result.success) {
-    const why = result.error.issues
-      .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`)
-      .join('; ');
+    const why = result.error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`).join('; ');
     throw new ArtifactError(`malformed manifest: ${manifestPath}: ${why}`, manifestPath, stage);
   }
   const m = result.data;

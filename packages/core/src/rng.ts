@@ -26,9 +26,7 @@ export class Rng {
 
   /** An independent stream; the same (parent state, label) always gives the same child. */
   fork(label: string): Rng {
-    const digest = createHash('sha256')
-      .update(`${this.s0},${this.s1},${this.s2},${this.s3}:${label}`)
-      .digest();
+    const digest = createHash('sha256').update(`${this.s0},${this.s1},${this.s2},${this.s3}:${label}`).digest();
     return new Rng(new Uint32Array(digest.buffer, digest.byteOffset, 4).slice());
   }
 

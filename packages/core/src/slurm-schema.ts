@@ -35,7 +35,10 @@ export const slurmKindSettingsSchema = z.strictObject({
 });
 
 export const slurmSettingsSchema = z.strictObject({
-  partition: z.string().regex(/^[A-Za-z0-9_.,-]+$/, 'a partition name (letters, digits, "_", ".", "-"; "," between several)').optional(),
+  partition: z
+    .string()
+    .regex(/^[A-Za-z0-9_.,-]+$/, 'a partition name (letters, digits, "_", ".", "-"; "," between several)')
+    .optional(),
   timeLimit: slurmTimeLimitSchema.optional(),
   cpus: slurmCpusSchema.default(1),
   memory: slurmMemorySchema.optional(),

@@ -26,7 +26,13 @@ export function stageName(entry: StageId): string {
 }
 
 /** Opens an entry's output, verified against its manifest; a missing one names the task that makes it. */
-export function openStage(root: string, preset: string, entry: StageId, unit?: string, options: Omit<OpenStageOutputOptions, 'hint'> = {}): Promise<StageOutput> {
+export function openStage(
+  root: string,
+  preset: string,
+  entry: StageId,
+  unit?: string,
+  options: Omit<OpenStageOutputOptions, 'hint'> = {},
+): Promise<StageOutput> {
   return openStageOutput(stageOutputDir(root, preset, entry, unit), stageName(entry), { ...options, hint: stageHint(preset, entry, unit) });
 }
 

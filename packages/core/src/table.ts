@@ -15,7 +15,11 @@ export type Column =
 export function tableFromColumns(columns: Record<string, Column>): arrow.Table {
   const lengths = new Set(Object.values(columns).map((c) => c.values.length));
   if (lengths.size > 1) {
-    throw new Error(`columns differ in length: ${Object.entries(columns).map(([k, c]) => `${k}=${c.values.length}`).join(', ')}`);
+    throw new Error(
+      `columns differ in length: ${Object.entries(columns)
+        .map(([k, c]) => `${k}=${c.values.length}`)
+        .join(', ')}`,
+    );
   }
   const vectors: Record<string, arrow.Vector> = {};
   for (const [name, column] of Object.entries(columns)) vectors[name] = toVector(column);

@@ -37,10 +37,7 @@ const NOTES = 'hello artifact\n';
 async function writeSample(tmpDir: string): Promise<void> {
   await writeFile(path.join(tmpDir, 'notes.txt'), NOTES);
   await mkdir(path.join(tmpDir, 'shards'));
-  await writeParquetFile(
-    path.join(tmpDir, 'shards', 'part-0.parquet'),
-    new arrow.Table({ x: arrow.vectorFromArray(Int32Array.from([1, 2, 3, 4, 5])) }),
-  );
+  await writeParquetFile(path.join(tmpDir, 'shards', 'part-0.parquet'), new arrow.Table({ x: arrow.vectorFromArray(Int32Array.from([1, 2, 3, 4, 5])) }));
 }
 
 async function siblings(dir: string): Promise<string[]> {

@@ -43,7 +43,9 @@ describe('the grid has a size limit', () => {
       raw.proxy.grid = { sizes: ['tiny', 'small'], comparisons: Array.from({ length: 60 }, (_, i) => i + 1), seeds: Array.from({ length: 100 }, (_, i) => i) };
     });
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(/^field "proxy\.grid": got \{"sizes":\["tiny","small"\],"comparisons":\[1,2,3,.*… \(\d+ characters in all\); 2 sizes × 60 comparison counts × 100 seeds = 12000 cells; at most 256 are allowed \(each cell is an Nx project of every command\)$/);
+    expect(problems[0]).toMatch(
+      /^field "proxy\.grid": got \{"sizes":\["tiny","small"\],"comparisons":\[1,2,3,.*… \(\d+ characters in all\); 2 sizes × 60 comparison counts × 100 seeds = 12000 cells; at most 256 are allowed \(each cell is an Nx project of every command\)$/,
+    );
     expect(performance.now() - started).toBeLessThan(2000);
   });
 
@@ -86,7 +88,9 @@ describe('errors echo a bad value cut short', () => {
       } catch (error) {
         problems = (error as ConfigError).problems;
       }
-      expect(problems).toEqual(['field "pretrain.learningRate": got Infinity (the file has a number beyond the range of a double, such as 1e400); expected number']);
+      expect(problems).toEqual([
+        'field "pretrain.learningRate": got Infinity (the file has a number beyond the range of a double, such as 1e400); expected number',
+      ]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -95,15 +99,51 @@ describe('errors echo a bad value cut short', () => {
 
 describe('duplicate list entries are rejected everywhere, naming the field and the duplicate', () => {
   const cases: [string, (raw: Raw) => void, string][] = [
-    ['policy.sizes', (raw) => (raw.policy.sizes = ['small', 'small']), 'field "policy.sizes.1": got "small"; duplicate of policy.sizes.0: each entry may appear once'],
-    ['pretrain.sizes', (raw) => (raw.pretrain.sizes = ['tiny', 'small', 'tiny']), 'field "pretrain.sizes.2": got "tiny"; duplicate of pretrain.sizes.0: each entry may appear once'],
-    ['bon.proxies', (raw) => (raw.bon.proxies = ['tiny-n20-s0', 'small-n20-s0', 'tiny-n20-s0']), 'field "bon.proxies.2": got "tiny-n20-s0"; duplicate of bon.proxies.0: each entry may appear once'],
-    ['bon.curves.ns', (raw) => ((raw.bon.curves as Record<string, unknown>).ns = [1, 2, 5, 2]), 'field "bon.curves.ns.3": got 2; duplicate of bon.curves.ns.1: each entry may appear once'],
-    ['proxy.grid.seeds', (raw) => ((raw.proxy.grid as Record<string, unknown>).seeds = [0, 0]), 'field "proxy.grid.seeds.1": got 0; duplicate of proxy.grid.seeds.0: each entry may appear once'],
-    ['proxy.grid.comparisons', (raw) => ((raw.proxy.grid as Record<string, unknown>).comparisons = [20, 20]), 'field "proxy.grid.comparisons.1": got 20; duplicate of proxy.grid.comparisons.0: each entry may appear once'],
-    ['ppo.proxies', (raw) => (raw.ppo!.proxies = ['tiny-n20-s0', 'tiny-n20-s0']), 'field "ppo.proxies.1": got "tiny-n20-s0"; duplicate of ppo.proxies.0: each entry may appear once'],
-    ['ppo.klCoefficients', (raw) => (raw.ppo!.klCoefficients = [0, 0.5, 0.5]), 'field "ppo.klCoefficients.2": got 0.5; duplicate of ppo.klCoefficients.1: each entry may appear once'],
-    ['ppo.policies', (raw) => (raw.ppo!.policies = ['small', 'small']), 'field "ppo.policies.1": got "small"; duplicate of ppo.policies.0: each entry may appear once'],
+    [
+      'policy.sizes',
+      (raw) => (raw.policy.sizes = ['small', 'small']),
+      'field "policy.sizes.1": got "small"; duplicate of policy.sizes.0: each entry may appear once',
+    ],
+    [
+      'pretrain.sizes',
+      (raw) => (raw.pretrain.sizes = ['tiny', 'small', 'tiny']),
+      'field "pretrain.sizes.2": got "tiny"; duplicate of pretrain.sizes.0: each entry may appear once',
+    ],
+    [
+      'bon.proxies',
+      (raw) => (raw.bon.proxies = ['tiny-n20-s0', 'small-n20-s0', 'tiny-n20-s0']),
+      'field "bon.proxies.2": got "tiny-n20-s0"; duplicate of bon.proxies.0: each entry may appear once',
+    ],
+    [
+      'bon.curves.ns',
+      (raw) => ((raw.bon.curves as Record<string, unknown>).ns = [1, 2, 5, 2]),
+      'field "bon.curves.ns.3": got 2; duplicate of bon.curves.ns.1: each entry may appear once',
+    ],
+    [
+      'proxy.grid.seeds',
+      (raw) => ((raw.proxy.grid as Record<string, unknown>).seeds = [0, 0]),
+      'field "proxy.grid.seeds.1": got 0; duplicate of proxy.grid.seeds.0: each entry may appear once',
+    ],
+    [
+      'proxy.grid.comparisons',
+      (raw) => ((raw.proxy.grid as Record<string, unknown>).comparisons = [20, 20]),
+      'field "proxy.grid.comparisons.1": got 20; duplicate of proxy.grid.comparisons.0: each entry may appear once',
+    ],
+    [
+      'ppo.proxies',
+      (raw) => (raw.ppo!.proxies = ['tiny-n20-s0', 'tiny-n20-s0']),
+      'field "ppo.proxies.1": got "tiny-n20-s0"; duplicate of ppo.proxies.0: each entry may appear once',
+    ],
+    [
+      'ppo.klCoefficients',
+      (raw) => (raw.ppo!.klCoefficients = [0, 0.5, 0.5]),
+      'field "ppo.klCoefficients.2": got 0.5; duplicate of ppo.klCoefficients.1: each entry may appear once',
+    ],
+    [
+      'ppo.policies',
+      (raw) => (raw.ppo!.policies = ['small', 'small']),
+      'field "ppo.policies.1": got "small"; duplicate of ppo.policies.0: each entry may appear once',
+    ],
   ];
   it.each(cases)('%s', (_, edit, expected) => {
     expect(edited(edit)).toEqual([expected]);
@@ -118,7 +158,9 @@ describe('inconsistencies that used to fail in a later stage are caught at load,
   });
 
   it('prompts.minWords more than fit in prompts.maxTokens', () => {
-    expect(edited((raw) => (raw.prompts.maxTokens = 2))).toEqual(['field "prompts.minWords": got 3; must be ≤ prompts.maxTokens (2): every word is at least one token']);
+    expect(edited((raw) => (raw.prompts.maxTokens = 2))).toEqual([
+      'field "prompts.minWords": got 3; must be ≤ prompts.maxTokens (2): every word is at least one token',
+    ]);
   });
 
   it('a comparison count above the pairs label can make', () => {
@@ -143,7 +185,9 @@ describe('inconsistencies that used to fail in a later stage are caught at load,
       ]);
     }
     accepted((raw) => ((raw.bon.curves as Record<string, unknown>).ns = [1, 2, 4]));
-    expect(edited((raw) => ((raw.bon.pool as Record<string, unknown>).samplesPerPrompt = 2))[0]).toMatch(/^field "bon\.pool\.samplesPerPrompt": got 2; must be ≥ 3 when bon\.curves\.ns is absent/);
+    expect(edited((raw) => ((raw.bon.pool as Record<string, unknown>).samplesPerPrompt = 2))[0]).toMatch(
+      /^field "bon\.pool\.samplesPerPrompt": got 2; must be ≥ 3 when bon\.curves\.ns is absent/,
+    );
   });
 
   it('a near-zero temperature, naming the field', () => {
@@ -153,13 +197,15 @@ describe('inconsistencies that used to fail in a later stage are caught at load,
         raw.ppo!.temperature = 0.001;
       }),
     ).toEqual([
-      "field \"label.temperature\": got 0.000001; must be ≥ 0.05: below that sampling is effectively greedy, a prompt's samples are identical, and label gets no comparisons (ties are dropped) and gold no spread",
-      "field \"ppo.temperature\": got 0.001; must be ≥ 0.05: below that sampling is effectively greedy, a prompt's samples are identical, and label gets no comparisons (ties are dropped) and gold no spread",
+      'field "label.temperature": got 0.000001; must be ≥ 0.05: below that sampling is effectively greedy, a prompt\'s samples are identical, and label gets no comparisons (ties are dropped) and gold no spread',
+      'field "ppo.temperature": got 0.001; must be ≥ 0.05: below that sampling is effectively greedy, a prompt\'s samples are identical, and label gets no comparisons (ties are dropped) and gold no spread',
     ]);
   });
 
   it('bon.proxies must be cells of the grid (no path through a cell name)', () => {
-    expect(edited((raw) => (raw.bon.proxies = ['../../../etc']))[0]).toMatch(/^field "bon\.proxies\.0": got "\.\.\/\.\.\/\.\.\/etc"; not a cell of proxy\.grid; cells are tiny-n20-s0/);
+    expect(edited((raw) => (raw.bon.proxies = ['../../../etc']))[0]).toMatch(
+      /^field "bon\.proxies\.0": got "\.\.\/\.\.\/\.\.\/etc"; not a cell of proxy\.grid; cells are tiny-n20-s0/,
+    );
   });
 });
 

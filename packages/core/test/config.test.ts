@@ -48,10 +48,7 @@ describe('pipeline config validation', () => {
     const raw = validRaw();
     (raw.corpus as Record<string, unknown>).source = 'gutenberg';
     (raw.tokenizer as Record<string, unknown>).vocabSize = 100;
-    expect(problemsOf(raw)).toEqual([
-      'field "corpus.source": got "gutenberg"; allowed values: "brown"',
-      'field "tokenizer.vocabSize": got 100; must be ≥ 257',
-    ]);
+    expect(problemsOf(raw)).toEqual(['field "corpus.source": got "gutenberg"; allowed values: "brown"', 'field "tokenizer.vocabSize": got 100; must be ≥ 257']);
   });
 
   it('checks references between fields', () => {

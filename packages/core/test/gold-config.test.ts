@@ -71,7 +71,9 @@ describe('gold config', () => {
     (notPretrained.proxy as { grid: { sizes: string[] } }).grid.sizes = ['small'];
     (notPretrained.models as Record<string, unknown>).big = { layers: 2, dModel: 32, heads: 2, mlpRatio: 2 };
     goldModel(notPretrained).size = 'big';
-    expect(problemsOf(notPretrained)).toContain('field "gold.model.size": got "big"; the gold RM starts from a pretrained LM, so "big" must also be listed in pretrain.sizes');
+    expect(problemsOf(notPretrained)).toContain(
+      'field "gold.model.size": got "big"; the gold RM starts from a pretrained LM, so "big" must also be listed in pretrain.sizes',
+    );
   });
 
   it('wants more comparisons than any proxy sees, on prompts label does not hold out, and lengths that fit', () => {
@@ -83,10 +85,14 @@ describe('gold config', () => {
     ]);
     const many = modelGold();
     goldModel(many).prompts = 33;
-    expect(problemsOf(many)).toEqual(['field "gold.model.prompts": got 33; must be ≤ prompts.count − label.evalPrompts (32): the gold RM never trains on the evaluation prompts']);
+    expect(problemsOf(many)).toEqual([
+      'field "gold.model.prompts": got 33; must be ≤ prompts.count − label.evalPrompts (32): the gold RM never trains on the evaluation prompts',
+    ]);
     const long = modelGold();
     goldModel(long).responseTokens = [2, 12, 48];
-    expect(problemsOf(long)).toEqual(['field "gold.model.responseTokens": got [2,12,48]; the longest (48) leaves no room for a prompt in pretrain.contextLength (48)']);
+    expect(problemsOf(long)).toEqual([
+      'field "gold.model.responseTokens": got [2,12,48]; the longest (48) leaves no room for a prompt in pretrain.contextLength (48)',
+    ]);
     const repeated = modelGold();
     goldModel(repeated).temperatures = [1, 1];
     expect(problemsOf(repeated)).toEqual(['field "gold.model.temperatures": got [1,1]; lists a value twice']);

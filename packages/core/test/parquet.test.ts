@@ -42,9 +42,7 @@ describe('Parquet round trip', () => {
     const back = await readParquetFile(file);
 
     expect(back.numRows).toBe(N);
-    expect(back.schema.fields.map((f) => `${f.name}:${String(f.type)}`)).toEqual(
-      table.schema.fields.map((f) => `${f.name}:${String(f.type)}`),
-    );
+    expect(back.schema.fields.map((f) => `${f.name}:${String(f.type)}`)).toEqual(table.schema.fields.map((f) => `${f.name}:${String(f.type)}`));
     expect(back.getChild('id')?.toArray()).toEqual(table.getChild('id')?.toArray());
     // Compare raw bytes so that any float drift, even in the last bit, fails.
     for (const name of ['reward', 'logprob']) {
@@ -108,7 +106,10 @@ describe('Parquet file format', () => {
 
     const pw = await import('parquet-wasm/node');
     const pf = await pw.ParquetFile.fromFile(await openAsBlob(file));
-    const columns = pf.metadata().rowGroups().flatMap((rg) => rg.columns());
+    const columns = pf
+      .metadata()
+      .rowGroups()
+      .flatMap((rg) => rg.columns());
     expect(columns.length).toBeGreaterThan(0);
     for (const col of columns) expect(col.compression()).toBe(pw.Compression.ZSTD);
     const paths = columns.map((c) => c.columnPath().join('.'));

@@ -31,7 +31,11 @@ describe('stage registry', () => {
 
   it('picks dotted fields into the nested shape of the config, and knows which edits a field list sees', () => {
     const config = { seed: 1, label: { responseTokens: 12, temperature: 1 }, bon: { pool: { prompts: 4 } } };
-    expect(pickFields(config, ['seed', 'label.responseTokens', 'bon.pool', 'absent.field'])).toEqual({ seed: 1, label: { responseTokens: 12 }, bon: { pool: { prompts: 4 } } });
+    expect(pickFields(config, ['seed', 'label.responseTokens', 'bon.pool', 'absent.field'])).toEqual({
+      seed: 1,
+      label: { responseTokens: 12 },
+      bon: { pool: { prompts: 4 } },
+    });
     expect(readsField(['bon.pool'], 'bon.pool.prompts')).toBe(true);
     expect(readsField(['bon.pool.prompts'], 'bon')).toBe(true);
     expect(readsField(['bon.pool'], 'bon.scoring.batchSize')).toBe(false);
@@ -57,7 +61,9 @@ describe('stage registry', () => {
 
   it('refuses a preset whose names cannot make task names, naming the field', () => {
     expect(planPipeline('a--b', raw)).toEqual({ problem: expect.stringContaining('"--" separates') });
-    expect(planPipeline('t', { ...raw, proxy: { grid: { sizes: ['Tiny'], comparisons: [1], seeds: [0] } } })).toEqual({ problem: expect.stringContaining('proxy.grid.sizes') });
+    expect(planPipeline('t', { ...raw, proxy: { grid: { sizes: ['Tiny'], comparisons: [1], seeds: [0] } } })).toEqual({
+      problem: expect.stringContaining('proxy.grid.sizes'),
+    });
   });
 
   it('records in a manifest exactly the fields Nx hashes (PPO runs include gold; best-of-n curves the pool size)', () => {

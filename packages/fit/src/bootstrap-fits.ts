@@ -1,12 +1,5 @@
 import { assertFiniteArray, Rng } from '@goodhart/core';
-import {
-  distanceFromKl,
-  fitBon,
-  fitRl,
-  fitRlSharedAlpha,
-  type CoefficientFit,
-  type SharedAlphaCoefficients,
-} from './curve-fits.ts';
+import { distanceFromKl, fitBon, fitRl, fitRlSharedAlpha, type CoefficientFit, type SharedAlphaCoefficients } from './curve-fits.ts';
 import { SingularMatrixError } from './linear-solve.ts';
 import { percentileInterval } from './percentile.ts';
 import type { Interval } from './types.ts';
@@ -127,10 +120,7 @@ export interface BootstrappedSharedAlpha {
  * Shared-α RL fit over several runs. The runs were evaluated independently, so each resample draws prompts
  * independently per run, each from that run's own stream ("fit/rl-shared/<label>").
  */
-export function bootstrapRlSharedAlpha(
-  curves: readonly (PerPromptRl & { label: string })[],
-  settings: BootstrapSettings,
-): BootstrappedSharedAlpha {
+export function bootstrapRlSharedAlpha(curves: readonly (PerPromptRl & { label: string })[], settings: BootstrapSettings): BootstrappedSharedAlpha {
   checkSettings(settings);
   const state = curves.map((curve) => {
     const points = curve.perPromptGold.length;
@@ -208,12 +198,7 @@ function withIntervals(draws: CoefficientDraws, confidence: number): Bootstrappe
 }
 
 /** Checks the per-prompt matrix (one row per point, same prompt count, finite) and returns the prompt count. */
-function promptCount(
-  name: string,
-  rows: readonly ArrayLike<number>[],
-  points: number,
-  expectedPrompts?: number,
-): number {
+function promptCount(name: string, rows: readonly ArrayLike<number>[], points: number, expectedPrompts?: number): number {
   if (rows.length !== points) throw new RangeError(`${name} has ${rows.length} rows, expected one per point (${points})`);
   if (points === 0) throw new RangeError(`${name} has no points`);
   const prompts = expectedPrompts ?? rows[0]!.length;

@@ -139,7 +139,10 @@ export function fitRlSharedAlpha(curves: readonly CurveData[]): SharedAlphaCoeff
   const alpha = fit.coefficients[0]!;
   const betas = kept.map((_, c) => fit.coefficients[c + 1]!);
   const r2s = kept.map((curve, c) =>
-    rSquared(curve.gold, Array.from(curve.d, (d) => predictRl(alpha, betas[c]!, d))),
+    rSquared(
+      curve.gold,
+      Array.from(curve.d, (d) => predictRl(alpha, betas[c]!, d)),
+    ),
   );
   return { alpha, betas, r2s, points: kept.map((curve) => curve.d.length) };
 }

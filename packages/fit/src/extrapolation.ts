@@ -11,20 +11,13 @@ export type Extrapolation = NonNullable<CurveFit['extrapolation']>;
  * null when either side has fewer than 2 points (RL counts only points with d > 0, which the fit can use), or when
  * the fitted part cannot determine α and β.
  */
-export function extrapolationCheck(
-  method: Method,
-  d: ArrayLike<number>,
-  gold: ArrayLike<number>,
-  fraction: number,
-): Extrapolation | null {
+export function extrapolationCheck(method: Method, d: ArrayLike<number>, gold: ArrayLike<number>, fraction: number): Extrapolation | null {
   assertSameLength('extrapolation: d and gold', d, gold);
   assertFiniteArray('extrapolation: d', d);
   assertFiniteArray('extrapolation: gold', gold);
   if (!(fraction > 0)) throw new RangeError(`extrapolation fraction must be positive, got ${fraction}`);
 
-  const usable = Array.from(d, (value, i) => ({ d: value, gold: gold[i]! })).filter(
-    (point) => method === 'bon' || point.d > MIN_RL_DISTANCE,
-  );
+  const usable = Array.from(d, (value, i) => ({ d: value, gold: gold[i]! })).filter((point) => method === 'bon' || point.d > MIN_RL_DISTANCE);
   if (usable.length === 0) return null;
   const fitUpToD = fraction * Math.max(...usable.map((point) => point.d));
   const fitted = usable.filter((point) => point.d <= fitUpToD);

@@ -1,10 +1,4 @@
-import {
-  bootstrapBonFit,
-  bootstrapRlFit,
-  bootstrapRlSharedAlpha,
-  type BootstrappedFit,
-  type BootstrapSettings,
-} from './bootstrap-fits.ts';
+import { bootstrapBonFit, bootstrapRlFit, bootstrapRlSharedAlpha, type BootstrappedFit, type BootstrapSettings } from './bootstrap-fits.ts';
 import { distanceFromKl, peakOf } from './curve-fits.ts';
 import { extrapolationCheck } from './extrapolation.ts';
 import { SingularMatrixError } from './linear-solve.ts';

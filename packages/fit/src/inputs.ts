@@ -1,14 +1,4 @@
-import {
-  findRun,
-  loadPipeline,
-  openStage,
-  ppoRuns,
-  readParquetFile,
-  stageName,
-  tableRows,
-  type PipelineConfig,
-  type StageOutput,
-} from '@goodhart/core';
+import { findRun, loadPipeline, openStage, ppoRuns, readParquetFile, stageName, tableRows, type PipelineConfig, type StageOutput } from '@goodhart/core';
 import type { BonCurve, FitInput, PolicyInfo, ProxyInfo, RegressionalCheck, RlCurve } from './types.ts';
 
 /** The upstream outputs the fit stage reads, verified against their manifests. */
@@ -46,7 +36,10 @@ export async function readFitSources(root: string, preset: string): Promise<FitS
   }));
   const proxyOf = (cell: string, file: string): ProxyInfo => {
     const proxy = proxies.find((p) => p.cell === cell);
-    if (!proxy) throw new Error(`${file} names proxy "${cell}", which ${proxySummary.file('proxy_metrics.parquet')} (made by stage '${stageName('proxySummary')}') does not list`);
+    if (!proxy)
+      throw new Error(
+        `${file} names proxy "${cell}", which ${proxySummary.file('proxy_metrics.parquet')} (made by stage '${stageName('proxySummary')}') does not list`,
+      );
     return proxy;
   };
 
@@ -57,7 +50,9 @@ export async function readFitSources(root: string, preset: string): Promise<FitS
     return { size, parameters: Number(row.non_embedding_parameters) };
   });
 
-  const bon = bonCurvesFrom(await rows(bonCurves, 'curves.parquet'), await rows(bonCurves, 'curves_by_prompt.parquet'), (cell) => proxyOf(cell, bonCurves.file('curves.parquet')));
+  const bon = bonCurvesFrom(await rows(bonCurves, 'curves.parquet'), await rows(bonCurves, 'curves_by_prompt.parquet'), (cell) =>
+    proxyOf(cell, bonCurves.file('curves.parquet')),
+  );
   const regressional = regressionalFrom(await rows(bonCurves, 'regressional.parquet'));
   const rl = ppoSummary
     ? rlCurvesFrom(await rows(ppoSummary, 'curves.parquet'), await rows(ppoSummary, 'curves_by_prompt.parquet'), (run) => {
@@ -84,7 +79,11 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
   return groups;
 }
 
-const interval = (r: Row, name: string): { mean: number; low: number; high: number } => ({ mean: Number(r[name]), low: Number(r[`${name}_low`]), high: Number(r[`${name}_high`]) });
+const interval = (r: Row, name: string): { mean: number; low: number; high: number } => ({
+  mean: Number(r[name]),
+  low: Number(r[`${name}_low`]),
+  high: Number(r[`${name}_high`]),
+});
 
 /** perPrompt[j][p] for the points' keys, prompts in one fixed order (ascending id) for every point. */
 function perPromptMatrix(byPrompt: readonly Row[], pointKey: string, keys: readonly number[], value: string, what: string): Float64Array[] {
@@ -92,7 +91,8 @@ function perPromptMatrix(byPrompt: readonly Row[], pointKey: string, keys: reado
   return keys.map((key) => {
     const rows = byPrompt.filter((r) => Number(r[pointKey]) === key);
     const values = new Map(rows.map((r) => [Number(r.prompt_id), Number(r[value])]));
-    if (values.size !== prompts.length) throw new Error(`${what}: per-prompt estimates at ${pointKey} ${key} cover ${values.size} of ${prompts.length} prompts`);
+    if (values.size !== prompts.length)
+      throw new Error(`${what}: per-prompt estimates at ${pointKey} ${key} cover ${values.size} of ${prompts.length} prompts`);
     return Float64Array.from(prompts, (p) => values.get(p)!);
   });
 }
@@ -103,8 +103,20 @@ function bonCurvesFrom(curveRows: Row[], byPromptRows: Row[], proxyOf: (cell: st
     const sorted = [...rows].sort((a, b) => Number(a.n) - Number(b.n));
     return {
       proxy: proxyOf(cell),
-      points: sorted.map((r) => ({ n: Number(r.n), kl: Number(r.kl), d: Number(r.d), gold: interval(r, 'gold'), proxy: { mean: Number(r.proxy_score), low: Number(r.proxy_low), high: Number(r.proxy_high) } })),
-      perPromptGold: perPromptMatrix(byPrompt.get(cell) ?? [], 'n', sorted.map((r) => Number(r.n)), 'gold', `best-of-n proxy ${cell}`),
+      points: sorted.map((r) => ({
+        n: Number(r.n),
+        kl: Number(r.kl),
+        d: Number(r.d),
+        gold: interval(r, 'gold'),
+        proxy: { mean: Number(r.proxy_score), low: Number(r.proxy_low), high: Number(r.proxy_high) },
+      })),
+      perPromptGold: perPromptMatrix(
+        byPrompt.get(cell) ?? [],
+        'n',
+        sorted.map((r) => Number(r.n)),
+        'gold',
+        `best-of-n proxy ${cell}`,
+      ),
     };
   });
 }

@@ -54,7 +54,10 @@ function scalingFitsFor(method: Method, fits: readonly CurveFit[], confidence: n
       for (const coefficient of COEFFICIENTS) {
         const ys = sorted.map((fit) => fit[coefficient].mean);
         const line = simpleLinearRegression(xs, ys);
-        const interval = slopeWithInterval(xs.map((x, i) => ({ x, y: ys[i]! })), confidence);
+        const interval = slopeWithInterval(
+          xs.map((x, i) => ({ x, y: ys[i]! })),
+          confidence,
+        );
         results.push({
           method,
           coefficient,
@@ -94,10 +97,6 @@ function groupBySlice(fits: readonly CurveFit[], axis: Axis): Group[] {
     group.fits.push(fit);
   }
   return [...groups.values()].sort(
-    (a, b) =>
-      a.sortKey[0] - b.sortKey[0] ||
-      a.sortKey[1] - b.sortKey[1] ||
-      a.sortKey[2] - b.sortKey[2] ||
-      a.sortKey[3].localeCompare(b.sortKey[3]),
+    (a, b) => a.sortKey[0] - b.sortKey[0] || a.sortKey[1] - b.sortKey[1] || a.sortKey[2] - b.sortKey[2] || a.sortKey[3].localeCompare(b.sortKey[3]),
   );
 }

@@ -37,8 +37,14 @@ export interface SlopeEstimate {
 /** null when x does not vary within any group (no slope to estimate). */
 export function slopeWithInterval(points: readonly SlopePoint[], confidence: number): SlopeEstimate | null {
   if (!(confidence > 0 && confidence < 1)) throw new RangeError(`confidence must be in (0, 1), got ${confidence}`);
-  assertFiniteArray('slope regression: x', points.map((p) => p.x));
-  assertFiniteArray('slope regression: y', points.map((p) => p.y));
+  assertFiniteArray(
+    'slope regression: x',
+    points.map((p) => p.x),
+  );
+  assertFiniteArray(
+    'slope regression: y',
+    points.map((p) => p.y),
+  );
   const groups = new Map<string, SlopePoint[]>();
   for (const point of points) {
     const key = point.group ?? '';

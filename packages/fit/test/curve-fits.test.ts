@@ -1,14 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  bonPeak,
-  distanceFromKl,
-  fitBon,
-  fitRl,
-  fitRlSharedAlpha,
-  predictBon,
-  predictRl,
-  rlPeak,
-} from '../src/index.ts';
+import { bonPeak, distanceFromKl, fitBon, fitRl, fitRlSharedAlpha, predictBon, predictRl, rlPeak } from '../src/index.ts';
 
 /** d of best-of-n for n = 1, 2, 4, …, 1024 (KL_bon = ln n − (n−1)/n). */
 const BON_D = Array.from({ length: 11 }, (_, i) => {
@@ -46,7 +37,10 @@ describe('fitBon', () => {
 
 describe('fitRl', () => {
   it('recovers α and β exactly from noiseless d(α − β ln d)', () => {
-    const fit = fitRl(RL_D, RL_D.map((d) => predictRl(0.6, 0.173, d)));
+    const fit = fitRl(
+      RL_D,
+      RL_D.map((d) => predictRl(0.6, 0.173, d)),
+    );
     expect(Math.abs(fit.alpha - 0.6)).toBeLessThan(1e-10);
     expect(Math.abs(fit.beta - 0.173)).toBeLessThan(1e-10);
     expect(fit.points).toBe(RL_D.length);
@@ -127,8 +121,11 @@ describe('fitRlSharedAlpha', () => {
   });
 
   it('rejects a curve with no positive d', () => {
-    expect(() => fitRlSharedAlpha([{ d: RL_D, gold: RL_D }, { d: [0, 0], gold: [0, 0] }])).toThrow(
-      /curve 1 has no points with d > 1e-12/,
-    );
+    expect(() =>
+      fitRlSharedAlpha([
+        { d: RL_D, gold: RL_D },
+        { d: [0, 0], gold: [0, 0] },
+      ]),
+    ).toThrow(/curve 1 has no points with d > 1e-12/);
   });
 });

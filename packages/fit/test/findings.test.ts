@@ -76,7 +76,12 @@ describe('finding 2: functional forms', () => {
   });
 
   it('fails when one BoN fit is poor', () => {
-    const f = finding(findings({}, (_, results) => { results.bon[0]!.r2 = 0.5; }), 2);
+    const f = finding(
+      findings({}, (_, results) => {
+        results.bon[0]!.r2 = 0.5;
+      }),
+      2,
+    );
     expect(f.holds).toBe(false);
     expect(f.numbers.bon_r2_min).toBe(0.5);
   });
@@ -169,7 +174,14 @@ describe('finding 4: more comparisons', () => {
   });
 
   it('is null with one comparisons count', () => {
-    expect(finding(findings({}, (input) => { input.bon = input.bon.filter((c) => c.proxy.comparisons === 8000); }), 4).holds).toBeNull();
+    expect(
+      finding(
+        findings({}, (input) => {
+          input.bon = input.bon.filter((c) => c.proxy.comparisons === 8000);
+        }),
+        4,
+      ).holds,
+    ).toBeNull();
   });
 });
 
@@ -209,7 +221,12 @@ describe('finding 6: KL penalty as early stopping', () => {
   });
 
   it('is null without penalised runs', () => {
-    const f = finding(findings({}, (input) => { input.rl = input.rl.filter((r) => r.klCoefficient === 0); }), 6);
+    const f = finding(
+      findings({}, (input) => {
+        input.rl = input.rl.filter((r) => r.klCoefficient === 0);
+      }),
+      6,
+    );
     expect(f.holds).toBeNull();
     expect(f.evidence).toMatch(/no penalised runs/);
   });
@@ -246,7 +263,10 @@ describe('finding 7: KL is no common currency', () => {
       return { max: ds.reduce((best, d) => Math.max(best, f(d)), 0), first: (g) => ds.find((d) => f(d) >= g)! };
     };
     const bonScan = scan((d) => d * (b.alpha.mean - b.beta.mean * d), Math.max(...bon.points.map((p) => p.d)));
-    const rlScan = scan((d) => (d > 0 ? d * (r.alpha.mean - r.beta.mean * Math.log(d)) : 0), Math.max(...run.perPromptKl.map((row) => Math.sqrt(Math.max(row.reduce((a, x) => a + x, 0) / row.length, 0)))));
+    const rlScan = scan(
+      (d) => (d > 0 ? d * (r.alpha.mean - r.beta.mean * Math.log(d)) : 0),
+      Math.max(...run.perPromptKl.map((row) => Math.sqrt(Math.max(row.reduce((a, x) => a + x, 0) / row.length, 0)))),
+    );
     const gain = 0.5 * Math.min(bonScan.max, rlScan.max);
     expect(result.gain).toBeCloseTo(gain, 6);
     expect(result.bonKl.mean).toBeCloseTo(bonScan.first(gain) ** 2, 3);

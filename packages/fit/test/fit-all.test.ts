@@ -56,11 +56,7 @@ function quickInput(seed: number): FitInput {
     proxies,
     policies: Object.values(POLICIES),
     bon: SIZES.flatMap((_, s) => COMPARISONS.map((c) => bonCurve(rng, s, c, 32))),
-    rl: [
-      ...[0, 1, 2].map((s) => rlCurve(rng, s, 0, 'm', 64)),
-      rlCurve(rng, 2, 0.1, 'm', 64),
-      rlCurve(rng, 2, 0, 'l', 64),
-    ],
+    rl: [...[0, 1, 2].map((s) => rlCurve(rng, s, 0, 'm', 64)), rlCurve(rng, 2, 0.1, 'm', 64), rlCurve(rng, 2, 0, 'l', 64)],
     regressional: null,
     options: { bootstrapResamples: 1000, confidence: 0.95, extrapolationFraction: 0.6, seed: 11 },
   };

@@ -65,7 +65,7 @@ export function makeFixture(options: FixtureOptions = {}): Fixture {
     rl.push(rlCurve(main, POLICIES[0]!, 0.05, { klScale, goldShift: options.penaltyGoldShift ?? 0 }, rng.fork('rl/penalised')));
     if ((options.policySizes ?? 1) >= 2) rl.push(rlCurve(main, POLICIES[1]!, 0, { klScale, start: 0.3, gainScale: 0.7 }, rng.fork('rl/large')));
   }
-  const regressional = options.regressional ?? true ? regressionalCheck(options.regressionalPeak ?? false, rng.fork('regressional')) : null;
+  const regressional = (options.regressional ?? true) ? regressionalCheck(options.regressionalPeak ?? false, rng.fork('regressional')) : null;
   const input: FitInput = {
     preset: 'fixture',
     proxies,
@@ -82,7 +82,15 @@ function proxyInfo(size: string, parameters: number, comparisons: number, seed: 
   const L = Math.log10(parameters / 3e6);
   // Few comparisons: near chance whatever the size; many: loss falls with size.
   const validationLoss = comparisons <= 1000 ? 0.688 - 0.003 * L : 0.6 - 0.05 * L;
-  return { cell: `${size}-n${comparisons}-s${seed}`, size, parameters, comparisons, seed, validationLoss, validationAccuracy: 0.5 + (0.693 - validationLoss) * 2 };
+  return {
+    cell: `${size}-n${comparisons}-s${seed}`,
+    size,
+    parameters,
+    comparisons,
+    seed,
+    validationLoss,
+    validationAccuracy: 0.5 + (0.693 - validationLoss) * 2,
+  };
 }
 
 /** The paper's logarithmic trends (paper-notes §4), weakened for the small comparisons count. */
@@ -156,7 +164,7 @@ export function rlCurve(proxy: ProxyInfo, policy: PolicyInfo, klCoefficient: num
     const klTrue = klCoefficient > 0 ? 30 * (1 - Math.exp(-step / 60)) : 144 * (step / lastStep) ** 2;
     const dTrue = Math.sqrt(klTrue);
     const frontier = dTrue > 0 ? dTrue * (RL_ALPHA - RL_BETA * Math.log(dTrue)) : 0;
-    const center = (shape.start ?? 0) + (shape.gainScale ?? 1) * frontier + (step > 0 ? shape.goldShift ?? 0 : 0);
+    const center = (shape.start ?? 0) + (shape.gainScale ?? 1) * frontier + (step > 0 ? (shape.goldShift ?? 0) : 0);
     const gold = promptValues(center, effects, step === 0 ? 0 : 0.3, rng);
     perPromptGold.push(gold.values);
     const kl = klTrue * shape.klScale;
@@ -190,7 +198,7 @@ export function expectedMaxOfNormals(n: number): number {
   let total = 0;
   for (let i = 0; i < steps; i++) {
     const x = -8 + (i + 0.5) * h;
-    total += x * n * Math.exp(-x * x / 2) / Math.sqrt(2 * Math.PI) * normalCdf(x) ** (n - 1) * h;
+    total += ((x * n * Math.exp((-x * x) / 2)) / Math.sqrt(2 * Math.PI)) * normalCdf(x) ** (n - 1) * h;
   }
   return total;
 }
@@ -248,7 +256,15 @@ function predict(form: Form, alpha: number, beta: number, d: number): number {
   return form === 'bon' ? d * (alpha - beta * d) : d * (alpha - beta * Math.log(d));
 }
 
-export function fitCurve(form: Form, name: string, proxy: ProxyInfo, policy: PolicyInfo | null, klCoefficient: number | null, points: readonly { d: number; gold: Interval }[], extrapolationFraction: number): CurveFit {
+export function fitCurve(
+  form: Form,
+  name: string,
+  proxy: ProxyInfo,
+  policy: PolicyInfo | null,
+  klCoefficient: number | null,
+  points: readonly { d: number; gold: Interval }[],
+  extrapolationFraction: number,
+): CurveFit {
   const usable = points.filter((p) => form === 'bon' || p.d > 0);
   const rows = usable.map((p) => ({ ...design(form, p.d), y: p.gold.mean }));
   const f = fitTwo(rows);

@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  leastSquaresThroughOrigin,
-  rSquared,
-  simpleLinearRegression,
-  SingularMatrixError,
-  solveLinearSystem,
-  sumsOfSquares,
-} from '../src/index.ts';
+import { leastSquaresThroughOrigin, rSquared, simpleLinearRegression, SingularMatrixError, solveLinearSystem, sumsOfSquares } from '../src/index.ts';
 
 describe('R² (1 − SS_res/SS_tot, SS_tot about the mean)', () => {
   it('matches the arithmetic done by hand for a one-column fit through the origin', () => {
@@ -89,7 +82,10 @@ describe('solveLinearSystem', () => {
 describe('simpleLinearRegression', () => {
   it('recovers an exact line, also far from the origin', () => {
     const x = [11.5, 11.6, 11.9, 12.3];
-    const fit = simpleLinearRegression(x, x.map((v) => 3 - 0.25 * v));
+    const fit = simpleLinearRegression(
+      x,
+      x.map((v) => 3 - 0.25 * v),
+    );
     expect(fit.slope).toBeCloseTo(-0.25, 12);
     expect(fit.intercept).toBeCloseTo(3, 10);
     expect(fit.r2).toBeCloseTo(1, 12);

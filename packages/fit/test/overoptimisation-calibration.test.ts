@@ -70,7 +70,7 @@ function wholeBootstrap(curve: Curve, rng: Rng): boolean {
     drops[b] = m[argmax(m)]! - m[last]!;
   }
   drops.sort();
-  return drops[Math.floor(RESAMPLES * (1 - CONFIDENCE) / 2)]! > 0;
+  return drops[Math.floor((RESAMPLES * (1 - CONFIDENCE)) / 2)]! > 0;
 }
 
 function newProcedure(curve: Curve, rng: Rng): boolean {
@@ -95,7 +95,9 @@ describe('finding 1 calibration: the rise-then-fall test does not flatter', () =
   const wholeRate = rate(1000, plateau, wholeBootstrap, 'null');
 
   it('calls a fall on curves that only plateau at about its nominal rate, where the old procedure did not', () => {
-    console.log(`false-positive rate on monotone plateau curves: old ${oldRate}, whole-procedure bootstrap ${wholeRate}, split-half ${newRate} (nominal ${(1 - CONFIDENCE) / 2})`);
+    console.log(
+      `false-positive rate on monotone plateau curves: old ${oldRate}, whole-procedure bootstrap ${wholeRate}, split-half ${newRate} (nominal ${(1 - CONFIDENCE) / 2})`,
+    );
     // Nominal 2.5% (less, as a peak must also be interior); the binomial sd over 4,000 curves is 0.25%.
     expect(newRate).toBeLessThanOrEqual(0.035);
     expect(oldRate).toBeGreaterThan(0.1);

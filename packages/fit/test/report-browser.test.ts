@@ -21,7 +21,18 @@ const MISSING = `headless Chromium not found at ${CHROMIUM}: install Debian's ch
 if (!HAVE_CHROMIUM && !REQUIRE_BROWSER) console.warn(`skipping the report browser test: ${MISSING}`);
 
 /** Figures the fixture (5 RM sizes × 2 counts, an unpenalised and a penalised RL run, a regressional check) must draw. */
-const CHARTS = ['bon-gold', 'bon-proxy', 'rl-gold', 'rl-proxy', 'coef-params', 'coef-comparisons', 'validation-loss', 'kl-penalty', 'bon-vs-rl', 'regressional'];
+const CHARTS = [
+  'bon-gold',
+  'bon-proxy',
+  'rl-gold',
+  'rl-proxy',
+  'coef-params',
+  'coef-comparisons',
+  'validation-loss',
+  'kl-penalty',
+  'bon-vs-rl',
+  'regressional',
+];
 /** One policy size only: this figure must be a note, not an empty chart. */
 const NOTES = ['policy-size'];
 /** Plotted marks (lines, areas, symbols, rules; not axes or legends) a real chart of this fixture has at least. */

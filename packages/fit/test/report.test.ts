@@ -29,12 +29,31 @@ describe('writeReport', () => {
     expect(written.warnings).toEqual([]);
     const figures = (await readdir(join(dir, 'figures'))).sort();
     expect(figures).toEqual(
-      ['bon-gold', 'bon-proxy', 'bon-vs-rl', 'coef-comparisons', 'coef-params', 'kl-penalty', 'policy-size', 'regressional', 'rl-gold', 'rl-proxy', 'validation-loss'].map((id) => `${id}.svg`),
+      [
+        'bon-gold',
+        'bon-proxy',
+        'bon-vs-rl',
+        'coef-comparisons',
+        'coef-params',
+        'kl-penalty',
+        'policy-size',
+        'regressional',
+        'rl-gold',
+        'rl-proxy',
+        'validation-loss',
+      ].map((id) => `${id}.svg`),
     );
     expect(written.files).toContain(join(dir, 'index.html'));
     expect(written.files).toContain(join(dir, 'figures', 'policy-size.svg'));
 
-    const json = JSON.parse(await readFile(join(dir, 'findings.json'), 'utf8')) as { id: number; title: string; holds: boolean | null; holds_for_seeds: number[] | null; evidence: string; numbers: object }[];
+    const json = JSON.parse(await readFile(join(dir, 'findings.json'), 'utf8')) as {
+      id: number;
+      title: string;
+      holds: boolean | null;
+      holds_for_seeds: number[] | null;
+      evidence: string;
+      numbers: object;
+    }[];
     expect(json.map((f) => f.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(Object.keys(json[0]!)).toEqual(['id', 'title', 'holds', 'holds_for_seeds', 'fails_for_seeds', 'untestable_for_seeds', 'evidence', 'numbers']);
     expect(json[7]!.holds_for_seeds).toBeNull();

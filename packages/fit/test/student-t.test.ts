@@ -18,7 +18,15 @@ describe('Student t', () => {
   });
 
   it('quantiles match the printed t table and the closed forms for 1 and 2 degrees of freedom', () => {
-    const table: [number, number][] = [[1, 12.7062], [2, 4.3027], [3, 3.1824], [5, 2.5706], [10, 2.2281], [30, 2.0423], [1000, 1.9623]];
+    const table: [number, number][] = [
+      [1, 12.7062],
+      [2, 4.3027],
+      [3, 3.1824],
+      [5, 2.5706],
+      [10, 2.2281],
+      [30, 2.0423],
+      [1000, 1.9623],
+    ];
     for (const [df, q] of table) expect(studentTQuantile(0.975, df)).toBeCloseTo(q, 3);
     expect(studentTQuantile(0.9, 1)).toBeCloseTo(Math.tan(Math.PI * 0.4), 9);
     const p = 0.95;

@@ -34,7 +34,9 @@ export interface GoldRmHyperparameters {
 export function goldRmHyperparameters(config: PipelineConfig): GoldRmHyperparameters {
   const model = config.gold.model;
   if (config.gold.kind !== 'model' || !model) {
-    throw new Error(`pipeline "${config.name}" has gold.kind "${config.gold.kind}": the gold RM is trained only when gold.kind is "model" (with a gold.model section)`);
+    throw new Error(
+      `pipeline "${config.name}" has gold.kind "${config.gold.kind}": the gold RM is trained only when gold.kind is "model" (with a gold.model section)`,
+    );
   }
   const { training } = model;
   return validateGoldRmHyperparameters({
@@ -69,10 +71,19 @@ export function validateGoldRmHyperparameters(h: GoldRmHyperparameters): GoldRmH
   check('policy', typeof h.policy === 'string' && h.policy.length > 0, 'a model size name');
   check('size', typeof h.size === 'string' && h.size.length > 0, 'a model size name');
   check('prompts', positiveInt(h.prompts), 'an integer ≥ 1');
-  check('temperatures', Array.isArray(h.temperatures) && h.temperatures.length > 0 && h.temperatures.every((t) => finite(t) && t > 0), 'a non-empty list of numbers > 0');
-  check('responseTokens', Array.isArray(h.responseTokens) && h.responseTokens.length > 0 && h.responseTokens.every(positiveInt), 'a non-empty list of integers ≥ 1');
+  check(
+    'temperatures',
+    Array.isArray(h.temperatures) && h.temperatures.length > 0 && h.temperatures.every((t) => finite(t) && t > 0),
+    'a non-empty list of numbers > 0',
+  );
+  check(
+    'responseTokens',
+    Array.isArray(h.responseTokens) && h.responseTokens.length > 0 && h.responseTokens.every(positiveInt),
+    'a non-empty list of integers ≥ 1',
+  );
   check('samplesPerSetting', positiveInt(h.samplesPerSetting), 'an integer ≥ 1');
-  if (problems.length === 0 && samplesPerPrompt(h) < 2) problems.push('samplesPerSetting: temperatures × responseTokens × samplesPerSetting must be ≥ 2 (a comparison needs two samples)');
+  if (problems.length === 0 && samplesPerPrompt(h) < 2)
+    problems.push('samplesPerSetting: temperatures × responseTokens × samplesPerSetting must be ≥ 2 (a comparison needs two samples)');
   check('validationFraction', finite(h.validationFraction) && h.validationFraction > 0 && h.validationFraction < 0.5, '(0, 0.5)');
   check('sampleBatchSize', positiveInt(h.sampleBatchSize), 'an integer ≥ 1');
   check('scoringBatchSize', positiveInt(h.scoringBatchSize), 'an integer ≥ 1');

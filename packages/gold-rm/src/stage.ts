@@ -1,6 +1,18 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadPipeline, openStage, Rng, stageConfig, stageName, stageOutputDir, tableFromColumns, workspaceRoot, writeParquetFile, writeStageOutput, type Manifest } from '@goodhart/core';
+import {
+  loadPipeline,
+  openStage,
+  Rng,
+  stageConfig,
+  stageName,
+  stageOutputDir,
+  tableFromColumns,
+  workspaceRoot,
+  writeParquetFile,
+  writeStageOutput,
+  type Manifest,
+} from '@goodhart/core';
 import { HumanLabeller } from '@goodhart/gold';
 import { engineCodeVersion, initEngine, readPretrainArtifacts, parameterCount, saveCheckpoint, type ComputeOptions } from '@goodhart/model';
 import { buildGoldComparisons, type GoldComparison } from './comparisons.ts';
@@ -56,7 +68,12 @@ export async function runGoldRm(options: ComputeOptions & { preset: string; root
   const policy = await pretrained.loadLanguageModel(h.policy);
   const model = await pretrained.loadRewardModel(h.size, rng.fork('head'));
   const heldOut = new Set(pretrained.prompts.slice(config.label.prompts, config.label.prompts + config.label.evalPrompts).map((p) => p.promptId));
-  const { chosen, tooLong } = choosePrompts(pretrained.prompts, { count: h.prompts, heldOut, longestResponse: Math.max(...h.responseTokens), contextLength: policy.config.contextLength });
+  const { chosen, tooLong } = choosePrompts(pretrained.prompts, {
+    count: h.prompts,
+    heldOut,
+    longestResponse: Math.max(...h.responseTokens),
+    contextLength: policy.config.contextLength,
+  });
   const settings = samplingSettings(h.temperatures, h.responseTokens);
   const outputDir = stageOutputDir(root, config.name, 'goldRm');
   let metrics: GoldRmMetrics | undefined;
@@ -72,15 +89,26 @@ export async function runGoldRm(options: ComputeOptions & { preset: string; root
       upstream: [pretrained.output.ref()],
     },
     async (staging) => {
-      log(`gold-rm: ${samplesPerPrompt(h)} samples for each of ${chosen.length} prompts from the initial policy "${h.policy}" (temperatures ${h.temperatures.join(', ')}; up to ${h.responseTokens.join(', ')} tokens)${tooLong > 0 ? `; ${tooLong} prompts skipped as too long` : ''}`);
-      const samples = sampleSettings(policy, pretrained.tokenizer, chosen, settings, { samplesPerSetting: h.samplesPerSetting, batchSize: h.sampleBatchSize }, rng.fork('samples'));
+      log(
+        `gold-rm: ${samplesPerPrompt(h)} samples for each of ${chosen.length} prompts from the initial policy "${h.policy}" (temperatures ${h.temperatures.join(', ')}; up to ${h.responseTokens.join(', ')} tokens)${tooLong > 0 ? `; ${tooLong} prompts skipped as too long` : ''}`,
+      );
+      const samples = sampleSettings(
+        policy,
+        pretrained.tokenizer,
+        chosen,
+        settings,
+        { samplesPerSetting: h.samplesPerSetting, batchSize: h.sampleBatchSize },
+        rng.fork('samples'),
+      );
       policy.dispose();
       const humanScores = human.scoreAll(samples.map((s) => s.text));
       const { train, validation, ties } = buildGoldComparisons(samples, humanScores, h.validationFraction, rng.fork('comparisons'));
       const promptTokens = new Map(chosen.map((p) => [p.promptId, p.tokens]));
       const sequences = samples.map((s) => [...promptTokens.get(s.promptId)!, ...s.tokens]);
       const counts = parameterCount(model.config);
-      log(`gold-rm: ${counts.nonEmbedding.toLocaleString('en-US')}-parameter (non-embedding) RM from the "${h.size}" LM; ${train.length} training and ${validation.length} held-out comparisons labelled by the human (${ties} tied pairs dropped)`);
+      log(
+        `gold-rm: ${counts.nonEmbedding.toLocaleString('en-US')}-parameter (non-embedding) RM from the "${h.size}" LM; ${train.length} training and ${validation.length} held-out comparisons labelled by the human (${ties} tied pairs dropped)`,
+      );
 
       const initialValidation = pairAccuracy(rewardsOf(model, sequences, h.scoringBatchSize), validation);
       const curve = trainGoldRm(model, sequences, train, h, rng.fork('order'));
@@ -92,7 +120,11 @@ export async function runGoldRm(options: ComputeOptions & { preset: string; root
         size: h.size,
         parameters: counts.total,
         nonEmbeddingParameters: counts.nonEmbedding,
-        prompts: { train: chosen.length - new Set(validation.map((c) => c.promptId)).size, validation: new Set(validation.map((c) => c.promptId)).size, skippedTooLong: tooLong },
+        prompts: {
+          train: chosen.length - new Set(validation.map((c) => c.promptId)).size,
+          validation: new Set(validation.map((c) => c.promptId)).size,
+          skippedTooLong: tooLong,
+        },
         samples: samples.length,
         comparisons: { train: train.length, validation: validation.length, ties },
         steps: curve.length,
@@ -102,7 +134,9 @@ export async function runGoldRm(options: ComputeOptions & { preset: string; root
         train: pairAccuracy(rewards, train),
         validationByGroup: groupAccuracies(rewards, validation, samples, h),
       };
-      log(`gold-rm: held-out accuracy against the human ${(100 * validationResult.accuracy).toFixed(1)}% on ${validation.length} comparisons (loss ${validationResult.loss.toFixed(4)}; before training ${(100 * initialValidation.accuracy).toFixed(1)}%, loss ${initialValidation.loss.toFixed(4)})`);
+      log(
+        `gold-rm: held-out accuracy against the human ${(100 * validationResult.accuracy).toFixed(1)}% on ${validation.length} comparisons (loss ${validationResult.loss.toFixed(4)}; before training ${(100 * initialValidation.accuracy).toFixed(1)}%, loss ${initialValidation.loss.toFixed(4)})`,
+      );
 
       await saveCheckpoint(model, join(staging, 'model'));
       await writeFile(join(staging, 'hyperparameters.json'), `${JSON.stringify(h, null, 2)}\n`);
@@ -156,7 +190,12 @@ export async function runGoldRm(options: ComputeOptions & { preset: string; root
 }
 
 /** Held-out accuracy on pairs whose samples share a temperature, and on pairs whose samples share a length budget. */
-function groupAccuracies(rewards: Float64Array, validation: readonly GoldComparison[], samples: readonly GoldSample[], h: { temperatures: number[]; responseTokens: number[] }): GroupAccuracy[] {
+function groupAccuracies(
+  rewards: Float64Array,
+  validation: readonly GoldComparison[],
+  samples: readonly GoldSample[],
+  h: { temperatures: number[]; responseTokens: number[] },
+): GroupAccuracy[] {
   const groups: GroupAccuracy[] = [];
   for (const temperature of h.temperatures) {
     const pairs = validation.filter((c) => samples[c.a].temperature === temperature && samples[c.b].temperature === temperature);

@@ -1,5 +1,16 @@
 import { cosineLearningRate, Progress, type Rng } from '@goodhart/core';
-import { defaultAdamW, NonFiniteLossError, pairwiseLoss, REWARD_HEAD, scoreSequences, softplus, tokenBatch, trainStep, type AdamWOptions, type Model } from '@goodhart/model';
+import {
+  defaultAdamW,
+  NonFiniteLossError,
+  pairwiseLoss,
+  REWARD_HEAD,
+  scoreSequences,
+  softplus,
+  tokenBatch,
+  trainStep,
+  type AdamWOptions,
+  type Model,
+} from '@goodhart/model';
 import type { GoldComparison } from './comparisons.ts';
 import type { GoldRmHyperparameters } from './hyperparameters.ts';
 

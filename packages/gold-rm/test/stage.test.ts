@@ -54,16 +54,33 @@ describe('gold RM stage on the test preset with a model gold', () => {
   it('writes a frozen checkpoint whose rewards are the ones it reports, with its hyperparameters and metrics', async () => {
     const output = await openStageOutput(result.outputDir, 'gold-rm');
     const files = output.manifest.files.map((f) => f.path).sort();
-    expect(files).toEqual(['comparisons.parquet', 'curve.parquet', 'hyperparameters.json', 'metrics.json', 'model/model.json', 'model/model.safetensors', 'samples.parquet']);
+    expect(files).toEqual([
+      'comparisons.parquet',
+      'curve.parquet',
+      'hyperparameters.json',
+      'metrics.json',
+      'model/model.json',
+      'model/model.safetensors',
+      'samples.parquet',
+    ]);
     const hyper = JSON.parse(await readFile(output.file('hyperparameters.json'), 'utf8')) as { size: string; seed: number };
     expect(hyper).toMatchObject({ size: 'small', seed: 7 });
     const metrics = JSON.parse(await readFile(output.file('metrics.json'), 'utf8')) as { validation: { accuracy: number } };
     expect(metrics.validation.accuracy).toBe(result.metrics.validation.accuracy);
     const model = await loadCheckpoint(join(output.dir, 'model'));
     const samples = tableRows(await readParquetFile(output.file('samples.parquet')));
-    const prompts = new Map(tableRows(await readParquetFile(join(stageOutputDir(root, PRESET, 'pretrain'), 'prompts.parquet'))).map((p) => [Number(p.prompt_id), Array.from(p.tokens as Iterable<number>)]));
+    const prompts = new Map(
+      tableRows(await readParquetFile(join(stageOutputDir(root, PRESET, 'pretrain'), 'prompts.parquet'))).map((p) => [
+        Number(p.prompt_id),
+        Array.from(p.tokens as Iterable<number>),
+      ]),
+    );
     const first = samples.slice(0, 8);
-    const rewards = scoreSequences(model, first.map((s) => [...prompts.get(Number(s.prompt_id))!, ...Array.from(s.response_tokens as Iterable<number>)]), 64);
+    const rewards = scoreSequences(
+      model,
+      first.map((s) => [...prompts.get(Number(s.prompt_id))!, ...Array.from(s.response_tokens as Iterable<number>)]),
+      64,
+    );
     first.forEach((s, i) => expect(rewards[i]).toBeCloseTo(Number(s.gold_raw), 5));
     model.dispose();
   });

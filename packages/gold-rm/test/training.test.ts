@@ -33,7 +33,12 @@ describe('gold RM training', () => {
     // A finite head so large that every reward overflows float32: r_a − r_b is ∞ − ∞.
     weights.get('reward.w')!.data.fill(1e38);
     const model = activeEngine().createModel(config, weights);
-    const sequences = [[1, 2, 3], [4, 5], [6, 7, 8, 9], [3, 3]];
+    const sequences = [
+      [1, 2, 3],
+      [4, 5],
+      [6, 7, 8, 9],
+      [3, 3],
+    ];
     const comparisons = [
       { promptId: 0, a: 0, b: 1, preferred: 0 as const },
       { promptId: 0, a: 2, b: 3, preferred: 1 as const },
@@ -65,6 +70,8 @@ describe('gold RM training', () => {
     expect(() => validateGoldRmHyperparameters({ ...HYPER, learningRate: 0, temperatures: [] })).toThrow(
       /invalid gold RM hyperparameters:\n {2}temperatures: got \[\]; allowed: a non-empty list of numbers > 0\n {2}learningRate: got 0; allowed: \(0, 1\]/,
     );
-    expect(() => validateGoldRmHyperparameters({ ...HYPER, responseTokens: [4] })).toThrow(/samplesPerSetting: temperatures × responseTokens × samplesPerSetting must be ≥ 2/);
+    expect(() => validateGoldRmHyperparameters({ ...HYPER, responseTokens: [4] })).toThrow(
+      /samplesPerSetting: temperatures × responseTokens × samplesPerSetting must be ≥ 2/,
+    );
   });
 });

@@ -82,8 +82,7 @@ export class HumanLabeller {
     const short = words.length < minWords ? 1 : 0;
     const long = Math.max(0, words.length - maxWords) / maxWords;
     const nonWords = alphabetic === 0 ? 0 : unknown / alphabetic;
-    const human =
-      sentiment - repetitionWeight * repetition - shortWeight * short - longWeight * long - nonWordWeight * nonWords;
+    const human = sentiment - repetitionWeight * repetition - shortWeight * short - longWeight * long - nonWordWeight * nonWords;
     return { human, sentiment, repetition, short, long, nonWords, words: words.length };
   }
 
@@ -154,13 +153,7 @@ function tokenize(text: string): Tokens {
  * starting a sentence: after . ! ? and whitespace, except the full stop of a title or an initial ("Mr. Kennedy",
  * "W. H. Auden"). The response's first word counts as mid-sentence: responses continue a prompt that opens a sentence.
  */
-function isNameOrInitial(
-  text: string,
-  token: string,
-  start: number,
-  previous: string | undefined,
-  previousEnd: number,
-): boolean {
+function isNameOrInitial(text: string, token: string, start: number, previous: string | undefined, previousEnd: number): boolean {
   if (token.length === 1 && text.charAt(start + 1) === '.') return true;
   const first = token.charAt(0);
   if (first === first.toLowerCase()) return false;
@@ -169,9 +162,7 @@ function isNameOrInitial(
 }
 
 // Common in text (mostly before a full stop) but absent from the lower-case word list.
-const ABBREVIATIONS: ReadonlySet<string> = new Set(
-  'mr mrs ms dr st jr sr capt supt gen col lt sgt rev prof gov sen mt ft co inc ltd etc vs ok tv'.split(' '),
-);
+const ABBREVIATIONS: ReadonlySet<string> = new Set('mr mrs ms dr st jr sr capt supt gen col lt sgt rev prof gov sen mt ft co inc ltd etc vs ok tv'.split(' '));
 const CLITIC = /^(.+)'(?:s|re|ve|m|d|ll)$/;
 
 function isEnglish(word: string, lexicon: ReadonlySet<string>): boolean {

@@ -168,7 +168,7 @@ describe('HumanLabeller contract', () => {
     '',
     'Good morning.',
     sentenceOf(55),
-    "“Don’t go,” she whispered — it’s late, and the roads are icy.",
+    '“Don’t go,” she whispered — it’s late, and the roads are icy.',
   ];
 
   it('is deterministic, across calls and instances', () => {

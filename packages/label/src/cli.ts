@@ -14,7 +14,9 @@ async function main(): Promise<void> {
       `policy samples: ${s.samples}; gold (raw) mean ${s.gold.mean.toFixed(4)}, sd ${s.gold.std.toFixed(4)} — later stages report gold in these units`,
       `comparisons: ${s.comparisons.train} train, ${s.comparisons.validation} validation (${s.comparisons.ties} tied pairs dropped)`,
       `labels agreeing with gold: ${(100 * s.agreement).toFixed(1)}%`,
-      s.goldKind === 'model' ? `gold RM agreeing with the human on these comparisons: ${(100 * s.goldHumanAgreement).toFixed(1)}%` : 'gold is the human (gold.kind "lexicon")',
+      s.goldKind === 'model'
+        ? `gold RM agreeing with the human on these comparisons: ${(100 * s.goldHumanAgreement).toFixed(1)}%`
+        : 'gold is the human (gold.kind "lexicon")',
       `artifacts: ${s.outputDir}`,
       '',
     ].join('\n'),

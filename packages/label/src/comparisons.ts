@@ -61,6 +61,9 @@ export function meanAndStd(values: ArrayLike<number>): { mean: number; std: numb
   let squares = 0;
   for (let i = 0; i < values.length; i++) squares += (values[i] - mean) ** 2;
   const std = Math.sqrt(squares / values.length);
-  if (!(std > 0)) throw new Error('gold has zero spread over the initial-policy samples: cannot normalise (every sample scored the same; a label.temperature near 0 makes every sample of a prompt alike)');
+  if (!(std > 0))
+    throw new Error(
+      'gold has zero spread over the initial-policy samples: cannot normalise (every sample scored the same; a label.temperature near 0 makes every sample of a prompt alike)',
+    );
   return { mean, std };
 }

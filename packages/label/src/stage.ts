@@ -50,7 +50,9 @@ export async function runLabel(options: LabelOptions): Promise<LabelSummary> {
   const pretrained = await readPretrainArtifacts(await openStage(root, config.name, 'pretrain'));
   const { label } = config;
   if (pretrained.prompts.length < label.prompts + label.evalPrompts) {
-    throw new Error(`the pretrain stage wrote ${pretrained.prompts.length} prompts; label.prompts + label.evalPrompts needs ${label.prompts + label.evalPrompts}`);
+    throw new Error(
+      `the pretrain stage wrote ${pretrained.prompts.length} prompts; label.prompts + label.evalPrompts needs ${label.prompts + label.evalPrompts}`,
+    );
   }
   const rmPrompts = pretrained.prompts.slice(0, label.prompts);
   const evalPrompts = pretrained.prompts.slice(label.prompts, label.prompts + label.evalPrompts);
@@ -144,7 +146,12 @@ function promptTextById(prompts: readonly { promptId: number; text: string; toke
   return new Map(prompts.map((p) => [p.promptId, p]));
 }
 
-function samplesTable(samples: readonly ScoredSample[], rawGold: Float64Array, rawHuman: Float64Array, prompts: readonly { promptId: number; text: string; tokens: number[] }[]) {
+function samplesTable(
+  samples: readonly ScoredSample[],
+  rawGold: Float64Array,
+  rawHuman: Float64Array,
+  prompts: readonly { promptId: number; text: string; tokens: number[] }[],
+) {
   const byId = promptTextById(prompts);
   return SAMPLES_TABLE.fromRows(
     samples.map((s, i) => ({
@@ -162,7 +169,11 @@ function samplesTable(samples: readonly ScoredSample[], rawGold: Float64Array, r
   );
 }
 
-function comparisonsTable(train: readonly Comparison[], validation: readonly Comparison[], prompts: readonly { promptId: number; text: string; tokens: number[] }[]) {
+function comparisonsTable(
+  train: readonly Comparison[],
+  validation: readonly Comparison[],
+  prompts: readonly { promptId: number; text: string; tokens: number[] }[],
+) {
   const byId = promptTextById(prompts);
   const rows = [...train.map((c) => ({ c, split: 'train' })), ...validation.map((c) => ({ c, split: 'validation' }))];
   return COMPARISONS_TABLE.fromRows(

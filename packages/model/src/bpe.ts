@@ -90,8 +90,7 @@ export class BpeTokenizer {
     const merges: readonly unknown[] = record.merges;
     if (merges.length !== vocabSize - BASE_VOCAB) {
       throw new Error(
-        `tokenizer.merges has ${merges.length} entries but tokenizer.vocabSize ${vocabSize} needs ` +
-          `${vocabSize - BASE_VOCAB} (vocabSize - ${BASE_VOCAB})`,
+        `tokenizer.merges has ${merges.length} entries but tokenizer.vocabSize ${vocabSize} needs ` + `${vocabSize - BASE_VOCAB} (vocabSize - ${BASE_VOCAB})`,
       );
     }
     const seen = new Set<number>();
@@ -157,9 +156,7 @@ export class BpeTokenizer {
     try {
       return strictUtf8Decoder.decode(bytes);
     } catch {
-      return Array.from(bytes, (byte) =>
-        byte < 0x80 ? String.fromCharCode(byte) : `\\x${byte.toString(16).toUpperCase().padStart(2, '0')}`,
-      ).join('');
+      return Array.from(bytes, (byte) => (byte < 0x80 ? String.fromCharCode(byte) : `\\x${byte.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
     }
   }
 

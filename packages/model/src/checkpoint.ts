@@ -130,10 +130,16 @@ function checkTiling(ranges: { name: string; begin: number; end: number }[], dat
     if (begin > covered) throw new Error(`tensor ${name}: data_offsets [${begin}, ${end}] leave bytes [${covered}, ${begin}) of the data section unused`);
     covered = end;
   }
-  if (covered !== dataBytes) throw new Error(`the tensors cover ${covered} of the ${dataBytes} bytes after the header: ${dataBytes - covered} bytes belong to no tensor`);
+  if (covered !== dataBytes)
+    throw new Error(`the tensors cover ${covered} of the ${dataBytes} bytes after the header: ${dataBytes - covered} bytes belong to no tensor`);
 }
 
-function readTensors(header: Record<string, unknown>, bytes: Uint8Array, dataStart: number, tensors: Map<string, NamedTensor>): { name: string; begin: number; end: number }[] {
+function readTensors(
+  header: Record<string, unknown>,
+  bytes: Uint8Array,
+  dataStart: number,
+  tensors: Map<string, NamedTensor>,
+): { name: string; begin: number; end: number }[] {
   const ranges: { name: string; begin: number; end: number }[] = [];
   for (const [name, raw] of Object.entries(header)) {
     if (name === '__metadata__') continue;
@@ -143,7 +149,8 @@ function readTensors(header: Record<string, unknown>, bytes: Uint8Array, dataSta
       throw new Error(`tensor ${name.slice(0, 200)}: unsupported or malformed entry ${shown.length > 200 ? `${shown.slice(0, 200)}…` : shown}`);
     }
     const [begin, end] = entry.data_offsets;
-    if (!entry.shape.every((n) => Number.isSafeInteger(n) && n >= 0)) throw new Error(`tensor ${name}: shape [${entry.shape}] is not a list of non-negative integers`);
+    if (!entry.shape.every((n) => Number.isSafeInteger(n) && n >= 0))
+      throw new Error(`tensor ${name}: shape [${entry.shape}] is not a list of non-negative integers`);
     // Offsets are relative to the end of the header: a negative one would read header bytes as weights.
     if (!Number.isSafeInteger(begin) || !Number.isSafeInteger(end) || begin < 0 || end < begin) {
       throw new Error(`tensor ${name}: data_offsets [${begin}, ${end}] must be integers with 0 ≤ begin ≤ end`);

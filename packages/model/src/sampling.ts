@@ -25,8 +25,10 @@ export interface SampleResult {
  */
 export function sample(model: Model, prompts: readonly (readonly number[])[], options: SampleOptions, rng: Rng): SampleResult {
   if (prompts.length === 0) return { tokens: [], logProbs: [] };
-  if (!(options.temperature > 0) || !Number.isFinite(options.temperature)) throw new RangeError(`temperature must be a finite number > 0, got ${options.temperature}`);
-  if (!Number.isInteger(options.maxNewTokens) || options.maxNewTokens < 1) throw new RangeError(`maxNewTokens must be a positive integer, got ${options.maxNewTokens}`);
+  if (!(options.temperature > 0) || !Number.isFinite(options.temperature))
+    throw new RangeError(`temperature must be a finite number > 0, got ${options.temperature}`);
+  if (!Number.isInteger(options.maxNewTokens) || options.maxNewTokens < 1)
+    throw new RangeError(`maxNewTokens must be a positive integer, got ${options.maxNewTokens}`);
   prompts.forEach((prompt, b) => {
     if (prompt.length === 0) throw new Error(`prompt ${b} is empty: sampling needs at least one token of context`);
   });

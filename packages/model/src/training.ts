@@ -41,7 +41,14 @@ export function meanCrossEntropy(logProbs: Float32Array): LossAndGradients {
 }
 
 /** One LM training step on equal-length windows [rows, width + 1] (inputs and next-token targets). */
-export function languageModelStep(model: Model, windows: Int32Array, rows: number, windowWidth: number, learningRate: number, options: AdamWOptions): { loss: number; gradientNorm: number } {
+export function languageModelStep(
+  model: Model,
+  windows: Int32Array,
+  rows: number,
+  windowWidth: number,
+  learningRate: number,
+  options: AdamWOptions,
+): { loss: number; gradientNorm: number } {
   const { batch, targets } = nextTokenBatch(windows, rows, windowWidth);
   return trainStep(model, batch, { targets }, (out) => meanCrossEntropy(out.logProbs!), learningRate, options);
 }

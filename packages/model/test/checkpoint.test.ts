@@ -319,7 +319,9 @@ describe('loadCheckpoint errors', () => {
       expect(begin).toBe(0);
       header[first].data_offsets = [begin - end, 0];
     });
-    expect(() => decodeSafetensors(moved)).toThrow(new RegExp(`tensor ${first.replace(/\./g, '\\.')}: data_offsets \\[-\\d+, 0\\] must be integers with 0 ≤ begin ≤ end`));
+    expect(() => decodeSafetensors(moved)).toThrow(
+      new RegExp(`tensor ${first.replace(/\./g, '\\.')}: data_offsets \\[-\\d+, 0\\] must be integers with 0 ≤ begin ≤ end`),
+    );
     await writeFile(file, moved);
     await expect(loadCheckpoint(dir, tfjs)).rejects.toThrow(file);
     await expect(loadCheckpoint(dir, tfjs)).rejects.toThrow(/data_offsets/);
@@ -353,13 +355,18 @@ describe('loadCheckpoint errors', () => {
     const overlap = rewriteHeader(bytes, (header) => {
       header[sameShape[1]!].data_offsets = [...header[sameShape[0]!].data_offsets];
     });
-    expect(() => decodeSafetensors(overlap)).toThrow(/data_offsets \[\d+, \d+\] (overlap another tensor's bytes|leave bytes \[\d+, \d+\) of the data section unused)/);
+    expect(() => decodeSafetensors(overlap)).toThrow(
+      /data_offsets \[\d+, \d+\] (overlap another tensor's bytes|leave bytes \[\d+, \d+\) of the data section unused)/,
+    );
     // Trailing bytes no tensor claims.
     const trailing = Buffer.concat([bytes, Buffer.alloc(8)]);
     expect(() => decodeSafetensors(trailing)).toThrow(/8 bytes belong to no tensor/);
     // The last tensor's range moved past the end of the file.
     const last = rewriteHeader(bytes, (header) => {
-      const lastName = Object.keys(header).filter((n) => n !== '__metadata__').sort((a, b) => header[a]!.data_offsets[0]! - header[b]!.data_offsets[0]!).at(-1)!;
+      const lastName = Object.keys(header)
+        .filter((n) => n !== '__metadata__')
+        .sort((a, b) => header[a]!.data_offsets[0]! - header[b]!.data_offsets[0]!)
+        .at(-1)!;
       const [begin, end] = header[lastName]!.data_offsets;
       header[lastName]!.data_offsets = [begin! + 4, end! + 4];
     });

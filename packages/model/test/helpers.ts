@@ -191,7 +191,10 @@ export function revealGradients(model: Model, scale = 1e3): Map<string, Float64A
   const out = new Map<string, Float64Array>();
   for (const [name, tensor] of model.weights()) {
     const old = before.get(name)!.data;
-    out.set(name, Float64Array.from(tensor.data, (value, i) => (old[i] - value) / scale));
+    out.set(
+      name,
+      Float64Array.from(tensor.data, (value, i) => (old[i] - value) / scale),
+    );
   }
   return out;
 }

@@ -120,7 +120,12 @@ describe('engine.createModel (tfjs)', () => {
       held.get('wte')!.data.fill(0);
       const after = model.forward(tokenBatch([[1, 2, 3, 4]]), { targets: Int32Array.from([2, 3, 4, 5]) }).logProbs!;
       expect(bitEqual(before, after)).toBe(true);
-      expect(model.weights().get('wte')!.data.some((v) => v !== 0)).toBe(true);
+      expect(
+        model
+          .weights()
+          .get('wte')!
+          .data.some((v) => v !== 0),
+      ).toBe(true);
     } finally {
       model.dispose();
     }
@@ -187,7 +192,10 @@ describe('engine.createModel (tfjs)', () => {
     const model = tinyModel(engine, 9);
     const parameters = parameterLayout(tinyConfig).size;
     expect(tf.memory().numTensors).toBe(before + parameters);
-    const batch = tokenBatch([[1, 2, 3], [4, 5]]);
+    const batch = tokenBatch([
+      [1, 2, 3],
+      [4, 5],
+    ]);
     model.forward(batch, { targets: Int32Array.from([2, 3, 4, 5, 6, 7]), train: true });
     model.backward({ logProbs: new Float32Array(6).fill(-1 / 6) });
     model.step(1e-3, { beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0.1, gradientClip: 1 });
@@ -202,7 +210,13 @@ describe('engine.createModel (tfjs)', () => {
     const model = tinyModel(engine, 9, { kind: 'reward' }, ['value']);
     const parameters = parameterLayout({ ...tinyConfig, kind: 'reward' }, ['value']).size;
     expect(tf.memory().numTensors).toBe(before + parameters);
-    model.forward(tokenBatch([[1, 2, 3], [4, 5]]), { heads: 'last', train: true });
+    model.forward(
+      tokenBatch([
+        [1, 2, 3],
+        [4, 5],
+      ]),
+      { heads: 'last', train: true },
+    );
     model.backward({ heads: { reward: Float32Array.from([1, -1]), value: Float32Array.from([0.5, 0.5]) } });
     model.step(1e-3, { beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0.1, gradientClip: 1 });
     expect(tf.memory().numTensors).toBe(before + 3 * parameters);
@@ -453,7 +467,11 @@ for (const name of availableEngineNames) {
         const state = model.optimizerState();
         expect(state.steps).toBe(0);
         expect(state.tensors.size).toBe(2 * weights.size);
-        for (const [tensorName, tensor] of state.tensors) expect(tensor.data.every((v) => v === 0), tensorName).toBe(true);
+        for (const [tensorName, tensor] of state.tensors)
+          expect(
+            tensor.data.every((v) => v === 0),
+            tensorName,
+          ).toBe(true);
       } finally {
         model.dispose();
       }

@@ -19,7 +19,10 @@ beforeAll(async () => {
 const rng = Rng.fromSeed(2024, 'ops-test');
 const randn = (shape: number[], scale = 1): tf.Tensor => {
   const size = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: size }, () => rng.normal() * scale), shape);
+  return tf.tensor(
+    Float32Array.from({ length: size }, () => rng.normal() * scale),
+    shape,
+  );
 };
 
 type Fn = (...xs: tf.Tensor[]) => tf.Tensor;
@@ -74,7 +77,12 @@ function referenceLayerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, epsilon = 
 describe('custom-gradient ops match tfjs autodiff of the reference formula', () => {
   it('matMul2d', () => {
     withInputs([randn([5, 7]), randn([7, 4])], (xs) =>
-      expectSameValueAndGrads((x, w) => matMul2d(x as tf.Tensor2D, w as tf.Tensor2D), (x, w) => tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), xs, [5, 4]),
+      expectSameValueAndGrads(
+        (x, w) => matMul2d(x as tf.Tensor2D, w as tf.Tensor2D),
+        (x, w) => tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
+        xs,
+        [5, 4],
+      ),
     );
   });
 
@@ -111,7 +119,12 @@ describe('custom-gradient ops match tfjs autodiff of the reference formula', () 
 
   it('addBias', () => {
     withInputs([randn([9, 5]), randn([5])], (xs) =>
-      expectSameValueAndGrads((x, b) => addBias(x as tf.Tensor2D, b as tf.Tensor1D), (x, b) => tf.add(x, b), xs, [9, 5]),
+      expectSameValueAndGrads(
+        (x, b) => addBias(x as tf.Tensor2D, b as tf.Tensor1D),
+        (x, b) => tf.add(x, b),
+        xs,
+        [9, 5],
+      ),
     );
   });
 
@@ -204,12 +217,27 @@ function referenceLmLoss(config: ModelConfig, p: Record<string, tf.Tensor>, rows
   const batch = rows.length;
   const time = rows[0]!.length - 1;
   const hs = d / heads;
-  const inputs = tf.tensor1d(rows.flatMap((r) => r.slice(0, -1)), 'int32');
-  const targets = tf.tensor1d(rows.flatMap((r) => r.slice(1)), 'int32');
+  const inputs = tf.tensor1d(
+    rows.flatMap((r) => r.slice(0, -1)),
+    'int32',
+  );
+  const targets = tf.tensor1d(
+    rows.flatMap((r) => r.slice(1)),
+    'int32',
+  );
   // Embedding lookups as one-hot products: independent of the gather gradient (UnsortedSegmentSum).
-  const positions = tf.tensor1d(rows.flatMap(() => Array.from({ length: time }, (_, i) => i)), 'int32');
-  let x = tf.add(tf.matMul(tf.oneHot(inputs, vocab).toFloat(), p.wte as tf.Tensor2D), tf.matMul(tf.oneHot(positions, config.contextLength).toFloat(), p.wpe as tf.Tensor2D));
-  const causal = tf.tensor2d(Array.from({ length: time * time }, (_, k) => (k % time > Math.floor(k / time) ? -1e9 : 0)), [time, time]);
+  const positions = tf.tensor1d(
+    rows.flatMap(() => Array.from({ length: time }, (_, i) => i)),
+    'int32',
+  );
+  let x = tf.add(
+    tf.matMul(tf.oneHot(inputs, vocab).toFloat(), p.wte as tf.Tensor2D),
+    tf.matMul(tf.oneHot(positions, config.contextLength).toFloat(), p.wpe as tf.Tensor2D),
+  );
+  const causal = tf.tensor2d(
+    Array.from({ length: time * time }, (_, k) => (k % time > Math.floor(k / time) ? -1e9 : 0)),
+    [time, time],
+  );
   const heads3 = (t: tf.Tensor): tf.Tensor3D => tf.reshape(tf.transpose(tf.reshape(t, [batch, time, heads, hs]), [0, 2, 1, 3]), [batch * heads, time, hs]);
   for (let l = 0; l < layers; l++) {
     const pre = `h.${l}.`;
@@ -256,7 +284,16 @@ describe('full model lmLoss gradient', () => {
       tf.tidy(() => {
         const r = Rng.fromSeed(51, 'perturb');
         for (const [name, v] of model.params) {
-          if (name.endsWith('.b') || name.endsWith('.g')) v.assign(tf.add(v, tf.tensor(Float32Array.from({ length: v.size }, () => r.normal() * 0.2), v.shape)));
+          if (name.endsWith('.b') || name.endsWith('.g'))
+            v.assign(
+              tf.add(
+                v,
+                tf.tensor(
+                  Float32Array.from({ length: v.size }, () => r.normal() * 0.2),
+                  v.shape,
+                ),
+              ),
+            );
         }
       });
       const got = modelGrads(model);

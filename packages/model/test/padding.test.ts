@@ -101,12 +101,23 @@ for (const name of availableEngineNames) {
 
     it('rejects invalid batches with errors naming the argument', () => {
       const ids = Int32Array.from([...row, ...row]);
-      for (const starts of [[0, row.length], [-1, 0]]) {
-        expect(() => lm.forward({ rows: 2, width: row.length, ids, starts: Int32Array.from(starts) }, {}), JSON.stringify(starts)).toThrow(/batch\.starts: row \d starts at -?\d+/);
+      for (const starts of [
+        [0, row.length],
+        [-1, 0],
+      ]) {
+        expect(() => lm.forward({ rows: 2, width: row.length, ids, starts: Int32Array.from(starts) }, {}), JSON.stringify(starts)).toThrow(
+          /batch\.starts: row \d starts at -?\d+/,
+        );
       }
-      expect(() => lm.forward({ rows: 2, width: row.length, ids, starts: Int32Array.from([0]) }, {})).toThrow(/batch\.starts: holds 1 values, expected one per row \(2\)/);
-      expect(() => lm.forward({ rows: 2, width: row.length, ids, starts: [0, 0] as unknown as Int32Array }, {})).toThrow(/batch\.starts: must be an Int32Array/);
-      expect(() => lm.forward({ rows: 2, width: row.length + 1, ids, starts: new Int32Array(2) }, {})).toThrow(/batch\.ids: holds 12 ids, expected rows × width = 14/);
+      expect(() => lm.forward({ rows: 2, width: row.length, ids, starts: Int32Array.from([0]) }, {})).toThrow(
+        /batch\.starts: holds 1 values, expected one per row \(2\)/,
+      );
+      expect(() => lm.forward({ rows: 2, width: row.length, ids, starts: [0, 0] as unknown as Int32Array }, {})).toThrow(
+        /batch\.starts: must be an Int32Array/,
+      );
+      expect(() => lm.forward({ rows: 2, width: row.length + 1, ids, starts: new Int32Array(2) }, {})).toThrow(
+        /batch\.ids: holds 12 ids, expected rows × width = 14/,
+      );
       expect(() => lm.forward(batchOf([[1, vocab, 2]]), {})).toThrow(/batch\.ids: token id 61 at row 0, column 1 is outside the vocabulary/);
       expect(() => lm.forward(batchOf([[1, 2, 3]]), { targets: Int32Array.from([1, 2, -1]) })).toThrow(/targets: token id -1 at row 0, column 2/);
       expect(() => lm.forward(batchOf([[1, 2, 3]]), { targets: Int32Array.from([1, 2]) })).toThrow(/targets: holds 2 ids, expected rows × width = 3/);

@@ -7,12 +7,7 @@ import { availableEngineNames, engineNamed, logSoftmax, maxAbsDiff, nextTokenLog
 
 const vocab = tinyConfig.vocabSize;
 
-const prompts = [
-  [3, 4, 5, 6, 7],
-  [8, 9],
-  [10, 11, 12, 13, 14, 15, 16],
-  [42],
-];
+const prompts = [[3, 4, 5, 6, 7], [8, 9], [10, 11, 12, 13, 14, 15, 16], [42]];
 
 function argmax(row: ArrayLike<number>): number {
   let best = 0;
@@ -146,7 +141,11 @@ for (const name of availableEngineNames) {
         const maxNewTokens = 10;
         const result = sample(model, prompts, { maxNewTokens, temperature }, Rng.fromSeed(99, `t=${temperature}`));
         const full = prompts.map((p, b) => [...p, ...result.tokens[b]]);
-        const batched = forwardLogProbs(model, full, prompts.map(() => maxNewTokens));
+        const batched = forwardLogProbs(
+          model,
+          full,
+          prompts.map(() => maxNewTokens),
+        );
         for (let b = 0; b < prompts.length; b++) {
           const got = result.logProbs[b];
           expect(maxAbsDiff(got, batched[b]), `row ${b}, temperature ${temperature}`).toBeLessThan(1e-4);
@@ -210,7 +209,12 @@ for (const name of availableEngineNames) {
       try {
         const temperature = 0.7;
         const copies = 3000;
-        const result = sample(sharp, Array.from({ length: copies }, () => [5, 6, 7]), { maxNewTokens: 1, temperature }, Rng.fromSeed(31));
+        const result = sample(
+          sharp,
+          Array.from({ length: copies }, () => [5, 6, 7]),
+          { maxNewTokens: 1, temperature },
+          Rng.fromSeed(31),
+        );
         const logits = prefillLogits(sharp, [[5, 6, 7]]);
         const atT = logSoftmax(Array.from(logits, (v) => v / temperature)).map(Math.exp);
         const atOne = logSoftmax(logits).map(Math.exp);
@@ -270,7 +274,8 @@ describe('tfjs engine: decoding internals and memory', () => {
         transformer.decodeStep(cache, [1, 2, 3, 4]).dispose();
         expect(cache.length).toBe(width + step + 1);
         expect(cache.keys).toHaveLength(tinyConfig.layers);
-        for (const k of [...cache.keys, ...cache.values]) expect(k.shape).toEqual([batch * tinyConfig.heads, width + step + 1, tinyConfig.dModel / tinyConfig.heads]);
+        for (const k of [...cache.keys, ...cache.values])
+          expect(k.shape).toEqual([batch * tinyConfig.heads, width + step + 1, tinyConfig.dModel / tinyConfig.heads]);
       }
     } finally {
       disposeCache(cache);

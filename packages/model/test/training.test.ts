@@ -42,7 +42,12 @@ function repetitiveWindows(rows = 4, width = 17): Int32Array {
 const optimizer: AdamWOptions = { ...defaultAdamW, weightDecay: 0.01 };
 
 /** One train forward and backward of `loss`, without a step. */
-function accumulate(model: Model, batch: TokenBatch, request: Omit<ForwardRequest, 'train'>, gradients: (out: ReturnType<Model['forward']>) => OutputGradients): void {
+function accumulate(
+  model: Model,
+  batch: TokenBatch,
+  request: Omit<ForwardRequest, 'train'>,
+  gradients: (out: ReturnType<Model['forward']>) => OutputGradients,
+): void {
   model.backward(gradients(model.forward(batch, { ...request, train: true })));
 }
 
@@ -88,10 +93,17 @@ for (const name of availableEngineNames) {
         for (const poison of [NaN, Infinity]) {
           let caught: unknown;
           try {
-            trainStep(poisoned, batch, { targets }, (out) => {
-              const result = meanCrossEntropy(out.logProbs!);
-              return { loss: result.loss * poison, gradients: result.gradients };
-            }, 1e-2, options);
+            trainStep(
+              poisoned,
+              batch,
+              { targets },
+              (out) => {
+                const result = meanCrossEntropy(out.logProbs!);
+                return { loss: result.loss * poison, gradients: result.gradients };
+              },
+              1e-2,
+              options,
+            );
           } catch (error) {
             caught = error;
           }
@@ -107,7 +119,14 @@ for (const name of availableEngineNames) {
         // a finite loss whose parameter gradient is not finite (output gradients near the float32 limit overflow)
         let caught: unknown;
         try {
-          trainStep(poisoned, batch, { targets }, (out) => ({ loss: 1, gradients: { logProbs: new Float32Array(out.logProbs!.length).fill(3e38) } }), 1e-2, options);
+          trainStep(
+            poisoned,
+            batch,
+            { targets },
+            (out) => ({ loss: 1, gradients: { logProbs: new Float32Array(out.logProbs!.length).fill(3e38) } }),
+            1e-2,
+            options,
+          );
         } catch (error) {
           caught = error;
         }
@@ -165,7 +184,21 @@ for (const name of availableEngineNames) {
         }
       };
       const epsilon = 1e-2;
-      for (const tensor of ['wte', 'wpe', 'h.0.attn.qkv.w', 'h.1.attn.proj.w', 'h.0.mlp.fc.w', 'h.1.mlp.proj.b', 'h.0.ln_1.g', 'ln_f.g', 'ln_f.b', 'reward.w', 'reward.b', 'value.w', 'value.b']) {
+      for (const tensor of [
+        'wte',
+        'wpe',
+        'h.0.attn.qkv.w',
+        'h.1.attn.proj.w',
+        'h.0.mlp.fc.w',
+        'h.1.mlp.proj.b',
+        'h.0.ln_1.g',
+        'ln_f.g',
+        'ln_f.b',
+        'reward.w',
+        'reward.b',
+        'value.w',
+        'value.b',
+      ]) {
         const g = gradient.get(tensor)!;
         // the two largest-magnitude entries, so the comparison is above float32 noise
         const order = Array.from(g.keys()).sort((a, b) => Math.abs(g[b]) - Math.abs(g[a]));
@@ -198,7 +231,12 @@ for (const name of availableEngineNames) {
       const gradient = revealGradients(model, 1e4);
       model.dispose();
       // pad columns carry no gradient into the token embedding: row 0's pads are token 0, which appears nowhere else
-      expect(gradient.get('wte')!.subarray(0, config.dModel).every((v) => v === 0)).toBe(true);
+      expect(
+        gradient
+          .get('wte')!
+          .subarray(0, config.dModel)
+          .every((v) => v === 0),
+      ).toBe(true);
       const epsilon = 1e-2;
       for (const tensor of ['wte', 'h.0.attn.qkv.w', 'ln_f.g', 'reward.w', 'reward.b']) {
         const g = gradient.get(tensor)!;
@@ -223,7 +261,11 @@ for (const name of availableEngineNames) {
       const weights = tinyWeights(55, { layers: 1 });
       const config = { ...tinyConfig, layers: 1 };
       const first = nextTokenBatch(repetitiveWindows(2, 9), 2, 9);
-      const second = nextTokenBatch(Int32Array.from({ length: 3 * 7 }, (_, i) => (i * 5 + 1) % 61), 3, 7);
+      const second = nextTokenBatch(
+        Int32Array.from({ length: 3 * 7 }, (_, i) => (i * 5 + 1) % 61),
+        3,
+        7,
+      );
       const gradientOf = (parts: (typeof first)[], clearAfterFirst = false): Map<string, Float64Array> => {
         const model = engine.createModel(config, weights);
         try {

@@ -110,7 +110,10 @@ describe('gather gradient on wasm', () => {
     const table = normals(6 * 4);
     const indices = [1, 3, 1, 1, 5, 0, 3];
     const upstream = normals(indices.length * 4);
-    const grad = (): tf.Tensor => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, tf.tensor1d(indices, 'int32')), tf.tensor2d(upstream, [indices.length, 4]))))(tf.tensor2d(table, [6, 4]));
+    const grad = (): tf.Tensor =>
+      tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, tf.tensor1d(indices, 'int32')), tf.tensor2d(upstream, [indices.length, 4]))))(
+        tf.tensor2d(table, [6, 4]),
+      );
     const [wasm] = await on('wasm', grad);
     const [cpu] = await on('cpu', grad);
     const byHand = new Float32Array(6 * 4);

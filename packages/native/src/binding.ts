@@ -154,26 +154,8 @@ export interface NativeBinding {
    * (as Rng.categorical: the first index whose running weight sum exceeds u·total). Writes the tokens and their
    * log-probabilities at temperature 1. Throws naming `logits` when a row is not finite.
    */
-  draw(
-    logits: Float32Array,
-    rows: number,
-    vocab: number,
-    temperature: number,
-    uniforms: Float64Array,
-    tokens: Int32Array,
-    logProbs: Float32Array,
-  ): void;
+  draw(logits: Float32Array, rows: number, vocab: number, temperature: number, uniforms: Float64Array, tokens: Int32Array, logProbs: Float32Array): void;
 
   /** C = op(A)·op(B) (+ C when accumulate), as in csrc/gemm.h; for tests and the benchmark. */
-  sgemm(
-    m: number,
-    n: number,
-    k: number,
-    a: Float32Array,
-    transA: boolean,
-    b: Float32Array,
-    transB: boolean,
-    c: Float32Array,
-    accumulate: boolean,
-  ): void;
+  sgemm(m: number, n: number, k: number, a: Float32Array, transA: boolean, b: Float32Array, transB: boolean, c: Float32Array, accumulate: boolean): void;
 }

@@ -14,8 +14,20 @@ export const nativeAddonPath = join(packageDir, 'build', 'Release', 'goodhart_na
 const failedPath = join(packageDir, 'build', 'BUILD_FAILED.txt');
 
 const FUNCTIONS = [
-  'info', 'setThreads', 'parameterCount', 'activationSize', 'cacheSize', 'forward', 'backward', 'prefill', 'decode',
-  'gradNorm', 'firstNonFinite', 'adamw', 'sgemm', 'draw',
+  'info',
+  'setThreads',
+  'parameterCount',
+  'activationSize',
+  'cacheSize',
+  'forward',
+  'backward',
+  'prefill',
+  'decode',
+  'gradNorm',
+  'firstNonFinite',
+  'adamw',
+  'sgemm',
+  'draw',
 ] as const;
 
 let cached: NativeLoadResult | undefined;

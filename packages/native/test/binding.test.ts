@@ -28,7 +28,12 @@ describe.skipIf(!native)('sgemm', () => {
       }
     return out;
   }
-  for (const [m, n, k] of [[1, 1, 1], [37, 29, 53], [64, 130, 17], [5, 300, 200]] as const)
+  for (const [m, n, k] of [
+    [1, 1, 1],
+    [37, 29, 53],
+    [64, 130, 17],
+    [5, 300, 200],
+  ] as const)
     for (const ta of [false, true])
       for (const tb of [false, true])
         for (const acc of [false, true])
@@ -79,7 +84,9 @@ describe.skipIf(!native)('gradNorm, firstNonFinite, adamw', () => {
     const v = Float32Array.from({ length: n }, () => 0.01 * rng.uniform());
     const ranges = Int32Array.from([10, 500, 500, 600, 70_000, 99_999]);
     const [step, lr, b1, b2, eps, wd, scale] = [7, 3e-3, 0.9, 0.95, 1e-8, 0.1, 0.5];
-    const P = Float64Array.from(p), M = Float64Array.from(m), Vv = Float64Array.from(v);
+    const P = Float64Array.from(p),
+      M = Float64Array.from(m),
+      Vv = Float64Array.from(v);
     const decayed = new Uint8Array(n);
     for (let r = 0; r < ranges.length; r += 2) decayed.fill(1, ranges[r], ranges[r + 1]);
     for (let i = 0; i < n; i++) {

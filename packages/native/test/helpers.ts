@@ -23,12 +23,24 @@ export function makeRng(seed: number): { uniform: () => number; normal: () => nu
 export function parameterTensors(shape: NativeShape): { name: string; offset: number; size: number }[] {
   const { vocabSize: V, contextLength: C, layers, dModel: d, mlpRatio, scalarHeads } = shape;
   const F = mlpRatio * d;
-  const list: [string, number][] = [['wte', V * d], ['wpe', C * d]];
+  const list: [string, number][] = [
+    ['wte', V * d],
+    ['wpe', C * d],
+  ];
   for (let l = 0; l < layers; l++) {
     list.push(
-      [`h.${l}.ln_1.g`, d], [`h.${l}.ln_1.b`, d], [`h.${l}.attn.qkv.w`, 3 * d * d], [`h.${l}.attn.qkv.b`, 3 * d],
-      [`h.${l}.attn.proj.w`, d * d], [`h.${l}.attn.proj.b`, d], [`h.${l}.ln_2.g`, d], [`h.${l}.ln_2.b`, d],
-      [`h.${l}.mlp.fc.w`, d * F], [`h.${l}.mlp.fc.b`, F], [`h.${l}.mlp.proj.w`, F * d], [`h.${l}.mlp.proj.b`, d],
+      [`h.${l}.ln_1.g`, d],
+      [`h.${l}.ln_1.b`, d],
+      [`h.${l}.attn.qkv.w`, 3 * d * d],
+      [`h.${l}.attn.qkv.b`, 3 * d],
+      [`h.${l}.attn.proj.w`, d * d],
+      [`h.${l}.attn.proj.b`, d],
+      [`h.${l}.ln_2.g`, d],
+      [`h.${l}.ln_2.b`, d],
+      [`h.${l}.mlp.fc.w`, d * F],
+      [`h.${l}.mlp.fc.b`, F],
+      [`h.${l}.mlp.proj.w`, F * d],
+      [`h.${l}.mlp.proj.b`, d],
     );
   }
   list.push(['ln_f.g', d], ['ln_f.b', d]);

@@ -6,7 +6,10 @@ import { makeRng, native, randomIds, randomParams } from './helpers.ts';
 describe.skipIf(!native)('argument validation', () => {
   const nb = native!;
   const shape: NativeShape = { vocabSize: 20, contextLength: 10, layers: 1, dModel: 8, heads: 2, mlpRatio: 2, scalarHeads: 1 };
-  const B = 2, T = 5, N = B * T, V = shape.vocabSize;
+  const B = 2,
+    T = 5,
+    N = B * T,
+    V = shape.vocabSize;
   const rng = makeRng(41);
   const params = randomParams(nb, shape, 42);
   const ids = randomIds(rng, N, V);
@@ -84,7 +87,11 @@ describe.skipIf(!native)('argument validation', () => {
   });
   it('time and batch out of range', () => {
     const big = shape.contextLength + 1;
-    rejects(fwd({ 6: big, 3: new Int32Array(B * big), 7: new Int32Array(B * big), 8: new Float32Array(B * big) }), /^time: must be an integer in \[1, 10\]/, 'RangeError');
+    rejects(
+      fwd({ 6: big, 3: new Int32Array(B * big), 7: new Int32Array(B * big), 8: new Float32Array(B * big) }),
+      /^time: must be an integer in \[1, 10\]/,
+      'RangeError',
+    );
     rejects(fwd({ 6: 0 }), /^time:/, 'RangeError');
     rejects(fwd({ 6: 2.5 }), /^time:/, 'RangeError');
     rejects(fwd({ 5: 0 }), /^batch:/, 'RangeError');
@@ -103,7 +110,11 @@ describe.skipIf(!native)('argument validation', () => {
     rejects(prefill({ 1: bad }), /^params: non-finite/, 'RangeError');
     bad[123] = 0;
     bad[5] = -Infinity;
-    rejects(fwd({ 1: bad, 7: null, 8: null, 9: new Float32Array(B), 10: 1, 11: false, 2: inferActs }), /^params: non-finite value -Infinity at index 5/, 'RangeError');
+    rejects(
+      fwd({ 1: bad, 7: null, 8: null, 9: new Float32Array(B), 10: 1, 11: false, 2: inferActs }),
+      /^params: non-finite value -Infinity at index 5/,
+      'RangeError',
+    );
   });
   it('bad shapes', () => {
     rejects(fwd({ 0: { ...shape, heads: 3 } }), /^shape\.heads: 3 does not divide shape\.dModel 8/, 'RangeError');
@@ -124,11 +135,13 @@ describe.skipIf(!native)('argument validation', () => {
   it('bad decayRanges and optimizer scalars', () => {
     const n = 100;
     const arrays = () => [new Float32Array(n), new Float32Array(n), new Float32Array(n), new Float32Array(n)] as const;
-    const adamw = (ranges: unknown, patch: Partial<Record<number, unknown>> = {}) => () => {
-      const args: unknown[] = [...arrays(), ranges, 1, 1e-3, 0.9, 0.95, 1e-8, 0.1, 1];
-      for (const [i, v] of Object.entries(patch)) args[Number(i)] = v;
-      nb.adamw(...(args as Parameters<typeof nb.adamw>));
-    };
+    const adamw =
+      (ranges: unknown, patch: Partial<Record<number, unknown>> = {}) =>
+      () => {
+        const args: unknown[] = [...arrays(), ranges, 1, 1e-3, 0.9, 0.95, 1e-8, 0.1, 1];
+        for (const [i, v] of Object.entries(patch)) args[Number(i)] = v;
+        nb.adamw(...(args as Parameters<typeof nb.adamw>));
+      };
     rejects(adamw(Int32Array.from([0, 10, 20])), /^decayRanges: length must be even/, 'RangeError');
     rejects(adamw(Int32Array.from([0, 101])), /^decayRanges: pair 0/, 'RangeError');
     rejects(adamw(Int32Array.from([-1, 5])), /^decayRanges: pair 0/, 'RangeError');
@@ -144,7 +157,9 @@ describe.skipIf(!native)('argument validation', () => {
     adamw(Int32Array.from([0, 50, 50, 100]))();
   });
   it('sgemm dimensions against the array lengths', () => {
-    const a = new Float32Array(6), b = new Float32Array(12), c = new Float32Array(8);
+    const a = new Float32Array(6),
+      b = new Float32Array(12),
+      c = new Float32Array(8);
     nb.sgemm(2, 4, 3, a, false, b, false, c, false);
     rejects(() => nb.sgemm(2, 4, 4, a, false, b, false, c, false), /^a: length must be 8/, 'RangeError');
     rejects(() => nb.sgemm(2, 5, 3, a, false, b, false, c, false), /^b: length/, 'RangeError');
@@ -161,14 +176,27 @@ describe.skipIf(!native)('argument validation', () => {
     rejects(fwd({ 10: 2 }), /^headsAt:/, 'RangeError');
     rejects(fwd({ 8: trainActs.subarray(0, N) }), /^(acts|logProbs): shares memory/, 'RangeError');
     const acts = new Float32Array(nb.activationSize(shape, B, T, true));
-    rejects(() => nb.backward(shape, params, new Float32Array(params.length), acts, ids, starts, B, T, targets, new Float32Array(N), null, 0),
-      /^acts: does not hold a train forward/, 'RangeError');
+    rejects(
+      () => nb.backward(shape, params, new Float32Array(params.length), acts, ids, starts, B, T, targets, new Float32Array(N), null, 0),
+      /^acts: does not hold a train forward/,
+      'RangeError',
+    );
     nb.forward(shape, params, acts, ids, starts, B, T, null, null, null, 0, true);
-    rejects(() => nb.backward(shape, params, new Float32Array(params.length), acts, ids, starts, B, T, targets, new Float32Array(N), null, 0),
-      /^acts: does not hold a train forward/, 'RangeError');
-    rejects(() => nb.backward(shape, params, new Float32Array(params.length), acts, ids, starts, B, T, null, new Float32Array(N), null, 0),
-      /^dLogProbs: given without targets/, 'TypeError');
-    rejects(() => nb.backward(shape, params, new Float32Array(params.length + 1), acts, ids, starts, B, T, null, null, null, 0), /^grads: length/, 'RangeError');
+    rejects(
+      () => nb.backward(shape, params, new Float32Array(params.length), acts, ids, starts, B, T, targets, new Float32Array(N), null, 0),
+      /^acts: does not hold a train forward/,
+      'RangeError',
+    );
+    rejects(
+      () => nb.backward(shape, params, new Float32Array(params.length), acts, ids, starts, B, T, null, new Float32Array(N), null, 0),
+      /^dLogProbs: given without targets/,
+      'TypeError',
+    );
+    rejects(
+      () => nb.backward(shape, params, new Float32Array(params.length + 1), acts, ids, starts, B, T, null, null, null, 0),
+      /^grads: length/,
+      'RangeError',
+    );
     rejects(() => (nb.forward as unknown as (...a: unknown[]) => void)(shape, params), /^(batch|time|headsAt|train|acts)/, 'any');
     rejects(() => nb.setThreads(NaN), /^threads:/, 'any');
   });

@@ -29,10 +29,11 @@ export function generalizedAdvantages(
 export function whiten(rows: readonly Float64Array[]): Float64Array[] {
   let count = 0;
   let sum = 0;
-  for (const row of rows) for (const value of row) {
-    sum += value;
-    count += 1;
-  }
+  for (const row of rows)
+    for (const value of row) {
+      sum += value;
+      count += 1;
+    }
   if (count === 0) return rows.map((row) => Float64Array.from(row));
   const mean = sum / count;
   let squares = 0;

@@ -38,7 +38,12 @@ export function selectRows(batch: SequenceBatch, indices: readonly number[]): Se
   return {
     rows: indices.length,
     columns,
-    tokens: { rows: indices.length, width: columns, ids: gatherRows(batch.tokens.ids, indices, columns), starts: Int32Array.from(indices, (row) => batch.tokens.starts[row]) },
+    tokens: {
+      rows: indices.length,
+      width: columns,
+      ids: gatherRows(batch.tokens.ids, indices, columns),
+      starts: Int32Array.from(indices, (row) => batch.tokens.starts[row]),
+    },
     targets: gatherRows(batch.targets, indices, columns),
     responseLengths: indices.map((row) => batch.responseLengths[row]),
     mask: gatherRows(batch.mask, indices, columns),

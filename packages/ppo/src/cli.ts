@@ -27,7 +27,9 @@ async function main(): Promise<void> {
   }
   await initEngineFromFlags('ppo', values);
   const result = await runPpoRun({ preset: values.preset, run: values.run! });
-  process.stdout.write(`run ${result.run} done${result.resumedFrom > 0 ? ` (resumed at iteration ${result.resumedFrom})` : ''}; artifacts: ${result.outputDir}\n`);
+  process.stdout.write(
+    `run ${result.run} done${result.resumedFrom > 0 ? ` (resumed at iteration ${result.resumedFrom})` : ''}; artifacts: ${result.outputDir}\n`,
+  );
 }
 
 runCli('ppo', main);

@@ -51,7 +51,10 @@ export function evaluatePolicy(
   reference: Model,
   prompts: readonly { promptId: number; tokens: readonly number[] }[],
   options: { step: number; samplesPerPrompt: number; batchSize: number; maxNewTokens: number; temperature: number; stopToken?: number },
-  score: { proxy: (prompts: readonly (readonly number[])[], responses: readonly (readonly number[])[]) => ArrayLike<number>; gold: (prompts: readonly (readonly number[])[], responses: readonly (readonly number[])[]) => { gold: ArrayLike<number>; human: ArrayLike<number> } },
+  score: {
+    proxy: (prompts: readonly (readonly number[])[], responses: readonly (readonly number[])[]) => ArrayLike<number>;
+    gold: (prompts: readonly (readonly number[])[], responses: readonly (readonly number[])[]) => { gold: ArrayLike<number>; human: ArrayLike<number> };
+  },
   rng: Rng,
 ): EvalSample[] {
   const jobs = prompts.flatMap((prompt) => Array.from({ length: options.samplesPerPrompt }, (_, sampleIndex) => ({ prompt, sampleIndex })));
@@ -59,7 +62,12 @@ export function evaluatePolicy(
   for (let start = 0; start < jobs.length; start += options.batchSize) {
     const chunk = jobs.slice(start, start + options.batchSize);
     const promptTokens = chunk.map((job) => job.prompt.tokens);
-    const { tokens } = sample(policy, promptTokens, { maxNewTokens: options.maxNewTokens, temperature: options.temperature, stopToken: options.stopToken }, rng.fork(`batch/${start}`));
+    const { tokens } = sample(
+      policy,
+      promptTokens,
+      { maxNewTokens: options.maxNewTokens, temperature: options.temperature, stopToken: options.stopToken },
+      rng.fork(`batch/${start}`),
+    );
     const batch = buildBatch(promptTokens, tokens);
     const logPolicy = frozenLogProbs(policy, batch);
     const logReference = frozenLogProbs(reference, batch);
@@ -67,14 +75,30 @@ export function evaluatePolicy(
     const { gold, human } = score.gold(promptTokens, tokens);
     chunk.forEach((job, b) => {
       const { kl, k3 } = sequenceKl(responseValues(batch, logPolicy, b), responseValues(batch, logReference, b));
-      out.push({ step: options.step, promptId: job.prompt.promptId, sampleIndex: job.sampleIndex, tokens: tokens[b], kl, k3, proxy: proxy[b], gold: gold[b], human: human[b] });
+      out.push({
+        step: options.step,
+        promptId: job.prompt.promptId,
+        sampleIndex: job.sampleIndex,
+        tokens: tokens[b],
+        kl,
+        k3,
+        proxy: proxy[b],
+        gold: gold[b],
+        human: human[b],
+      });
     });
   }
   return out;
 }
 
 /** Per-prompt means of one step's samples, in order of first appearance of each prompt. */
-export function perPromptMeans(samples: readonly EvalSample[]): { promptIds: number[]; kl: Float64Array; gold: Float64Array; proxy: Float64Array; human: Float64Array } {
+export function perPromptMeans(samples: readonly EvalSample[]): {
+  promptIds: number[];
+  kl: Float64Array;
+  gold: Float64Array;
+  proxy: Float64Array;
+  human: Float64Array;
+} {
   const groups = new Map<number, EvalSample[]>();
   for (const s of samples) {
     const group = groups.get(s.promptId);

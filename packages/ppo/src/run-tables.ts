@@ -10,7 +10,14 @@ import type { IterationStats } from './trainer.ts';
  */
 export async function writeRunTables(
   dir: string,
-  data: { name: string; run: PpoRun; points: EvalPoint[]; samples: EvalSample[]; trainRows: (IterationStats & { iteration: number })[]; decode: (tokens: number[]) => string },
+  data: {
+    name: string;
+    run: PpoRun;
+    points: EvalPoint[];
+    samples: EvalSample[];
+    trainRows: (IterationStats & { iteration: number })[];
+    decode: (tokens: number[]) => string;
+  },
 ): Promise<void> {
   const { name, run, points } = data;
   await writeParquetFile(
@@ -41,7 +48,14 @@ export async function writeRunTables(
   );
   const byPrompt = points.flatMap((point) => {
     const means = perPromptMeans(data.samples.filter((s) => s.step === point.step));
-    return means.promptIds.map((promptId, k) => ({ step: point.step, promptId, kl: means.kl[k], gold: means.gold[k], proxy: means.proxy[k], human: means.human[k] }));
+    return means.promptIds.map((promptId, k) => ({
+      step: point.step,
+      promptId,
+      kl: means.kl[k],
+      gold: means.gold[k],
+      proxy: means.proxy[k],
+      human: means.human[k],
+    }));
   });
   await writeParquetFile(
     join(dir, 'curve_by_prompt.parquet'),

@@ -20,7 +20,17 @@ import {
   type PpoRun,
 } from '@goodhart/core';
 import { normaliseGold, openGold, readGoldUnits } from '@goodhart/gold';
-import { engineCodeVersion, initEngine, readPretrainArtifacts, readProxyCell, readPromptsFile, saveCheckpoint, scoreSequences, type ComputeOptions, type Model } from '@goodhart/model';
+import {
+  engineCodeVersion,
+  initEngine,
+  readPretrainArtifacts,
+  readProxyCell,
+  readPromptsFile,
+  saveCheckpoint,
+  scoreSequences,
+  type ComputeOptions,
+  type Model,
+} from '@goodhart/model';
 import { evaluatePolicy, evaluationSteps, summariseStep, type EvalPoint, type EvalSample } from './evaluation.ts';
 import type { PpoHyperparameters } from './hyperparameters.ts';
 import { writeRunTables } from './run-tables.ts';
@@ -94,19 +104,26 @@ export async function runPpoRun(options: ComputeOptions & { preset: string; run:
   // Rollouts never see a prompt held out for evaluation (RM training prompts are fine: the paper trains on them too).
   const heldOut = new Set(heldOutPrompts.map((p) => p.promptId));
   const trainPrompts = pretrained.prompts.filter((p) => !heldOut.has(p.promptId));
-  if (trainPrompts.length < ppo.batchSize) throw new Error(`only ${trainPrompts.length} training prompts for ppo.batchSize ${ppo.batchSize}; raise prompts.count`);
+  if (trainPrompts.length < ppo.batchSize)
+    throw new Error(`only ${trainPrompts.length} training prompts for ppo.batchSize ${ppo.batchSize}; raise prompts.count`);
 
   const stopToken = pretrained.tokenizer.endOfText;
   const hyperparameters = hyperparametersFor(config, run, stopToken);
   const gold = await openGold(root, config);
   const upstream = [pretrained.output.ref(), label.ref(), proxyCell.output.ref(), ...gold.upstream];
   const runConfig = { ...stageConfig(config, 'ppoRun'), run };
-  const fingerprint = sha256Hex(JSON.stringify({ runConfig, upstream: upstream.map((u) => u.manifestSha256), code: engineCodeVersion(root, ['core', 'model', 'gold', 'ppo']) }));
+  const fingerprint = sha256Hex(
+    JSON.stringify({ runConfig, upstream: upstream.map((u) => u.manifestSha256), code: engineCodeVersion(root, ['core', 'model', 'gold', 'ppo']) }),
+  );
   const work = workDir(root, config.name, name);
 
   const rewardModel = await proxyCell.loadRewardModel();
   const proxyScore: RewardFunction = (prompts, responses) => {
-    const scores = scoreSequences(rewardModel, prompts.map((p, b) => [...p, ...responses[b]]), ppo.batchSize);
+    const scores = scoreSequences(
+      rewardModel,
+      prompts.map((p, b) => [...p, ...responses[b]]),
+      ppo.batchSize,
+    );
     return scores.map((s) => s + proxyCell.shift);
   };
   const goldScore = (prompts: readonly (readonly number[])[], responses: readonly (readonly number[])[]): { gold: number[]; human: number[] } => {
@@ -134,18 +151,34 @@ export async function runPpoRun(options: ComputeOptions & { preset: string; run:
       policy,
       reference,
       evalPrompts,
-      { step, samplesPerPrompt: ppo.eval.samplesPerPrompt, batchSize: ppo.batchSize, maxNewTokens: config.label.responseTokens, temperature: ppo.temperature, stopToken },
+      {
+        step,
+        samplesPerPrompt: ppo.eval.samplesPerPrompt,
+        batchSize: ppo.batchSize,
+        maxNewTokens: config.label.responseTokens,
+        temperature: ppo.temperature,
+        stopToken,
+      },
       { proxy: proxyScore, gold: goldScore },
       Rng.fromSeed(config.seed, `ppo/eval/${run.policy}/${step}`),
     );
     progress.evalSamples.push(...samples);
     const point = summarise(samples, config, name);
-    log(`[ppo ${name}] eval at iteration ${step}: KL ${point.kl.mean.toFixed(3)} nats (k3 ${point.k3.toFixed(3)}), d ${point.d.toFixed(3)}, proxy ${point.proxy.mean.toFixed(3)}, gold ${point.gold.mean.toFixed(3)} [${point.gold.low.toFixed(3)}, ${point.gold.high.toFixed(3)}]${gold.kind === 'model' ? `, human ${point.human.mean.toFixed(3)}` : ''}`);
+    log(
+      `[ppo ${name}] eval at iteration ${step}: KL ${point.kl.mean.toFixed(3)} nats (k3 ${point.k3.toFixed(3)}), d ${point.d.toFixed(3)}, proxy ${point.proxy.mean.toFixed(3)}, gold ${point.gold.mean.toFixed(3)} [${point.gold.low.toFixed(3)}, ${point.gold.high.toFixed(3)}]${gold.kind === 'model' ? `, human ${point.human.mean.toFixed(3)}` : ''}`,
+    );
   };
 
-  log(`[ppo ${name}] policy "${run.policy}", proxy ${run.cell}, β_KL ${run.klCoefficient}: ${ppo.iterations} iterations of ${ppo.batchSize} rollouts, eval at iterations ${steps.join(', ')}`);
+  log(
+    `[ppo ${name}] policy "${run.policy}", proxy ${run.cell}, β_KL ${run.klCoefficient}: ${ppo.iterations} iterations of ${ppo.batchSize} rollouts, eval at iterations ${steps.join(', ')}`,
+  );
   const bar = new Progress({ label: `ppo ${name}`, total: Math.max(ppo.iterations - resumedFrom, 1), unit: 'iterations' });
-  const prompts = promptSchedule(trainPrompts.map((p) => p.tokens), ppo.batchSize, config.seed, run.policy);
+  const prompts = promptSchedule(
+    trainPrompts.map((p) => p.tokens),
+    ppo.batchSize,
+    config.seed,
+    run.policy,
+  );
   for (;;) {
     const i = progress.iteration;
     if (steps.includes(i) && !progress.evalSamples.some((s) => s.step === i)) evaluate(i);
@@ -154,13 +187,22 @@ export async function runPpoRun(options: ComputeOptions & { preset: string; run:
     const stats = trainer.iteration(prompts(i), Rng.fromSeed(config.seed, `ppo/${run.policy}/iteration/${i}`), learningRate);
     progress.trainRows.push({ iteration: i + 1, ...stats });
     progress.iteration = i + 1;
-    bar.update(progress.iteration - resumedFrom, `it ${progress.iteration} | proxy ${stats.score.toFixed(3)} | KL ${stats.kl.toFixed(3)} | loss ${stats.loss.toFixed(4)} | clip ${stats.clipFraction.toFixed(3)}`);
+    bar.update(
+      progress.iteration - resumedFrom,
+      `it ${progress.iteration} | proxy ${stats.score.toFixed(3)} | KL ${stats.kl.toFixed(3)} | loss ${stats.loss.toFixed(4)} | clip ${stats.clipFraction.toFixed(3)}`,
+    );
     if (progress.iteration % ppo.checkpointEvery === 0 && progress.iteration < ppo.iterations) {
       await saveTrainingState(work, fingerprint, progress, policy);
     }
   }
 
-  const points = steps.map((step) => summarise(progress.evalSamples.filter((s) => s.step === step), config, name));
+  const points = steps.map((step) =>
+    summarise(
+      progress.evalSamples.filter((s) => s.step === step),
+      config,
+      name,
+    ),
+  );
   const outputDir = runDir(root, config.name, name);
   await writeStageOutput(
     {
@@ -173,8 +215,18 @@ export async function runPpoRun(options: ComputeOptions & { preset: string; run:
       upstream,
     },
     async (staging) => {
-      await writeRunTables(staging, { name, run, points, samples: progress.evalSamples, trainRows: progress.trainRows, decode: (tokens) => pretrained.tokenizer.decode(tokens) });
-      await writeFile(join(staging, 'hyperparameters.json'), `${JSON.stringify({ run: name, ...run, ...hyperparameters, iterations: ppo.iterations, eval: ppo.eval }, null, 2)}\n`);
+      await writeRunTables(staging, {
+        name,
+        run,
+        points,
+        samples: progress.evalSamples,
+        trainRows: progress.trainRows,
+        decode: (tokens) => pretrained.tokenizer.decode(tokens),
+      });
+      await writeFile(
+        join(staging, 'hyperparameters.json'),
+        `${JSON.stringify({ run: name, ...run, ...hyperparameters, iterations: ppo.iterations, eval: ppo.eval }, null, 2)}\n`,
+      );
       await saveCheckpoint(policy, join(staging, 'policy'));
     },
   );
@@ -186,7 +238,11 @@ export async function runPpoRun(options: ComputeOptions & { preset: string; run:
 
 function summarise(samples: readonly EvalSample[], config: PipelineConfig, name: string): EvalPoint {
   const ppo = requirePpo(config);
-  return summariseStep(samples, { resamples: ppo.eval.bootstrapResamples, confidence: ppo.eval.confidence, rng: Rng.fromSeed(config.seed, `ppo/bootstrap/${name}/${samples[0]?.step}`) });
+  return summariseStep(samples, {
+    resamples: ppo.eval.bootstrapResamples,
+    confidence: ppo.eval.confidence,
+    rng: Rng.fromSeed(config.seed, `ppo/bootstrap/${name}/${samples[0]?.step}`),
+  });
 }
 
 /**

@@ -54,8 +54,20 @@ export async function runPpoSummary(options: { preset: string; root?: string }):
       upstream: outputs.map((o) => o.ref()),
     },
     async (staging) => {
-      await writeParquetFile(join(staging, 'curves.parquet'), concatTables(curves, outputs.map((o) => o.file('curve.parquet'))));
-      await writeParquetFile(join(staging, 'curves_by_prompt.parquet'), concatTables(byPrompt, outputs.map((o) => o.file('curve_by_prompt.parquet'))));
+      await writeParquetFile(
+        join(staging, 'curves.parquet'),
+        concatTables(
+          curves,
+          outputs.map((o) => o.file('curve.parquet')),
+        ),
+      );
+      await writeParquetFile(
+        join(staging, 'curves_by_prompt.parquet'),
+        concatTables(
+          byPrompt,
+          outputs.map((o) => o.file('curve_by_prompt.parquet')),
+        ),
+      );
     },
   );
   const rows = curves.flatMap((table) =>

@@ -43,12 +43,7 @@ interface CompleteMarker {
   sha256: Record<string, string>;
 }
 
-export async function saveTrainingState(
-  workDir: string,
-  fingerprint: string,
-  progress: SavedProgress,
-  policy: Model,
-): Promise<void> {
+export async function saveTrainingState(workDir: string, fingerprint: string, progress: SavedProgress, policy: Model): Promise<void> {
   const next = join(workDir, NEXT);
   await rm(next, { recursive: true, force: true });
   await mkdir(next, { recursive: true });
@@ -135,7 +130,8 @@ async function restore(dir: string, fingerprint: string, engine: Engine, log: (l
   try {
     const weights = decodeSafetensors(await readFile(join(dir, 'policy.safetensors')));
     const optimizerTensors = new Map<string, NamedTensor>();
-    for (const [name, tensor] of decodeSafetensors(await readFile(join(dir, 'trainer.safetensors')))) (name.startsWith(`${VALUE_HEAD}.`) ? weights : optimizerTensors).set(name, tensor);
+    for (const [name, tensor] of decodeSafetensors(await readFile(join(dir, 'trainer.safetensors'))))
+      (name.startsWith(`${VALUE_HEAD}.`) ? weights : optimizerTensors).set(name, tensor);
     policy = engine.createModel(state.modelConfig, weights, [VALUE_HEAD]);
     policy.loadOptimizerState(optimizerTensors, state.optimizerSteps);
     return { iteration: state.iteration, evalSamples: state.evalSamples, trainRows: state.trainRows, policy };

@@ -66,14 +66,18 @@ describe('KL estimates', () => {
     // KL of the two-token sequence = KL of the first token + E_{t1 ~ π}[KL of the second given t1].
     const p1 = nextDistribution(policy, prompt);
     let exact = categoricalKl(p1, nextDistribution(reference, prompt));
-    for (let t1 = 0; t1 < config.vocabSize; t1++) exact += p1[t1] * categoricalKl(nextDistribution(policy, [...prompt, t1]), nextDistribution(reference, [...prompt, t1]));
+    for (let t1 = 0; t1 < config.vocabSize; t1++)
+      exact += p1[t1] * categoricalKl(nextDistribution(policy, [...prompt, t1]), nextDistribution(reference, [...prompt, t1]));
 
     const samples = evaluatePolicy(
       policy,
       reference,
       [{ promptId: 0, tokens: prompt }],
       { step: 0, samplesPerPrompt: 6000, batchSize: 1000, maxNewTokens: 2, temperature: 1 },
-      { proxy: (prompts) => new Float64Array(prompts.length), gold: (_prompts, responses) => ({ gold: new Float64Array(responses.length), human: new Float64Array(responses.length) }) },
+      {
+        proxy: (prompts) => new Float64Array(prompts.length),
+        gold: (_prompts, responses) => ({ gold: new Float64Array(responses.length), human: new Float64Array(responses.length) }),
+      },
       Rng.fromSeed(3, 'kl-test/samples'),
     );
     expect(exact).toBeGreaterThan(0.2);
@@ -99,7 +103,10 @@ describe('KL estimates', () => {
           { promptId: 9, tokens: [3, 4, 5] },
         ],
         { step: 3, samplesPerPrompt: 5, batchSize: 4, maxNewTokens: 3, temperature: 1 },
-        { proxy: (prompts, responses) => responses.map((r, b) => r.length + prompts[b].length), gold: (prompts, responses) => ({ gold: responses.map((r) => -r[0]), human: responses.map((r, b) => r[0] + prompts[b][0]) }) },
+        {
+          proxy: (prompts, responses) => responses.map((r, b) => r.length + prompts[b].length),
+          gold: (prompts, responses) => ({ gold: responses.map((r) => -r[0]), human: responses.map((r, b) => r[0] + prompts[b][0]) }),
+        },
         Rng.fromSeed(5, 'kl-test/same-samples'),
       );
       expect(samples).toHaveLength(10);

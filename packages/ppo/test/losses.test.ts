@@ -23,7 +23,10 @@ function inputs(overrides: Partial<PpoLossInputs> & { logProbs: Float32Array }):
 /** The losses written out directly from their definitions, in float64. */
 function direct(input: PpoLossInputs): { loss: number; policyLoss: number; valueLoss: number; clipFraction: number } {
   const { logProbs, oldLogProbs, advantages, values, oldValues, returns, mask, clipRange, valueClipRange, valueCoefficient } = input;
-  const count = Math.max(mask.reduce((a, b) => a + b, 0), 1);
+  const count = Math.max(
+    mask.reduce((a, b) => a + b, 0),
+    1,
+  );
   let policy = 0;
   let value = 0;
   let clipped = 0;
@@ -62,8 +65,12 @@ function expectGradientsMatchFiniteDifferences(input: PpoLossInputs): void {
   const numericLogProbs = numericGradient(input, 'logProbs');
   const numericValues = numericGradient(input, 'values');
   for (let i = 0; i < input.mask.length; i++) {
-    expect(Math.abs(result.dLogProbs[i] - numericLogProbs[i]), `dLogProbs[${i}]: ${result.dLogProbs[i]} vs ${numericLogProbs[i]}`).toBeLessThan(1e-5 + 1e-3 * Math.abs(numericLogProbs[i]));
-    expect(Math.abs(result.dValues[i] - numericValues[i]), `dValues[${i}]: ${result.dValues[i]} vs ${numericValues[i]}`).toBeLessThan(1e-5 + 1e-3 * Math.abs(numericValues[i]));
+    expect(Math.abs(result.dLogProbs[i] - numericLogProbs[i]), `dLogProbs[${i}]: ${result.dLogProbs[i]} vs ${numericLogProbs[i]}`).toBeLessThan(
+      1e-5 + 1e-3 * Math.abs(numericLogProbs[i]),
+    );
+    expect(Math.abs(result.dValues[i] - numericValues[i]), `dValues[${i}]: ${result.dValues[i]} vs ${numericValues[i]}`).toBeLessThan(
+      1e-5 + 1e-3 * Math.abs(numericValues[i]),
+    );
   }
 }
 
@@ -202,7 +209,13 @@ describe('ppoLoss against its definition and finite differences', () => {
     expect(result.clipFraction).toBeCloseTo(expected.clipFraction, 12);
     // garbage in the masked slots (pad columns) does not matter
     const garbage = (array: Float32Array): Float32Array => array.map((v, i) => (mask[i] === 0 ? 40 : v));
-    const noisy = ppoLoss({ ...masked, logProbs: garbage(input.logProbs), values: garbage(input.values), advantages: garbage(input.advantages), returns: garbage(input.returns) });
+    const noisy = ppoLoss({
+      ...masked,
+      logProbs: garbage(input.logProbs),
+      values: garbage(input.values),
+      advantages: garbage(input.advantages),
+      returns: garbage(input.returns),
+    });
     expect(noisy.loss).toBe(result.loss);
     for (let i = 0; i < n; i++) {
       if (mask[i] === 0) {
@@ -215,7 +228,16 @@ describe('ppoLoss against its definition and finite differences', () => {
     // the mean is over the unmasked tokens
     const kept = Array.from({ length: n }, (_, i) => i).filter((i) => mask[i] === 1);
     const sub = (array: Float32Array): Float32Array => Float32Array.from(kept, (i) => array[i]);
-    const compact = ppoLoss({ ...input, logProbs: sub(input.logProbs), oldLogProbs: sub(input.oldLogProbs), advantages: sub(input.advantages), values: sub(input.values), oldValues: sub(input.oldValues), returns: sub(input.returns), mask: new Float32Array(kept.length).fill(1) });
+    const compact = ppoLoss({
+      ...input,
+      logProbs: sub(input.logProbs),
+      oldLogProbs: sub(input.oldLogProbs),
+      advantages: sub(input.advantages),
+      values: sub(input.values),
+      oldValues: sub(input.oldValues),
+      returns: sub(input.returns),
+      mask: new Float32Array(kept.length).fill(1),
+    });
     expect(result.loss).toBeCloseTo(compact.loss, 12);
     kept.forEach((i, k) => {
       expect(result.dLogProbs[i]).toBeCloseTo(compact.dLogProbs[k], 7);

@@ -61,7 +61,10 @@ describe('ppo stage on the test preset', () => {
 
   it('a run killed midway leaves no output, and its rerun resumes and ends with the same numbers', async () => {
     await rm(runDir(root, PRESET, RUN), { recursive: true, force: true });
-    const child = execa('node', ['--import', 'tsx', 'packages/ppo/src/cli.ts', '--preset', PRESET, '--run', RUN, '--backend', 'wasm'], { cwd: root, reject: false });
+    const child = execa('node', ['--import', 'tsx', 'packages/ppo/src/cli.ts', '--preset', PRESET, '--run', RUN, '--backend', 'wasm'], {
+      cwd: root,
+      reject: false,
+    });
     // The second checkpoint (iteration 4), then a hard kill: no chance to clean up.
     await waitFor(join(workDir(root, PRESET, RUN), 'current', 'complete'), 60_000);
     const state = JSON.parse(await readFile(join(workDir(root, PRESET, RUN), 'current', 'state.json'), 'utf8')) as { iteration: number };

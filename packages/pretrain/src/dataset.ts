@@ -53,7 +53,9 @@ export function buildPrompts(
     }
   }
   const tooFew = (usable: number, why: string, remedy: string): Error =>
-    new Error(`prompts.count ${options.count} exceeds the ${usable} held-out sentences ${why}; lower prompts.count${remedy} or raise corpus.validationFraction / corpus.maxDocuments`);
+    new Error(
+      `prompts.count ${options.count} exceeds the ${usable} held-out sentences ${why}; lower prompts.count${remedy} or raise corpus.validationFraction / corpus.maxDocuments`,
+    );
   if (candidates.length < options.count) throw tooFew(candidates.length, 'long enough for a prompt', ' or prompts.minWords');
   rng.shuffle(candidates);
   const prompts: Prompt[] = [];
@@ -74,7 +76,11 @@ export function buildPrompts(
     prompts.push({ id: prompts.length, text: words.slice(0, k).join(' '), tokens, document: candidate.document, genre: candidate.genre });
   }
   if (prompts.length < options.count) {
-    throw tooFew(candidates.length - skipped, `whose first prompts.minWords (${options.minWords}) words fit in prompts.maxTokens (${options.maxTokens}) tokens`, ', lower prompts.minWords, raise prompts.maxTokens (and pretrain.contextLength),');
+    throw tooFew(
+      candidates.length - skipped,
+      `whose first prompts.minWords (${options.minWords}) words fit in prompts.maxTokens (${options.maxTokens}) tokens`,
+      ', lower prompts.minWords, raise prompts.maxTokens (and pretrain.contextLength),',
+    );
   }
   return prompts;
 }

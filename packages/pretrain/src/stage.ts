@@ -16,7 +16,17 @@ import {
   type Manifest,
   type PipelineConfig,
 } from '@goodhart/core';
-import { engineCodeVersion, initEngine, nativeThreads, parseBackendChoice, parameterCount, type BackendChoice, type ComputeOptions, type EngineName, type ModelConfig } from '@goodhart/model';
+import {
+  engineCodeVersion,
+  initEngine,
+  nativeThreads,
+  parseBackendChoice,
+  parameterCount,
+  type BackendChoice,
+  type ComputeOptions,
+  type EngineName,
+  type ModelConfig,
+} from '@goodhart/model';
 import { BpeTokenizer } from '@goodhart/model';
 import { corpusStats, loadBrownCorpus } from './corpus.ts';
 import { buildPrompts, splitDocuments, tokenStream, unigramBaselines } from './dataset.ts';
@@ -112,7 +122,16 @@ export async function runPretrain(options: PretrainOptions): Promise<PretrainSum
           )}\n`,
         );
 
-        const results = await trainSizes(config, tokenizer.vocabSize, trainTokens, validationTokens, staging, scratch, { engine: engine.name, backend: options.backend ?? parseBackendChoice(process.env.GOODHART_BACKEND) }, root);
+        const results = await trainSizes(
+          config,
+          tokenizer.vocabSize,
+          trainTokens,
+          validationTokens,
+          staging,
+          scratch,
+          { engine: engine.name, backend: options.backend ?? parseBackendChoice(process.env.GOODHART_BACKEND) },
+          root,
+        );
         for (const result of results) {
           const model = modelConfigFor(config, result.sizeName, tokenizer.vocabSize);
           const counts = parameterCount(model);

@@ -48,7 +48,10 @@ export async function runTrainJob(job: TrainJob): Promise<TrainJobResult> {
     rng: Rng.fromSeed(job.seed, `pretrain/model/${job.sizeName}`),
   });
   await saveCheckpoint(result.model, job.checkpointDir);
-  await writeFile(join(job.checkpointDir, 'hyperparameters.json'), `${JSON.stringify({ size: job.sizeName, model: job.model, pretrain: job.hyper, seed: job.seed }, null, 2)}\n`);
+  await writeFile(
+    join(job.checkpointDir, 'hyperparameters.json'),
+    `${JSON.stringify({ size: job.sizeName, model: job.model, pretrain: job.hyper, seed: job.seed }, null, 2)}\n`,
+  );
   result.model.dispose();
   const output: TrainJobResult = {
     sizeName: job.sizeName,

@@ -1,5 +1,14 @@
 import { cosineLearningRate, Progress, type PretrainConfig, type Rng } from '@goodhart/core';
-import { activeEngine, defaultAdamW, initWeights, languageModelLoss, languageModelStep, type AdamWOptions, type Model, type ModelConfig } from '@goodhart/model';
+import {
+  activeEngine,
+  defaultAdamW,
+  initWeights,
+  languageModelLoss,
+  languageModelStep,
+  type AdamWOptions,
+  type Model,
+  type ModelConfig,
+} from '@goodhart/model';
 import { randomWindows } from './dataset.ts';
 
 export interface TrainInput {
@@ -32,7 +41,12 @@ export interface TrainResult {
 }
 
 export function learningRateAt(step: number, hyper: PretrainConfig): number {
-  return cosineLearningRate(step, { peak: hyper.learningRate, warmupSteps: hyper.warmupSteps, totalSteps: hyper.steps, minFraction: hyper.minLearningRateFraction });
+  return cosineLearningRate(step, {
+    peak: hyper.learningRate,
+    warmupSteps: hyper.warmupSteps,
+    totalSteps: hyper.steps,
+    minFraction: hyper.minLearningRateFraction,
+  });
 }
 
 export function trainLanguageModel(input: TrainInput): TrainResult {

@@ -99,17 +99,7 @@ const utf8Length = (texts: string[]): number => texts.reduce((sum, text) => sum 
 
 describe('pretokenize', () => {
   it('keeps a leading space on words and loses no characters', () => {
-    expect(pretokenize("Hello world, it's 2024!\n\n  ok")).toEqual([
-      'Hello',
-      ' world',
-      ',',
-      ' it',
-      "'s",
-      ' 2024',
-      '!',
-      '\n\n ',
-      ' ok',
-    ]);
+    expect(pretokenize("Hello world, it's 2024!\n\n  ok")).toEqual(['Hello', ' world', ',', ' it', "'s", ' 2024', '!', '\n\n ', ' ok']);
     for (const text of [...TRICKY, ...randomStrings(50, 7)]) expect(pretokenize(text).join('')).toBe(text);
   });
 });
@@ -271,11 +261,46 @@ describe('BpeTokenizer.fromJSON', () => {
     ['a too large vocabSize', { ...valid, vocabSize: 20000 }, /tokenizer\.vocabSize must be .*\[257, 16384\], got 20000/],
     ['non-array merges', withMerges('ab'), /tokenizer\.merges must be an array/],
     ['too few merges', withMerges([[byteId('a'), byteId('b')]]), /tokenizer\.merges has 1 entries .* needs 2/],
-    ['a merge that is not a pair', withMerges([[1, 2, 3], [1, 2]]), /tokenizer\.merges\[0\] must be a pair/],
-    ['a non-integer id', withMerges([[1, '2'], [1, 2]]), /tokenizer\.merges\[0\]\[1\] must be an integer id in \[1, 256\], got "2"/],
-    ['the special token in a merge', withMerges([[0, 2], [1, 2]]), /tokenizer\.merges\[0\]\[0\] .* got 0/],
-    ['a forward reference', withMerges([[1, 2], [258, 2]]), /tokenizer\.merges\[1\]\[0\] must be an integer id in \[1, 257\], got 258/],
-    ['a repeated merge', withMerges([[1, 2], [1, 2]]), /tokenizer\.merges\[1\] repeats the earlier merge \[1,2\]/],
+    [
+      'a merge that is not a pair',
+      withMerges([
+        [1, 2, 3],
+        [1, 2],
+      ]),
+      /tokenizer\.merges\[0\] must be a pair/,
+    ],
+    [
+      'a non-integer id',
+      withMerges([
+        [1, '2'],
+        [1, 2],
+      ]),
+      /tokenizer\.merges\[0\]\[1\] must be an integer id in \[1, 256\], got "2"/,
+    ],
+    [
+      'the special token in a merge',
+      withMerges([
+        [0, 2],
+        [1, 2],
+      ]),
+      /tokenizer\.merges\[0\]\[0\] .* got 0/,
+    ],
+    [
+      'a forward reference',
+      withMerges([
+        [1, 2],
+        [258, 2],
+      ]),
+      /tokenizer\.merges\[1\]\[0\] must be an integer id in \[1, 257\], got 258/,
+    ],
+    [
+      'a repeated merge',
+      withMerges([
+        [1, 2],
+        [1, 2],
+      ]),
+      /tokenizer\.merges\[1\] repeats the earlier merge \[1,2\]/,
+    ],
   ])('rejects %s', (_, json, message) => {
     expect(() => BpeTokenizer.fromJSON(json)).toThrow(message);
   });

@@ -47,6 +47,8 @@ describe('buildPrompts keeps every prompt within prompts.maxTokens', () => {
   });
 
   it('names prompts.maxTokens when too few sentences fit', () => {
-    expect(() => build(12, 65)).toThrow(/prompts\.count 65 exceeds the 60 held-out sentences whose first prompts\.minWords \(2\) words fit in prompts\.maxTokens \(12\) tokens/);
+    expect(() => build(12, 65)).toThrow(
+      /prompts\.count 65 exceeds the 60 held-out sentences whose first prompts\.minWords \(2\) words fit in prompts\.maxTokens \(12\) tokens/,
+    );
   });
 });

@@ -61,7 +61,11 @@ describe('pretrain stage on the test preset', () => {
     const corpus = JSON.parse(await readFile(output.file('corpus.json'), 'utf8')) as { validationDocuments: string[] };
     const held = new Set(corpus.validationDocuments);
     const docs = loadBrownCorpus({ maxDocuments: config.corpus.maxDocuments }).filter((d) => held.has(d.id));
-    const windows = evenlySpacedWindows(tokenStream(docs, tokenizer), config.pretrain.evalBatches * config.pretrain.batchSize, config.pretrain.contextLength + 1);
+    const windows = evenlySpacedWindows(
+      tokenStream(docs, tokenizer),
+      config.pretrain.evalBatches * config.pretrain.batchSize,
+      config.pretrain.contextLength + 1,
+    );
     const model = await loadCheckpoint(join(output.dir, 'models', 'small'));
     const summary = tableRows(await readParquetFile(output.file('summary.parquet')));
     const recorded = summary.find((r) => r.size === 'small')!.validation_loss as number;
@@ -79,7 +83,9 @@ describe('pretrain stage on the test preset', () => {
     const bytes = await readFile(path);
     bytes[bytes.length - 1] ^= 0xff;
     await writeFile(path, bytes);
-    await expect(openStageOutput(first.outputDir, 'pretrain')).rejects.toThrow(/corrupt artifact: .*models\/tiny\/model\.safetensors \(made by stage 'pretrain'\)/);
+    await expect(openStageOutput(first.outputDir, 'pretrain')).rejects.toThrow(
+      /corrupt artifact: .*models\/tiny\/model\.safetensors \(made by stage 'pretrain'\)/,
+    );
     await expect(openStageOutput(join(root, 'artifacts', 'no-such-preset', 'pretrain'), 'pretrain')).rejects.toThrow(
       /missing artifact: .*no-such-preset\/pretrain\/manifest\.json is made by stage 'pretrain'/,
     );

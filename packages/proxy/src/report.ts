@@ -17,7 +17,13 @@ export function formatProxyTable(rows: readonly CellMetrics[]): string {
       const parameters = rows.find((r) => r.size === size)!.parameters;
       return `${size.padEnd(8)}${String(parameters).padStart(10)}${counts.map((n) => cellText(size, n)).join('')}`;
     }),
-    `${'mean'.padEnd(18)}${counts.map((n) => mean(rows.filter((r) => r.comparisons === n).map((r) => r.validationLoss)).toFixed(3).padStart(18)).join('')}`,
+    `${'mean'.padEnd(18)}${counts
+      .map((n) =>
+        mean(rows.filter((r) => r.comparisons === n).map((r) => r.validationLoss))
+          .toFixed(3)
+          .padStart(18),
+      )
+      .join('')}`,
   ];
   return lines.join('\n');
 }

@@ -1,5 +1,16 @@
 import { cosineLearningRate, Progress, type ProxyTrainingConfig, type Rng } from '@goodhart/core';
-import { defaultAdamW, pairwiseLoss, REWARD_HEAD, scoreSequences, sigmoid, softplus, tokenBatch, trainStep, type AdamWOptions, type Model } from '@goodhart/model';
+import {
+  defaultAdamW,
+  pairwiseLoss,
+  REWARD_HEAD,
+  scoreSequences,
+  sigmoid,
+  softplus,
+  tokenBatch,
+  trainStep,
+  type AdamWOptions,
+  type Model,
+} from '@goodhart/model';
 
 // The pairwise loss lives in @goodhart/model, shared with the gold RM; re-exported for this package's users.
 export { pairwiseLoss, softplus } from '@goodhart/model';
@@ -23,8 +34,16 @@ export interface PairEvaluation {
 }
 
 export function evaluatePairs(model: Model, rows: readonly ComparisonRow[], batchSize: number): PairEvaluation {
-  const a = scoreSequences(model, rows.map((r) => [...r.promptTokens, ...r.tokensA]), batchSize);
-  const b = scoreSequences(model, rows.map((r) => [...r.promptTokens, ...r.tokensB]), batchSize);
+  const a = scoreSequences(
+    model,
+    rows.map((r) => [...r.promptTokens, ...r.tokensA]),
+    batchSize,
+  );
+  const b = scoreSequences(
+    model,
+    rows.map((r) => [...r.promptTokens, ...r.tokensB]),
+    batchSize,
+  );
   const differences = new Float64Array(rows.length);
   let loss = 0;
   let correct = 0;
@@ -43,7 +62,13 @@ export function evaluatePairs(model: Model, rows: readonly ComparisonRow[], batc
       if ((row.humanPreferred === 0 ? d : -d) > 0) humanCorrect += 1;
     }
   });
-  return { loss: loss / rows.length, accuracy: correct / rows.length, goldAccuracy: goldCorrect / rows.length, humanAccuracy: humanDecided === 0 ? NaN : humanCorrect / humanDecided, differences };
+  return {
+    loss: loss / rows.length,
+    accuracy: correct / rows.length,
+    goldAccuracy: goldCorrect / rows.length,
+    humanAccuracy: humanDecided === 0 ? NaN : humanCorrect / humanDecided,
+    differences,
+  };
 }
 
 export interface RewardCurveRow {
@@ -69,7 +94,14 @@ export function trainRewardModel(model: Model, train: readonly ComparisonRow[], 
     if (offset === 0) order = rng.shuffle(train.map((_, i) => i));
     const rows = order.slice(offset, offset + batchSize).map((i) => train[i]);
     const learningRate = cosineLearningRate(step, { peak: hyper.learningRate, warmupSteps: hyper.warmupSteps, totalSteps, minFraction: 0.1 });
-    const { loss, gradientNorm } = trainStep(model, tokenBatch(pairSequences(rows)), { heads: 'last' }, (out) => pairwiseLoss(out.heads[REWARD_HEAD], rows), learningRate, optimizer);
+    const { loss, gradientNorm } = trainStep(
+      model,
+      tokenBatch(pairSequences(rows)),
+      { heads: 'last' },
+      (out) => pairwiseLoss(out.heads[REWARD_HEAD], rows),
+      learningRate,
+      optimizer,
+    );
     curve.push({ step: step + 1, epoch: Math.floor(step / stepsPerEpoch) + 1, loss, learningRate, gradientNorm });
     progress.update(step + 1, `loss ${loss.toFixed(4)}`);
   }

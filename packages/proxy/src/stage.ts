@@ -46,7 +46,9 @@ export interface CellMetrics {
   shift: number;
 }
 
-export async function runProxyCell(options: ComputeOptions & { preset: string; cell: string; root?: string; log?: (line: string) => void }): Promise<{ metrics: CellMetrics; manifest: Manifest }> {
+export async function runProxyCell(
+  options: ComputeOptions & { preset: string; cell: string; root?: string; log?: (line: string) => void },
+): Promise<{ metrics: CellMetrics; manifest: Manifest }> {
   const root = options.root ?? workspaceRoot();
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const config = loadPipeline(options.preset, root);
@@ -85,7 +87,11 @@ export async function runProxyCell(options: ComputeOptions & { preset: string; c
         labelled.validation.map((r) => r.goldA - r.goldB),
       );
       const centering = labelled.samples.slice(0, hyper.centeringSamples);
-      const initialScores = scoreSequences(model, centering.map((s) => [...s.promptTokens, ...s.responseTokens]), hyper.batchSize * 2);
+      const initialScores = scoreSequences(
+        model,
+        centering.map((s) => [...s.promptTokens, ...s.responseTokens]),
+        hyper.batchSize * 2,
+      );
       const shift = -initialScores.reduce((a, b) => a + b, 0) / initialScores.length;
       const counts = parameterCount(model.config);
       metrics = {

@@ -14,11 +14,15 @@ describe('calibrateTemperature', () => {
 
   it('reaches the cross-entropy floor (the soft labels’ own entropy) at the optimum', () => {
     const gold = [-2, -0.5, 0.3, 1.2, 3];
-    const entropy = gold.reduce((sum, g) => {
-      const p = 1 / (1 + Math.exp(-g));
-      return sum - p * Math.log(p) - (1 - p) * Math.log(1 - p);
-    }, 0) / gold.length;
-    const { crossEntropy } = calibrateTemperature(gold.map((g) => 3 * g), gold);
+    const entropy =
+      gold.reduce((sum, g) => {
+        const p = 1 / (1 + Math.exp(-g));
+        return sum - p * Math.log(p) - (1 - p) * Math.log(1 - p);
+      }, 0) / gold.length;
+    const { crossEntropy } = calibrateTemperature(
+      gold.map((g) => 3 * g),
+      gold,
+    );
     expect(crossEntropy).toBeCloseTo(entropy, 8);
   });
 

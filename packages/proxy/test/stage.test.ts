@@ -39,7 +39,11 @@ describe('proxy stage on the test preset', () => {
     const model = await loadCheckpoint(join(output.dir, 'model'));
     const labelled = await openLabelArtifacts(root, 'prx');
     // The shift centres the first proxy.training.centeringSamples (32 here) initial-policy samples.
-    const scores = scoreSequences(model, labelled.samples.slice(0, 32).map((s) => [...s.promptTokens, ...s.responseTokens]), 16);
+    const scores = scoreSequences(
+      model,
+      labelled.samples.slice(0, 32).map((s) => [...s.promptTokens, ...s.responseTokens]),
+      16,
+    );
     const centred = scores.reduce((sum, s) => sum + s + reward.shift, 0) / scores.length;
     expect(Math.abs(centred)).toBeLessThan(1e-5);
     model.dispose();

@@ -9,13 +9,23 @@ const config: ModelConfig = { kind: 'reward', vocabSize: 24, contextLength: 16, 
 
 /** A learnable preference: the response holding more copies of token 7 is preferred. */
 function syntheticPairs(count: number, rng: Rng): ComparisonRow[] {
-  const response = (sevens: number): number[] => rng.shuffle([...Array.from({ length: sevens }, () => 7), ...Array.from({ length: 6 - sevens }, () => 1 + rng.int(6))]);
+  const response = (sevens: number): number[] =>
+    rng.shuffle([...Array.from({ length: sevens }, () => 7), ...Array.from({ length: 6 - sevens }, () => 1 + rng.int(6))]);
   return Array.from({ length: count }, () => {
     const x = rng.int(7);
     let y = rng.int(7);
     while (y === x) y = rng.int(7);
     const prompt = Array.from({ length: 1 + rng.int(4) }, () => 10 + rng.int(10));
-    return { promptTokens: prompt, tokensA: response(x), tokensB: response(y), preferred: x > y ? 0 : 1, goldPreferred: x > y ? 0 : 1, goldA: x, goldB: y, humanPreferred: x > y ? 0 : 1 };
+    return {
+      promptTokens: prompt,
+      tokensA: response(x),
+      tokensB: response(y),
+      preferred: x > y ? 0 : 1,
+      goldPreferred: x > y ? 0 : 1,
+      goldA: x,
+      goldB: y,
+      humanPreferred: x > y ? 0 : 1,
+    };
   });
 }
 
@@ -41,16 +51,25 @@ describe('pairwise reward-model loss', () => {
       // both responses of every pair in one left-padded batch, as training runs it
       const rewards = model.forward(tokenBatch(sequences), { heads: 'last' }).heads[REWARD_HEAD];
       const { loss, gradients } = pairwiseLoss(rewards, rows);
-      const a = scoreSequences(model, rows.map((r) => [...r.promptTokens, ...r.tokensA]), 1);
-      const b = scoreSequences(model, rows.map((r) => [...r.promptTokens, ...r.tokensB]), 1);
+      const a = scoreSequences(
+        model,
+        rows.map((r) => [...r.promptTokens, ...r.tokensA]),
+        1,
+      );
+      const b = scoreSequences(
+        model,
+        rows.map((r) => [...r.promptTokens, ...r.tokensB]),
+        1,
+      );
       for (let i = 0; i < rows.length; i++) {
         expect(Math.abs(rewards[i] - a[i]), `a ${i}`).toBeLessThan(1e-5);
         expect(Math.abs(rewards[6 + i] - b[i]), `b ${i}`).toBeLessThan(1e-5);
       }
-      const expected = rows.reduce((sum, r, i) => {
-        const d = r.preferred === 0 ? a[i] - b[i] : b[i] - a[i];
-        return sum + Math.log1p(Math.exp(-d));
-      }, 0) / rows.length;
+      const expected =
+        rows.reduce((sum, r, i) => {
+          const d = r.preferred === 0 ? a[i] - b[i] : b[i] - a[i];
+          return sum + Math.log1p(Math.exp(-d));
+        }, 0) / rows.length;
       expect(loss).toBeCloseTo(expected, 5);
       expect(Object.keys(gradients.heads!)).toEqual([REWARD_HEAD]);
       expect(gradients.logProbs).toBeUndefined();

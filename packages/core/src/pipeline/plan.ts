@@ -1,4 +1,15 @@
-import { cellName, cellsOf, NAME_PATTERN, NAME_SEPARATOR, presetTargetName, runName, runsOf, unitProjectName, unitTargetName, type GridAxes } from './naming.ts';
+import {
+  cellName,
+  cellsOf,
+  NAME_PATTERN,
+  NAME_SEPARATOR,
+  presetTargetName,
+  runName,
+  runsOf,
+  unitProjectName,
+  unitTargetName,
+  type GridAxes,
+} from './naming.ts';
 import { STAGES, type StageEntry } from './registry.ts';
 
 /**
@@ -46,7 +57,11 @@ export function taskNames(entry: StageEntry, preset: string, unit?: string): Tas
   if (!entry.ownProject) return { project: entry.package, target: presetTargetName(preset) };
   const name = entry.ownProject.unit ?? unit;
   if (name === undefined) throw new Error(`the ${entry.package} task of "${preset}" has a project of its own and needs a unit name`);
-  return { project: unitProjectName(entry.package, preset, name), target: entry.ownProject.target, alias: { project: entry.package, target: unitTargetName(preset, name) } };
+  return {
+    project: unitProjectName(entry.package, preset, name),
+    target: entry.ownProject.target,
+    alias: { project: entry.package, target: unitTargetName(preset, name) },
+  };
 }
 
 /** Where an entry's task writes, relative to the workspace root. */
@@ -92,7 +107,9 @@ function ppoRunUnits(config: unknown, cells: readonly string[]): { run: string; 
   const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
   const proxies = list(ppo.proxies).filter((cell): cell is string => typeof cell === 'string' && cells.includes(cell));
   const klCoefficients = (Array.isArray(ppo.klCoefficients) ? ppo.klCoefficients : [0]).filter((k): k is number => typeof k === 'number' && k >= 0);
-  const policies = list(ppo.policies ?? (isObject(policy) ? policy.sizes : undefined)).filter((s): s is string => typeof s === 'string' && NAME_PATTERN.test(s));
+  const policies = list(ppo.policies ?? (isObject(policy) ? policy.sizes : undefined)).filter(
+    (s): s is string => typeof s === 'string' && NAME_PATTERN.test(s),
+  );
   return runsOf({ proxies, klCoefficients, policies }).map((run) => ({ run: runName(run), cell: run.cell }));
 }
 

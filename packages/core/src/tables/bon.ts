@@ -9,7 +9,7 @@ export const POOL_TABLE = defineTable('pool.parquet', {
   gold_raw: { type: 'float64', meaning: 'the gold scorer on the response, before normalisation' },
   gold: { type: 'float64', meaning: "gold in label's units: (raw − mean) / sd over the initial policy's samples" },
   human_raw: { type: 'float64', meaning: 'the human labeller on the response, before normalisation' },
-  human: { type: 'float64', meaning: "the human in its own units from label (equal to gold for a lexicon gold)" },
+  human: { type: 'float64', meaning: 'the human in its own units from label (equal to gold for a lexicon gold)' },
 });
 
 /** bon/scores/<cell>/scores.parquet: one proxy's centred score of every pool sample, in pool order. */

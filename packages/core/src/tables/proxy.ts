@@ -12,7 +12,7 @@ const METRIC_COLUMNS = {
   validation_loss: { type: 'float64', meaning: 'pairwise loss on the held-out comparisons (nats)' },
   validation_accuracy: { type: 'float64', meaning: 'fraction of held-out labels the RM predicts' },
   validation_gold_accuracy: { type: 'float64', meaning: 'fraction of held-out gold preferences the RM predicts' },
-  validation_human_accuracy: { type: 'float64', meaning: "fraction of held-out human preferences (ties left out) the RM predicts" },
+  validation_human_accuracy: { type: 'float64', meaning: 'fraction of held-out human preferences (ties left out) the RM predicts' },
   temperature: { type: 'float64', meaning: 'calibration temperature fitted on held-out soft labels' },
   calibrated_cross_entropy: { type: 'float64', meaning: 'held-out cross-entropy after calibration (nats)' },
   shift: { type: 'float64', meaning: "added to the RM's output so the initial policy's mean proxy score is 0" },

@@ -32,14 +32,30 @@ export function checkComparisons(input: FitInput, results: FitResults): Check {
   const keep = (curve: BonCurve): boolean => common.length === 0 || common.includes(curve.proxy.size);
   const keepProxy = (proxy: ProxyInfo): boolean => common.length === 0 || common.includes(proxy.size);
 
-  const numbers: FindingNumbers = { comparison_counts: counts.length, smallest_comparisons: smallest, largest_comparisons: largest, sizes_compared: common.length || null };
+  const numbers: FindingNumbers = {
+    comparison_counts: counts.length,
+    smallest_comparisons: smallest,
+    largest_comparisons: largest,
+    sizes_compared: common.length || null,
+  };
   for (const count of counts) {
-    numbers[`best_gold_n${count}`] = num(bestGold(input.bon.filter((c) => c.proxy.comparisons === count && keep(c)), input.options.seed));
+    numbers[`best_gold_n${count}`] = num(
+      bestGold(
+        input.bon.filter((c) => c.proxy.comparisons === count && keep(c)),
+        input.options.seed,
+      ),
+    );
     numbers[`validation_loss_n${count}`] = num(mean(proxies.filter((p) => p.comparisons === count && keepProxy(p)).map((p) => p.validationLoss)));
     numbers[`beta_bon_n${count}`] = num(mean(results.bon.filter((f) => f.proxy.comparisons === count && keepProxy(f.proxy)).map((f) => f.beta.mean)));
   }
-  const goldSmall = bestGold(input.bon.filter((c) => c.proxy.comparisons === smallest && keep(c)), input.options.seed);
-  const goldLarge = bestGold(input.bon.filter((c) => c.proxy.comparisons === largest && keep(c)), input.options.seed);
+  const goldSmall = bestGold(
+    input.bon.filter((c) => c.proxy.comparisons === smallest && keep(c)),
+    input.options.seed,
+  );
+  const goldLarge = bestGold(
+    input.bon.filter((c) => c.proxy.comparisons === largest && keep(c)),
+    input.options.seed,
+  );
   const lossSmall = mean(proxies.filter((p) => p.comparisons === smallest && keepProxy(p)).map((p) => p.validationLoss));
   const lossLarge = mean(proxies.filter((p) => p.comparisons === largest && keepProxy(p)).map((p) => p.validationLoss));
   numbers.near_chance_threshold = NEAR_CHANCE_VALIDATION_LOSS;
@@ -59,8 +75,10 @@ export function checkComparisons(input: FitInput, results: FitResults): Check {
 
 /** Mean over curves of each curve's held-out best gold (NaN when no curve has prompts enough to halve). */
 function bestGold(curves: readonly BonCurve[], seed: number): number {
-  return mean(curves.flatMap((c) => {
-    const peak = heldOutPeak(c.perPromptGold, Rng.fromSeed(seed, `fit/findings/best-gold/${c.proxy.cell}`));
-    return peak ? [peak.gold] : [];
-  }));
+  return mean(
+    curves.flatMap((c) => {
+      const peak = heldOutPeak(c.perPromptGold, Rng.fromSeed(seed, `fit/findings/best-gold/${c.proxy.cell}`));
+      return peak ? [peak.gold] : [];
+    }),
+  );
 }

@@ -29,7 +29,8 @@ export function checkFunctionalForms(results: FitResults): Check {
   };
   const unfitted = results.unfitted.length > 0 ? ` Not fitted (too few points or a singular design): ${results.unfitted.map((u) => u.curve).join(', ')}.` : '';
   const bonText = bonR2.length > 0 ? `BoN d(α − βd): R² min ${fmt(bonMin)}, median ${fmt(median(bonR2))} over ${bonR2.length} curves` : 'no BoN fits';
-  const rlText = rlR2.length > 0 ? `RL d(α − β ln d): R² min ${fmt(rlMin)}, median ${fmt(median(rlR2))} over ${rlR2.length} unpenalised runs` : 'no unpenalised RL fits';
+  const rlText =
+    rlR2.length > 0 ? `RL d(α − β ln d): R² min ${fmt(rlMin)}, median ${fmt(median(rlR2))} over ${rlR2.length} unpenalised runs` : 'no unpenalised RL fits';
   if (bonR2.length === 0 || rlR2.length === 0) {
     return { holds: null, evidence: `${bonText}; ${rlText}: both methods are needed to test the two forms.${unfitted}`, numbers };
   }

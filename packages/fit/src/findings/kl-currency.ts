@@ -60,7 +60,13 @@ export function checkKlCurrency(input: FitInput): Check {
     if (typeof result === 'string') skipped.push(`${run.run}: ${result}`);
     else measured.push(result);
   }
-  const numbers: FindingNumbers = { pairs: pairs.length, skipped: skipped.length, min_ratio: MIN_RL_OVER_BON_KL_RATIO, gain_fraction: KL_CURRENCY_GAIN_FRACTION, confidence: num(confidence) };
+  const numbers: FindingNumbers = {
+    pairs: pairs.length,
+    skipped: skipped.length,
+    min_ratio: MIN_RL_OVER_BON_KL_RATIO,
+    gain_fraction: KL_CURRENCY_GAIN_FRACTION,
+    confidence: num(confidence),
+  };
   if (measured.length === 0) {
     return { holds: null, evidence: `${pairs.length} BoN/RL pair(s), none comparable: ${skipped.join('; ')}.`, numbers };
   }
@@ -84,7 +90,10 @@ export function checkKlCurrency(input: FitInput): Check {
   });
   numbers.min_rl_over_bon_kl_low = num(Math.min(...measured.map((m) => m.ratio.low)));
   const first = measured[0]!;
-  const others = measured.length > 1 ? ` Over ${measured.length} pairs the ratio's lower ends range ${low(Math.min(...measured.map((m) => m.ratio.low)))}–${low(Math.max(...measured.map((m) => m.ratio.low)))}.` : '';
+  const others =
+    measured.length > 1
+      ? ` Over ${measured.length} pairs the ratio's lower ends range ${low(Math.min(...measured.map((m) => m.ratio.low)))}–${low(Math.max(...measured.map((m) => m.ratio.low)))}.`
+      : '';
   const skippedText = skipped.length > 0 ? ` Not comparable: ${skipped.join('; ')}.` : '';
   return {
     holds: measured.every((m) => m.ratio.low > MIN_RL_OVER_BON_KL_RATIO),
@@ -106,7 +115,12 @@ export function klAtCommonGain(bon: BonCurve, run: RlCurve, settings: BootstrapS
   let rlDraws: CoefficientDraws;
   try {
     const bonGold = bon.points[0]?.d === 0 ? gainsOverStart(bon.perPromptGold) : bon.perPromptGold;
-    bonDraws = bonCoefficientDraws(bon.proxy.cell, bon.points.map((p) => p.d), bonGold, settings);
+    bonDraws = bonCoefficientDraws(
+      bon.proxy.cell,
+      bon.points.map((p) => p.d),
+      bonGold,
+      settings,
+    );
     const rlGold = run.points[0]?.step === 0 ? gainsOverStart(run.perPromptGold) : run.perPromptGold;
     rlDraws = rlCoefficientDraws(run.run, { perPromptKl: run.perPromptKl, perPromptGold: rlGold }, settings);
   } catch (error) {

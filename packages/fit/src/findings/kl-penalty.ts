@@ -30,14 +30,22 @@ export function checkKlPenalty(input: FitInput): Check {
   const penalised = input.rl.filter((run) => run.klCoefficient > 0);
   const baselines = unpenalisedRuns(input.rl);
   if (penalised.length === 0) {
-    return { holds: null, evidence: 'Needs PPO runs with a KL penalty (klCoefficient > 0) and the unpenalised run of the same proxy and policy; this preset has no penalised runs.', numbers: { penalised_runs: 0 } };
+    return {
+      holds: null,
+      evidence: 'Needs PPO runs with a KL penalty (klCoefficient > 0) and the unpenalised run of the same proxy and policy; this preset has no penalised runs.',
+      numbers: { penalised_runs: 0 },
+    };
   }
   const comparisons = penalised.flatMap((run) => {
     const baseline = baselines.find((b) => b.proxy.cell === run.proxy.cell && b.policy.size === run.policy.size);
     return baseline ? [compare(run, baseline)] : [];
   });
   const testable = comparisons.filter((c) => c.comparedPoints > 0);
-  const numbers: FindingNumbers = { penalised_runs: penalised.length, with_unpenalised_partner: comparisons.length, min_match_fraction: MIN_FRONTIER_MATCH_FRACTION };
+  const numbers: FindingNumbers = {
+    penalised_runs: penalised.length,
+    with_unpenalised_partner: comparisons.length,
+    min_match_fraction: MIN_FRONTIER_MATCH_FRACTION,
+  };
   if (testable.length === 0) {
     const why = comparisons.length === 0 ? 'none has an unpenalised run of the same proxy and policy' : 'none has points inside its partner’s d range';
     return { holds: null, evidence: `${penalised.length} penalised run(s), but ${why}, so the frontier cannot be compared.`, numbers };
@@ -57,10 +65,12 @@ export function checkKlPenalty(input: FitInput): Check {
     });
   });
   const holds = testable.every((c) => c.finalKl < c.baselineFinalKl && c.withinFraction >= MIN_FRONTIER_MATCH_FRACTION);
-  const sentences = testable.slice(0, 2).map(
-    (c) =>
-      `${c.run} (coefficient ${c.coefficient}) ends at KL ${fmt(c.finalKl, 1)} vs ${fmt(c.baselineFinalKl, 1)} nats unpenalised; its gold matches the unpenalised gold at the same d at ${fmt(100 * c.withinFraction, 0)}% of ${c.comparedPoints} points (max |difference| ${fmt(c.maxAbsGoldDifference)}), and its proxy is ${fmt(c.meanProxyDifference)} higher on average.`,
-  );
+  const sentences = testable
+    .slice(0, 2)
+    .map(
+      (c) =>
+        `${c.run} (coefficient ${c.coefficient}) ends at KL ${fmt(c.finalKl, 1)} vs ${fmt(c.baselineFinalKl, 1)} nats unpenalised; its gold matches the unpenalised gold at the same d at ${fmt(100 * c.withinFraction, 0)}% of ${c.comparedPoints} points (max |difference| ${fmt(c.maxAbsGoldDifference)}), and its proxy is ${fmt(c.meanProxyDifference)} higher on average.`,
+    );
   const more = testable.length > 2 ? ` (${testable.length - 2} more runs in numbers)` : '';
   return { holds, evidence: `${sentences.join(' ')}${more}`, numbers };
 }

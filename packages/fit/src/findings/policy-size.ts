@@ -72,14 +72,19 @@ export function checkPolicySize(input: FitInput): Check {
   numbers.proxies_holding = verdicts.filter(Boolean).length;
   numbers.proxies_judged = judged;
   if (judged === 0) {
-    return { holds: null, evidence: `${groups.length} proxy(ies) with two policy sizes, but their runs have too few evaluation prompts to choose a peak on one half and read it on the other.`, numbers };
+    return {
+      holds: null,
+      evidence: `${groups.length} proxy(ies) with two policy sizes, but their runs have too few evaluation prompts to choose a peak on one half and read it on the other.`,
+      numbers,
+    };
   }
   const more = judged > 2 ? ` (${judged - 2} more proxies in numbers)` : '';
   return { holds: verdicts.every(Boolean), evidence: `${sentences.join(' ')} Peaks chosen on half the prompts, gold read on the other half.${more}`, numbers };
 }
 
 function shapeOf(run: RlCurve, seed: number): PolicyShape | null {
-  const peak = run.perPromptGold.length === run.points.length ? heldOutPeak(run.perPromptGold, Rng.fromSeed(seed, `fit/findings/policy-peak/${run.run}`)) : null;
+  const peak =
+    run.perPromptGold.length === run.points.length ? heldOutPeak(run.perPromptGold, Rng.fromSeed(seed, `fit/findings/policy-peak/${run.run}`)) : null;
   if (!peak) return null;
   return { run: run.run, policy: run.policy.size, start: peak.start, peak: peak.gold, gain: peak.gold - peak.start, peakD: run.points[peak.index]!.d };
 }

@@ -12,7 +12,11 @@ import type { Check } from './types.ts';
 export function checkRegressional(input: FitInput): Check {
   const check = input.regressional;
   if (!check || check.points.length === 0) {
-    return { holds: null, evidence: 'Needs the synthetic gold + Gaussian-noise proxy from the bon stage; this preset wrote no regressional check.', numbers: { points: 0 } };
+    return {
+      holds: null,
+      evidence: 'Needs the synthetic gold + Gaussian-noise proxy from the bon stage; this preset wrote no regressional check.',
+      numbers: { points: 0 },
+    };
   }
   const points = check.points;
   const covered = points.filter((p) => p.gold.low <= p.predicted && p.predicted <= p.gold.high).length;

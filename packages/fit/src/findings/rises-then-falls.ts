@@ -34,7 +34,10 @@ export function checkRisesThenFalls(input: FitInput): Check {
   numbers.rl_overoptimising_seeds = seedsWith(rl, input, (a) => a.overoptimises, 'rl');
 
   const bonText = methodSentence('BoN', 'curves', bon);
-  const rlText = rl.length > 0 ? methodSentence('RL', 'unpenalised runs', rl) : 'RL: this preset has no unpenalised PPO runs (klCoefficient 0), so the RL half cannot be tested.';
+  const rlText =
+    rl.length > 0
+      ? methodSentence('RL', 'unpenalised runs', rl)
+      : 'RL: this preset has no unpenalised PPO runs (klCoefficient 0), so the RL half cannot be tested.';
   const holds = bon.length === 0 || rl.length === 0 ? null : bon.some((a) => a.overoptimises) && rl.some((a) => a.overoptimises);
   const bonMissing = bon.length === 0 ? 'BoN: this preset has no best-of-n curves. ' : '';
   return { holds, evidence: `${bonMissing}${bon.length > 0 ? `${bonText} ` : ''}${rlText}`, numbers };

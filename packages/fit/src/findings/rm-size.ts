@@ -29,8 +29,14 @@ export function checkRmSize(input: FitInput, results: FitResults): Check {
   }
   const comparisons = Math.max(...counts);
   const bonFits = results.bon.filter((fit) => fit.proxy.comparisons === comparisons);
-  const alphaBon = slopeWithInterval(bonFits.map((fit) => point(fit, fit.alpha.mean)), confidence);
-  const betaBon = slopeWithInterval(bonFits.map((fit) => point(fit, fit.beta.mean)), confidence);
+  const alphaBon = slopeWithInterval(
+    bonFits.map((fit) => point(fit, fit.alpha.mean)),
+    confidence,
+  );
+  const betaBon = slopeWithInterval(
+    bonFits.map((fit) => point(fit, fit.beta.mean)),
+    confidence,
+  );
 
   const rl = rlSweep(results);
   const betaRl = rl ? slopeWithInterval(rl.points, confidence) : null;
@@ -101,7 +107,10 @@ function rlSweep(results: FitResults): RlSweep | null {
     points: chosen.map((fit) => point(fit, sharedBeta.get(fit.curve) ?? fit.beta.mean, fit.policy?.size ?? '')),
     sizes: distinct(chosen.map((fit) => fit.proxy.size)).length,
     comparisons,
-    source: shared === chosen.length ? 'β from the shared-α fits, one intercept per policy' : `β from ${shared} shared-α and ${chosen.length - shared} single-run fits, one intercept per policy`,
+    source:
+      shared === chosen.length
+        ? 'β from the shared-α fits, one intercept per policy'
+        : `β from ${shared} shared-α and ${chosen.length - shared} single-run fits, one intercept per policy`,
   };
 }
 

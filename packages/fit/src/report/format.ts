@@ -14,7 +14,11 @@ export function withInterval(interval: Interval, digits = 3): string {
 
 /** 3e6 → "3M", 1.2e9 → "1.2B": RM and policy sizes as the paper writes them. */
 export function compactCount(value: number): string {
-  const units: [number, string][] = [[1e9, 'B'], [1e6, 'M'], [1e3, 'k']];
+  const units: [number, string][] = [
+    [1e9, 'B'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ];
   for (const [scale, unit] of units) if (Math.abs(value) >= scale) return `${Number((value / scale).toPrecision(3))}${unit}`;
   return String(value);
 }

@@ -2,7 +2,17 @@ import type { FitInput, FitResults, Finding } from '../types.ts';
 import { escapeHtml } from './escape.ts';
 import { percent } from './format.ts';
 import type { RenderedFigure } from './rendered.ts';
-import { FIT_HEADERS, SCALING_HEADERS, SHARED_ALPHA_HEADERS, UNFITTED_HEADERS, findingRows, fitRows, scalingRows, sharedAlphaRows, unfittedRows } from './tables.ts';
+import {
+  FIT_HEADERS,
+  SCALING_HEADERS,
+  SHARED_ALPHA_HEADERS,
+  UNFITTED_HEADERS,
+  findingRows,
+  fitRows,
+  scalingRows,
+  sharedAlphaRows,
+  unfittedRows,
+} from './tables.ts';
 
 /**
  * index.html: one self-contained page. Styles and figures are inline (no CDN, no fonts, no script), so it opens the

@@ -17,7 +17,8 @@ export function parseEngineChoice(value: string | undefined): EngineChoice {
 export function nativeThreads(value = process.env.GOODHART_THREADS): number {
   if (value === undefined || value === '') return availableParallelism();
   const threads = Number(value);
-  if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new Error(`GOODHART_THREADS: got ${JSON.stringify(value)}; must be an integer in [1, 256]`);
+  if (!Number.isInteger(threads) || threads < 1 || threads > 256)
+    throw new Error(`GOODHART_THREADS: got ${JSON.stringify(value)}; must be an integer in [1, 256]`);
   return threads;
 }
 

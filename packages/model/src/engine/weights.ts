@@ -104,13 +104,20 @@ export function initWeights(config: ModelConfig, rng: Rng, extraHeads: readonly 
 }
 
 /** A reward model's weights from an LM's: the same backbone plus a fresh `reward` head drawn from `rng`. */
-export function rewardWeightsFromLm(lmConfig: ModelConfig, lmWeights: ReadonlyMap<string, NamedTensor>, rng: Rng): { config: ModelConfig; weights: Map<string, NamedTensor> } {
+export function rewardWeightsFromLm(
+  lmConfig: ModelConfig,
+  lmWeights: ReadonlyMap<string, NamedTensor>,
+  rng: Rng,
+): { config: ModelConfig; weights: Map<string, NamedTensor> } {
   if (lmConfig.kind !== 'lm') throw new Error(`a reward model starts from a language model, got kind "${lmConfig.kind}"`);
   const config: ModelConfig = { ...lmConfig, kind: 'reward' };
   const weights = new Map<string, NamedTensor>();
   for (const [name, shape] of parameterLayout(config)) {
     const source = lmWeights.get(name);
-    weights.set(name, source ? { shape: [...source.shape], data: Float32Array.from(source.data) } : { shape, data: initialValues(name, shape, config, rng, false) });
+    weights.set(
+      name,
+      source ? { shape: [...source.shape], data: Float32Array.from(source.data) } : { shape, data: initialValues(name, shape, config, rng, false) },
+    );
   }
   return { config, weights };
 }

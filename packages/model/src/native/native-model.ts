@@ -78,7 +78,10 @@ class NativeModel implements Model {
       if (decays(tensorShape)) decay.push(offset, offset + size);
       offset += size;
     }
-    if (offset !== total) throw new Error(`native engine: the addon packs ${total} parameters where the layout has ${offset} (addon and model package out of step: rebuild with npm rebuild @goodhart/native)`);
+    if (offset !== total)
+      throw new Error(
+        `native engine: the addon packs ${total} parameters where the layout has ${offset} (addon and model package out of step: rebuild with npm rebuild @goodhart/native)`,
+      );
     return new NativeModel(binding, config, headNames, shape, slots, params, Int32Array.from(decay));
   }
 
@@ -90,7 +93,20 @@ class NativeModel implements Model {
     const logProbs = request.targets ? new Float32Array(cells) : null;
     const perHead = request.heads === 'all' ? cells : batch.rows;
     const heads = request.heads && this.headNames.length > 0 ? new Float32Array(this.headNames.length * perHead) : null;
-    this.binding.forward(this.shape, this.params, acts, batch.ids, batch.starts, batch.rows, batch.width, request.targets ?? null, logProbs, heads, headsAt(request), train);
+    this.binding.forward(
+      this.shape,
+      this.params,
+      acts,
+      batch.ids,
+      batch.starts,
+      batch.rows,
+      batch.width,
+      request.targets ?? null,
+      logProbs,
+      heads,
+      headsAt(request),
+      train,
+    );
     if (train) this.pending = { batch, request, acts };
     const result: ForwardResult = { heads: {} };
     if (logProbs) result.logProbs = logProbs;
@@ -116,7 +132,20 @@ class NativeModel implements Model {
       });
     }
     this.gradients ??= new Float32Array(this.params.length);
-    this.binding.backward(this.shape, this.params, this.gradients, acts, batch.ids, batch.starts, batch.rows, batch.width, request.targets ?? null, dLogProbs, dHeads, headsAt(request));
+    this.binding.backward(
+      this.shape,
+      this.params,
+      this.gradients,
+      acts,
+      batch.ids,
+      batch.starts,
+      batch.rows,
+      batch.width,
+      request.targets ?? null,
+      dLogProbs,
+      dHeads,
+      headsAt(request),
+    );
     this.gradientsDirty = true;
   }
 
@@ -129,7 +158,20 @@ class NativeModel implements Model {
     const scale = clipScale(gradientNorm, options.gradientClip, this.stepCount + 1, () => this.zeroGradients());
     this.stepCount += 1;
     const { beta1, beta2, epsilon, weightDecay } = options;
-    this.binding.adamw(this.params, this.gradients, this.firstMoment, this.secondMoment, this.decayRanges, this.stepCount, learningRate, beta1, beta2, epsilon, weightDecay, scale);
+    this.binding.adamw(
+      this.params,
+      this.gradients,
+      this.firstMoment,
+      this.secondMoment,
+      this.decayRanges,
+      this.stepCount,
+      learningRate,
+      beta1,
+      beta2,
+      epsilon,
+      weightDecay,
+      scale,
+    );
     this.zeroGradients();
     return { gradientNorm };
   }
@@ -219,7 +261,8 @@ class NativeModel implements Model {
 
   private unpack(packed: Float32Array, prefix: string): Map<string, NamedTensor> {
     const out = new Map<string, NamedTensor>();
-    for (const [name, { offset, shape }] of this.slots) out.set(`${prefix}${name}`, { shape: [...shape], data: packed.slice(offset, offset + elementCount(shape)) });
+    for (const [name, { offset, shape }] of this.slots)
+      out.set(`${prefix}${name}`, { shape: [...shape], data: packed.slice(offset, offset + elementCount(shape)) });
     return out;
   }
 

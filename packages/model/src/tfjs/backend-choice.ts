@@ -10,4 +10,3 @@ export function parseBackendChoice(value: string | undefined): BackendChoice {
   if ((backendChoices as readonly string[]).includes(choice)) return choice as BackendChoice;
   throw new Error(`unknown backend "${choice}" (from --backend or GOODHART_BACKEND); allowed: ${backendChoices.join(', ')}`);
 }
-

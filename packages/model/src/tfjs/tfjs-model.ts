@@ -60,7 +60,10 @@ class TfjsModel implements Model {
     for (const head of extraHeads) {
       for (const name of [`${head}.w`, `${head}.b`]) {
         const { shape, data } = weights.get(name)!;
-        heads.set(name, tf.tidy(() => tf.variable(tf.tensor(Float32Array.from(data), shape), true, `${name}#${nextHeadId++}`)));
+        heads.set(
+          name,
+          tf.tidy(() => tf.variable(tf.tensor(Float32Array.from(data), shape), true, `${name}#${nextHeadId++}`)),
+        );
       }
     }
     return new TfjsModel(config, headNamesOf(config, extraHeads), transformer, heads);
@@ -161,9 +164,11 @@ class TfjsModel implements Model {
       },
       step: (tokens: Int32Array) => {
         if (!open) throw new Error('this decode session was disposed');
-        if (!(tokens instanceof Int32Array) || tokens.length !== batch.rows) throw new RangeError(`tokens: expected an Int32Array of ${batch.rows} ids (one per row)`);
+        if (!(tokens instanceof Int32Array) || tokens.length !== batch.rows)
+          throw new RangeError(`tokens: expected an Int32Array of ${batch.rows} ids (one per row)`);
         tokens.forEach((token, row) => {
-          if (!Number.isInteger(token) || token < 0 || token >= vocab) throw new RangeError(`tokens: row ${row} has id ${token}, outside the vocabulary [0, ${vocab})`);
+          if (!Number.isInteger(token) || token < 0 || token >= vocab)
+            throw new RangeError(`tokens: row ${row} has id ${token}, outside the vocabulary [0, ${vocab})`);
         });
         logits = read(this.transformer.decodeStep(cache, tokens));
         return logits;
@@ -183,7 +188,10 @@ class TfjsModel implements Model {
 
   optimizerState(): { tensors: Map<string, NamedTensor>; steps: number } {
     const tensors = new Map<string, NamedTensor>();
-    for (const [prefix, moments] of [['m', this.firstMoment], ['v', this.secondMoment]] as const) {
+    for (const [prefix, moments] of [
+      ['m', this.firstMoment],
+      ['v', this.secondMoment],
+    ] as const) {
       for (const [name, variable] of this.variables) {
         const moment = moments.get(name);
         const data = moment ? Float32Array.from(moment.dataSync() as Float32Array) : new Float32Array(variable.size);

@@ -20,8 +20,24 @@ import {
   type Engine,
   type ModelConfig,
 } from '../../src/index.ts';
-import { bothEngines, cloneWeights, describeNative, fmt, maxRelativeError, mixedLengths, paddedBatch, printMeasured, randomWeights, randomWindows, rawBinding, realColumns, record, relativeL2, TINY, type Engines } from './helpers.ts';
-
+import {
+  bothEngines,
+  cloneWeights,
+  describeNative,
+  fmt,
+  maxRelativeError,
+  mixedLengths,
+  paddedBatch,
+  printMeasured,
+  randomWeights,
+  randomWindows,
+  rawBinding,
+  realColumns,
+  record,
+  relativeL2,
+  TINY,
+  type Engines,
+} from './helpers.ts';
 
 /** 20 AdamW steps from initWeights(seed) on windows drawn from the same seed; the checkpoint and optimizer bytes. */
 function trainTwenty(engine: Engine, config: ModelConfig, seed: number): { checkpoint: Uint8Array; optimizer: Uint8Array } {
@@ -29,7 +45,8 @@ function trainTwenty(engine: Engine, config: ModelConfig, seed: number): { check
   const rng = Rng.fromSeed(seed, 'engines-test/determinism');
   const rows = 4;
   const windowWidth = config.contextLength + 1;
-  for (let step = 0; step < 20; step++) languageModelStep(model, randomWindows(rng, config.vocabSize, rows, windowWidth), rows, windowWidth, 3e-3, { ...defaultAdamW, weightDecay: 0.1 });
+  for (let step = 0; step < 20; step++)
+    languageModelStep(model, randomWindows(rng, config.vocabSize, rows, windowWidth), rows, windowWidth, 3e-3, { ...defaultAdamW, weightDecay: 0.1 });
   const checkpoint = encodeSafetensors(model);
   const optimizer = encodeTensors(model.optimizerState().tensors);
   model.dispose();
@@ -80,7 +97,9 @@ describeNative('checkpoints: determinism and cross-engine loading', () => {
     const [one] = runsAt(1, 700, 1);
     const [two] = runsAt(2, 700, 1);
     rawBinding().setThreads(nativeThreads());
-    record(`determinism: 1 vs 2 threads checkpoint bytes ${equalBytes(one.checkpoint, two.checkpoint) ? 'identical' : 'DIFFERENT'}, optimizer bytes ${equalBytes(one.optimizer, two.optimizer) ? 'identical' : 'DIFFERENT'}`);
+    record(
+      `determinism: 1 vs 2 threads checkpoint bytes ${equalBytes(one.checkpoint, two.checkpoint) ? 'identical' : 'DIFFERENT'}, optimizer bytes ${equalBytes(one.optimizer, two.optimizer) ? 'identical' : 'DIFFERENT'}`,
+    );
     expect(equalBytes(one.checkpoint, two.checkpoint)).toBe(true);
     expect(equalBytes(one.optimizer, two.optimizer)).toBe(true);
   });
@@ -95,7 +114,8 @@ describeNative('checkpoints: determinism and cross-engine loading', () => {
         const source = engines[from].createModel(config, randomWeights(config, 710));
         const rng = Rng.fromSeed(710, 'engines-test/checkpoint');
         // a few steps on the source engine, so the weights are its own
-        for (let step = 0; step < 3; step++) languageModelStep(source, randomWindows(rng, config.vocabSize, 2, config.contextLength + 1), 2, config.contextLength + 1, 3e-3, defaultAdamW);
+        for (let step = 0; step < 3; step++)
+          languageModelStep(source, randomWindows(rng, config.vocabSize, 2, config.contextLength + 1), 2, config.contextLength + 1, 3e-3, defaultAdamW);
         const path = join(dir, `${from}-${kind}`);
         await saveCheckpoint(source, path);
         const loaded = await loadCheckpoint(path, engines[to]);

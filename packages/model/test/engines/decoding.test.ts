@@ -8,7 +8,20 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Rng } from '@goodhart/core';
 import { sample, tokenBatch, type Model, type TokenBatch } from '../../src/index.ts';
-import { bothEngines, cloneWeights, describeNative, fmt, logSoftmaxAt, maxRelativeError, presetConfigs, printMeasured, randomWeights, record, TINY, type Engines } from './helpers.ts';
+import {
+  bothEngines,
+  cloneWeights,
+  describeNative,
+  fmt,
+  logSoftmaxAt,
+  maxRelativeError,
+  presetConfigs,
+  printMeasured,
+  randomWeights,
+  record,
+  TINY,
+  type Engines,
+} from './helpers.ts';
 
 const TOLERANCE = 1e-5;
 
@@ -106,7 +119,11 @@ describeNative('KV-cache decoding vs full recomputation', () => {
       const rng = Rng.fromSeed(600, 'engines-test/prompts');
       const decoded = greedy(model, randomPrompts(rng, TINY.vocabSize, [6, 2, 4, 1]));
       expect(decoded.full.width).toBe(TINY.contextLength);
-      const worst = cacheVsRecompute(model, decoded, Array.from({ length: TINY.vocabSize }, (_, v) => v));
+      const worst = cacheVsRecompute(
+        model,
+        decoded,
+        Array.from({ length: TINY.vocabSize }, (_, v) => v),
+      );
       model.dispose();
       record(`decoding ${engineName} tiny: max |Δ log p| cache vs recompute ${fmt(worst)} (all ${TINY.vocabSize} tokens, ${decoded.logits.length} steps)`);
       expect(worst).toBeLessThanOrEqual(TOLERANCE);
@@ -177,7 +194,9 @@ describeNative('KV-cache decoding vs full recomputation', () => {
     const prompts = randomPrompts(rng, TINY.vocabSize, [4, 9, 1]);
     const reference = greedy(tfjs, prompts);
     const width = reference.promptWidth;
-    const forced = Array.from({ length: TINY.contextLength - width }, (_, i) => Int32Array.from({ length: prompts.length }, (_, b) => reference.full.ids[b * reference.full.width + width + i]));
+    const forced = Array.from({ length: TINY.contextLength - width }, (_, i) =>
+      Int32Array.from({ length: prompts.length }, (_, b) => reference.full.ids[b * reference.full.width + width + i]),
+    );
     const decoded = greedy(native, prompts, forced);
     native.dispose();
     tfjs.dispose();

@@ -9,7 +9,24 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Rng } from '@goodhart/core';
 import { meanCrossEntropy, nextTokenBatch, type ForwardResult, type Model, type ModelConfig, type OutputGradients, type TokenBatch } from '../../src/index.ts';
-import { bothEngines, cloneWeights, compareGradients, describeNative, fmt, mixedLengths, paddedBatch, presetConfigs, printMeasured, randomWeights, randomWindows, readGradients, realColumns, record, TINY, type Engines } from './helpers.ts';
+import {
+  bothEngines,
+  cloneWeights,
+  compareGradients,
+  describeNative,
+  fmt,
+  mixedLengths,
+  paddedBatch,
+  presetConfigs,
+  printMeasured,
+  randomWeights,
+  randomWindows,
+  readGradients,
+  realColumns,
+  record,
+  TINY,
+  type Engines,
+} from './helpers.ts';
 
 const TOLERANCE = 1e-3;
 
@@ -90,7 +107,14 @@ interface PpoData {
  * The clipped PPO surrogate + ½·clipped value loss (as packages/ppo's ppoLoss), means over response tokens; returns
  * the output gradients and which tokens the ratio clip zeroed.
  */
-function ppoGradients(logProbs: Float32Array, values: Float32Array, data: PpoData, clipRange = 0.2, valueClip = 0.2, valueCoefficient = 0.5): { gradients: OutputGradients; clipped: boolean[]; nearBoundary: number } {
+function ppoGradients(
+  logProbs: Float32Array,
+  values: Float32Array,
+  data: PpoData,
+  clipRange = 0.2,
+  valueClip = 0.2,
+  valueCoefficient = 0.5,
+): { gradients: OutputGradients; clipped: boolean[]; nearBoundary: number } {
   const n = data.mask.length;
   let count = 0;
   for (const m of data.mask) count += m;
@@ -157,8 +181,13 @@ describeNative('native vs tfjs parameter gradients', () => {
       const lengths = Array.from({ length: 2 * pairs }, () => 2 + rng.int(Math.min(rmConfig.contextLength, 14) - 1));
       const { batch } = paddedBatch(rng, rmConfig.vocabSize, lengths);
       const preferA = Array.from({ length: pairs }, () => rng.float() < 0.5);
-      compareOn(engines, `pairwise RM ${label}`, rmConfig, [], rmSeed, (model) =>
-        pass(model, batch, { heads: 'last' }, (out) => ({ heads: { reward: pairwiseGradients(out.heads.reward, preferA) } })),
+      compareOn(
+        engines,
+        `pairwise RM ${label}`,
+        rmConfig,
+        [],
+        rmSeed,
+        (model) => pass(model, batch, { heads: 'last' }, (out) => ({ heads: { reward: pairwiseGradients(out.heads.reward, preferA) } })),
         // r_a − r_b does not depend on a shift of every reward or every final hidden state
         ['ln_f.b', 'reward.b'],
       );
@@ -212,7 +241,9 @@ describeNative('native vs tfjs parameter gradients', () => {
       logProbs: Float32Array.from(mask, (m) => m * rng.normal()),
       heads: { reward: Float32Array.from(mask, (m) => m * rng.normal()), value: Float32Array.from(mask, (m) => m * rng.normal()) },
     };
-    const dLast: OutputGradients = { heads: { reward: Float32Array.from({ length: 4 }, () => rng.normal()), value: Float32Array.from({ length: 4 }, () => rng.normal()) } };
+    const dLast: OutputGradients = {
+      heads: { reward: Float32Array.from({ length: 4 }, () => rng.normal()), value: Float32Array.from({ length: 4 }, () => rng.normal()) },
+    };
     compareOn(engines, 'random output gradients, 2 heads, accumulated', config, ['value'], 400, (model) => {
       pass(model, first.batch, { targets: first.targets, heads: 'all' }, () => dAll);
       pass(model, second.batch, { heads: 'last' }, () => dLast);

@@ -6,7 +6,17 @@
 import { describe, it } from 'vitest';
 import { loadPipeline, Rng } from '@goodhart/core';
 import { loadNativeBinding, type NativeBinding } from '@goodhart/native';
-import { createEngine, initWeights, parameterLayout, type AdamWOptions, type Engine, type Model, type ModelConfig, type NamedTensor, type TokenBatch } from '../../src/index.ts';
+import {
+  createEngine,
+  initWeights,
+  parameterLayout,
+  type AdamWOptions,
+  type Engine,
+  type Model,
+  type ModelConfig,
+  type NamedTensor,
+  type TokenBatch,
+} from '../../src/index.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
 // The native gate.
@@ -36,7 +46,10 @@ export function describeNative(title: string, body: () => void): void {
     });
     return;
   }
-  const reason = nativeUnavailable === undefined ? '' : ` — SKIPPED: native engine unavailable (${oneLine(nativeUnavailable)}); set GOODHART_REQUIRE_NATIVE=1 to make this a failure`;
+  const reason =
+    nativeUnavailable === undefined
+      ? ''
+      : ` — SKIPPED: native engine unavailable (${oneLine(nativeUnavailable)}); set GOODHART_REQUIRE_NATIVE=1 to make this a failure`;
   describe.skipIf(nativeUnavailable !== undefined)(`${title}${reason}`, body);
 }
 

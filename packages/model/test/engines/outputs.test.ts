@@ -7,7 +7,23 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Rng } from '@goodhart/core';
 import type { ModelConfig, TokenBatch } from '../../src/index.ts';
-import { bothEngines, cloneWeights, describeNative, fmt, maxRelativeError, mixedLengths, paddedBatch, presetConfigs, printMeasured, randomWeights, realColumns, record, scaleRelativeError, tinyConfigs, type Engines } from './helpers.ts';
+import {
+  bothEngines,
+  cloneWeights,
+  describeNative,
+  fmt,
+  maxRelativeError,
+  mixedLengths,
+  paddedBatch,
+  presetConfigs,
+  printMeasured,
+  randomWeights,
+  realColumns,
+  record,
+  scaleRelativeError,
+  tinyConfigs,
+  type Engines,
+} from './helpers.ts';
 
 const TOLERANCE = 1e-4;
 
@@ -80,7 +96,9 @@ describeNative('native vs tfjs outputs', () => {
           native.dispose();
           tfjs.dispose();
         }
-        record(`outputs ${label} ${kind}: log-probs ${fmt(worstLogProb)}, heads ${fmt(worstHead)} (per value, floor 1) / ${fmt(worstHeadScale)} (relative to max |ref|)`);
+        record(
+          `outputs ${label} ${kind}: log-probs ${fmt(worstLogProb)}, heads ${fmt(worstHead)} (per value, floor 1) / ${fmt(worstHeadScale)} (relative to max |ref|)`,
+        );
         expect(worstLogProb).toBeLessThanOrEqual(TOLERANCE);
         expect(worstHead).toBeLessThanOrEqual(TOLERANCE);
         expect(worstHeadScale).toBeLessThanOrEqual(TOLERANCE);

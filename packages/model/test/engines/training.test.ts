@@ -6,7 +6,20 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Rng } from '@goodhart/core';
 import { defaultAdamW, languageModelStep, type AdamWOptions, type ModelConfig } from '../../src/index.ts';
-import { bothEngines, cloneWeights, describeNative, fmt, presetConfigs, printMeasured, randomWeights, randomWindows, record, relativeL2, TINY, type Engines } from './helpers.ts';
+import {
+  bothEngines,
+  cloneWeights,
+  describeNative,
+  fmt,
+  presetConfigs,
+  printMeasured,
+  randomWeights,
+  randomWindows,
+  record,
+  relativeL2,
+  TINY,
+  type Engines,
+} from './helpers.ts';
 
 const STEPS = 50;
 const TOLERANCE = 1e-3;

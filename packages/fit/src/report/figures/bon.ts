@@ -13,7 +13,12 @@ export function bonGoldFigure(input: FitInput, results: FitResults): FigurePlan 
   const rows: MeasuredRow[] = [];
   for (const curve of input.bon) {
     const tags = { size: sizeLabel(curve.proxy), curve: curve.proxy.cell, comparisons: curve.proxy.comparisons };
-    rows.push(...measuredRows(curve.points.map((p) => ({ d: p.d, value: p.gold })), tags));
+    rows.push(
+      ...measuredRows(
+        curve.points.map((p) => ({ d: p.d, value: p.gold })),
+        tags,
+      ),
+    );
     const fit = results.bon.find((f) => f.curve === curve.proxy.cell);
     if (fit) rows.push(...fittedRows(fit, maxD(curve.points), tags));
   }
@@ -28,7 +33,15 @@ export function bonGoldFigure(input: FitInput, results: FitResults): FigurePlan 
       title,
       subtitle: `per RM size and comparisons count; dashed: fitted d(α − βd)`,
       rows,
-      color: { field: 'size', title: 'RM size', domain: orderedDomain(input.bon, (c) => sizeLabel(c.proxy), (c) => c.proxy.parameters) },
+      color: {
+        field: 'size',
+        title: 'RM size',
+        domain: orderedDomain(
+          input.bon,
+          (c) => sizeLabel(c.proxy),
+          (c) => c.proxy.parameters,
+        ),
+      },
       detail: 'curve',
       yTitle: GOLD_TITLE,
       facet: { field: 'comparisons', title: 'RM training comparisons' },
@@ -43,7 +56,10 @@ export function bonProxyFigure(input: FitInput): FigurePlan {
   const title = 'Best-of-n: proxy reward vs d';
   if (input.bon.length === 0) return { kind: 'note', id, title, note: 'No best-of-n curves in this preset.' };
   const rows = input.bon.flatMap((curve) =>
-    measuredRows(curve.points.map((p) => ({ d: p.d, value: p.proxy })), { size: sizeLabel(curve.proxy), curve: curve.proxy.cell, comparisons: curve.proxy.comparisons }),
+    measuredRows(
+      curve.points.map((p) => ({ d: p.d, value: p.proxy })),
+      { size: sizeLabel(curve.proxy), curve: curve.proxy.cell, comparisons: curve.proxy.comparisons },
+    ),
   );
   return {
     kind: 'chart',
@@ -54,7 +70,15 @@ export function bonProxyFigure(input: FitInput): FigurePlan {
       title,
       subtitle: 'the score being optimised, per RM size and comparisons count',
       rows,
-      color: { field: 'size', title: 'RM size', domain: orderedDomain(input.bon, (c) => sizeLabel(c.proxy), (c) => c.proxy.parameters) },
+      color: {
+        field: 'size',
+        title: 'RM size',
+        domain: orderedDomain(
+          input.bon,
+          (c) => sizeLabel(c.proxy),
+          (c) => c.proxy.parameters,
+        ),
+      },
       detail: 'curve',
       yTitle: PROXY_TITLE,
       facet: { field: 'comparisons', title: 'RM training comparisons' },

@@ -43,7 +43,13 @@ function coefficientsFigure(axis: Axis, input: FitInput, results: FitResults): F
     const what = axis === 'parameters' ? 'RM sizes' : 'comparisons counts';
     return { kind: 'note', id, title, note: `Needs fits at two or more ${what}; this preset has ${xs.size}.` };
   }
-  const groupOrder = axis === 'parameters' ? numericOrder(rows.map((r) => r.group)) : sizeOrder(input.proxies, rows.map((r) => r.group));
+  const groupOrder =
+    axis === 'parameters'
+      ? numericOrder(rows.map((r) => r.group))
+      : sizeOrder(
+          input.proxies,
+          rows.map((r) => r.group),
+        );
   return {
     kind: 'chart',
     id,
@@ -77,11 +83,19 @@ function spec(axis: Axis, title: string, rows: CoefficientRow[], groupOrder: str
     if (fits.length === 0) return [];
     const y = { field: 'y', type: 'quantitative' as const, title: coefficient, scale: { zero: false } };
     const layer: LayerItem[] = [
-      { data: { values: fits }, mark: { type: 'rule', strokeWidth: 1.2, opacity: 0.7 }, encoding: { x, color, y: { ...y, field: 'low' }, y2: { field: 'high' } } },
+      {
+        data: { values: fits },
+        mark: { type: 'rule', strokeWidth: 1.2, opacity: 0.7 },
+        encoding: { x, color, y: { ...y, field: 'low' }, y2: { field: 'high' } },
+      },
       { data: { values: fits }, mark: { type: 'point', filled: true, size: 45, opacity: 0.95 }, encoding: { x, color, y } },
     ];
     if (trends.length > 0) {
-      layer.push({ data: { values: trends }, mark: { type: 'line', strokeDash: [5, 4], strokeWidth: 1.4 }, encoding: { x, color, detail: { field: 'slice', type: 'nominal' }, y } });
+      layer.push({
+        data: { values: trends },
+        mark: { type: 'line', strokeDash: [5, 4], strokeWidth: 1.4 },
+        encoding: { x, color, detail: { field: 'slice', type: 'nominal' }, y },
+      });
     }
     return [{ title: coefficient, width: 220, height: PANEL.height, layer }];
   });

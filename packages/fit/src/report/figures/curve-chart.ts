@@ -37,7 +37,12 @@ export function curveChart(o: CurveChartOptions): TopLevelSpec {
       transform: measuredOnly,
       mark: { type: 'area', opacity: BAND_OPACITY },
       // Layer legends merge and the first layer's mark styles the symbols: make them solid, not the band's pale fill.
-      encoding: { ...base, color: { ...colorChannel(o), legend: { symbolOpacity: 1, symbolType: 'circle' } }, y: { field: 'low', type: 'quantitative', title: o.yTitle }, y2: { field: 'high' } },
+      encoding: {
+        ...base,
+        color: { ...colorChannel(o), legend: { symbolOpacity: 1, symbolType: 'circle' } },
+        y: { field: 'low', type: 'quantitative', title: o.yTitle },
+        y2: { field: 'high' },
+      },
     },
     {
       mark: { type: 'line', strokeWidth: 1.8 },
@@ -50,7 +55,13 @@ export function curveChart(o: CurveChartOptions): TopLevelSpec {
                 field: 'kind',
                 type: 'nominal',
                 title: 'series',
-                scale: { domain: [MEASURED, FITTED], range: [[1, 0], [6, 4]] },
+                scale: {
+                  domain: [MEASURED, FITTED],
+                  range: [
+                    [1, 0],
+                    [6, 4],
+                  ],
+                },
                 ...(o.withFits.legend ? {} : { legend: null }),
               },
             }

@@ -32,4 +32,16 @@ export function planFigures(input: FitInput, results: FitResults): FigurePlan[] 
 }
 
 /** Figure ids in page order (stable: tests and docs can refer to them). */
-export const FIGURE_IDS = ['bon-gold', 'bon-proxy', 'rl-gold', 'rl-proxy', 'coef-params', 'coef-comparisons', 'validation-loss', 'kl-penalty', 'policy-size', 'bon-vs-rl', 'regressional'] as const;
+export const FIGURE_IDS = [
+  'bon-gold',
+  'bon-proxy',
+  'rl-gold',
+  'rl-proxy',
+  'coef-params',
+  'coef-comparisons',
+  'validation-loss',
+  'kl-penalty',
+  'policy-size',
+  'bon-vs-rl',
+  'regressional',
+] as const;

@@ -11,14 +11,27 @@ const MAX_PANELS = 4;
 export function klCurrencyFigure(input: FitInput): FigurePlan {
   const id = 'bon-vs-rl';
   const title = 'BoN vs RL: gold reward vs KL on the same proxy';
-  const cells = [...new Set(input.rl.filter((r) => r.klCoefficient === 0).map((r) => r.proxy.cell))].filter((cell) => input.bon.some((c) => c.proxy.cell === cell)).slice(0, MAX_PANELS);
-  if (cells.length === 0) return { kind: 'note', id, title, note: 'Needs a proxy with both a best-of-n curve and an unpenalised RL run; this preset has none.' };
+  const cells = [...new Set(input.rl.filter((r) => r.klCoefficient === 0).map((r) => r.proxy.cell))]
+    .filter((cell) => input.bon.some((c) => c.proxy.cell === cell))
+    .slice(0, MAX_PANELS);
+  if (cells.length === 0)
+    return { kind: 'note', id, title, note: 'Needs a proxy with both a best-of-n curve and an unpenalised RL run; this preset has none.' };
   const rows: MeasuredRow[] = [];
   for (const cell of cells) {
     const bon = input.bon.find((c) => c.proxy.cell === cell)!;
-    rows.push(...measuredRows(bon.points.map((p) => ({ d: p.kl, value: p.gold })), { series: 'best-of-n', curve: `bon:${cell}`, proxy: cell }));
+    rows.push(
+      ...measuredRows(
+        bon.points.map((p) => ({ d: p.kl, value: p.gold })),
+        { series: 'best-of-n', curve: `bon:${cell}`, proxy: cell },
+      ),
+    );
     for (const run of input.rl.filter((r) => r.klCoefficient === 0 && r.proxy.cell === cell)) {
-      rows.push(...measuredRows(run.points.map((p) => ({ d: p.kl.mean, value: p.gold })), { series: `RL, policy ${policyLabel(run.policy)}`, curve: run.run, proxy: cell }));
+      rows.push(
+        ...measuredRows(
+          run.points.map((p) => ({ d: p.kl.mean, value: p.gold })),
+          { series: `RL, policy ${policyLabel(run.policy)}`, curve: run.run, proxy: cell },
+        ),
+      );
     }
   }
   const series = [...new Set(rows.map((r) => String(r.series)))];

@@ -31,7 +31,14 @@ export function klPenaltyFigure(input: FitInput): FigurePlan {
       runs.flatMap((run) =>
         run.points.map((p) => {
           const interval = metric === 'gold' ? p.gold : metric === 'proxy' ? p.proxy : p.kl;
-          return { coefficient: String(run.klCoefficient), run: run.run, x: metric === 'kl' ? p.step : p.d, value: interval.mean, low: interval.low, high: interval.high };
+          return {
+            coefficient: String(run.klCoefficient),
+            run: run.run,
+            x: metric === 'kl' ? p.step : p.d,
+            value: interval.mean,
+            low: interval.low,
+            high: interval.high,
+          };
         }),
       );
     const head = runs[0]!;
@@ -66,7 +73,12 @@ function penaltyGroups(runs: readonly RlCurve[]): RlCurve[][] {
   return [...groups.values()].filter((group) => group.some((run) => run.klCoefficient > 0));
 }
 
-function panelSpec(rows: PenaltyRow[], xTitle: string, yTitle: string, domain: string[]): { data: { values: PenaltyRow[] }; width: number; height: number; layer: LayerItem[] } {
+function panelSpec(
+  rows: PenaltyRow[],
+  xTitle: string,
+  yTitle: string,
+  domain: string[],
+): { data: { values: PenaltyRow[] }; width: number; height: number; layer: LayerItem[] } {
   const x = { field: 'x', type: 'quantitative' as const, title: xTitle };
   const color = { field: 'coefficient', type: 'nominal' as const, title: 'KL coefficient', scale: { domain } };
   return {
@@ -74,8 +86,20 @@ function panelSpec(rows: PenaltyRow[], xTitle: string, yTitle: string, domain: s
     width: SMALL.width,
     height: SMALL.height,
     layer: [
-      { mark: { type: 'area', opacity: BAND_OPACITY }, encoding: { x, color: { ...color, legend: null }, detail: { field: 'run', type: 'nominal' }, y: { field: 'low', type: 'quantitative', title: yTitle }, y2: { field: 'high' } } },
-      { mark: { type: 'line', strokeWidth: 1.8, point: { filled: true, size: 16 } }, encoding: { x, color, detail: { field: 'run', type: 'nominal' }, y: { field: 'value', type: 'quantitative', title: yTitle } } },
+      {
+        mark: { type: 'area', opacity: BAND_OPACITY },
+        encoding: {
+          x,
+          color: { ...color, legend: null },
+          detail: { field: 'run', type: 'nominal' },
+          y: { field: 'low', type: 'quantitative', title: yTitle },
+          y2: { field: 'high' },
+        },
+      },
+      {
+        mark: { type: 'line', strokeWidth: 1.8, point: { filled: true, size: 16 } },
+        encoding: { x, color, detail: { field: 'run', type: 'nominal' }, y: { field: 'value', type: 'quantitative', title: yTitle } },
+      },
     ],
   };
 }

@@ -25,7 +25,12 @@ export function policySizeFigure(input: FitInput): FigurePlan {
     };
   }
   const runs = groups.flatMap(([, r]) => r);
-  const rows = runs.flatMap((run) => measuredRows(run.points.map((p) => ({ d: p.d, value: p.gold })), { policy: policyLabel(run.policy), run: run.run, proxy: run.proxy.cell }));
+  const rows = runs.flatMap((run) =>
+    measuredRows(
+      run.points.map((p) => ({ d: p.d, value: p.gold })),
+      { policy: policyLabel(run.policy), run: run.run, proxy: run.proxy.cell },
+    ),
+  );
   return {
     kind: 'chart',
     id,
@@ -35,7 +40,15 @@ export function policySizeFigure(input: FitInput): FigurePlan {
       title,
       subtitle: 'unpenalised runs, one panel per proxy RM',
       rows,
-      color: { field: 'policy', title: 'policy', domain: orderedDomain(runs, (r) => policyLabel(r.policy), (r) => r.policy.parameters) },
+      color: {
+        field: 'policy',
+        title: 'policy',
+        domain: orderedDomain(
+          runs,
+          (r) => policyLabel(r.policy),
+          (r) => r.policy.parameters,
+        ),
+      },
       detail: 'run',
       yTitle: GOLD_TITLE,
       facet: { field: 'proxy', title: 'proxy RM' },

@@ -18,7 +18,12 @@ export function rlGoldFigure(input: FitInput, results: FitResults): FigurePlan {
   if (runs.length === 0) return { kind: 'note', id, title, note: NO_RL };
   const rows: MeasuredRow[] = [];
   for (const run of runs) {
-    rows.push(...measuredRows(run.points.map((p) => ({ d: p.d, value: p.gold })), { run: run.run }));
+    rows.push(
+      ...measuredRows(
+        run.points.map((p) => ({ d: p.d, value: p.gold })),
+        { run: run.run },
+      ),
+    );
     const fit = results.rl.find((f) => f.curve === run.run);
     if (fit) rows.push(...fittedRows(fit, maxD(run.points), { run: run.run }));
   }
@@ -47,7 +52,12 @@ export function rlProxyFigure(input: FitInput): FigurePlan {
   const title = 'RL (PPO): proxy reward vs d';
   const runs = unpenalised(input);
   if (runs.length === 0) return { kind: 'note', id, title, note: NO_RL };
-  const rows = runs.flatMap((run) => measuredRows(run.points.map((p) => ({ d: p.d, value: p.proxy })), { run: run.run }));
+  const rows = runs.flatMap((run) =>
+    measuredRows(
+      run.points.map((p) => ({ d: p.d, value: p.proxy })),
+      { run: run.run },
+    ),
+  );
   return {
     kind: 'chart',
     id,
