@@ -31,7 +31,8 @@ interface CaseResult {
   outcome: Outcome;
   detail: string;
 }
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- edited preset JSON
+// biome-ignore lint/suspicious/noExplicitAny: a parsed preset edited at arbitrary depth by the cases below
+type Json = Record<string, any>;
 
 const MAX_MESSAGE = 2000;
 const CLI_TIMEOUT_MS = 180_000;
@@ -285,7 +286,7 @@ process.stdout.write(`reference run: ${referenceHashes.size} files under artifac
 interface ConfigCase {
   name: string;
   /** Edits the parsed test preset, or gives the file's raw text. */
-  edit: (c: Json) => void | string;
+  edit: ((c: Json) => string) | ((c: Json) => void);
   /** What a clear message must contain (the field, usually). */
   mentions: string[];
   forbidden?: string[];
@@ -297,49 +298,232 @@ const grid = (c: Json): Json => c.proxy.grid;
 const configCases: ConfigCase[] = [
   { name: 'invalid JSON', edit: () => '{ "name": "x", ', mentions: ['not valid JSON'] },
   { name: 'top level is an array', edit: () => '[1, 2]', mentions: ['expected object'] },
-  { name: 'name differs from the file name', edit: (c) => void (c.name = 'other'), mentions: ['"name"'] },
-  { name: 'unknown field', edit: (c) => void (c.pretrain.stepz = 3), mentions: ['pretrain.stepz'] },
-  { name: 'missing field', edit: (c) => void delete c.tokenizer.vocabSize, mentions: ['tokenizer.vocabSize'] },
-  { name: 'string for a number', edit: (c) => void (c.pretrain.batchSize = '16'), mentions: ['pretrain.batchSize'] },
-  { name: 'negative count', edit: (c) => void (c.label.prompts = -3), mentions: ['label.prompts'] },
-  { name: 'fractional count', edit: (c) => void (c.pretrain.steps = 2.5), mentions: ['pretrain.steps'] },
+  {
+    name: 'name differs from the file name',
+    edit: (c) => {
+      c.name = 'other';
+    },
+    mentions: ['"name"'],
+  },
+  {
+    name: 'unknown field',
+    edit: (c) => {
+      c.pretrain.stepz = 3;
+    },
+    mentions: ['pretrain.stepz'],
+  },
+  {
+    name: 'missing field',
+    edit: (c) => {
+      delete c.tokenizer.vocabSize;
+    },
+    mentions: ['tokenizer.vocabSize'],
+  },
+  {
+    name: 'string for a number',
+    edit: (c) => {
+      c.pretrain.batchSize = '16';
+    },
+    mentions: ['pretrain.batchSize'],
+  },
+  {
+    name: 'negative count',
+    edit: (c) => {
+      c.label.prompts = -3;
+    },
+    mentions: ['label.prompts'],
+  },
+  {
+    name: 'fractional count',
+    edit: (c) => {
+      c.pretrain.steps = 2.5;
+    },
+    mentions: ['pretrain.steps'],
+  },
   {
     name: '1e400 (Infinity)',
     edit: (c) => JSON.stringify(c).replace('"learningRate":0.003', '"learningRate":1e400'),
     mentions: ['pretrain.learningRate', 'Infinity'],
     forbidden: ['got null'],
   },
-  { name: 'null value', edit: (c) => void (c.seed = null), mentions: ['seed'] },
-  { name: '5 MB string value', edit: (c) => void (c.corpus.source = 'x'.repeat(5_000_000)), mentions: ['corpus.source'] },
-  { name: '5 MB field name', edit: (c) => void (c.corpus['k'.repeat(5_000_000)] = 1), mentions: ['unknown field'] },
-  { name: 'heads do not divide dModel', edit: (c) => void (c.models.tiny.heads = 3), mentions: ['models.tiny.heads'] },
-  { name: 'unknown model size', edit: (c) => void (c.pretrain.sizes = ['tiny', 'huge']), mentions: ['pretrain.sizes'] },
-  { name: 'policy size not pretrained', edit: (c) => void ((c.policy.sizes = ['tiny', 'small']), (c.pretrain.sizes = ['small'])), mentions: ['policy.sizes'] },
-  { name: 'empty grid list', edit: (c) => void (grid(c).seeds = []), mentions: ['proxy.grid.seeds'] },
-  { name: 'duplicate policy.sizes', edit: (c) => void (c.policy.sizes = ['small', 'small']), mentions: ['policy.sizes', 'small'] },
-  { name: 'duplicate bon.proxies', edit: (c) => void (c.bon.proxies = ['tiny-n20-s0', 'tiny-n20-s0']), mentions: ['bon.proxies', 'tiny-n20-s0'] },
-  { name: 'duplicate bon.curves.ns', edit: (c) => void (c.bon.curves.ns = [1, 2, 5, 5]), mentions: ['bon.curves.ns'] },
-  { name: 'duplicate proxy.grid.seeds', edit: (c) => void (grid(c).seeds = [0, 0]), mentions: ['proxy.grid.seeds'] },
-  { name: 'duplicate ppo.klCoefficients', edit: (c) => void (c.ppo.klCoefficients = [0, 0]), mentions: ['ppo.klCoefficients'] },
-  { name: 'duplicate ppo.policies', edit: (c) => void (c.ppo.policies = ['small', 'small']), mentions: ['ppo.policies'] },
-  { name: 'bon.proxies not a grid cell', edit: (c) => void (c.bon.proxies = ['tiny-n999-s0']), mentions: ['bon.proxies'] },
-  { name: 'ppo.proxies not a grid cell', edit: (c) => void (c.ppo.proxies = ['tiny-n999-s0']), mentions: ['ppo.proxies'] },
-  { name: 'minibatches do not divide batchSize', edit: (c) => void (c.ppo.minibatches = 3), mentions: ['ppo.minibatches'] },
-  { name: 'warmup ≥ steps', edit: (c) => void (c.pretrain.warmupSteps = 12), mentions: ['pretrain.warmupSteps'] },
-  { name: 'label prompts beyond prompts.count', edit: (c) => void (c.label.prompts = 40), mentions: ['label'] },
-  { name: 'response tokens beyond the context', edit: (c) => void (c.label.responseTokens = 44), mentions: ['label.responseTokens'] },
-  { name: 'prompts.minWords too large', edit: (c) => void ((c.prompts.minWords = 30), (c.prompts.maxWords = 32)), mentions: ['prompts.'] },
-  { name: 'comparisons above the pairs label makes', edit: (c) => void (grid(c).comparisons = [20, 500]), mentions: ['proxy.grid.comparisons'] },
+  {
+    name: 'null value',
+    edit: (c) => {
+      c.seed = null;
+    },
+    mentions: ['seed'],
+  },
+  {
+    name: '5 MB string value',
+    edit: (c) => {
+      c.corpus.source = 'x'.repeat(5_000_000);
+    },
+    mentions: ['corpus.source'],
+  },
+  {
+    name: '5 MB field name',
+    edit: (c) => {
+      c.corpus['k'.repeat(5_000_000)] = 1;
+    },
+    mentions: ['unknown field'],
+  },
+  {
+    name: 'heads do not divide dModel',
+    edit: (c) => {
+      c.models.tiny.heads = 3;
+    },
+    mentions: ['models.tiny.heads'],
+  },
+  {
+    name: 'unknown model size',
+    edit: (c) => {
+      c.pretrain.sizes = ['tiny', 'huge'];
+    },
+    mentions: ['pretrain.sizes'],
+  },
+  {
+    name: 'policy size not pretrained',
+    edit: (c) => {
+      c.policy.sizes = ['tiny', 'small'];
+      c.pretrain.sizes = ['small'];
+    },
+    mentions: ['policy.sizes'],
+  },
+  {
+    name: 'empty grid list',
+    edit: (c) => {
+      grid(c).seeds = [];
+    },
+    mentions: ['proxy.grid.seeds'],
+  },
+  {
+    name: 'duplicate policy.sizes',
+    edit: (c) => {
+      c.policy.sizes = ['small', 'small'];
+    },
+    mentions: ['policy.sizes', 'small'],
+  },
+  {
+    name: 'duplicate bon.proxies',
+    edit: (c) => {
+      c.bon.proxies = ['tiny-n20-s0', 'tiny-n20-s0'];
+    },
+    mentions: ['bon.proxies', 'tiny-n20-s0'],
+  },
+  {
+    name: 'duplicate bon.curves.ns',
+    edit: (c) => {
+      c.bon.curves.ns = [1, 2, 5, 5];
+    },
+    mentions: ['bon.curves.ns'],
+  },
+  {
+    name: 'duplicate proxy.grid.seeds',
+    edit: (c) => {
+      grid(c).seeds = [0, 0];
+    },
+    mentions: ['proxy.grid.seeds'],
+  },
+  {
+    name: 'duplicate ppo.klCoefficients',
+    edit: (c) => {
+      c.ppo.klCoefficients = [0, 0];
+    },
+    mentions: ['ppo.klCoefficients'],
+  },
+  {
+    name: 'duplicate ppo.policies',
+    edit: (c) => {
+      c.ppo.policies = ['small', 'small'];
+    },
+    mentions: ['ppo.policies'],
+  },
+  {
+    name: 'bon.proxies not a grid cell',
+    edit: (c) => {
+      c.bon.proxies = ['tiny-n999-s0'];
+    },
+    mentions: ['bon.proxies'],
+  },
+  {
+    name: 'ppo.proxies not a grid cell',
+    edit: (c) => {
+      c.ppo.proxies = ['tiny-n999-s0'];
+    },
+    mentions: ['ppo.proxies'],
+  },
+  {
+    name: 'minibatches do not divide batchSize',
+    edit: (c) => {
+      c.ppo.minibatches = 3;
+    },
+    mentions: ['ppo.minibatches'],
+  },
+  {
+    name: 'warmup ≥ steps',
+    edit: (c) => {
+      c.pretrain.warmupSteps = 12;
+    },
+    mentions: ['pretrain.warmupSteps'],
+  },
+  {
+    name: 'label prompts beyond prompts.count',
+    edit: (c) => {
+      c.label.prompts = 40;
+    },
+    mentions: ['label'],
+  },
+  {
+    name: 'response tokens beyond the context',
+    edit: (c) => {
+      c.label.responseTokens = 44;
+    },
+    mentions: ['label.responseTokens'],
+  },
+  {
+    name: 'prompts.minWords too large',
+    edit: (c) => {
+      c.prompts.minWords = 30;
+      c.prompts.maxWords = 32;
+    },
+    mentions: ['prompts.'],
+  },
+  {
+    name: 'comparisons above the pairs label makes',
+    edit: (c) => {
+      grid(c).comparisons = [20, 500];
+    },
+    mentions: ['proxy.grid.comparisons'],
+  },
   {
     name: 'label.prompts gives no training comparisons',
-    edit: (c) => void ((c.label.prompts = 1), (grid(c).comparisons = [1]), (c.ppo.proxies = ['tiny-n1-s0'])),
+    edit: (c) => {
+      c.label.prompts = 1;
+      grid(c).comparisons = [1];
+      c.ppo.proxies = ['tiny-n1-s0'];
+    },
     mentions: ['label.prompts'],
   },
-  { name: 'bon.curves.ns with one entry', edit: (c) => void (c.bon.curves.ns = [4]), mentions: ['bon.curves.ns'] },
-  { name: 'near-zero temperature', edit: (c) => void (c.label.temperature = 1e-7), mentions: ['label.temperature'] },
+  {
+    name: 'bon.curves.ns with one entry',
+    edit: (c) => {
+      c.bon.curves.ns = [4];
+    },
+    mentions: ['bon.curves.ns'],
+  },
+  {
+    name: 'near-zero temperature',
+    edit: (c) => {
+      c.label.temperature = 1e-7;
+    },
+    mentions: ['label.temperature'],
+  },
   {
     name: '12,000-cell grid',
-    edit: (c) => void ((grid(c).comparisons = Array.from({ length: 60 }, (_, i) => i + 1)), (grid(c).seeds = Array.from({ length: 100 }, (_, i) => i))),
+    edit: (c) => {
+      grid(c).comparisons = Array.from({ length: 60 }, (_, i) => i + 1);
+      grid(c).seeds = Array.from({ length: 100 }, (_, i) => i);
+    },
     mentions: ['proxy.grid'],
     nx: true,
   },

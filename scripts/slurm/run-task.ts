@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, stripVTControlCharacters } from 'node:util';
 import { execa } from 'execa';
 import { writeTaskResult } from './job-files.ts';
 import { upstreamDigest } from './upstream-digest.ts';
@@ -23,7 +23,7 @@ export interface JobSpec {
 
 /** Nx's own summary line: `Cache: 1/1 hit (100%)`. */
 function cacheHit(output: string): boolean {
-  const summary = /Cache:\s+(\d+)\/(\d+) hit/.exec(output.replace(/\x1b\[[0-9;]*m/g, ''));
+  const summary = /Cache:\s+(\d+)\/(\d+) hit/.exec(stripVTControlCharacters(output));
   return summary !== null && summary[1] === summary[2] && summary[2] !== '0';
 }
 

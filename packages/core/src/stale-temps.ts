@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { type Dirent, existsSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -86,7 +86,7 @@ export async function removeStaleTempDirs(dir: string): Promise<string[]> {
 export async function removeAbandonedTempDirs(artifactsRoot: string, manifestFile = 'manifest.json'): Promise<string[]> {
   const removed: string[] = [];
   const walk = async (dir: string): Promise<void> => {
-    let entries;
+    let entries: Dirent[];
     try {
       entries = await readdir(dir, { withFileTypes: true });
     } catch (err) {
