@@ -6,7 +6,8 @@ import { STAGES, workspaceRoot } from '@goodhart/core';
 /**
  * The layers, read from the import statements of every package's source:
  *   core                 imports no other package of the workspace and no tfjs;
- *   native, gold         core only;
+ *   native               core only;
+ *   gold                 core and model (the human labeller, and the gold RM it scores with through model);
  *   model                core and native; it never locates or opens a stage's output (stages hand it what they
  *                        opened through the registry);
  *   stages               core, model, gold; never another stage.
@@ -16,7 +17,7 @@ const STAGE_PACKAGES = [...new Set(Object.values(STAGES).map((entry) => entry.pa
 const ALLOWED: Record<string, readonly string[]> = {
   core: [],
   native: ['core'],
-  gold: ['core'],
+  gold: ['core', 'model'],
   model: ['core', 'native'],
   ...Object.fromEntries(STAGE_PACKAGES.map((pkg) => [pkg, ['core', 'model', 'gold']])),
 };

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { downstreamOf, pipelineSchema, pipelineTasks, readsField, STAGES, workspaceRoot, type PlannedTask } from '@goodhart/core';
+import { useModelGold } from './support/gold-model.ts';
 import { copyRepository } from './support/workspace.ts';
 
 /**
@@ -22,6 +23,10 @@ const OPTIONAL_SAMPLES: Record<string, Json> = {
   'bon.proxies': ['tiny-n20-s0'],
   'bon.curves.ns': [1, 2, 5],
   'ppo.policies': ['small'],
+  // The Slurm executor's settings: no stage reads them, so changing one reruns nothing.
+  'slurm.partition': 'debug',
+  'slurm.timeLimit': '10',
+  'slurm.memory': '1G',
 };
 
 interface SchemaNode {
@@ -113,7 +118,10 @@ describe('every leaf field of a preset reruns exactly what the registry says rea
 
   beforeAll(async () => {
     dir = await copyRepository(['test']);
+    // With the tiny model gold, so the gold RM's entry and every gold.model field are covered too.
     base = JSON.parse(await readFile(join(dir, 'pipelines', 'test.json'), 'utf8')) as Config;
+    useModelGold(base as Record<string, Record<string, unknown>>);
+    await writeFile(join(dir, 'pipelines', 'test.json'), `${JSON.stringify(base, null, 2)}\n`);
     fields = leafFields(pipelineSchema as unknown as SchemaNode, base)
       // The name must equal the file name: a new name is another preset, not an edit.
       .filter((f) => f.path !== 'name')

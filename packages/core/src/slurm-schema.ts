@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { STAGES } from './pipeline/registry.ts';
 
 /**
  * The optional `slurm` section of a pipeline file: how `npm run pipeline -- --executor slurm` asks Slurm for each
@@ -12,10 +13,11 @@ import { z } from 'zod';
  *     "extraArgs": ["--qos=normal"]       passed to every sbatch as they are
  *   }
  *
- * A task's kind is its stage (the Nx project name before "--"): pretrain, label, proxy, bon, ppo, fit.
+ * A task's kind is its stage's package (the Nx project name before "--"): pretrain, gold-rm, label, proxy, bon, ppo,
+ * fit — every package of the stage registry.
  */
-export const SLURM_TASK_KINDS = ['pretrain', 'label', 'proxy', 'bon', 'ppo', 'fit'] as const;
-export type SlurmTaskKind = (typeof SLURM_TASK_KINDS)[number];
+export const SLURM_TASK_KINDS = [...new Set(Object.values(STAGES).map((entry) => entry.package))] as [string, ...string[]];
+export type SlurmTaskKind = string;
 
 /** Slurm's --time forms: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S, or UNLIMITED. */
 const TIME_LIMIT = /^(UNLIMITED|INFINITE|\d+(:\d{1,2}){0,2}|\d+-\d{1,2}(:\d{1,2}){0,2})$/;
