@@ -10,6 +10,7 @@ import {
   type PipelineConfig,
   type StageOutput,
 } from '@goodhart/core';
+import { requireColumns } from './required-columns.ts';
 import type { BonCurve, FitInput, PolicyInfo, ProxyInfo, RegressionalCheck, RlCurve } from './types.ts';
 
 /** The upstream outputs the fit stage reads, verified against their manifests. */
@@ -83,14 +84,6 @@ export async function readFitSources(root: string, preset: string): Promise<FitS
 
 /** The human labeller's score beside the gold: every curve table carries it (README: "The human beside the gold"). */
 const HUMAN_INTERVAL = ['human', 'human_low', 'human_high'] as const;
-
-/** Stops with the file, the stage that wrote it and the missing column, before any curve is read from it. */
-function requireColumns(present: readonly string[], required: readonly string[], file: string, stage: string): void {
-  const missing = required.filter((column) => !present.includes(column));
-  if (missing.length > 0) {
-    throw new Error(`${file} (made by stage '${stage}') has no column ${missing.map((c) => `"${c}"`).join(', ')}: rerun that stage with the current code (npx nx run ${stage}:<preset>)`);
-  }
-}
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
