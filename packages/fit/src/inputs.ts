@@ -40,7 +40,7 @@ export async function readFitSources(root: string, preset: string): Promise<FitS
   const rows = async (output: StageOutput, file: string, required: readonly string[] = []): Promise<Row[]> => {
     const path = output.file(file);
     const table = await readParquetFile(path);
-    requireColumns(table.schema.fields.map((f) => f.name), required, path, output.manifest.stage);
+    requireColumns(table.schema.fields.map((f) => f.name), required, path, output.manifest.stage, `npx nx run ${output.manifest.stage}:${config.name}`);
     return tableRows(table);
   };
   const proxies: ProxyInfo[] = (await rows(proxySummary, 'proxy_metrics.parquet')).map((r) => ({
