@@ -120,6 +120,8 @@ describe('the fit report draws the human beside the gold', () => {
       const svg = await read(reports.model, `figures/${id}.svg`);
       expect(svg).toContain('human (mean)');
       expect(svg).toContain('gold (mean)');
+      // The legend that tells gold, fitted and human lines apart is drawn (a shape legend on the same field hid it).
+      expect(svg).toMatch(/aria-label="Symbol legend titled 'series' for strokeDash with 3 values: gold \(mean\), fitted form, human \(mean\)"/);
     }
   });
 

@@ -66,12 +66,14 @@ export function curveChart(o: CurveChartOptions): TopLevelSpec {
       },
     },
     {
-      transform: measuredOnly,
+      // The marker's shape keys on its own field: a shape on `kind` with no legend would merge into the strokeDash
+      // legend on `kind` and hide it.
+      transform: o.withHuman ? [...measuredOnly, { calculate: `datum.kind === '${HUMAN_MEASURED}' ? 'human' : 'gold'`, as: 'marker' }] : measuredOnly,
       mark: { type: 'point', filled: true, size: 22, opacity: 0.9 },
       encoding: {
         ...base,
         y: { field: 'value', type: 'quantitative', title: o.yTitle },
-        ...(o.withHuman ? { shape: { field: 'kind', type: 'nominal', scale: { domain: [GOLD_MEASURED, HUMAN_MEASURED], range: ['circle', 'triangle-up'] }, legend: null } } : {}),
+        ...(o.withHuman ? { shape: { field: 'marker', type: 'nominal', scale: { domain: ['gold', 'human'], range: ['circle', 'triangle-up'] }, legend: null } } : {}),
       },
     },
   ];
