@@ -1,4 +1,6 @@
-import type { CurveFit, FitResults, Finding, SeedVerdicts } from './types.ts';
+import { humanBesideGold } from './human-beside-gold.ts';
+import { LEXICON_GOLD_NOTE } from './report/tables.ts';
+import type { CurveFit, FitInput, FitResults, Finding, SeedVerdicts } from './types.ts';
 
 const num = (x: number, digits = 3): string => (Number.isFinite(x) ? x.toFixed(digits) : '—');
 
@@ -30,4 +32,15 @@ function seedMarks(seeds: SeedVerdicts): string {
     .sort((a, b) => a[0] - b[0])
     .map(([seed, mark]) => `${seed} ${mark}`)
     .join(', ');
+}
+
+/** Where the human labeller's curve peaks beside the gold's, one line per curve (one note for a lexicon gold). */
+export function formatHumanBesideGold(input: FitInput): string {
+  if (input.goldKind === 'lexicon') return `human beside the gold: ${LEXICON_GOLD_NOTE}`;
+  const rows = humanBesideGold(input);
+  const split = rows.find((r) => r.split)?.split;
+  const header = `human beside the gold: peaks ${split ? `chosen on ${split.select} prompts, read on the other ${split.measure}` : 'on all prompts'} (gold in gold s.d., human in human s.d.)`;
+  const line = (r: (typeof rows)[number]): string =>
+    `${r.method.padEnd(4)}${r.curve.padEnd(26)}gold peaks at d ${num(r.gold.d, 2)} (${num(r.gold.value)} → ${num(r.gold.last)} at the last point), human at d ${num(r.human.d, 2)} (${num(r.human.value)} → ${num(r.human.last)}): ${r.humanPeaks}`;
+  return [header, ...rows.map(line)].join('\n');
 }

@@ -12,3 +12,4 @@ export { writeReport, type WrittenReport } from './report/write-report.ts';
 export { FIGURE_IDS } from './report/figures/index.ts';
 export * from './stage.ts';
 export * from './inputs.ts';
+export { humanBesideGold, type HumanBesideGold, type ScorePeak } from './human-beside-gold.ts';

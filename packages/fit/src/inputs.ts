@@ -1,4 +1,16 @@
-import { findRun, loadPipeline, openStage, ppoRuns, readParquetFile, stageName, tableRows, type PipelineConfig, type StageOutput } from '@goodhart/core';
+import {
+  findRun,
+  loadPipeline,
+  openStageOutput,
+  ppoRuns,
+  readParquetFile,
+  stageDir,
+  stageHint,
+  tableRows,
+  type PipelineConfig,
+  type StageOutput,
+} from '@goodhart/core';
+import { requireColumns } from './required-columns.ts';
 import type { BonCurve, FitInput, PolicyInfo, ProxyInfo, RegressionalCheck, RlCurve } from './types.ts';
 
 /** The upstream outputs the fit stage reads, verified against their manifests. */
@@ -24,7 +36,12 @@ export async function readFitSources(root: string, preset: string): Promise<FitS
   const ppoSummary = runs.length > 0 ? await openStage(root, config.name, 'ppoSummary') : undefined;
   const outputs = [pretrain, proxySummary, bonCurves, ...(ppoSummary ? [ppoSummary] : [])];
 
-  const rows = async (output: StageOutput, file: string): Promise<Row[]> => tableRows(await readParquetFile(output.file(file)));
+  const rows = async (output: StageOutput, file: string, required: readonly string[] = []): Promise<Row[]> => {
+    const path = output.file(file);
+    const table = await readParquetFile(path);
+    requireColumns(table.schema.fields.map((f) => f.name), required, path, output.manifest.stage, `npx nx run ${output.manifest.stage}:${config.name}`);
+    return tableRows(table);
+  };
   const proxies: ProxyInfo[] = (await rows(proxySummary, 'proxy_metrics.parquet')).map((r) => ({
     cell: String(r.cell),
     size: String(r.size),
@@ -50,12 +67,10 @@ export async function readFitSources(root: string, preset: string): Promise<FitS
     return { size, parameters: Number(row.non_embedding_parameters) };
   });
 
-  const bon = bonCurvesFrom(await rows(bonCurves, 'curves.parquet'), await rows(bonCurves, 'curves_by_prompt.parquet'), (cell) =>
-    proxyOf(cell, bonCurves.file('curves.parquet')),
-  );
+  const bon = bonCurvesFrom(await rows(bonCurves, 'curves.parquet', HUMAN_INTERVAL), await rows(bonCurves, 'curves_by_prompt.parquet', ['human']), (cell) => proxyOf(cell, bonCurves.file('curves.parquet')));
   const regressional = regressionalFrom(await rows(bonCurves, 'regressional.parquet'));
   const rl = ppoSummary
-    ? rlCurvesFrom(await rows(ppoSummary, 'curves.parquet'), await rows(ppoSummary, 'curves_by_prompt.parquet'), (run) => {
+    ? rlCurvesFrom(await rows(ppoSummary, 'curves.parquet', HUMAN_INTERVAL), await rows(ppoSummary, 'curves_by_prompt.parquet', ['human']), (run) => {
         const found = findRun(run, config);
         const policy = policies.find((p) => p.size === found.policy);
         if (!policy) throw new Error(`PPO run ${run} trains policy "${found.policy}", which is not in policy.sizes`);
@@ -65,9 +80,12 @@ export async function readFitSources(root: string, preset: string): Promise<FitS
   return {
     config,
     outputs,
-    input: { preset: config.name, proxies, policies, bon, rl, regressional, options: { ...config.fit, seed: config.seed } },
+    input: { preset: config.name, goldKind: config.gold.kind, proxies, policies, bon, rl, regressional, options: { ...config.fit, seed: config.seed } },
   };
 }
+
+/** The human labeller's score beside the gold: every curve table carries it (README: "The human beside the gold"). */
+const HUMAN_INTERVAL = ['human', 'human_low', 'human_high'] as const;
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
@@ -108,15 +126,11 @@ function bonCurvesFrom(curveRows: Row[], byPromptRows: Row[], proxyOf: (cell: st
         kl: Number(r.kl),
         d: Number(r.d),
         gold: interval(r, 'gold'),
+        human: interval(r, 'human'),
         proxy: { mean: Number(r.proxy_score), low: Number(r.proxy_low), high: Number(r.proxy_high) },
       })),
-      perPromptGold: perPromptMatrix(
-        byPrompt.get(cell) ?? [],
-        'n',
-        sorted.map((r) => Number(r.n)),
-        'gold',
-        `best-of-n proxy ${cell}`,
-      ),
+      perPromptGold: perPromptMatrix(byPrompt.get(cell) ?? [], 'n', sorted.map((r) => Number(r.n)), 'gold', `best-of-n proxy ${cell}`),
+      perPromptHuman: perPromptMatrix(byPrompt.get(cell) ?? [], 'n', sorted.map((r) => Number(r.n)), 'human', `best-of-n proxy ${cell}`),
     };
   });
 }
@@ -135,10 +149,12 @@ function rlCurvesFrom(curveRows: Row[], byPromptRows: Row[], describe: (run: str
         klK3: Number(r.kl_k3),
         d: Number(r.d),
         gold: interval(r, 'gold'),
+        human: interval(r, 'human'),
         proxy: { mean: Number(r.proxy_score), low: Number(r.proxy_low), high: Number(r.proxy_high) },
       })),
       perPromptKl: perPromptMatrix(byPrompt.get(run) ?? [], 'step', steps, 'kl', `PPO run ${run}`),
       perPromptGold: perPromptMatrix(byPrompt.get(run) ?? [], 'step', steps, 'gold', `PPO run ${run}`),
+      perPromptHuman: perPromptMatrix(byPrompt.get(run) ?? [], 'step', steps, 'human', `PPO run ${run}`),
     };
   });
 }

@@ -37,10 +37,14 @@ export interface BonCurve {
     kl: number;
     d: number;
     gold: Interval;
+    /** The human labeller's score of the same chosen samples (its own units; equal to gold for a lexicon gold). */
+    human: Interval;
     proxy: Interval;
   }[];
   /** perPromptGold[j][p]: unbiased best-of-n gold estimate at points[j] for prompt p (same prompt order for all j). */
   perPromptGold: Float64Array[];
+  /** perPromptHuman[j][p]: the same estimate of the human score. */
+  perPromptHuman: Float64Array[];
 }
 
 /** One PPO run (proxy × KL coefficient × policy size): eval points along training. */
@@ -58,11 +62,14 @@ export interface RlCurve {
     klK3: number;
     d: number;
     gold: Interval;
+    /** The human labeller's score of the same eval samples (its own units; equal to gold for a lexicon gold). */
+    human: Interval;
     proxy: Interval;
   }[];
-  /** perPromptKl[j][p], perPromptGold[j][p]: prompt p's mean over its eval samples at points[j]. */
+  /** perPromptKl[j][p], perPromptGold[j][p], perPromptHuman[j][p]: prompt p's mean over its eval samples at points[j]. */
   perPromptKl: Float64Array[];
   perPromptGold: Float64Array[];
+  perPromptHuman: Float64Array[];
 }
 
 /**
@@ -88,6 +95,11 @@ export interface FitOptions {
 
 export interface FitInput {
   preset: string;
+  /**
+   * What the gold is (the preset's gold.kind): a trained gold reward model, whose curves the report draws beside the
+   * human labeller's score of the same samples, or the lexicon, which is the human labeller itself (human = gold).
+   */
+  goldKind: 'model' | 'lexicon';
   proxies: ProxyInfo[];
   policies: PolicyInfo[];
   bon: BonCurve[];

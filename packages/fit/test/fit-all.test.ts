@@ -29,8 +29,9 @@ function bonCurve(rng: Rng, sizeIndex: number, comparisons: number, prompts: num
   const perPromptGold = syntheticBonPrompts(rng, alpha, beta, prompts);
   return {
     proxy: proxy(sizeIndex, comparisons),
-    points: BON_D.map((d, j) => ({ n: 2 ** j, kl: d * d, d, gold: flat(0), proxy: flat(0) })),
+    points: BON_D.map((d, j) => ({ n: 2 ** j, kl: d * d, d, gold: flat(0), human: flat(0), proxy: flat(0) })),
     perPromptGold,
+    perPromptHuman: perPromptGold,
   };
 }
 
@@ -42,8 +43,9 @@ function rlCurve(rng: Rng, sizeIndex: number, klCoefficient: number, policy: 'm'
     proxy: p,
     policy: POLICIES[policy],
     klCoefficient,
-    points: RL_D.map((d, j) => ({ step: j * 10, kl: flat(d * d), klK3: d * d, d, gold: flat(0), proxy: flat(0) })),
+    points: RL_D.map((d, j) => ({ step: j * 10, kl: flat(d * d), klK3: d * d, d, gold: flat(0), human: flat(0), proxy: flat(0) })),
     ...data,
+    perPromptHuman: data.perPromptGold,
   };
 }
 
@@ -53,6 +55,7 @@ function quickInput(seed: number): FitInput {
   const proxies = SIZES.flatMap((_, s) => COMPARISONS.map((c) => proxy(s, c)));
   return {
     preset: 'test',
+    goldKind: 'lexicon',
     proxies,
     policies: Object.values(POLICIES),
     bon: SIZES.flatMap((_, s) => COMPARISONS.map((c) => bonCurve(rng, s, c, 32))),

@@ -68,6 +68,7 @@ export function makeFixture(options: FixtureOptions = {}): Fixture {
   const regressional = (options.regressional ?? true) ? regressionalCheck(options.regressionalPeak ?? false, rng.fork('regressional')) : null;
   const input: FitInput = {
     preset: 'fixture',
+    goldKind: 'lexicon',
     proxies,
     policies: rl.length > 0 ? POLICIES.slice(0, options.policySizes ?? 1) : [],
     bon,
@@ -140,9 +141,10 @@ export function bonCurve(proxy: ProxyInfo, c: { alpha: number; beta: number }, r
     perPromptGold.push(gold.values);
     // Proxy keeps rising, faster for larger and better-trained RMs (they are more confident).
     const proxyMean = (0.9 + 0.15 * Math.log10(proxy.parameters / 3e6) + (proxy.comparisons > 1000 ? 0.2 : 0)) * d + 0.02 * d * d;
-    return { n, kl, d, gold: gold.interval, proxy: { mean: proxyMean, low: proxyMean - 0.05, high: proxyMean + 0.05 } };
+    // The fixture's gold is a lexicon-like gold: the human score equals it.
+    return { n, kl, d, gold: gold.interval, human: gold.interval, proxy: { mean: proxyMean, low: proxyMean - 0.05, high: proxyMean + 0.05 } };
   });
-  return { proxy, points, perPromptGold };
+  return { proxy, points, perPromptGold, perPromptHuman: perPromptGold };
 }
 
 interface RlShape {
@@ -176,10 +178,11 @@ export function rlCurve(proxy: ProxyInfo, policy: PolicyInfo, klCoefficient: num
       klK3: kl * 0.97,
       d: Math.sqrt(kl),
       gold: gold.interval,
+      human: gold.interval,
       proxy: { mean: proxyMean, low: proxyMean - 0.06, high: proxyMean + 0.06 },
     };
   });
-  return { run: `${proxy.cell}-kl${klCoefficient}-${policy.size}`, proxy, policy, klCoefficient, points, perPromptKl, perPromptGold };
+  return { run: `${proxy.cell}-kl${klCoefficient}-${policy.size}`, proxy, policy, klCoefficient, points, perPromptKl, perPromptGold, perPromptHuman: perPromptGold };
 }
 
 /** Standard normal CDF via the Abramowitz–Stegun erf approximation (|error| < 1.5e-7): plenty for a fixture. */

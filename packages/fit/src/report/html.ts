@@ -1,14 +1,19 @@
+import { humanBesideGold } from '../human-beside-gold.ts';
 import type { FitInput, FitResults, Finding } from '../types.ts';
 import { escapeHtml } from './escape.ts';
 import { percent } from './format.ts';
 import type { RenderedFigure } from './rendered.ts';
 import {
   FIT_HEADERS,
+  HUMAN_HEADERS,
+  LEXICON_GOLD_NOTE,
   SCALING_HEADERS,
   SHARED_ALPHA_HEADERS,
   UNFITTED_HEADERS,
   findingRows,
   fitRows,
+  humanRows,
+  humanTableIntro,
   scalingRows,
   sharedAlphaRows,
   unfittedRows,
@@ -37,6 +42,7 @@ export function renderHtml(input: FitInput, results: FitResults, findings: reado
 </header>
 ${setupSection(input, results)}
 ${findingsSection(findings)}
+${humanSection(input)}
 ${figuresSection(figures)}
 ${fitsSection(results)}
 <footer>Gold and proxy scores are in units of the gold reward’s standard deviation on initial-policy samples, shifted so the initial policy scores 0. d = √KL(π ‖ π_init), KL in nats. Intervals are ${escapeHtml(percent(input.options.confidence))} percentile bootstrap intervals over prompts.</footer>
@@ -84,6 +90,19 @@ function findingsSection(findings: readonly Finding[]): string {
 ${rows}
 </tbody>
 </table>
+</section>`;
+}
+
+/** The human beside the gold: a table of peaks for a model gold, one line for the lexicon (human = gold). */
+function humanSection(input: FitInput): string {
+  if (input.goldKind === 'lexicon') {
+    return `<section id="human">\n<h2>The human beside the gold</h2>\n<p id="human-note">${escapeHtml(LEXICON_GOLD_NOTE)}</p>\n</section>`;
+  }
+  const rows = humanBesideGold(input);
+  return `<section id="human">
+<h2>The human beside the gold</h2>
+<p>${escapeHtml(humanTableIntro(rows))} The best-of-n and RL gold figures draw the human dotted on the same axes.</p>
+${table('human-table', HUMAN_HEADERS, humanRows(rows), 'No curves.')}
 </section>`;
 }
 

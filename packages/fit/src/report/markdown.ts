@@ -1,8 +1,9 @@
+import { humanBesideGold } from '../human-beside-gold.ts';
 import type { FitInput, FitResults, Finding } from '../types.ts';
 import { escapeMarkdownCell } from './escape.ts';
 import { percent } from './format.ts';
 import type { RenderedFigure } from './rendered.ts';
-import { FIT_HEADERS, UNFITTED_HEADERS, findingRows, fitRows, unfittedRows } from './tables.ts';
+import { FIT_HEADERS, HUMAN_HEADERS, LEXICON_GOLD_NOTE, UNFITTED_HEADERS, findingRows, fitRows, humanRows, humanTableIntro, unfittedRows } from './tables.ts';
 
 /** summary.md: the findings and fits tables, and links to the figure files, for reading in a terminal or a repo. */
 export function renderMarkdown(input: FitInput, results: FitResults, findings: readonly Finding[], figures: readonly RenderedFigure[]): string {
@@ -23,6 +24,10 @@ export function renderMarkdown(input: FitInput, results: FitResults, findings: r
     '',
     findingTable,
     '',
+    '## The human beside the gold',
+    '',
+    ...humanLines(input),
+    '',
     '## Fits',
     '',
     fits.length > 0 ? markdownTable([...FIT_HEADERS], fits) : 'No curve fits.',
@@ -33,6 +38,12 @@ export function renderMarkdown(input: FitInput, results: FitResults, findings: r
     ...figureLines,
     '',
   ].join('\n');
+}
+
+function humanLines(input: FitInput): string[] {
+  if (input.goldKind === 'lexicon') return [LEXICON_GOLD_NOTE];
+  const rows = humanBesideGold(input);
+  return [humanTableIntro(rows), '', rows.length > 0 ? markdownTable([...HUMAN_HEADERS], humanRows(rows)) : 'No curves.'];
 }
 
 function markdownTable(headers: readonly string[], rows: readonly string[][]): string {

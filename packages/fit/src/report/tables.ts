@@ -1,3 +1,4 @@
+import type { HumanBesideGold, ScorePeak } from '../human-beside-gold.ts';
 import type { CurveFit, FitResults, Finding } from '../types.ts';
 import { fixed, withInterval } from './format.ts';
 
@@ -90,4 +91,35 @@ export const UNFITTED_HEADERS = ['curve', 'method', 'why it could not be fitted'
 export function unfittedRows(results: FitResults): string[][] {
   const method = { bon: 'BoN', rl: 'RL', 'rl-shared-alpha': 'RL shared α' } as const;
   return results.unfitted.map((u) => [u.curve, method[u.method], u.reason]);
+}
+
+/** Said once, in place of the human's curves and table, when the gold is the lexicon (the human labeller itself). */
+export const LEXICON_GOLD_NOTE =
+  'The gold is the lexicon scorer, which is the human labeller itself: the human score of every sample equals its gold score, so no separate human curve is drawn.';
+
+/** What the human table's peaks mean, for the sentence above it (HTML and Markdown). */
+export function humanTableIntro(rows: readonly HumanBesideGold[]): string {
+  const split = rows.find((r) => r.split)?.split;
+  const how = split
+    ? `Each peak is the point of highest mean on one random half of the prompts (${split.select}), read on the other half (${split.measure}), as finding 1 reads the gold’s; gold and human use the same halves, and the drop to the last point has a t interval over the measuring half.`
+    : 'Each peak is the point of highest mean over all prompts (too few prompts to halve).';
+  return `The human labeller’s score of the same samples, beside the gold: the gold RM is itself a proxy for the human, so the human curve is a second, outer Goodhart curve. Gold in gold s.d., human in the human’s s.d. on the label stage’s samples. ${how}`;
+}
+
+export const HUMAN_HEADERS = ['curve', 'method', 'gold peak d', 'gold at peak → last', 'gold drop [low, high]', 'human peak d', 'human at peak → last', 'human drop [low, high]', 'human peaks'] as const;
+
+/** One row per curve: where gold and human peak, their values, and the human's peak relative to the gold's. */
+export function humanRows(rows: readonly HumanBesideGold[]): string[][] {
+  const drop = (peak: ScorePeak): string => (peak.drop ? withInterval(peak.drop) : fixed(peak.value - peak.last));
+  return rows.map((r) => [
+    r.curve,
+    r.method === 'bon' ? 'BoN' : 'RL',
+    fixed(r.gold.d, 2),
+    `${fixed(r.gold.value)} → ${fixed(r.gold.last)}`,
+    drop(r.gold),
+    fixed(r.human.d, 2),
+    `${fixed(r.human.value)} → ${fixed(r.human.last)}`,
+    drop(r.human),
+    `${r.humanPeaks}${r.humanPeaks === 'at the same point' ? ' as' : ' than'} the gold`,
+  ]);
 }

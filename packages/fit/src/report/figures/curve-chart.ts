@@ -1,6 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { BAND_OPACITY, D_TITLE, PANEL } from './figure.ts';
-import { FITTED, MEASURED, type MeasuredRow } from './series.ts';
+import { FITTED, GOLD_MEASURED, HUMAN_MEASURED, MEASURED, type MeasuredRow } from './series.ts';
 import type { Encoding, LayerItem } from './vl-types.ts';
 
 export interface CurveChartOptions {
@@ -18,6 +18,11 @@ export interface CurveChartOptions {
   facet?: { field: string; title: string; sort?: string[] | number[] };
   /** Draw rows of kind FITTED as dashed lines; `legend: false` when the colour legend already names them. */
   withFits?: { legend: boolean };
+  /**
+   * Rows of kind HUMAN_MEASURED are the human's score of the same samples (gold rows then have kind GOLD_MEASURED):
+   * drawn dotted with open triangles on the same axes, in the curve's colour, with their own bands.
+   */
+  withHuman?: boolean;
 }
 
 /**
@@ -26,7 +31,10 @@ export interface CurveChartOptions {
  */
 export function curveChart(o: CurveChartOptions): TopLevelSpec {
   const x = o.x ?? { field: 'd', title: D_TITLE };
-  const measuredOnly = [{ filter: `datum.kind === '${MEASURED}'` }];
+  // Bands and dots for every measured series (gold, and the human when drawn); fitted forms are lines only.
+  const measuredOnly = [{ filter: `datum.kind !== '${FITTED}'` }];
+  const series = o.withHuman ? [GOLD_MEASURED, FITTED, HUMAN_MEASURED] : [MEASURED, FITTED];
+  const dashes = o.withHuman ? [[1, 0], [6, 4], [1.5, 2.5]] : [[1, 0], [6, 4]];
   const base: Encoding = {
     x: { field: x.field, type: 'quantitative', title: x.title, scale: { type: x.scale ?? 'linear' }, ...(x.ticks ? { axis: { values: x.ticks } } : {}) },
     color: colorChannel(o),
@@ -49,29 +57,29 @@ export function curveChart(o: CurveChartOptions): TopLevelSpec {
       encoding: {
         ...base,
         y: { field: 'value', type: 'quantitative', title: o.yTitle },
-        ...(o.withFits
+        ...(o.withFits || o.withHuman
           ? {
               strokeDash: {
                 field: 'kind',
                 type: 'nominal',
                 title: 'series',
-                scale: {
-                  domain: [MEASURED, FITTED],
-                  range: [
-                    [1, 0],
-                    [6, 4],
-                  ],
-                },
-                ...(o.withFits.legend ? {} : { legend: null }),
+                scale: { domain: series, range: dashes },
+                ...(o.withFits?.legend === false && !o.withHuman ? { legend: null } : {}),
               },
             }
           : {}),
       },
     },
     {
-      transform: measuredOnly,
+      // The marker's shape keys on its own field: a shape on `kind` with no legend would merge into the strokeDash
+      // legend on `kind` and hide it.
+      transform: o.withHuman ? [...measuredOnly, { calculate: `datum.kind === '${HUMAN_MEASURED}' ? 'human' : 'gold'`, as: 'marker' }] : measuredOnly,
       mark: { type: 'point', filled: true, size: 22, opacity: 0.9 },
-      encoding: { ...base, y: { field: 'value', type: 'quantitative', title: o.yTitle } },
+      encoding: {
+        ...base,
+        y: { field: 'value', type: 'quantitative', title: o.yTitle },
+        ...(o.withHuman ? { shape: { field: 'marker', type: 'nominal', scale: { domain: ['gold', 'human'], range: ['circle', 'triangle-up'] }, legend: null } } : {}),
+      },
     },
   ];
   const title = { text: o.title, subtitle: o.subtitle };

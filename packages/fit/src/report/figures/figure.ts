@@ -31,6 +31,8 @@ export const D_TITLE = 'd = √KL (√nats)';
 // panel pushes the plot down and leaves a gap under the chart title.
 export const GOLD_TITLE = 'gold reward (s.d.)';
 export const PROXY_TITLE = 'proxy reward';
+/** A gold chart that also draws the human's score (each in its own s.d.). */
+export const GOLD_HUMAN_TITLE = 'gold · human (s.d.)';
 
 /** Band opacity for bootstrap intervals: visible, but never hiding the mean line. */
 export const BAND_OPACITY = 0.16;

@@ -1,8 +1,8 @@
 import type { FitInput, FitResults, RlCurve } from '../../types.ts';
 import { percent } from '../format.ts';
 import { curveChart } from './curve-chart.ts';
-import { GOLD_TITLE, PROXY_TITLE, type FigurePlan } from './figure.ts';
-import { fittedRows, maxD, measuredRows, type MeasuredRow } from './series.ts';
+import { GOLD_HUMAN_TITLE, GOLD_TITLE, PROXY_TITLE, type FigurePlan } from './figure.ts';
+import { GOLD_MEASURED, HUMAN_MEASURED, MEASURED, fittedRows, maxD, measuredRows, type MeasuredRow } from './series.ts';
 
 const NO_RL = 'No unpenalised RL (PPO) runs in this preset.';
 
@@ -16,16 +16,14 @@ export function rlGoldFigure(input: FitInput, results: FitResults): FigurePlan {
   const title = 'RL (PPO): gold reward vs d';
   const runs = unpenalised(input);
   if (runs.length === 0) return { kind: 'note', id, title, note: NO_RL };
+  // A lexicon gold is the human itself: its human curve would repeat the gold line for line.
+  const withHuman = input.goldKind === 'model';
   const rows: MeasuredRow[] = [];
   for (const run of runs) {
-    rows.push(
-      ...measuredRows(
-        run.points.map((p) => ({ d: p.d, value: p.gold })),
-        { run: run.run },
-      ),
-    );
+    rows.push(...measuredRows(run.points.map((p) => ({ d: p.d, value: p.gold })), { run: run.run, line: run.run }, withHuman ? GOLD_MEASURED : MEASURED));
+    if (withHuman) rows.push(...measuredRows(run.points.map((p) => ({ d: p.d, value: p.human })), { run: run.run, line: `${run.run} human` }, HUMAN_MEASURED));
     const fit = results.rl.find((f) => f.curve === run.run);
-    if (fit) rows.push(...fittedRows(fit, maxD(run.points), { run: run.run }));
+    if (fit) rows.push(...fittedRows(fit, maxD(run.points), { run: run.run, line: `${run.run} fitted` }));
   }
   return {
     kind: 'chart',
@@ -33,15 +31,18 @@ export function rlGoldFigure(input: FitInput, results: FitResults): FigurePlan {
     title,
     caption:
       `Gold reward of PPO policies (no KL penalty) at evaluation checkpoints against d = √KL(π ‖ π_init), one colour per run. ` +
-      `Bands are ${percent(input.options.confidence)} bootstrap intervals over prompts; dashed lines are the fitted R_RL(d) = d(α − β ln d). Findings 1–2.`,
+      `Bands are ${percent(input.options.confidence)} bootstrap intervals over prompts; dashed lines are the fitted R_RL(d) = d(α − β ln d). ` +
+      (withHuman ? `Dotted lines with triangles are the human labeller's score of the same evaluation samples, in the human's s.d. (the outer Goodhart curve). ` : '') +
+      `Findings 1–2.`,
     spec: curveChart({
       title,
-      subtitle: 'unpenalised runs; dashed: fitted d(α − β ln d)',
+      subtitle: withHuman ? 'unpenalised runs; dashed: fitted d(α − β ln d); dotted: human' : 'unpenalised runs; dashed: fitted d(α − β ln d)',
       rows,
       color: { field: 'run', title: 'run', domain: runs.map((r) => r.run) },
-      detail: 'run',
-      yTitle: GOLD_TITLE,
+      detail: 'line',
+      yTitle: withHuman ? GOLD_HUMAN_TITLE : GOLD_TITLE,
       withFits: { legend: true },
+      withHuman,
     }),
   };
 }

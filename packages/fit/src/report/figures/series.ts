@@ -12,12 +12,15 @@ export interface MeasuredRow {
 
 export const MEASURED = 'measured (mean)';
 export const FITTED = 'fitted form';
+/** In a chart that also draws the human: the measured gold, named so the legend tells the two apart. */
+export const GOLD_MEASURED = 'gold (mean)';
+export const HUMAN_MEASURED = 'human (mean)';
 
 /** Rows of one measured curve, tagged with the fields that pick its colour and panel. */
-export function measuredRows(points: readonly { d: number; value: Interval }[], tags: Record<string, string | number>): MeasuredRow[] {
+export function measuredRows(points: readonly { d: number; value: Interval }[], tags: Record<string, string | number>, kind = MEASURED): MeasuredRow[] {
   return points
     .filter((p) => Number.isFinite(p.d) && Number.isFinite(p.value.mean))
-    .map((p) => ({ ...tags, d: p.d, value: p.value.mean, low: p.value.low, high: p.value.high, kind: MEASURED }));
+    .map((p) => ({ ...tags, d: p.d, value: p.value.mean, low: p.value.low, high: p.value.high, kind }));
 }
 
 /**
