@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readParquetFile, stageDir, tableRows } from '@goodhart/core';
+import { readParquetFile, stageOutputDir, tableRows } from '@goodhart/core';
 import { runCurves, runPool, runScore } from '@goodhart/bon';
 import { runFit, type FitStageResult } from '@goodhart/fit';
 import { runGoldRm } from '@goodhart/gold-rm';
@@ -102,7 +102,7 @@ describe('the fit report draws the human beside the gold', () => {
       const spec = plan.kind === 'chart' ? (plan.spec as { data: { values: Record<string, unknown>[] } }) : undefined;
       return spec!.data.values.filter((row) => row.kind === HUMAN_MEASURED);
     };
-    const bonCurves = tableRows(await readParquetFile(join(stageDir(root, 'fh-model', 'bon', 'curves'), 'curves.parquet')));
+    const bonCurves = tableRows(await readParquetFile(join(stageOutputDir(root, 'fh-model', 'bonCurves'), 'curves.parquet')));
     const bonHuman = humanRows('bon-gold');
     expect(bonHuman).toHaveLength(bonCurves.length);
     for (const point of bonCurves) {
@@ -112,9 +112,14 @@ describe('the fit report draws the human beside the gold', () => {
     }
     expect(bonCurves.some((p) => Math.abs(Number(p.human) - Number(p.gold)) > 1e-6)).toBe(true);
 
-    const ppoCurves = tableRows(await readParquetFile(join(stageDir(root, 'fh-model', 'ppo', 'summary'), 'curves.parquet')));
+    const ppoCurves = tableRows(await readParquetFile(join(stageOutputDir(root, 'fh-model', 'ppoSummary'), 'curves.parquet')));
     const rlHuman = humanRows('rl-gold');
-    expect(rlHuman.map((r) => r.value)).toEqual(ppoCurves.filter((p) => p.run === RUN).sort((a, b) => Number(a.step) - Number(b.step)).map((p) => Number(p.human)));
+    expect(rlHuman.map((r) => r.value)).toEqual(
+      ppoCurves
+        .filter((p) => p.run === RUN)
+        .sort((a, b) => Number(a.step) - Number(b.step))
+        .map((p) => Number(p.human)),
+    );
 
     for (const id of ['bon-gold', 'rl-gold']) {
       const svg = await read(reports.model, `figures/${id}.svg`);
@@ -141,23 +146,26 @@ describe('the fit report draws the human beside the gold', () => {
     }
   });
 
-  it.skipIf(!HAVE_CHROMIUM && !REQUIRE_BROWSER)('the model-gold report opens in headless Chromium with the human table and both gold figures drawn', async () => {
-    if (!HAVE_CHROMIUM) throw new Error(`headless Chromium not found at ${CHROMIUM}: install Debian's chromium: apt-get install -y chromium`);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const problems: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    await page.goto(pathToFileURL(reports.model.report).href, { waitUntil: 'load' });
-    await expect(page.locator('#human-table tbody tr').count()).resolves.toBe(CELLS.length + 1);
-    for (const id of ['bon-gold', 'rl-gold']) {
-      const box = await page.locator(`#fig-${id} svg`).first().boundingBox();
-      expect(box, `figure ${id} has no layout box`).not.toBeNull();
-      expect(box!.height).toBeGreaterThan(150);
-      await expect(page.locator(`#fig-${id} figcaption`).textContent()).resolves.toMatch(/human labeller's score/);
-    }
-    expect(problems).toEqual([]);
-  });
+  it.skipIf(!HAVE_CHROMIUM && !REQUIRE_BROWSER)(
+    'the model-gold report opens in headless Chromium with the human table and both gold figures drawn',
+    async () => {
+      if (!HAVE_CHROMIUM) throw new Error(`headless Chromium not found at ${CHROMIUM}: install Debian's chromium: apt-get install -y chromium`);
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const problems: string[] = [];
+      page.on('console', (message) => {
+        if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+      });
+      page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+      await page.goto(pathToFileURL(reports.model.report).href, { waitUntil: 'load' });
+      await expect(page.locator('#human-table tbody tr').count()).resolves.toBe(CELLS.length + 1);
+      for (const id of ['bon-gold', 'rl-gold']) {
+        const box = await page.locator(`#fig-${id} svg`).first().boundingBox();
+        expect(box, `figure ${id} has no layout box`).not.toBeNull();
+        expect(box!.height).toBeGreaterThan(150);
+        await expect(page.locator(`#fig-${id} figcaption`).textContent()).resolves.toMatch(/human labeller's score/);
+      }
+      expect(problems).toEqual([]);
+    },
+  );
 });

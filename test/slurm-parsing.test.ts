@@ -125,7 +125,9 @@ describe('Slurm job settings', () => {
     expect(() => resolveSlurmSettings(undefined, { time: 'two hours' })).toThrow(/slurm\.timeLimit.*"two hours".*Slurm time limit/);
     expect(() => resolveSlurmSettings(undefined, { mem: 'lots' })).toThrow(/slurm\.memory.*memory size/);
     expect(() => resolveSlurmSettings(undefined, { cpus: '0' })).toThrow(/slurm\.cpus/);
-    expect(() => resolveSlurmSettings(undefined, { cpus: 'gpu=2' })).toThrow(/unknown task kind "gpu"; allowed: pretrain, gold-rm, label, proxy, bon, ppo, fit/);
+    expect(() => resolveSlurmSettings(undefined, { cpus: 'gpu=2' })).toThrow(
+      /unknown task kind "gpu"; allowed: pretrain, gold-rm, label, proxy, bon, ppo, fit/,
+    );
     expect(() => resolveSlurmSettings(undefined, { sbatchArgs: ['qos=normal'] })).toThrow(/slurm\.extraArgs\.0.*sbatch option/);
     expect(() => resolveSlurmSettings(undefined, { time: 'x' })).toThrow(ConfigError);
     expect(() => parsePipeline({ ...loadPipeline('test', repositoryRoot), slurm: { kinds: { gpu: { cpus: 1 } } } })).toThrow(/slurm\.kinds/);

@@ -8,7 +8,9 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { preset: { type: 'string', default: 'quick' } } });
   const result = await runFit({ preset: values.preset });
   for (const warning of result.warnings) process.stderr.write(`[fit] figure warning: ${warning}\n`);
-  process.stdout.write(`\n${formatFits(result.results)}\n\n${formatHumanBesideGold(result.input)}\n\n${formatFindings(result.findings)}\n\nreport: ${result.report}\n`);
+  process.stdout.write(
+    `\n${formatFits(result.results)}\n\n${formatHumanBesideGold(result.input)}\n\n${formatFindings(result.findings)}\n\nreport: ${result.report}\n`,
+  );
 }
 
 runCli('fit', main);

@@ -43,15 +43,15 @@ interface CurveScores {
 
 /** Every best-of-n curve, then every RL run (penalised ones too), gold and human peaks side by side. */
 export function humanBesideGold(input: FitInput): HumanBesideGold[] {
-  return [
-    ...input.bon.map((curve) => compare(input, 'bon', curve.proxy.cell, curve)),
-    ...input.rl.map((run) => compare(input, 'rl', run.run, run)),
-  ];
+  return [...input.bon.map((curve) => compare(input, 'bon', curve.proxy.cell, curve)), ...input.rl.map((run) => compare(input, 'rl', run.run, run))];
 }
 
 function compare(input: FitInput, method: Method, curve: string, scores: CurveScores): HumanBesideGold {
   const confidence = input.options.confidence > 0 && input.options.confidence < 1 ? input.options.confidence : DEFAULT_CONFIDENCE;
-  const peakOf = (perPrompt: readonly Float64Array[], value: (p: CurveScores['points'][number]) => Interval): { peak: ScorePeak; split: HumanBesideGold['split'] } => {
+  const peakOf = (
+    perPrompt: readonly Float64Array[],
+    value: (p: CurveScores['points'][number]) => Interval,
+  ): { peak: ScorePeak; split: HumanBesideGold['split'] } => {
     const points: CurvePoints[] = scores.points.map((p) => ({ d: p.d, gold: value(p), proxy: p.proxy }));
     // The same seed label for gold and human: the same split of the prompts for both.
     const splitRng = Rng.fromSeed(input.options.seed, `fit/report/human-beside-gold/${method}/${curve}`);
@@ -64,7 +64,10 @@ function compare(input: FitInput, method: Method, curve: string, scores: CurveSc
     }
     const means = points.map((p) => p.gold.mean);
     const index = argmax(means);
-    return { peak: { index, d: points[index]?.d ?? Number.NaN, value: means[index] ?? Number.NaN, last: means[means.length - 1] ?? Number.NaN, drop: null }, split: null };
+    return {
+      peak: { index, d: points[index]?.d ?? Number.NaN, value: means[index] ?? Number.NaN, last: means[means.length - 1] ?? Number.NaN, drop: null },
+      split: null,
+    };
   };
   const gold = peakOf(scores.perPromptGold, (p) => p.gold);
   const human = peakOf(scores.perPromptHuman, (p) => p.human);

@@ -1,13 +1,14 @@
 import {
   findRun,
   loadPipeline,
-  openStageOutput,
+  openStage,
   ppoRuns,
   readParquetFile,
-  stageDir,
   stageHint,
+  stageName,
   tableRows,
   type PipelineConfig,
+  type StageId,
   type StageOutput,
 } from '@goodhart/core';
 import { requireColumns } from './required-columns.ts';
@@ -36,10 +37,23 @@ export async function readFitSources(root: string, preset: string): Promise<FitS
   const ppoSummary = runs.length > 0 ? await openStage(root, config.name, 'ppoSummary') : undefined;
   const outputs = [pretrain, proxySummary, bonCurves, ...(ppoSummary ? [ppoSummary] : [])];
 
+  const entryOf = new Map<StageOutput, StageId>([
+    [pretrain, 'pretrain'],
+    [proxySummary, 'proxySummary'],
+    [bonCurves, 'bonCurves'],
+    ...(ppoSummary ? [[ppoSummary, 'ppoSummary'] as const] : []),
+  ]);
   const rows = async (output: StageOutput, file: string, required: readonly string[] = []): Promise<Row[]> => {
     const path = output.file(file);
     const table = await readParquetFile(path);
-    requireColumns(table.schema.fields.map((f) => f.name), required, path, output.manifest.stage, `npx nx run ${output.manifest.stage}:${config.name}`);
+    const entry = entryOf.get(output);
+    requireColumns(
+      table.schema.fields.map((f) => f.name),
+      required,
+      path,
+      output.manifest.stage,
+      entry ? stageHint(config.name, entry) : `npm run pipeline -- --preset ${config.name}`,
+    );
     return tableRows(table);
   };
   const proxies: ProxyInfo[] = (await rows(proxySummary, 'proxy_metrics.parquet')).map((r) => ({
@@ -67,7 +81,9 @@ export async function readFitSources(root: string, preset: string): Promise<FitS
     return { size, parameters: Number(row.non_embedding_parameters) };
   });
 
-  const bon = bonCurvesFrom(await rows(bonCurves, 'curves.parquet', HUMAN_INTERVAL), await rows(bonCurves, 'curves_by_prompt.parquet', ['human']), (cell) => proxyOf(cell, bonCurves.file('curves.parquet')));
+  const bon = bonCurvesFrom(await rows(bonCurves, 'curves.parquet', HUMAN_INTERVAL), await rows(bonCurves, 'curves_by_prompt.parquet', ['human']), (cell) =>
+    proxyOf(cell, bonCurves.file('curves.parquet')),
+  );
   const regressional = regressionalFrom(await rows(bonCurves, 'regressional.parquet'));
   const rl = ppoSummary
     ? rlCurvesFrom(await rows(ppoSummary, 'curves.parquet', HUMAN_INTERVAL), await rows(ppoSummary, 'curves_by_prompt.parquet', ['human']), (run) => {
@@ -129,8 +145,20 @@ function bonCurvesFrom(curveRows: Row[], byPromptRows: Row[], proxyOf: (cell: st
         human: interval(r, 'human'),
         proxy: { mean: Number(r.proxy_score), low: Number(r.proxy_low), high: Number(r.proxy_high) },
       })),
-      perPromptGold: perPromptMatrix(byPrompt.get(cell) ?? [], 'n', sorted.map((r) => Number(r.n)), 'gold', `best-of-n proxy ${cell}`),
-      perPromptHuman: perPromptMatrix(byPrompt.get(cell) ?? [], 'n', sorted.map((r) => Number(r.n)), 'human', `best-of-n proxy ${cell}`),
+      perPromptGold: perPromptMatrix(
+        byPrompt.get(cell) ?? [],
+        'n',
+        sorted.map((r) => Number(r.n)),
+        'gold',
+        `best-of-n proxy ${cell}`,
+      ),
+      perPromptHuman: perPromptMatrix(
+        byPrompt.get(cell) ?? [],
+        'n',
+        sorted.map((r) => Number(r.n)),
+        'human',
+        `best-of-n proxy ${cell}`,
+      ),
     };
   });
 }

@@ -5,6 +5,8 @@
 export function requireColumns(present: readonly string[], required: readonly string[], file: string, stage: string, rerun: string): void {
   const missing = required.filter((column) => !present.includes(column));
   if (missing.length > 0) {
-    throw new Error(`${file} (made by stage '${stage}') has no column ${missing.map((c) => `"${c}"`).join(', ')}: rerun that stage with the current code (${rerun})`);
+    throw new Error(
+      `${file} (made by stage '${stage}') has no column ${missing.map((c) => `"${c}"`).join(', ')}: rerun that stage with the current code (${rerun})`,
+    );
   }
 }

@@ -182,7 +182,16 @@ export function rlCurve(proxy: ProxyInfo, policy: PolicyInfo, klCoefficient: num
       proxy: { mean: proxyMean, low: proxyMean - 0.06, high: proxyMean + 0.06 },
     };
   });
-  return { run: `${proxy.cell}-kl${klCoefficient}-${policy.size}`, proxy, policy, klCoefficient, points, perPromptKl, perPromptGold, perPromptHuman: perPromptGold };
+  return {
+    run: `${proxy.cell}-kl${klCoefficient}-${policy.size}`,
+    proxy,
+    policy,
+    klCoefficient,
+    points,
+    perPromptKl,
+    perPromptGold,
+    perPromptHuman: perPromptGold,
+  };
 }
 
 /** Standard normal CDF via the Abramowitz–Stegun erf approximation (|error| < 1.5e-7): plenty for a fixture. */

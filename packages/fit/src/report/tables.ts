@@ -106,7 +106,17 @@ export function humanTableIntro(rows: readonly HumanBesideGold[]): string {
   return `The human labeller’s score of the same samples, beside the gold: the gold RM is itself a proxy for the human, so the human curve is a second, outer Goodhart curve. Gold in gold s.d., human in the human’s s.d. on the label stage’s samples. ${how}`;
 }
 
-export const HUMAN_HEADERS = ['curve', 'method', 'gold peak d', 'gold at peak → last', 'gold drop [low, high]', 'human peak d', 'human at peak → last', 'human drop [low, high]', 'human peaks'] as const;
+export const HUMAN_HEADERS = [
+  'curve',
+  'method',
+  'gold peak d',
+  'gold at peak → last',
+  'gold drop [low, high]',
+  'human peak d',
+  'human at peak → last',
+  'human drop [low, high]',
+  'human peaks',
+] as const;
 
 /** One row per curve: where gold and human peak, their values, and the human's peak relative to the gold's. */
 export function humanRows(rows: readonly HumanBesideGold[]): string[][] {

@@ -15,9 +15,22 @@ export function bonGoldFigure(input: FitInput, results: FitResults): FigurePlan 
   const rows: MeasuredRow[] = [];
   for (const curve of input.bon) {
     const tags = { size: sizeLabel(curve.proxy), curve: curve.proxy.cell, comparisons: curve.proxy.comparisons };
-    rows.push(...measuredRows(curve.points.map((p) => ({ d: p.d, value: p.gold })), tags, withHuman ? GOLD_MEASURED : MEASURED));
+    rows.push(
+      ...measuredRows(
+        curve.points.map((p) => ({ d: p.d, value: p.gold })),
+        tags,
+        withHuman ? GOLD_MEASURED : MEASURED,
+      ),
+    );
     // `curve` separates lines within a colour: the human's line is its own curve.
-    if (withHuman) rows.push(...measuredRows(curve.points.map((p) => ({ d: p.d, value: p.human })), { ...tags, curve: `${curve.proxy.cell} human` }, HUMAN_MEASURED));
+    if (withHuman)
+      rows.push(
+        ...measuredRows(
+          curve.points.map((p) => ({ d: p.d, value: p.human })),
+          { ...tags, curve: `${curve.proxy.cell} human` },
+          HUMAN_MEASURED,
+        ),
+      );
     const fit = results.bon.find((f) => f.curve === curve.proxy.cell);
     if (fit) rows.push(...fittedRows(fit, maxD(curve.points), tags));
   }
@@ -28,11 +41,15 @@ export function bonGoldFigure(input: FitInput, results: FitResults): FigurePlan 
     caption:
       `Gold reward of the best of n samples (chosen by the proxy RM) against d = √KL_bon(n), one colour per proxy RM size and one panel per number of training comparisons. ` +
       `Bands are ${percent(input.options.confidence)} bootstrap intervals over prompts; dashed lines are the fitted R_bon(d) = d(α − βd). ` +
-      (withHuman ? `Dotted lines with triangles are the human labeller's score of the same chosen samples, in the human's s.d. (the outer Goodhart curve). ` : '') +
+      (withHuman
+        ? `Dotted lines with triangles are the human labeller's score of the same chosen samples, in the human's s.d. (the outer Goodhart curve). `
+        : '') +
       `Findings 1–4.`,
     spec: curveChart({
       title,
-      subtitle: withHuman ? 'per RM size and comparisons count; dashed: fitted d(α − βd); dotted: human' : `per RM size and comparisons count; dashed: fitted d(α − βd)`,
+      subtitle: withHuman
+        ? 'per RM size and comparisons count; dashed: fitted d(α − βd); dotted: human'
+        : `per RM size and comparisons count; dashed: fitted d(α − βd)`,
       rows,
       color: {
         field: 'size',

@@ -34,7 +34,16 @@ export function curveChart(o: CurveChartOptions): TopLevelSpec {
   // Bands and dots for every measured series (gold, and the human when drawn); fitted forms are lines only.
   const measuredOnly = [{ filter: `datum.kind !== '${FITTED}'` }];
   const series = o.withHuman ? [GOLD_MEASURED, FITTED, HUMAN_MEASURED] : [MEASURED, FITTED];
-  const dashes = o.withHuman ? [[1, 0], [6, 4], [1.5, 2.5]] : [[1, 0], [6, 4]];
+  const dashes = o.withHuman
+    ? [
+        [1, 0],
+        [6, 4],
+        [1.5, 2.5],
+      ]
+    : [
+        [1, 0],
+        [6, 4],
+      ];
   const base: Encoding = {
     x: { field: x.field, type: 'quantitative', title: x.title, scale: { type: x.scale ?? 'linear' }, ...(x.ticks ? { axis: { values: x.ticks } } : {}) },
     color: colorChannel(o),
@@ -78,7 +87,9 @@ export function curveChart(o: CurveChartOptions): TopLevelSpec {
       encoding: {
         ...base,
         y: { field: 'value', type: 'quantitative', title: o.yTitle },
-        ...(o.withHuman ? { shape: { field: 'marker', type: 'nominal', scale: { domain: ['gold', 'human'], range: ['circle', 'triangle-up'] }, legend: null } } : {}),
+        ...(o.withHuman
+          ? { shape: { field: 'marker', type: 'nominal', scale: { domain: ['gold', 'human'], range: ['circle', 'triangle-up'] }, legend: null } }
+          : {}),
       },
     },
   ];

@@ -20,8 +20,21 @@ export function rlGoldFigure(input: FitInput, results: FitResults): FigurePlan {
   const withHuman = input.goldKind === 'model';
   const rows: MeasuredRow[] = [];
   for (const run of runs) {
-    rows.push(...measuredRows(run.points.map((p) => ({ d: p.d, value: p.gold })), { run: run.run, line: run.run }, withHuman ? GOLD_MEASURED : MEASURED));
-    if (withHuman) rows.push(...measuredRows(run.points.map((p) => ({ d: p.d, value: p.human })), { run: run.run, line: `${run.run} human` }, HUMAN_MEASURED));
+    rows.push(
+      ...measuredRows(
+        run.points.map((p) => ({ d: p.d, value: p.gold })),
+        { run: run.run, line: run.run },
+        withHuman ? GOLD_MEASURED : MEASURED,
+      ),
+    );
+    if (withHuman)
+      rows.push(
+        ...measuredRows(
+          run.points.map((p) => ({ d: p.d, value: p.human })),
+          { run: run.run, line: `${run.run} human` },
+          HUMAN_MEASURED,
+        ),
+      );
     const fit = results.rl.find((f) => f.curve === run.run);
     if (fit) rows.push(...fittedRows(fit, maxD(run.points), { run: run.run, line: `${run.run} fitted` }));
   }
@@ -32,7 +45,9 @@ export function rlGoldFigure(input: FitInput, results: FitResults): FigurePlan {
     caption:
       `Gold reward of PPO policies (no KL penalty) at evaluation checkpoints against d = √KL(π ‖ π_init), one colour per run. ` +
       `Bands are ${percent(input.options.confidence)} bootstrap intervals over prompts; dashed lines are the fitted R_RL(d) = d(α − β ln d). ` +
-      (withHuman ? `Dotted lines with triangles are the human labeller's score of the same evaluation samples, in the human's s.d. (the outer Goodhart curve). ` : '') +
+      (withHuman
+        ? `Dotted lines with triangles are the human labeller's score of the same evaluation samples, in the human's s.d. (the outer Goodhart curve). `
+        : '') +
       `Findings 1–2.`,
     spec: curveChart({
       title,
