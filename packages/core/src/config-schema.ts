@@ -68,9 +68,9 @@ export const policySchema = z.strictObject({
   sizes: z.array(z.string().min(1)).min(1),
 });
 
-/** What the gold RM trains on (gold.model, read when gold.kind is "model"): see packages/gold-rm. */
-export const goldTrainingSchema = z.strictObject({
-  /** Passes over the gold RM's comparisons, at least minSteps steps. */
+/** What every reward model's training reads (the gold RM's and each proxy's). */
+const rewardTrainingShape = {
+  /** Passes over the comparisons, at least minSteps steps; no early stopping, as in the paper. */
   epochs: z.number().gt(0).max(1000),
   minSteps: z.number().int().min(0).default(0),
   batchSize: positiveInt.max(4096),
@@ -78,7 +78,10 @@ export const goldTrainingSchema = z.strictObject({
   warmupSteps: z.number().int().min(0).default(0),
   weightDecay: z.number().min(0).max(1).default(0),
   gradientClip: z.number().gt(0).default(1),
-});
+};
+
+/** What the gold RM trains on (gold.model, read when gold.kind is "model"): see packages/gold-rm. */
+export const goldTrainingSchema = z.strictObject(rewardTrainingShape);
 
 export const goldModelSchema = z.strictObject({
   /** The gold RM's size: a name in `models`, pretrained, at least as large as every proxy size. */
@@ -150,14 +153,7 @@ export const proxyGridSchema = z.strictObject({
 });
 
 export const proxyTrainingSchema = z.strictObject({
-  /** Passes over the cell's comparisons, at least minSteps steps; no early stopping, as in the paper. */
-  epochs: z.number().gt(0).max(1000),
-  minSteps: z.number().int().min(0).default(0),
-  batchSize: positiveInt.max(4096),
-  learningRate: z.number().gt(0).max(1),
-  warmupSteps: z.number().int().min(0).default(0),
-  weightDecay: z.number().min(0).max(1).default(0),
-  gradientClip: z.number().gt(0).default(1),
+  ...rewardTrainingShape,
   /** Samples of the initial policy scored to centre each proxy (mean proxy score 0 on the initial policy). */
   centeringSamples: positiveInt.max(1_000_000).default(1000),
 });
