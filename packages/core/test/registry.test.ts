@@ -21,6 +21,22 @@ const root = workspaceRoot();
 const raw = JSON.parse(readFileSync(join(root, 'pipelines', 'test.json'), 'utf8')) as Record<string, unknown>;
 
 describe('stage registry', () => {
+  it('refuses to plan a preset over the grid or run limits before enumerating it (the Nx plugin then skips that preset)', () => {
+    const grid = (raw.proxy as { grid: Record<string, unknown> }).grid;
+    const sizes = grid.sizes as string[];
+    // 12,000 cells; enumerating them would take the plugin (and every Nx command) minutes.
+    const huge = {
+      ...raw,
+      proxy: { ...(raw.proxy as object), grid: { ...grid, comparisons: Array.from({ length: 6000 / sizes.length }, (_, i) => i + 1), seeds: [0, 1] } },
+    };
+    const plan = planPipeline('test', huge);
+    expect(plan).toEqual({ problem: `"proxy.grid" has 12000 cells; at most 256 are allowed` });
+    const ppo = raw.ppo as Record<string, unknown>;
+    const manyRuns = { ...raw, ppo: { ...ppo, klCoefficients: Array.from({ length: 300 }, (_, i) => i / 100) } };
+    expect(planPipeline('test', manyRuns)).toEqual({ problem: expect.stringMatching(/^the PPO sweep has \d+ runs; at most 256 are allowed$/) });
+    expect('tasks' in planPipeline('test', raw)).toBe(true);
+  });
+
   it('spells cell and run names one way, and parses what it spells', () => {
     const cell = { size: 'x-s', comparisons: 500, seed: 3 };
     expect(cellName(cell)).toBe('x-s-n500-s3');

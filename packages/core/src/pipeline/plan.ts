@@ -10,6 +10,7 @@ import {
   unitTargetName,
   type GridAxes,
 } from './naming.ts';
+import { MAX_GRID_CELLS, MAX_PPO_RUNS } from '../config-limits.ts';
 import { STAGES, type StageEntry } from './registry.ts';
 
 /**
@@ -99,6 +100,15 @@ function bonProxyCells(config: unknown, cells: readonly string[]): string[] {
   return chosen.filter((cell): cell is string => typeof cell === 'string' && cells.includes(cell));
 }
 
+/** An upper bound on the PPO runs (proxies × KL coefficients × policies as listed), without enumerating them. */
+function ppoRunCount(config: unknown): number {
+  const ppo = isObject(config) ? config.ppo : undefined;
+  if (!isObject(ppo)) return 0;
+  const policy = isObject(config) ? config.policy : undefined;
+  const length = (value: unknown, fallback: number): number => (Array.isArray(value) ? value.length : fallback);
+  return length(ppo.proxies, 0) * length(ppo.klCoefficients, 1) * length(ppo.policies ?? (isObject(policy) ? policy.sizes : undefined), 0);
+}
+
 /** The PPO runs (none without a ppo section); entries that cannot name a run are left out (the stage reports them). */
 function ppoRunUnits(config: unknown, cells: readonly string[]): { run: string; cell: string }[] {
   const ppo = isObject(config) ? config.ppo : undefined;
@@ -134,6 +144,11 @@ export function planPipeline(preset: string, config: unknown, registry: Registry
   }
   const grid = readGrid(config);
   if ('problem' in grid) return grid;
+  // Counted before anything is enumerated, so a preset far over the limits costs Nx nothing (the plugin skips it).
+  const cellCount = grid.sizes.length * grid.comparisons.length * grid.seeds.length;
+  if (cellCount > MAX_GRID_CELLS) return { problem: `"proxy.grid" has ${cellCount} cells; at most ${MAX_GRID_CELLS} are allowed` };
+  const runCount = ppoRunCount(config);
+  if (runCount > MAX_PPO_RUNS) return { problem: `the PPO sweep has ${runCount} runs; at most ${MAX_PPO_RUNS} are allowed` };
   const cells = cellsOf(grid).map(cellName);
   const byEntry = new Map<string, PlannedTask[]>();
   const tasks: PlannedTask[] = [];
