@@ -1,17 +1,17 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
-  cellName,
+  findRun,
   formatDuration,
   goldTrainingPairsBound,
-  gridCells,
   loadPipeline,
   parseCell,
-  ppoRuns,
+  pipelineTasks,
   Rng,
   runName,
   workspaceRoot,
   type PipelineConfig,
+  type StageId,
 } from '@goodhart/core';
 import { defaultAdamW, initEngineFromFlags, languageModelStep, REWARD_HEAD, sample, scoreSequences, tokenBatch, trainStep, type Model } from '@goodhart/model';
 import { hyperparametersFor, PpoTrainer, VALUE_HEAD } from '@goodhart/ppo';
@@ -170,84 +170,89 @@ function goldScoringSeconds(cfg: PipelineConfig, rows: number): number {
   return cfg.gold.kind === 'model' && gold ? scoringSeconds(gold.size, rows, gold.scoringBatchSize) : 0;
 }
 
-function proxyTasks(cfg: PipelineConfig): Task[] {
+function labelTask(cfg: PipelineConfig): Task {
+  const samples = cfg.label.prompts * cfg.label.samplesPerPrompt;
+  return { stage: 'label', seconds: samplingSeconds(cfg.policy.sizes[0], samples, cfg.label.batchSize) + goldScoringSeconds(cfg, samples) };
+}
+
+function proxyTask(cfg: PipelineConfig, cellUnit: string): Task {
+  const cell = parseCell(cellUnit, cfg);
   const { batchSize, epochs, minSteps, centeringSamples } = cfg.proxy.training;
   const validationPairs = Math.round(cfg.label.prompts * cfg.label.validationFraction) * ((cfg.label.samplesPerPrompt * (cfg.label.samplesPerPrompt - 1)) / 2);
-  return gridCells(cfg).map((cell) => {
-    const name = cellName(cell);
-    const perStep = rewardStepSeconds(cell.size, batchSize);
-    const steps = Math.max(minSteps, Math.ceil(epochs * Math.ceil(cell.comparisons / Math.min(batchSize, cell.comparisons))));
-    const evaluation = scoringSeconds(cell.size, 2 * validationPairs + centeringSamples, 2 * batchSize);
-    return { stage: `proxy ${name}`, seconds: steps * perStep + evaluation };
-  });
+  const perStep = rewardStepSeconds(cell.size, batchSize);
+  const steps = Math.max(minSteps, Math.ceil(epochs * Math.ceil(cell.comparisons / Math.min(batchSize, cell.comparisons))));
+  const evaluation = scoringSeconds(cell.size, 2 * validationPairs + centeringSamples, 2 * batchSize);
+  return { stage: `proxy ${cellUnit}`, seconds: steps * perStep + evaluation };
 }
 
-function bonTasks(cfg: PipelineConfig): Task[] {
-  const { prompts, samplesPerPrompt, batchSize } = cfg.bon.pool;
-  const pool = prompts * samplesPerPrompt;
-  const proxies = cfg.bon.proxies ?? gridCells(cfg).map(cellName);
-  return [
-    { stage: 'bon pool', seconds: samplingSeconds(cfg.policy.sizes[0], pool, batchSize) + goldScoringSeconds(cfg, pool) },
-    ...proxies.map((name) => ({ stage: `bon score ${name}`, seconds: scoringSeconds(parseCell(name, cfg).size, pool, cfg.bon.scoring.batchSize) })),
-  ];
+function poolSamples(cfg: PipelineConfig): number {
+  return cfg.bon.pool.prompts * cfg.bon.pool.samplesPerPrompt;
 }
 
-function ppoTasks(cfg: PipelineConfig): Task[] {
+function poolTask(cfg: PipelineConfig): Task {
+  const pool = poolSamples(cfg);
+  return { stage: 'bon pool', seconds: samplingSeconds(cfg.policy.sizes[0], pool, cfg.bon.pool.batchSize) + goldScoringSeconds(cfg, pool) };
+}
+
+function scoreTask(cfg: PipelineConfig, cellUnit: string): Task {
+  return { stage: `bon score ${cellUnit}`, seconds: scoringSeconds(parseCell(cellUnit, cfg).size, poolSamples(cfg), cfg.bon.scoring.batchSize) };
+}
+
+function ppoTask(cfg: PipelineConfig, runUnit: string): Task {
   const ppo = cfg.ppo;
-  if (!ppo) return [];
-  return ppoRuns(cfg).map((run) => {
-    const rmSize = parseCell(run.cell, cfg).size;
-    const perIteration = measured(`ppo/${run.policy}/${rmSize}`, () => {
-      const policy = languageModel(run.policy, [VALUE_HEAD]);
-      const reference = languageModel(run.policy);
-      const rm = rewardModel(rmSize);
-      const hyper = { ...hyperparametersFor(cfg, run, 0), stopToken: undefined };
-      const trainer = new PpoTrainer(
-        policy,
-        reference,
-        (prompts, responses) =>
-          scoreSequences(
-            rm,
-            prompts.map((p, b) => [...p, ...responses[b]]),
-            hyper.batchSize,
-          ),
-        hyper,
-      );
-      const seconds = secondsPer(() =>
-        trainer.iteration(
-          Array.from({ length: hyper.batchSize }, () => tokens(promptLength)),
-          rng,
+  if (!ppo) throw new Error(`PPO run ${runUnit} without a ppo section`);
+  const run = findRun(runUnit, cfg);
+  const rmSize = parseCell(run.cell, cfg).size;
+  const perIteration = measured(`ppo/${run.policy}/${rmSize}`, () => {
+    const policy = languageModel(run.policy, [VALUE_HEAD]);
+    const reference = languageModel(run.policy);
+    const rm = rewardModel(rmSize);
+    const hyper = { ...hyperparametersFor(cfg, run, 0), stopToken: undefined };
+    const trainer = new PpoTrainer(
+      policy,
+      reference,
+      (prompts, responses) =>
+        scoreSequences(
+          rm,
+          prompts.map((p, b) => [...p, ...responses[b]]),
+          hyper.batchSize,
         ),
-      );
-      for (const model of [policy, reference, rm]) model.dispose();
-      return seconds;
-    });
-    const evalSamples = ppo.eval.prompts * ppo.eval.samplesPerPrompt * ppo.eval.points;
-    const evaluation =
-      samplingSeconds(run.policy, evalSamples, ppo.batchSize) + scoringSeconds(rmSize, evalSamples, ppo.batchSize) + goldScoringSeconds(cfg, evalSamples);
-    return { stage: `ppo ${runName(run)}`, seconds: ppo.iterations * perIteration + evaluation };
+      hyper,
+    );
+    const seconds = secondsPer(() =>
+      trainer.iteration(
+        Array.from({ length: hyper.batchSize }, () => tokens(promptLength)),
+        rng,
+      ),
+    );
+    for (const model of [policy, reference, rm]) model.dispose();
+    return seconds;
   });
+  const evalSamples = ppo.eval.prompts * ppo.eval.samplesPerPrompt * ppo.eval.points;
+  const evaluation =
+    samplingSeconds(run.policy, evalSamples, ppo.batchSize) + scoringSeconds(rmSize, evalSamples, ppo.batchSize) + goldScoringSeconds(cfg, evalSamples);
+  return { stage: `ppo ${runName(run)}`, seconds: ppo.iterations * perIteration + evaluation };
 }
+
+/** The work of each registry entry's task; entries absent here (summaries, curves, fits) read small tables only. */
+const COSTS: Partial<Record<StageId, (unit: string) => Task[]>> = {
+  pretrain: () => pretrainTasks(config),
+  goldRm: () => goldRmTasks(config),
+  label: () => [labelTask(config)],
+  proxyCell: (cell) => [proxyTask(config, cell)],
+  bonPool: () => [poolTask(config)],
+  bonScore: (cell) => [scoreTask(config, cell)],
+  ppoRun: (run) => [ppoTask(config, run)],
+};
 
 say(`estimating preset "${config.name}" on ${engine.description}, ${values.parallel} tasks at once; ${values.seconds} s per measured rate`);
-const groups: [string, Task[]][] = [
-  ['pretrain', pretrainTasks(config)],
-  ...(config.gold.kind === 'model' ? ([['gold-rm', goldRmTasks(config)]] as [string, Task[]][]) : []),
-  [
-    'label',
-    [
-      {
-        stage: 'label',
-        seconds:
-          samplingSeconds(config.policy.sizes[0], config.label.prompts * config.label.samplesPerPrompt, config.label.batchSize) +
-          goldScoringSeconds(config, config.label.prompts * config.label.samplesPerPrompt),
-      },
-    ],
-  ],
-  ['proxy', proxyTasks(config)],
-  ['bon', bonTasks(config)],
-  ['ppo', ppoTasks(config)],
-];
+// The tasks Nx would run, from the stage registry's plan, grouped by package in plan order.
+const groups = new Map<string, Task[]>();
+for (const task of pipelineTasks(config.name, config)) {
+  const cost = COSTS[task.entry as StageId];
+  if (!cost) continue;
+  groups.set(task.package, [...(groups.get(task.package) ?? []), ...cost(task.unit ?? '')]);
+}
 let total = 0;
 for (const [stage, tasks] of groups) {
   const seconds = tasks.reduce((sum, task) => sum + task.seconds, 0);
