@@ -1,4 +1,7 @@
 import {
+  CURVES_BY_PROMPT_TABLE,
+  CURVES_TABLE,
+  REGRESSIONAL_TABLE,
   findRun,
   loadPipeline,
   openStage,
@@ -8,6 +11,9 @@ import {
   stageName,
   tableRows,
   type PipelineConfig,
+  type RowOf,
+  type TableColumns,
+  type TableSpec,
   type StageId,
   type StageOutput,
 } from '@goodhart/core';
@@ -56,6 +62,18 @@ export async function readFitSources(root: string, preset: string): Promise<FitS
     );
     return tableRows(table);
   };
+  /** Typed rows of a declared table; a missing or mistyped column stops naming the file, the stage and the task to rerun. */
+  const declared = async <C extends TableColumns>(output: StageOutput, spec: TableSpec<C>): Promise<RowOf<C>[]> => {
+    const path = output.file(spec.file);
+    const table = await readParquetFile(path);
+    try {
+      return spec.rows(table, path);
+    } catch (error) {
+      const entry = entryOf.get(output);
+      const rerun = entry ? stageHint(config.name, entry) : `npm run pipeline -- --preset ${config.name}`;
+      throw new Error(`${(error as Error).message}; made by stage '${output.manifest.stage}': rerun that stage with the current code (${rerun})`);
+    }
+  };
   const proxies: ProxyInfo[] = (await rows(proxySummary, 'proxy_metrics.parquet')).map((r) => ({
     cell: String(r.cell),
     size: String(r.size),
@@ -81,10 +99,10 @@ export async function readFitSources(root: string, preset: string): Promise<FitS
     return { size, parameters: Number(row.non_embedding_parameters) };
   });
 
-  const bon = bonCurvesFrom(await rows(bonCurves, 'curves.parquet', HUMAN_INTERVAL), await rows(bonCurves, 'curves_by_prompt.parquet', ['human']), (cell) =>
-    proxyOf(cell, bonCurves.file('curves.parquet')),
+  const bon = bonCurvesFrom(await declared(bonCurves, CURVES_TABLE), await declared(bonCurves, CURVES_BY_PROMPT_TABLE), (cell) =>
+    proxyOf(cell, bonCurves.file(CURVES_TABLE.file)),
   );
-  const regressional = regressionalFrom(await rows(bonCurves, 'regressional.parquet'));
+  const regressional = regressionalFrom(await declared(bonCurves, REGRESSIONAL_TABLE));
   const rl = ppoSummary
     ? rlCurvesFrom(await rows(ppoSummary, 'curves.parquet', HUMAN_INTERVAL), await rows(ppoSummary, 'curves_by_prompt.parquet', ['human']), (run) => {
         const found = findRun(run, config);
@@ -131,14 +149,17 @@ function perPromptMatrix(byPrompt: readonly Row[], pointKey: string, keys: reado
   });
 }
 
-function bonCurvesFrom(curveRows: Row[], byPromptRows: Row[], proxyOf: (cell: string) => ProxyInfo): BonCurve[] {
-  const byPrompt = groupBy(byPromptRows, (r) => String(r.proxy));
-  return [...groupBy(curveRows, (r) => String(r.proxy))].map(([cell, rows]) => {
-    const sorted = [...rows].sort((a, b) => Number(a.n) - Number(b.n));
+type BonCurveRow = RowOf<typeof CURVES_TABLE.columns>;
+type BonByPromptRow = RowOf<typeof CURVES_BY_PROMPT_TABLE.columns>;
+
+function bonCurvesFrom(curveRows: BonCurveRow[], byPromptRows: BonByPromptRow[], proxyOf: (cell: string) => ProxyInfo): BonCurve[] {
+  const byPrompt = groupBy(byPromptRows, (r) => r.proxy);
+  return [...groupBy(curveRows, (r) => r.proxy)].map(([cell, rows]) => {
+    const sorted = [...rows].sort((a, b) => a.n - b.n);
     return {
       proxy: proxyOf(cell),
       points: sorted.map((r) => ({
-        n: Number(r.n),
+        n: r.n,
         kl: Number(r.kl),
         d: Number(r.d),
         gold: interval(r, 'gold'),
@@ -148,14 +169,14 @@ function bonCurvesFrom(curveRows: Row[], byPromptRows: Row[], proxyOf: (cell: st
       perPromptGold: perPromptMatrix(
         byPrompt.get(cell) ?? [],
         'n',
-        sorted.map((r) => Number(r.n)),
+        sorted.map((r) => r.n),
         'gold',
         `best-of-n proxy ${cell}`,
       ),
       perPromptHuman: perPromptMatrix(
         byPrompt.get(cell) ?? [],
         'n',
-        sorted.map((r) => Number(r.n)),
+        sorted.map((r) => r.n),
         'human',
         `best-of-n proxy ${cell}`,
       ),
@@ -187,12 +208,12 @@ function rlCurvesFrom(curveRows: Row[], byPromptRows: Row[], describe: (run: str
   });
 }
 
-function regressionalFrom(rows: Row[]): RegressionalCheck | null {
+function regressionalFrom(rows: RowOf<typeof REGRESSIONAL_TABLE.columns>[]): RegressionalCheck | null {
   if (rows.length === 0) return null;
   return {
     rho: Number(rows[0].rho),
     goldStd: Number(rows[0].gold_std),
     noiseStd: Number(rows[0].noise_std),
-    points: rows.map((r) => ({ n: Number(r.n), d: Number(r.d), gold: interval(r, 'gold'), predicted: Number(r.predicted) })),
+    points: rows.map((r) => ({ n: r.n, d: Number(r.d), gold: interval(r, 'gold'), predicted: Number(r.predicted) })),
   };
 }
