@@ -1,6 +1,9 @@
 import {
   CURVES_BY_PROMPT_TABLE,
   CURVES_TABLE,
+  PPO_CURVES_BY_PROMPT_TABLE,
+  PPO_CURVES_TABLE,
+  PROXY_METRICS_TABLE,
   REGRESSIONAL_TABLE,
   findRun,
   loadPipeline,
@@ -74,12 +77,12 @@ export async function readFitSources(root: string, preset: string): Promise<FitS
       throw new Error(`${(error as Error).message}; made by stage '${output.manifest.stage}': rerun that stage with the current code (${rerun})`);
     }
   };
-  const proxies: ProxyInfo[] = (await rows(proxySummary, 'proxy_metrics.parquet')).map((r) => ({
-    cell: String(r.cell),
-    size: String(r.size),
-    parameters: Number(r.non_embedding_parameters),
-    comparisons: Number(r.comparisons),
-    seed: Number(r.seed),
+  const proxies: ProxyInfo[] = (await declared(proxySummary, PROXY_METRICS_TABLE)).map((r) => ({
+    cell: r.cell,
+    size: r.size,
+    parameters: r.non_embedding_parameters,
+    comparisons: r.comparisons,
+    seed: r.seed,
     validationLoss: Number(r.validation_loss),
     validationAccuracy: Number(r.validation_accuracy),
   }));
@@ -87,7 +90,7 @@ export async function readFitSources(root: string, preset: string): Promise<FitS
     const proxy = proxies.find((p) => p.cell === cell);
     if (!proxy)
       throw new Error(
-        `${file} names proxy "${cell}", which ${proxySummary.file('proxy_metrics.parquet')} (made by stage '${stageName('proxySummary')}') does not list`,
+        `${file} names proxy "${cell}", which ${proxySummary.file(PROXY_METRICS_TABLE.file)} (made by stage '${stageName('proxySummary')}') does not list`,
       );
     return proxy;
   };
@@ -104,11 +107,11 @@ export async function readFitSources(root: string, preset: string): Promise<FitS
   );
   const regressional = regressionalFrom(await declared(bonCurves, REGRESSIONAL_TABLE));
   const rl = ppoSummary
-    ? rlCurvesFrom(await rows(ppoSummary, 'curves.parquet', HUMAN_INTERVAL), await rows(ppoSummary, 'curves_by_prompt.parquet', ['human']), (run) => {
+    ? rlCurvesFrom(await declared(ppoSummary, PPO_CURVES_TABLE), await declared(ppoSummary, PPO_CURVES_BY_PROMPT_TABLE), (run) => {
         const found = findRun(run, config);
         const policy = policies.find((p) => p.size === found.policy);
         if (!policy) throw new Error(`PPO run ${run} trains policy "${found.policy}", which is not in policy.sizes`);
-        return { proxy: proxyOf(found.cell, ppoSummary.file('curves.parquet')), policy, klCoefficient: found.klCoefficient };
+        return { proxy: proxyOf(found.cell, ppoSummary.file(PPO_CURVES_TABLE.file)), policy, klCoefficient: found.klCoefficient };
       })
     : [];
   return {
@@ -117,9 +120,6 @@ export async function readFitSources(root: string, preset: string): Promise<FitS
     input: { preset: config.name, goldKind: config.gold.kind, proxies, policies, bon, rl, regressional, options: { ...config.fit, seed: config.seed } },
   };
 }
-
-/** The human labeller's score beside the gold: every curve table carries it (README: "The human beside the gold"). */
-const HUMAN_INTERVAL = ['human', 'human_low', 'human_high'] as const;
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
@@ -184,16 +184,23 @@ function bonCurvesFrom(curveRows: BonCurveRow[], byPromptRows: BonByPromptRow[],
   });
 }
 
-function rlCurvesFrom(curveRows: Row[], byPromptRows: Row[], describe: (run: string) => Pick<RlCurve, 'proxy' | 'policy' | 'klCoefficient'>): RlCurve[] {
-  const byPrompt = groupBy(byPromptRows, (r) => String(r.run));
-  return [...groupBy(curveRows, (r) => String(r.run))].map(([run, rows]) => {
-    const sorted = [...rows].sort((a, b) => Number(a.step) - Number(b.step));
-    const steps = sorted.map((r) => Number(r.step));
+type RlCurveRow = RowOf<typeof PPO_CURVES_TABLE.columns>;
+type RlByPromptRow = RowOf<typeof PPO_CURVES_BY_PROMPT_TABLE.columns>;
+
+function rlCurvesFrom(
+  curveRows: RlCurveRow[],
+  byPromptRows: RlByPromptRow[],
+  describe: (run: string) => Pick<RlCurve, 'proxy' | 'policy' | 'klCoefficient'>,
+): RlCurve[] {
+  const byPrompt = groupBy(byPromptRows, (r) => r.run);
+  return [...groupBy(curveRows, (r) => r.run)].map(([run, rows]) => {
+    const sorted = [...rows].sort((a, b) => a.step - b.step);
+    const steps = sorted.map((r) => r.step);
     return {
       run,
       ...describe(run),
       points: sorted.map((r) => ({
-        step: Number(r.step),
+        step: r.step,
         kl: interval(r, 'kl'),
         klK3: Number(r.kl_k3),
         d: Number(r.d),
