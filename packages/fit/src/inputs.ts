@@ -3,6 +3,7 @@ import {
   CURVES_TABLE,
   PPO_CURVES_BY_PROMPT_TABLE,
   PPO_CURVES_TABLE,
+  PRETRAIN_SUMMARY_TABLE,
   PROXY_METRICS_TABLE,
   REGRESSIONAL_TABLE,
   findRun,
@@ -12,7 +13,6 @@ import {
   readParquetFile,
   stageHint,
   stageName,
-  tableRows,
   type PipelineConfig,
   type RowOf,
   type TableColumns,
@@ -20,7 +20,7 @@ import {
   type StageId,
   type StageOutput,
 } from '@goodhart/core';
-import { requireColumns } from './required-columns.ts';
+import { declaredRows } from './declared-rows.ts';
 import type { BonCurve, FitInput, PolicyInfo, ProxyInfo, RegressionalCheck, RlCurve } from './types.ts';
 
 /** The upstream outputs the fit stage reads, verified against their manifests. */
@@ -52,30 +52,12 @@ export async function readFitSources(root: string, preset: string): Promise<FitS
     [bonCurves, 'bonCurves'],
     ...(ppoSummary ? [[ppoSummary, 'ppoSummary'] as const] : []),
   ]);
-  const rows = async (output: StageOutput, file: string, required: readonly string[] = []): Promise<Row[]> => {
-    const path = output.file(file);
-    const table = await readParquetFile(path);
-    const entry = entryOf.get(output);
-    requireColumns(
-      table.schema.fields.map((f) => f.name),
-      required,
-      path,
-      output.manifest.stage,
-      entry ? stageHint(config.name, entry) : `npm run pipeline -- --preset ${config.name}`,
-    );
-    return tableRows(table);
-  };
-  /** Typed rows of a declared table; a missing or mistyped column stops naming the file, the stage and the task to rerun. */
+  /** Typed rows of a declared table, checked against its declaration (see declaredRows). */
   const declared = async <C extends TableColumns>(output: StageOutput, spec: TableSpec<C>): Promise<RowOf<C>[]> => {
     const path = output.file(spec.file);
-    const table = await readParquetFile(path);
-    try {
-      return spec.rows(table, path);
-    } catch (error) {
-      const entry = entryOf.get(output);
-      const rerun = entry ? stageHint(config.name, entry) : `npm run pipeline -- --preset ${config.name}`;
-      throw new Error(`${(error as Error).message}; made by stage '${output.manifest.stage}': rerun that stage with the current code (${rerun})`);
-    }
+    const entry = entryOf.get(output);
+    const rerun = entry ? stageHint(config.name, entry) : `npm run pipeline -- --preset ${config.name}`;
+    return declaredRows(spec, await readParquetFile(path), path, output.manifest.stage, rerun);
   };
   const proxies: ProxyInfo[] = (await declared(proxySummary, PROXY_METRICS_TABLE)).map((r) => ({
     cell: r.cell,
@@ -95,11 +77,11 @@ export async function readFitSources(root: string, preset: string): Promise<FitS
     return proxy;
   };
 
-  const pretrainSizes = await rows(pretrain, 'summary.parquet');
+  const pretrainSizes = await declared(pretrain, PRETRAIN_SUMMARY_TABLE);
   const policies: PolicyInfo[] = config.policy.sizes.map((size) => {
     const row = pretrainSizes.find((r) => r.size === size);
-    if (!row) throw new Error(`${pretrain.file('summary.parquet')} (made by stage '${stageName('pretrain')}') has no row for policy size "${size}"`);
-    return { size, parameters: Number(row.non_embedding_parameters) };
+    if (!row) throw new Error(`${pretrain.file(PRETRAIN_SUMMARY_TABLE.file)} (made by stage '${stageName('pretrain')}') has no row for policy size "${size}"`);
+    return { size, parameters: row.non_embedding_parameters };
   });
 
   const bon = bonCurvesFrom(await declared(bonCurves, CURVES_TABLE), await declared(bonCurves, CURVES_BY_PROMPT_TABLE), (cell) =>
