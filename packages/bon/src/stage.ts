@@ -1,6 +1,9 @@
 import { join } from 'node:path';
 import {
+  CURVES_BY_PROMPT_TABLE,
+  CURVES_TABLE,
   EVAL_PROMPTS_TABLE,
+  REGRESSIONAL_TABLE,
   POOL_PROMPTS_TABLE,
   POOL_TABLE,
   SCORES_TABLE,
@@ -16,7 +19,6 @@ import {
   stageConfig,
   stageName,
   stageOutputDir,
-  tableFromColumns,
   workspaceRoot,
   writeParquetFile,
   writeStageOutput,
@@ -250,57 +252,59 @@ export async function runCurves(options: { preset: string; root?: string }): Pro
     async (staging) => {
       const rows = curves.flatMap((c) => c.points.map((p) => ({ c, p })));
       await writeParquetFile(
-        join(staging, 'curves.parquet'),
-        tableFromColumns({
-          proxy: { type: 'utf8', values: rows.map((r) => r.c.cell) },
-          size: { type: 'utf8', values: rows.map((r) => r.c.size) },
-          comparisons: { type: 'int32', values: rows.map((r) => r.c.comparisons) },
-          seed: { type: 'int32', values: rows.map((r) => r.c.seed) },
-          n: { type: 'int32', values: rows.map((r) => r.p.n) },
-          kl: { type: 'float64', values: rows.map((r) => r.p.kl) },
-          d: { type: 'float64', values: rows.map((r) => r.p.d) },
-          kl_exact: { type: 'float64', values: rows.map((r) => r.p.klExact) },
-          gold: { type: 'float64', values: rows.map((r) => r.p.gold.mean) },
-          gold_low: { type: 'float64', values: rows.map((r) => r.p.gold.low) },
-          gold_high: { type: 'float64', values: rows.map((r) => r.p.gold.high) },
-          proxy_score: { type: 'float64', values: rows.map((r) => r.p.proxy.mean) },
-          proxy_low: { type: 'float64', values: rows.map((r) => r.p.proxy.low) },
-          proxy_high: { type: 'float64', values: rows.map((r) => r.p.proxy.high) },
-          // The human's score of the same best-of-n samples: the outer Goodhart curve beside the gold.
-          human: { type: 'float64', values: rows.map((r) => r.p.human.mean) },
-          human_low: { type: 'float64', values: rows.map((r) => r.p.human.low) },
-          human_high: { type: 'float64', values: rows.map((r) => r.p.human.high) },
-        }),
+        join(staging, CURVES_TABLE.file),
+        CURVES_TABLE.fromRows(
+          rows.map(({ c, p }) => ({
+            proxy: c.cell,
+            size: c.size,
+            comparisons: c.comparisons,
+            seed: c.seed,
+            n: p.n,
+            kl: p.kl,
+            d: p.d,
+            kl_exact: p.klExact,
+            gold: p.gold.mean,
+            gold_low: p.gold.low,
+            gold_high: p.gold.high,
+            proxy_score: p.proxy.mean,
+            proxy_low: p.proxy.low,
+            proxy_high: p.proxy.high,
+            // The human's score of the same best-of-n samples: the outer Goodhart curve beside the gold.
+            human: p.human.mean,
+            human_low: p.human.low,
+            human_high: p.human.high,
+          })),
+        ),
       );
       // Per-prompt estimates, so the fit stage can bootstrap its fits over prompts.
       const byPrompt = curves.flatMap((c) =>
-        c.points.flatMap((p, j) => c.promptIds.map((promptId, k) => ({ c, p, promptId, gold: c.perPromptGold[j][k], human: c.perPromptHuman[j][k] }))),
+        c.points.flatMap((p, j) =>
+          c.promptIds.map((promptId, k) => ({
+            proxy: c.cell,
+            n: p.n,
+            d: p.d,
+            prompt_id: promptId,
+            gold: c.perPromptGold[j][k],
+            human: c.perPromptHuman[j][k],
+          })),
+        ),
       );
+      await writeParquetFile(join(staging, CURVES_BY_PROMPT_TABLE.file), CURVES_BY_PROMPT_TABLE.fromRows(byPrompt));
       await writeParquetFile(
-        join(staging, 'curves_by_prompt.parquet'),
-        tableFromColumns({
-          proxy: { type: 'utf8', values: byPrompt.map((r) => r.c.cell) },
-          n: { type: 'int32', values: byPrompt.map((r) => r.p.n) },
-          d: { type: 'float64', values: byPrompt.map((r) => r.p.d) },
-          prompt_id: { type: 'int32', values: byPrompt.map((r) => r.promptId) },
-          gold: { type: 'float64', values: byPrompt.map((r) => r.gold) },
-          human: { type: 'float64', values: byPrompt.map((r) => r.human) },
-        }),
-      );
-      const synthetic = regressional.points;
-      await writeParquetFile(
-        join(staging, 'regressional.parquet'),
-        tableFromColumns({
-          n: { type: 'int32', values: synthetic.map((p) => p.n) },
-          d: { type: 'float64', values: synthetic.map((p) => p.d) },
-          gold: { type: 'float64', values: synthetic.map((p) => p.gold.mean) },
-          gold_low: { type: 'float64', values: synthetic.map((p) => p.gold.low) },
-          gold_high: { type: 'float64', values: synthetic.map((p) => p.gold.high) },
-          predicted: { type: 'float64', values: synthetic.map((p) => p.predicted) },
-          rho: { type: 'float64', values: synthetic.map(() => regressional.rho) },
-          gold_std: { type: 'float64', values: synthetic.map(() => regressional.goldStd) },
-          noise_std: { type: 'float64', values: synthetic.map(() => regressional.noiseStd) },
-        }),
+        join(staging, REGRESSIONAL_TABLE.file),
+        REGRESSIONAL_TABLE.fromRows(
+          regressional.points.map((p) => ({
+            n: p.n,
+            d: p.d,
+            gold: p.gold.mean,
+            gold_low: p.gold.low,
+            gold_high: p.gold.high,
+            predicted: p.predicted,
+            rho: regressional.rho,
+            gold_std: regressional.goldStd,
+            noise_std: regressional.noiseStd,
+          })),
+        ),
       );
     },
   );

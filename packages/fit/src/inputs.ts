@@ -1,4 +1,11 @@
 import {
+  CURVES_BY_PROMPT_TABLE,
+  CURVES_TABLE,
+  PPO_CURVES_BY_PROMPT_TABLE,
+  PPO_CURVES_TABLE,
+  PRETRAIN_SUMMARY_TABLE,
+  PROXY_METRICS_TABLE,
+  REGRESSIONAL_TABLE,
   findRun,
   loadPipeline,
   openStage,
@@ -6,12 +13,14 @@ import {
   readParquetFile,
   stageHint,
   stageName,
-  tableRows,
   type PipelineConfig,
+  type RowOf,
+  type TableColumns,
+  type TableSpec,
   type StageId,
   type StageOutput,
 } from '@goodhart/core';
-import { requireColumns } from './required-columns.ts';
+import { declaredRows } from './declared-rows.ts';
 import type { BonCurve, FitInput, PolicyInfo, ProxyInfo, RegressionalCheck, RlCurve } from './types.ts';
 
 /** The upstream outputs the fit stage reads, verified against their manifests. */
@@ -43,25 +52,19 @@ export async function readFitSources(root: string, preset: string): Promise<FitS
     [bonCurves, 'bonCurves'],
     ...(ppoSummary ? [[ppoSummary, 'ppoSummary'] as const] : []),
   ]);
-  const rows = async (output: StageOutput, file: string, required: readonly string[] = []): Promise<Row[]> => {
-    const path = output.file(file);
-    const table = await readParquetFile(path);
+  /** Typed rows of a declared table, checked against its declaration (see declaredRows). */
+  const declared = async <C extends TableColumns>(output: StageOutput, spec: TableSpec<C>): Promise<RowOf<C>[]> => {
+    const path = output.file(spec.file);
     const entry = entryOf.get(output);
-    requireColumns(
-      table.schema.fields.map((f) => f.name),
-      required,
-      path,
-      output.manifest.stage,
-      entry ? stageHint(config.name, entry) : `npm run pipeline -- --preset ${config.name}`,
-    );
-    return tableRows(table);
+    const rerun = entry ? stageHint(config.name, entry) : `npm run pipeline -- --preset ${config.name}`;
+    return declaredRows(spec, await readParquetFile(path), path, output.manifest.stage, rerun);
   };
-  const proxies: ProxyInfo[] = (await rows(proxySummary, 'proxy_metrics.parquet')).map((r) => ({
-    cell: String(r.cell),
-    size: String(r.size),
-    parameters: Number(r.non_embedding_parameters),
-    comparisons: Number(r.comparisons),
-    seed: Number(r.seed),
+  const proxies: ProxyInfo[] = (await declared(proxySummary, PROXY_METRICS_TABLE)).map((r) => ({
+    cell: r.cell,
+    size: r.size,
+    parameters: r.non_embedding_parameters,
+    comparisons: r.comparisons,
+    seed: r.seed,
     validationLoss: Number(r.validation_loss),
     validationAccuracy: Number(r.validation_accuracy),
   }));
@@ -69,28 +72,28 @@ export async function readFitSources(root: string, preset: string): Promise<FitS
     const proxy = proxies.find((p) => p.cell === cell);
     if (!proxy)
       throw new Error(
-        `${file} names proxy "${cell}", which ${proxySummary.file('proxy_metrics.parquet')} (made by stage '${stageName('proxySummary')}') does not list`,
+        `${file} names proxy "${cell}", which ${proxySummary.file(PROXY_METRICS_TABLE.file)} (made by stage '${stageName('proxySummary')}') does not list`,
       );
     return proxy;
   };
 
-  const pretrainSizes = await rows(pretrain, 'summary.parquet');
+  const pretrainSizes = await declared(pretrain, PRETRAIN_SUMMARY_TABLE);
   const policies: PolicyInfo[] = config.policy.sizes.map((size) => {
     const row = pretrainSizes.find((r) => r.size === size);
-    if (!row) throw new Error(`${pretrain.file('summary.parquet')} (made by stage '${stageName('pretrain')}') has no row for policy size "${size}"`);
-    return { size, parameters: Number(row.non_embedding_parameters) };
+    if (!row) throw new Error(`${pretrain.file(PRETRAIN_SUMMARY_TABLE.file)} (made by stage '${stageName('pretrain')}') has no row for policy size "${size}"`);
+    return { size, parameters: row.non_embedding_parameters };
   });
 
-  const bon = bonCurvesFrom(await rows(bonCurves, 'curves.parquet', HUMAN_INTERVAL), await rows(bonCurves, 'curves_by_prompt.parquet', ['human']), (cell) =>
-    proxyOf(cell, bonCurves.file('curves.parquet')),
+  const bon = bonCurvesFrom(await declared(bonCurves, CURVES_TABLE), await declared(bonCurves, CURVES_BY_PROMPT_TABLE), (cell) =>
+    proxyOf(cell, bonCurves.file(CURVES_TABLE.file)),
   );
-  const regressional = regressionalFrom(await rows(bonCurves, 'regressional.parquet'));
+  const regressional = regressionalFrom(await declared(bonCurves, REGRESSIONAL_TABLE));
   const rl = ppoSummary
-    ? rlCurvesFrom(await rows(ppoSummary, 'curves.parquet', HUMAN_INTERVAL), await rows(ppoSummary, 'curves_by_prompt.parquet', ['human']), (run) => {
+    ? rlCurvesFrom(await declared(ppoSummary, PPO_CURVES_TABLE), await declared(ppoSummary, PPO_CURVES_BY_PROMPT_TABLE), (run) => {
         const found = findRun(run, config);
         const policy = policies.find((p) => p.size === found.policy);
         if (!policy) throw new Error(`PPO run ${run} trains policy "${found.policy}", which is not in policy.sizes`);
-        return { proxy: proxyOf(found.cell, ppoSummary.file('curves.parquet')), policy, klCoefficient: found.klCoefficient };
+        return { proxy: proxyOf(found.cell, ppoSummary.file(PPO_CURVES_TABLE.file)), policy, klCoefficient: found.klCoefficient };
       })
     : [];
   return {
@@ -99,9 +102,6 @@ export async function readFitSources(root: string, preset: string): Promise<FitS
     input: { preset: config.name, goldKind: config.gold.kind, proxies, policies, bon, rl, regressional, options: { ...config.fit, seed: config.seed } },
   };
 }
-
-/** The human labeller's score beside the gold: every curve table carries it (README: "The human beside the gold"). */
-const HUMAN_INTERVAL = ['human', 'human_low', 'human_high'] as const;
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
@@ -131,14 +131,17 @@ function perPromptMatrix(byPrompt: readonly Row[], pointKey: string, keys: reado
   });
 }
 
-function bonCurvesFrom(curveRows: Row[], byPromptRows: Row[], proxyOf: (cell: string) => ProxyInfo): BonCurve[] {
-  const byPrompt = groupBy(byPromptRows, (r) => String(r.proxy));
-  return [...groupBy(curveRows, (r) => String(r.proxy))].map(([cell, rows]) => {
-    const sorted = [...rows].sort((a, b) => Number(a.n) - Number(b.n));
+type BonCurveRow = RowOf<typeof CURVES_TABLE.columns>;
+type BonByPromptRow = RowOf<typeof CURVES_BY_PROMPT_TABLE.columns>;
+
+function bonCurvesFrom(curveRows: BonCurveRow[], byPromptRows: BonByPromptRow[], proxyOf: (cell: string) => ProxyInfo): BonCurve[] {
+  const byPrompt = groupBy(byPromptRows, (r) => r.proxy);
+  return [...groupBy(curveRows, (r) => r.proxy)].map(([cell, rows]) => {
+    const sorted = [...rows].sort((a, b) => a.n - b.n);
     return {
       proxy: proxyOf(cell),
       points: sorted.map((r) => ({
-        n: Number(r.n),
+        n: r.n,
         kl: Number(r.kl),
         d: Number(r.d),
         gold: interval(r, 'gold'),
@@ -148,14 +151,14 @@ function bonCurvesFrom(curveRows: Row[], byPromptRows: Row[], proxyOf: (cell: st
       perPromptGold: perPromptMatrix(
         byPrompt.get(cell) ?? [],
         'n',
-        sorted.map((r) => Number(r.n)),
+        sorted.map((r) => r.n),
         'gold',
         `best-of-n proxy ${cell}`,
       ),
       perPromptHuman: perPromptMatrix(
         byPrompt.get(cell) ?? [],
         'n',
-        sorted.map((r) => Number(r.n)),
+        sorted.map((r) => r.n),
         'human',
         `best-of-n proxy ${cell}`,
       ),
@@ -163,16 +166,23 @@ function bonCurvesFrom(curveRows: Row[], byPromptRows: Row[], proxyOf: (cell: st
   });
 }
 
-function rlCurvesFrom(curveRows: Row[], byPromptRows: Row[], describe: (run: string) => Pick<RlCurve, 'proxy' | 'policy' | 'klCoefficient'>): RlCurve[] {
-  const byPrompt = groupBy(byPromptRows, (r) => String(r.run));
-  return [...groupBy(curveRows, (r) => String(r.run))].map(([run, rows]) => {
-    const sorted = [...rows].sort((a, b) => Number(a.step) - Number(b.step));
-    const steps = sorted.map((r) => Number(r.step));
+type RlCurveRow = RowOf<typeof PPO_CURVES_TABLE.columns>;
+type RlByPromptRow = RowOf<typeof PPO_CURVES_BY_PROMPT_TABLE.columns>;
+
+function rlCurvesFrom(
+  curveRows: RlCurveRow[],
+  byPromptRows: RlByPromptRow[],
+  describe: (run: string) => Pick<RlCurve, 'proxy' | 'policy' | 'klCoefficient'>,
+): RlCurve[] {
+  const byPrompt = groupBy(byPromptRows, (r) => r.run);
+  return [...groupBy(curveRows, (r) => r.run)].map(([run, rows]) => {
+    const sorted = [...rows].sort((a, b) => a.step - b.step);
+    const steps = sorted.map((r) => r.step);
     return {
       run,
       ...describe(run),
       points: sorted.map((r) => ({
-        step: Number(r.step),
+        step: r.step,
         kl: interval(r, 'kl'),
         klK3: Number(r.kl_k3),
         d: Number(r.d),
@@ -187,12 +197,12 @@ function rlCurvesFrom(curveRows: Row[], byPromptRows: Row[], describe: (run: str
   });
 }
 
-function regressionalFrom(rows: Row[]): RegressionalCheck | null {
+function regressionalFrom(rows: RowOf<typeof REGRESSIONAL_TABLE.columns>[]): RegressionalCheck | null {
   if (rows.length === 0) return null;
   return {
     rho: Number(rows[0].rho),
     goldStd: Number(rows[0].gold_std),
     noiseStd: Number(rows[0].noise_std),
-    points: rows.map((r) => ({ n: Number(r.n), d: Number(r.d), gold: interval(r, 'gold'), predicted: Number(r.predicted) })),
+    points: rows.map((r) => ({ n: r.n, d: Number(r.d), gold: interval(r, 'gold'), predicted: Number(r.predicted) })),
   };
 }

@@ -1,6 +1,10 @@
 import { join } from 'node:path';
 import {
   concatTables,
+  PPO_CURVE_BY_PROMPT_TABLE,
+  PPO_CURVE_TABLE,
+  PPO_CURVES_BY_PROMPT_TABLE,
+  PPO_CURVES_TABLE,
   loadPipeline,
   openStage,
   packagesCodeVersion,
@@ -9,7 +13,6 @@ import {
   runName,
   stageConfig,
   stageOutputDir,
-  tableRows,
   workspaceRoot,
   writeParquetFile,
   writeStageOutput,
@@ -40,8 +43,11 @@ export async function runPpoSummary(options: { preset: string; root?: string }):
   if (names.length === 0) throw new Error(`pipeline "${config.name}" has no PPO runs (no "ppo" section)`);
   const outputs: StageOutput[] = [];
   for (const name of names) outputs.push(await openStage(root, config.name, 'ppoRun', name));
-  const curves = await Promise.all(outputs.map((o) => readParquetFile(o.file('curve.parquet'))));
-  const byPrompt = await Promise.all(outputs.map((o) => readParquetFile(o.file('curve_by_prompt.parquet'))));
+  const curves = await Promise.all(outputs.map((o) => readParquetFile(o.file(PPO_CURVE_TABLE.file))));
+  const byPrompt = await Promise.all(outputs.map((o) => readParquetFile(o.file(PPO_CURVE_BY_PROMPT_TABLE.file))));
+  // Checked against the declarations before stacking, so a run from older code stops here naming its file and column.
+  const curveRows = curves.flatMap((table, i) => PPO_CURVE_TABLE.rows(table, outputs[i].file(PPO_CURVE_TABLE.file)));
+  byPrompt.forEach((table, i) => PPO_CURVE_BY_PROMPT_TABLE.rows(table, outputs[i].file(PPO_CURVE_BY_PROMPT_TABLE.file)));
   const outputDir = stageOutputDir(root, config.name, 'ppoSummary');
   await writeStageOutput(
     {
@@ -55,36 +61,34 @@ export async function runPpoSummary(options: { preset: string; root?: string }):
     },
     async (staging) => {
       await writeParquetFile(
-        join(staging, 'curves.parquet'),
+        join(staging, PPO_CURVES_TABLE.file),
         concatTables(
           curves,
-          outputs.map((o) => o.file('curve.parquet')),
+          outputs.map((o) => o.file(PPO_CURVE_TABLE.file)),
         ),
       );
       await writeParquetFile(
-        join(staging, 'curves_by_prompt.parquet'),
+        join(staging, PPO_CURVES_BY_PROMPT_TABLE.file),
         concatTables(
           byPrompt,
-          outputs.map((o) => o.file('curve_by_prompt.parquet')),
+          outputs.map((o) => o.file(PPO_CURVE_BY_PROMPT_TABLE.file)),
         ),
       );
     },
   );
-  const rows = curves.flatMap((table) =>
-    tableRows(table).map((r) => ({
-      run: String(r.run),
-      proxy: String(r.proxy),
-      policy: String(r.policy),
-      klCoefficient: Number(r.kl_coefficient),
-      step: Number(r.step),
-      kl: Number(r.kl),
-      klK3: Number(r.kl_k3),
-      d: Number(r.d),
-      gold: Number(r.gold),
-      goldLow: Number(r.gold_low),
-      goldHigh: Number(r.gold_high),
-      proxyScore: Number(r.proxy_score),
-    })),
-  );
+  const rows = curveRows.map((r) => ({
+    run: r.run,
+    proxy: r.proxy,
+    policy: r.policy,
+    klCoefficient: Number(r.kl_coefficient),
+    step: r.step,
+    kl: Number(r.kl),
+    klK3: Number(r.kl_k3),
+    d: Number(r.d),
+    gold: Number(r.gold),
+    goldLow: Number(r.gold_low),
+    goldHigh: Number(r.gold_high),
+    proxyScore: Number(r.proxy_score),
+  }));
   return { outputDir, rows };
 }

@@ -9,7 +9,8 @@ import {
   makeTempSibling,
   PRETRAIN_PROMPTS_TABLE,
   Rng,
-  tableFromColumns,
+  LOSS_CURVE_TABLE,
+  PRETRAIN_SUMMARY_TABLE,
   workspaceRoot,
   writeParquetFile,
   writeStageOutput,
@@ -145,20 +146,22 @@ export async function runPretrain(options: PretrainOptions): Promise<PretrainSum
             validationLoss: result.validationLoss,
           });
         }
-        await writeParquetFile(join(staging, 'loss_curve.parquet'), curveTable(results));
+        await writeParquetFile(join(staging, LOSS_CURVE_TABLE.file), curveTable(results));
         await writeParquetFile(
-          join(staging, 'summary.parquet'),
-          tableFromColumns({
-            size: { type: 'utf8', values: sizes.map((s) => s.size) },
-            layers: { type: 'int32', values: sizes.map((s) => s.layers) },
-            d_model: { type: 'int32', values: sizes.map((s) => s.dModel) },
-            heads: { type: 'int32', values: sizes.map((s) => s.heads) },
-            parameters: { type: 'int32', values: sizes.map((s) => s.parameters) },
-            non_embedding_parameters: { type: 'int32', values: sizes.map((s) => s.nonEmbeddingParameters) },
-            validation_loss: { type: 'float64', values: sizes.map((s) => s.validationLoss) },
-            unigram_entropy: { type: 'float64', values: sizes.map(() => baselines.entropy) },
-            unigram_validation_cross_entropy: { type: 'float64', values: sizes.map(() => baselines.validationCrossEntropy) },
-          }),
+          join(staging, PRETRAIN_SUMMARY_TABLE.file),
+          PRETRAIN_SUMMARY_TABLE.fromRows(
+            sizes.map((s) => ({
+              size: s.size,
+              layers: s.layers,
+              d_model: s.dModel,
+              heads: s.heads,
+              parameters: s.parameters,
+              non_embedding_parameters: s.nonEmbeddingParameters,
+              validation_loss: s.validationLoss,
+              unigram_entropy: baselines.entropy,
+              unigram_validation_cross_entropy: baselines.validationCrossEntropy,
+            })),
+          ),
         );
       },
     );
@@ -216,14 +219,17 @@ async function trainSizes(
 }
 
 function curveTable(results: readonly TrainJobResult[]) {
-  const rows = results.flatMap((r) => r.curve);
-  return tableFromColumns({
-    size: { type: 'utf8', values: rows.map((r) => r.size) },
-    step: { type: 'int32', values: rows.map((r) => r.step) },
-    tokens: { type: 'float64', values: rows.map((r) => r.tokens) },
-    train_loss: { type: 'float64', values: rows.map((r) => r.trainLoss) },
-    validation_loss: { type: 'float64', values: rows.map((r) => r.validationLoss) },
-    learning_rate: { type: 'float64', values: rows.map((r) => r.learningRate) },
-    gradient_norm: { type: 'float64', values: rows.map((r) => r.gradientNorm) },
-  });
+  return LOSS_CURVE_TABLE.fromRows(
+    results
+      .flatMap((r) => r.curve)
+      .map((r) => ({
+        size: r.size,
+        step: r.step,
+        tokens: r.tokens,
+        train_loss: r.trainLoss,
+        validation_loss: r.validationLoss,
+        learning_rate: r.learningRate,
+        gradient_norm: r.gradientNorm,
+      })),
+  );
 }

@@ -14,7 +14,7 @@ import {
   stageConfig,
   stageName,
   stageOutputDir,
-  tableFromColumns,
+  PROXY_CURVE_TABLE,
   workspaceRoot,
   writeParquetFile,
   writeStageOutput,
@@ -118,14 +118,10 @@ export async function runProxyCell(
       );
       await writeFile(join(staging, 'hyperparameters.json'), `${JSON.stringify({ cell, training: hyper, seed: config.seed }, null, 2)}\n`);
       await writeParquetFile(
-        join(staging, 'curve.parquet'),
-        tableFromColumns({
-          step: { type: 'int32', values: curve.map((r) => r.step) },
-          epoch: { type: 'int32', values: curve.map((r) => r.epoch) },
-          loss: { type: 'float64', values: curve.map((r) => r.loss) },
-          learning_rate: { type: 'float64', values: curve.map((r) => r.learningRate) },
-          gradient_norm: { type: 'float64', values: curve.map((r) => r.gradientNorm) },
-        }),
+        join(staging, PROXY_CURVE_TABLE.file),
+        PROXY_CURVE_TABLE.fromRows(
+          curve.map((r) => ({ step: r.step, epoch: r.epoch, loss: r.loss, learning_rate: r.learningRate, gradient_norm: r.gradientNorm })),
+        ),
       );
       await writeParquetFile(join(staging, CELL_METRICS_TABLE.file), CELL_METRICS_TABLE.fromRows([metricsRow(metrics)]));
     },

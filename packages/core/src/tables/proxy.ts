@@ -23,3 +23,12 @@ export const CELL_METRICS_TABLE = defineTable('metrics.parquet', METRIC_COLUMNS)
 
 /** proxy/summary/proxy_metrics.parquet: one row per grid cell. */
 export const PROXY_METRICS_TABLE = defineTable('proxy_metrics.parquet', METRIC_COLUMNS);
+
+/** proxy/cells/<cell>/curve.parquet: the RM's training curve, one row per optimiser step. */
+export const PROXY_CURVE_TABLE = defineTable('curve.parquet', {
+  step: { type: 'int32', meaning: 'the optimiser step, from 1' },
+  epoch: { type: 'int32', meaning: 'the pass over the training comparisons this step belongs to, from 1' },
+  loss: { type: 'float64', meaning: "this step's pairwise training loss (nats)" },
+  learning_rate: { type: 'float64', meaning: "this step's learning rate" },
+  gradient_norm: { type: 'float64', meaning: "the gradient's global norm at this step" },
+});
