@@ -29,3 +29,4 @@ export * from './tables/ppo.ts';
 export * from './tables/pretrain.ts';
 export * from './tables/fit.ts';
 export { MAX_GRID_CELLS, MAX_PPO_RUNS, MIN_TEMPERATURE } from './config-limits.ts';
+export * from './tables/gold-rm.ts';

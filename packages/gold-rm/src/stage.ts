@@ -7,7 +7,9 @@ import {
   stageConfig,
   stageName,
   stageOutputDir,
-  tableFromColumns,
+  GOLD_RM_COMPARISONS_TABLE,
+  GOLD_RM_CURVE_TABLE,
+  GOLD_RM_SAMPLES_TABLE,
   workspaceRoot,
   writeParquetFile,
   writeStageOutput,
@@ -143,44 +145,44 @@ export async function runGoldRm(options: ComputeOptions & { preset: string; root
       await writeFile(join(staging, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
       const validationPrompts = new Set(validation.map((c) => c.promptId));
       await writeParquetFile(
-        join(staging, 'samples.parquet'),
-        tableFromColumns({
-          prompt_id: { type: 'int32', values: samples.map((s) => s.promptId) },
-          split: { type: 'utf8', values: samples.map((s) => (validationPrompts.has(s.promptId) ? 'validation' : 'train')) },
-          temperature: { type: 'float64', values: samples.map((s) => s.temperature) },
-          max_tokens: { type: 'int32', values: samples.map((s) => s.responseTokens) },
-          repeat: { type: 'int32', values: samples.map((s) => s.repeat) },
-          response_tokens: { type: 'int32list', values: samples.map((s) => s.tokens) },
-          response: { type: 'utf8', values: samples.map((s) => s.text) },
-          ended: { type: 'bool', values: samples.map((s) => s.ended) },
-          human_raw: { type: 'float64', values: Array.from(humanScores) },
-          gold_raw: { type: 'float64', values: Array.from(rewards) },
-        }),
+        join(staging, GOLD_RM_SAMPLES_TABLE.file),
+        GOLD_RM_SAMPLES_TABLE.fromRows(
+          samples.map((s, i) => ({
+            prompt_id: s.promptId,
+            split: validationPrompts.has(s.promptId) ? 'validation' : 'train',
+            temperature: s.temperature,
+            max_tokens: s.responseTokens,
+            repeat: s.repeat,
+            response_tokens: s.tokens,
+            response: s.text,
+            ended: s.ended,
+            human_raw: humanScores[i],
+            gold_raw: rewards[i],
+          })),
+        ),
       );
       const rows = [...train.map((c) => ({ c, split: 'train' })), ...validation.map((c) => ({ c, split: 'validation' }))];
       await writeParquetFile(
-        join(staging, 'comparisons.parquet'),
-        tableFromColumns({
-          split: { type: 'utf8', values: rows.map((r) => r.split) },
-          prompt_id: { type: 'int32', values: rows.map((r) => r.c.promptId) },
-          sample_a: { type: 'int32', values: rows.map((r) => r.c.a) },
-          sample_b: { type: 'int32', values: rows.map((r) => r.c.b) },
-          preferred: { type: 'int32', values: rows.map((r) => r.c.preferred) },
-          human_a: { type: 'float64', values: rows.map((r) => humanScores[r.c.a]) },
-          human_b: { type: 'float64', values: rows.map((r) => humanScores[r.c.b]) },
-          gold_a: { type: 'float64', values: rows.map((r) => rewards[r.c.a]) },
-          gold_b: { type: 'float64', values: rows.map((r) => rewards[r.c.b]) },
-        }),
+        join(staging, GOLD_RM_COMPARISONS_TABLE.file),
+        GOLD_RM_COMPARISONS_TABLE.fromRows(
+          rows.map(({ c, split }) => ({
+            split,
+            prompt_id: c.promptId,
+            sample_a: c.a,
+            sample_b: c.b,
+            preferred: c.preferred,
+            human_a: humanScores[c.a],
+            human_b: humanScores[c.b],
+            gold_a: rewards[c.a],
+            gold_b: rewards[c.b],
+          })),
+        ),
       );
       await writeParquetFile(
-        join(staging, 'curve.parquet'),
-        tableFromColumns({
-          step: { type: 'int32', values: curve.map((r) => r.step) },
-          epoch: { type: 'int32', values: curve.map((r) => r.epoch) },
-          loss: { type: 'float64', values: curve.map((r) => r.loss) },
-          learning_rate: { type: 'float64', values: curve.map((r) => r.learningRate) },
-          gradient_norm: { type: 'float64', values: curve.map((r) => r.gradientNorm) },
-        }),
+        join(staging, GOLD_RM_CURVE_TABLE.file),
+        GOLD_RM_CURVE_TABLE.fromRows(
+          curve.map((r) => ({ step: r.step, epoch: r.epoch, loss: r.loss, learning_rate: r.learningRate, gradient_norm: r.gradientNorm })),
+        ),
       );
     },
   );
