@@ -13,18 +13,20 @@ describe('declaredRows', () => {
         typeof tableFromColumns
       >[0],
     );
-    expect(() => declaredRows(CURVES_BY_PROMPT_TABLE, table, path, 'bon', 'npx nx run bon:quick')).toThrow(
-      `${path} has no column "human" (${CURVES_BY_PROMPT_TABLE.columns.human.meaning}); made by stage 'bon': rerun that stage with the current code (npx nx run bon:quick)`,
+    expect(() => declaredRows(CURVES_BY_PROMPT_TABLE, table, path, 'bon', 'npx nx run bon:pipeline-quick')).toThrow(
+      `${path} has no column "human" (${CURVES_BY_PROMPT_TABLE.columns.human.meaning}); made by stage 'bon': rerun that stage with the current code (npx nx run bon:pipeline-quick)`,
     );
   });
 
   it('names a column of the wrong type', () => {
     const table = tableFromColumns({ proxy: { type: 'utf8', values: ['x'] }, n: { type: 'float64', values: [2] } });
-    expect(() => declaredRows(CURVES_BY_PROMPT_TABLE, table, path, 'bon', 'npx nx run bon:quick')).toThrow(`${path}: column "n" is Float64, expected Int32`);
+    expect(() => declaredRows(CURVES_BY_PROMPT_TABLE, table, path, 'bon', 'npx nx run bon:pipeline-quick')).toThrow(
+      `${path}: column "n" is Float64, expected Int32`,
+    );
   });
 
   it('gives the typed rows back when every column is there', () => {
     const table = CURVES_BY_PROMPT_TABLE.fromRows([row]);
-    expect(declaredRows(CURVES_BY_PROMPT_TABLE, table, path, 'bon', 'npx nx run bon:quick')).toEqual([row]);
+    expect(declaredRows(CURVES_BY_PROMPT_TABLE, table, path, 'bon', 'npx nx run bon:pipeline-quick')).toEqual([row]);
   });
 });
