@@ -2,7 +2,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadPipeline, parsePipeline, workspaceRoot } from '../src/config.ts';
+import { type ConfigError, loadPipeline, parsePipeline, workspaceRoot } from '../src/config.ts';
+import { problemsOf } from './config-problems.ts';
 
 /** Faults a bad-input pass found (issue 12): each was accepted at load and failed later, or was echoed whole. */
 const root = workspaceRoot();
@@ -11,16 +12,6 @@ type Raw = Record<string, Record<string, unknown>>;
 
 function validRaw(): Raw {
   return JSON.parse(JSON.stringify(loadPipeline('test', root))) as Raw;
-}
-
-function problemsOf(raw: unknown): string[] {
-  try {
-    parsePipeline(raw, 'x.json');
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error('expected a ConfigError');
 }
 
 function edited(edit: (raw: Raw) => void): string[] {

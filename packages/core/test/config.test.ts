@@ -2,22 +2,13 @@ import { mkdtemp, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadPipeline, parsePipeline, workspaceRoot } from '../src/config.ts';
+import { loadPipeline, workspaceRoot } from '../src/config.ts';
+import { problemsOf } from './config-problems.ts';
 
 const root = workspaceRoot();
 
 function validRaw(): Record<string, unknown> {
   return structuredClone(JSON.parse(JSON.stringify(loadPipeline('test', root)))) as Record<string, unknown>;
-}
-
-function problemsOf(raw: unknown): string[] {
-  try {
-    parsePipeline(raw, 'x.json');
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error('expected a ConfigError');
 }
 
 describe('pipeline config validation', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadPipeline, parsePipeline, workspaceRoot } from '../src/config.ts';
+import { loadPipeline, parsePipeline, workspaceRoot } from '../src/config.ts';
 import { goldTrainingPairsBound } from '../src/gold-config-checks.ts';
+import { problemsOf } from './config-problems.ts';
 
 const root = workspaceRoot();
 
@@ -18,16 +19,6 @@ function modelGold(): Record<string, Record<string, unknown>> {
     training: { epochs: 2, batchSize: 16, learningRate: 0.001 },
   };
   return raw;
-}
-
-function problemsOf(raw: unknown): string[] {
-  try {
-    parsePipeline(raw, 'x.json');
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error('expected a ConfigError');
 }
 
 const goldModel = (raw: Record<string, Record<string, unknown>>): Record<string, unknown> => raw.gold.model as Record<string, unknown>;
