@@ -34,6 +34,8 @@ const { values } = parseArgs({
     backend: { type: 'string' },
     seconds: { type: 'string', default: '2' },
     parallel: { type: 'string', default: String(availableParallelism()) },
+    /** Also list every task's estimate (to see which sizes and cells cost the most). */
+    tasks: { type: 'boolean', default: false },
   },
 });
 process.env.GOODHART_THREADS ??= '1';
@@ -260,6 +262,7 @@ for (const [stage, tasks] of groups) {
   // Tasks of a stage run `parallel` at a time; the stage takes at least its longest task.
   const wall = Math.max(seconds / Math.min(parallel, tasks.length), longest.seconds);
   total += wall;
+  if (values.tasks) for (const task of tasks) say(`      ${task.stage.padEnd(32)} ${formatDuration(task.seconds).padStart(8)}`);
   say(
     `  ${stage.padEnd(9)} ${String(tasks.length).padStart(3)} task(s), ${formatDuration(seconds).padStart(8)} of compute, about ${formatDuration(wall)} wall (longest: ${longest.stage}, ${formatDuration(longest.seconds)})`,
   );

@@ -207,6 +207,12 @@ export const ppoSchema = z.strictObject({
   gradientClip: z.number().gt(0).default(1),
   /** Sampling temperature of rollouts and evaluation samples (1 = the policy itself, as KL assumes). */
   temperature: z.number().gt(0).max(10).default(1),
+  /**
+   * "initial-policy-std" divides the proxy's score by its standard deviation on the initial policy's samples (the
+   * proxy's centring samples), as lm-human-preferences normalises its reward, so β_KL and the learning rate mean the
+   * same for every proxy; "none" optimises the centred score as it is.
+   */
+  rewardNormalisation: z.enum(['initial-policy-std', 'none']).default('initial-policy-std'),
   /** Save a resumable checkpoint every this many iterations. */
   checkpointEvery: positiveInt.max(1_000_000).default(10),
   eval: z.strictObject({

@@ -1,4 +1,5 @@
 export * from './advantages.ts';
+export * from './reward-normalisation.ts';
 export * from './kl.ts';
 export * from './losses.ts';
 export * from './batch.ts';

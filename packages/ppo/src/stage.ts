@@ -7,7 +7,9 @@ import {
   openStage,
   Progress,
   Rng,
+  readParquetFile,
   runName,
+  SAMPLES_TABLE,
   sha256Hex,
   stageConfig,
   stageName,
@@ -18,6 +20,7 @@ import {
   type PipelineConfig,
   type PpoConfig,
   type PpoRun,
+  type StageOutput,
 } from '@goodhart/core';
 import { normaliseGold, openGold, readGoldUnits } from '@goodhart/gold';
 import {
@@ -37,6 +40,7 @@ import { writeRunTables } from './run-tables.ts';
 import { PpoTrainer, type RewardFunction } from './trainer.ts';
 import { loadTrainingState, saveTrainingState, type SavedProgress } from './training-state.ts';
 import { VALUE_HEAD } from './batch.ts';
+import { rewardScale } from './reward-normalisation.ts';
 
 export const STAGE = stageName('ppoRun');
 
@@ -126,6 +130,10 @@ export async function runPpoRun(options: ComputeOptions & { preset: string; run:
     );
     return scores.map((s) => s + proxyCell.shift);
   };
+  const scale = ppo.rewardNormalisation === 'none' ? 1 : await initialRewardScale(label, config, proxyScore);
+  const reward: RewardFunction = (prompts, responses) => Array.from(proxyScore(prompts, responses), (s) => s / scale);
+  if (ppo.rewardNormalisation !== 'none')
+    log(`[ppo ${name}] reward = proxy score / ${scale.toFixed(4)} (its standard deviation on the initial policy's samples)`);
   const goldScore = (prompts: readonly (readonly number[])[], responses: readonly (readonly number[])[]): { gold: number[]; human: number[] } => {
     const raw = gold.score(responses.map((r, b) => ({ promptTokens: prompts[b], responseTokens: r, text: pretrained.tokenizer.decode([...r]) })));
     return { gold: normaliseGold(raw.gold, units.gold), human: normaliseGold(raw.human, units.human) };
@@ -142,7 +150,7 @@ export async function runPpoRun(options: ComputeOptions & { preset: string; run:
   } else {
     policy = await pretrained.loadLanguageModel(run.policy, [VALUE_HEAD]);
   }
-  const trainer = new PpoTrainer(policy, reference, proxyScore, hyperparameters);
+  const trainer = new PpoTrainer(policy, reference, reward, hyperparameters);
   const resumedFrom = progress.iteration;
 
   const steps = evaluationSteps(ppo.iterations, ppo.eval.points);
@@ -225,7 +233,7 @@ export async function runPpoRun(options: ComputeOptions & { preset: string; run:
       });
       await writeFile(
         join(staging, 'hyperparameters.json'),
-        `${JSON.stringify({ run: name, ...run, ...hyperparameters, iterations: ppo.iterations, eval: ppo.eval }, null, 2)}\n`,
+        `${JSON.stringify({ run: name, ...run, ...hyperparameters, iterations: ppo.iterations, rewardNormalisation: ppo.rewardNormalisation, rewardScale: scale, eval: ppo.eval }, null, 2)}\n`,
       );
       await saveCheckpoint(policy, join(staging, 'policy'));
     },
@@ -234,6 +242,20 @@ export async function runPpoRun(options: ComputeOptions & { preset: string; run:
   for (const model of [policy, reference, rewardModel]) model.dispose();
   gold.dispose();
   return { run: name, outputDir, points, resumedFrom };
+}
+
+/** The proxy's standard deviation over the initial policy's samples that centred it (label's first centeringSamples). */
+async function initialRewardScale(label: StageOutput, config: PipelineConfig, proxyScore: RewardFunction): Promise<number> {
+  const path = label.file(SAMPLES_TABLE.file);
+  const samples = SAMPLES_TABLE.select(await readParquetFile(path), path, ['prompt_tokens', 'response_tokens']).slice(
+    0,
+    config.proxy.training.centeringSamples,
+  );
+  const scores = proxyScore(
+    samples.map((s) => [...s.prompt_tokens]),
+    samples.map((s) => [...s.response_tokens]),
+  );
+  return rewardScale(scores);
 }
 
 function summarise(samples: readonly EvalSample[], config: PipelineConfig, name: string): EvalPoint {

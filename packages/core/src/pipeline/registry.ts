@@ -69,6 +69,7 @@ const PPO_RUN_FIELDS = [
   'gradientClip',
   'temperature',
   'checkpointEvery',
+  'rewardNormalisation',
   'eval',
 ].map((field) => `ppo.${field}`);
 
@@ -167,7 +168,7 @@ export const STAGES = {
   ppoRun: {
     package: 'ppo',
     fanOut: 'run',
-    fields: ['seed', 'gold', 'label.responseTokens', ...PPO_RUN_FIELDS],
+    fields: ['seed', 'gold', 'label.responseTokens', 'proxy.training.centeringSamples', ...PPO_RUN_FIELDS],
     upstream: [{ entry: 'pretrain' }, { entry: 'goldRm' }, { entry: 'label' }, { entry: 'proxyCell', match: 'sameCell' }],
     output: (run) => ['runs', run],
     args: (run) => ['--run', run],

@@ -1,0 +1,236 @@
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { cellName, EVAL_PROMPTS_TABLE, gridCells, loadPipeline, openStage, Progress, Rng, workspaceRoot, type PipelineConfig } from '@goodhart/core';
+import { normaliseGold, openGold, readGoldUnits } from '@goodhart/gold';
+import { initEngineFromFlags, loadCheckpoint, readPretrainArtifacts, readPromptsFile, saveCheckpoint, scoreSequences, type Model } from '@goodhart/model';
+import {
+  evaluatePolicy,
+  evaluationSteps,
+  perPromptMeans,
+  PpoTrainer,
+  rewardScale,
+  VALUE_HEAD,
+  type PpoHyperparameters,
+  type RewardFunction,
+} from '@goodhart/ppo';
+import { openLabelArtifacts, trainRewardModel } from '@goodhart/proxy';
+
+/**
+ * `npm run tune:ppo -- --preset quick --candidate <name>`: PPO's hyperparameters chosen where no reported curve looks
+ * (issue 10: "tune on a development proxy and development prompts that the reported curves do not use").
+ *   - The development proxy: an RM of the grid's largest size on its largest comparisons count, with seed
+ *     `--dev-seed` (never a grid seed), so no reported best-of-n or PPO curve uses it.
+ *   - The development prompts: the last `--dev-prompts` prompts of pretrain's list, which are neither RM prompts nor
+ *     label's evaluation prompts (the reported curves' prompts); rollouts use the remaining prompts.
+ * Candidates are the preset's `ppo` section with the overrides in pipelines/tuning/<preset>-ppo-candidates.json.
+ * Each result goes to pipelines/tuning/<preset>-ppo/<candidate>.json (the tuning record, committed), with the gold on
+ * the development prompts at iteration 0 and on a geometric grid of iterations.
+ */
+const { values } = parseArgs({
+  options: {
+    preset: { type: 'string', default: 'quick' },
+    candidate: { type: 'string', multiple: true },
+    'dev-seed': { type: 'string', default: '1000' },
+    'dev-prompts': { type: 'string', default: '64' },
+    engine: { type: 'string' },
+    backend: { type: 'string' },
+  },
+});
+
+interface Candidate {
+  name: string;
+  why: string;
+  overrides: Partial<Omit<PpoHyperparameters, 'maxNewTokens' | 'stopToken'>> & { iterations?: number; normalise?: boolean; policy?: string };
+}
+
+const root = workspaceRoot();
+const config = loadPipeline(values.preset, root);
+const ppo = config.ppo;
+if (!ppo) throw new Error(`pipeline "${config.name}" has no ppo section to tune`);
+const devSeed = Number(values['dev-seed']);
+const devPromptCount = Number(values['dev-prompts']);
+if (!Number.isInteger(devSeed) || devSeed < 0 || config.proxy.grid.seeds.includes(devSeed)) {
+  throw new Error(`--dev-seed must be an integer ≥ 0 that is not a grid seed (${config.proxy.grid.seeds.join(', ')}); got ${values['dev-seed']}`);
+}
+if (!Number.isInteger(devPromptCount) || devPromptCount < 8) throw new Error(`--dev-prompts must be an integer ≥ 8; got ${values['dev-prompts']}`);
+const tuningDir = join(root, 'pipelines', 'tuning');
+const candidatesPath = join(tuningDir, `${config.name}-ppo-candidates.json`);
+const candidates = JSON.parse(await readFile(candidatesPath, 'utf8')) as Candidate[];
+const chosen = values.candidate?.length ? candidates.filter((c) => values.candidate!.includes(c.name)) : candidates;
+const unknown = (values.candidate ?? []).filter((name) => !candidates.some((c) => c.name === name));
+if (unknown.length > 0) throw new Error(`no candidate ${unknown.join(', ')} in ${candidatesPath}; it has: ${candidates.map((c) => c.name).join(', ')}`);
+
+await initEngineFromFlags('tune', values);
+const pretrained = await readPretrainArtifacts(await openStage(root, config.name, 'pretrain'));
+const labelled = await openLabelArtifacts(root, config.name);
+const label = labelled.output;
+const heldOut = new Set((await readPromptsFile(label.file(EVAL_PROMPTS_TABLE.file))).map((p) => p.promptId));
+const rmPromptCount = config.label.prompts;
+const spare = pretrained.prompts.slice(rmPromptCount).filter((p) => !heldOut.has(p.promptId));
+if (spare.length < devPromptCount + ppo.batchSize) throw new Error(`only ${spare.length} prompts are neither RM nor evaluation prompts; raise prompts.count`);
+const devPrompts = spare.slice(-devPromptCount);
+const devIds = new Set(devPrompts.map((p) => p.promptId));
+const rolloutPrompts = pretrained.prompts.filter((p) => !heldOut.has(p.promptId) && !devIds.has(p.promptId)).map((p) => p.tokens);
+
+const largest = gridCells(config).reduce((a, b) =>
+  b.comparisons > a.comparisons || (b.comparisons === a.comparisons && config.proxy.grid.sizes.indexOf(b.size) > config.proxy.grid.sizes.indexOf(a.size))
+    ? b
+    : a,
+);
+const devCell = { size: config.proxy.grid.sizes.at(-1)!, comparisons: largest.comparisons, seed: devSeed };
+const devProxy = await loadDevProxy(config, cellName(devCell));
+
+const gold = await openGold(root, config);
+const units = await readGoldUnits(label);
+const goldScore = (prompts: readonly (readonly number[])[], responses: readonly (readonly number[])[]): { gold: number[]; human: number[] } => {
+  const raw = gold.score(responses.map((r, b) => ({ promptTokens: prompts[b], responseTokens: r, text: pretrained.tokenizer.decode([...r]) })));
+  return { gold: normaliseGold(raw.gold, units.gold), human: normaliseGold(raw.human, units.human) };
+};
+const proxyScore: RewardFunction = (prompts, responses) =>
+  scoreSequences(
+    devProxy.model,
+    prompts.map((p, b) => [...p, ...responses[b]]),
+    256,
+  ).map((s) => s + devProxy.shift);
+const centering = labelled.samples.slice(0, config.proxy.training.centeringSamples);
+const scale = rewardScale(
+  proxyScore(
+    centering.map((s) => s.promptTokens),
+    centering.map((s) => s.responseTokens),
+  ),
+);
+
+await mkdir(join(tuningDir, `${config.name}-ppo`), { recursive: true });
+for (const candidate of chosen) {
+  const result = await runCandidate(candidate);
+  const path = join(tuningDir, `${config.name}-ppo`, `${candidate.name}.json`);
+  await writeFile(path, `${JSON.stringify(result, null, 2)}\n`);
+  process.stdout.write(
+    `[tune] ${candidate.name}: peak gold ${result.peak.gold.toFixed(3)} at iteration ${result.peak.iteration} (KL ${result.peak.kl.toFixed(2)}), final gold ${result.final.gold.toFixed(3)} (KL ${result.final.kl.toFixed(2)}) → ${path}\n`,
+  );
+}
+gold.dispose();
+devProxy.model.dispose();
+
+async function runCandidate(candidate: Candidate) {
+  const o = candidate.overrides;
+  const policySize = o.policy ?? config.policy.sizes[0];
+  const iterations = o.iterations ?? ppo!.iterations;
+  const h: PpoHyperparameters = {
+    batchSize: o.batchSize ?? ppo!.batchSize,
+    minibatches: o.minibatches ?? ppo!.minibatches,
+    epochs: o.epochs ?? ppo!.epochs,
+    learningRate: o.learningRate ?? ppo!.learningRate,
+    clipRange: o.clipRange ?? ppo!.clipRange,
+    valueClipRange: o.valueClipRange ?? ppo!.valueClipRange,
+    valueCoefficient: o.valueCoefficient ?? ppo!.valueCoefficient,
+    gamma: o.gamma ?? ppo!.gamma,
+    gaeLambda: o.gaeLambda ?? ppo!.gaeLambda,
+    gradientClip: o.gradientClip ?? ppo!.gradientClip,
+    klCoefficient: o.klCoefficient ?? 0,
+    temperature: ppo!.temperature,
+    maxNewTokens: config.label.responseTokens,
+    stopToken: pretrained.tokenizer.endOfText,
+  };
+  const normalise = o.normalise ?? ppo!.rewardNormalisation !== 'none';
+  const divisor = normalise ? scale : 1;
+  const reward: RewardFunction = (prompts, responses) => Array.from(proxyScore(prompts, responses), (s) => s / divisor);
+  return trainCandidate(candidate, policySize, iterations, h, reward, normalise);
+}
+
+interface StepRecord {
+  iteration: number;
+  kl: number;
+  gold: number;
+  goldStandardError: number;
+  proxy: number;
+  human: number;
+  responseLength: number;
+}
+
+async function trainCandidate(candidate: Candidate, policySize: string, iterations: number, h: PpoHyperparameters, reward: RewardFunction, normalise: boolean) {
+  const policy: Model = await pretrained.loadLanguageModel(policySize, [VALUE_HEAD]);
+  const reference: Model = await pretrained.loadLanguageModel(policySize);
+  const trainer = new PpoTrainer(policy, reference, reward, h);
+  const steps = evaluationSteps(iterations, 8);
+  const record: StepRecord[] = [];
+  const bar = new Progress({ label: `tune ${candidate.name}`, total: iterations, unit: 'iterations' });
+  const order = Rng.fromSeed(config.seed, `tune/${policySize}/prompts`).shuffle(Array.from({ length: rolloutPrompts.length }, (_, i) => i));
+  for (let i = 0; ; i++) {
+    if (steps.includes(i)) {
+      const samples = evaluatePolicy(
+        policy,
+        reference,
+        devPrompts,
+        { step: i, samplesPerPrompt: 2, batchSize: 64, maxNewTokens: h.maxNewTokens, temperature: h.temperature, stopToken: h.stopToken },
+        { proxy: proxyScore, gold: goldScore },
+        Rng.fromSeed(config.seed, `tune/eval/${i}`),
+      );
+      const means = perPromptMeans(samples);
+      const mean = (a: Float64Array): number => a.reduce((x, y) => x + y, 0) / a.length;
+      const sd = Math.sqrt(means.gold.reduce((x, g) => x + (g - mean(means.gold)) ** 2, 0) / (means.gold.length - 1));
+      record.push({
+        iteration: i,
+        kl: mean(means.kl),
+        gold: mean(means.gold),
+        goldStandardError: sd / Math.sqrt(means.gold.length),
+        proxy: mean(means.proxy),
+        human: mean(means.human),
+        responseLength: samples.reduce((a, s) => a + s.tokens.length, 0) / samples.length,
+      });
+    }
+    if (i >= iterations) break;
+    const batch = Array.from({ length: h.batchSize }, (_, k) => rolloutPrompts[order[(i * h.batchSize + k) % order.length]]);
+    const stats = trainer.iteration(batch, Rng.fromSeed(config.seed, `tune/${candidate.name}/iteration/${i}`));
+    bar.update(
+      i + 1,
+      `reward ${stats.score.toFixed(3)} | KL ${stats.kl.toFixed(2)} | clip ${stats.clipFraction.toFixed(3)} | len ${stats.responseLength.toFixed(1)}`,
+    );
+  }
+  policy.dispose();
+  reference.dispose();
+  const base = record[0].gold;
+  const peak = record.reduce((a, b) => (b.gold > a.gold ? b : a));
+  return {
+    candidate: candidate.name,
+    why: candidate.why,
+    devProxy: cellName(devCell),
+    devPrompts: devPrompts.map((p) => p.promptId),
+    policy: policySize,
+    iterations,
+    hyperparameters: h,
+    rewardNormalised: normalise,
+    rewardScale: normalise ? scale : 1,
+    steps: record,
+    peak: { iteration: peak.iteration, gold: peak.gold - base, kl: peak.kl },
+    final: { gold: record.at(-1)!.gold - base, kl: record.at(-1)!.kl },
+  };
+}
+
+async function loadDevProxy(cfg: PipelineConfig, name: string): Promise<{ model: Model; shift: number }> {
+  const dir = join(root, 'artifacts', cfg.name, 'tuning', 'dev-proxy', name);
+  if (!existsSync(join(dir, 'reward.json'))) {
+    process.stdout.write(`[tune] training the development proxy ${name} (seed ${devSeed}, never a grid seed)\n`);
+    const rng = Rng.fromSeed(cfg.seed, `proxy/${devCell.size}/s${devSeed}`);
+    const model = await pretrained.loadRewardModel(devCell.size, rng.fork('head'));
+    trainRewardModel(model, labelled.train.slice(0, devCell.comparisons), cfg.proxy.training, rng.fork(`order/n${devCell.comparisons}`), `dev proxy ${name}`);
+    const centeringRows = labelled.samples.slice(0, cfg.proxy.training.centeringSamples);
+    const scores = scoreSequences(
+      model,
+      centeringRows.map((s) => [...s.promptTokens, ...s.responseTokens]),
+      256,
+    );
+    const shift = -scores.reduce((a, b) => a + b, 0) / scores.length;
+    const staging = `${dir}.tmp-${process.pid}`;
+    await rm(staging, { recursive: true, force: true });
+    await saveCheckpoint(model, join(staging, 'model'));
+    await writeFile(join(staging, 'reward.json'), `${JSON.stringify({ cell: devCell, shift }, null, 2)}\n`);
+    await mkdir(join(dir, '..'), { recursive: true });
+    await rename(staging, dir).catch(async () => rm(staging, { recursive: true, force: true }));
+    model.dispose();
+  }
+  const { shift } = JSON.parse(await readFile(join(dir, 'reward.json'), 'utf8')) as { shift: number };
+  return { model: await loadCheckpoint(join(dir, 'model')), shift };
+}
