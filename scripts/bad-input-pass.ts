@@ -138,12 +138,19 @@ function classifyFailure(run: Run, mentions: string[], forbidden: string[] = [])
 // ---------------------------------------------------------------------------------------------------------------
 // The test preset's stages in dependency order, as CLI invocations.
 
+/**
+ * The cells of proxy.grid, in cellsOf's order (packages/core/src/pipeline/naming.ts). Spelled again here rather than
+ * imported because this script must run unchanged against older checkouts (see the header).
+ */
 function cellNames(config: Json): string[] {
   const grid = config.proxy?.grid;
   if (!grid || ![grid.sizes, grid.comparisons, grid.seeds].every(Array.isArray)) return [];
-  return (grid.sizes as string[]).flatMap((size) =>
-    (grid.comparisons as number[]).flatMap((n) => (grid.seeds as number[]).map((seed) => `${size}-n${n}-s${seed}`)),
-  );
+  const extra = grid.extraSeeds;
+  const hasExtra = extra && Array.isArray(extra.sizes) && Array.isArray(extra.seeds);
+  return (grid.sizes as string[]).flatMap((size) => {
+    const seeds = hasExtra && (extra.sizes as string[]).includes(size) ? [...grid.seeds, ...extra.seeds] : (grid.seeds as number[]);
+    return (grid.comparisons as number[]).flatMap((n) => seeds.map((seed) => `${size}-n${n}-s${seed}`));
+  });
 }
 
 function stageSteps(config: Json): [string, string[]][] {

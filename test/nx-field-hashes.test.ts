@@ -29,6 +29,14 @@ const OPTIONAL_SAMPLES: Record<string, Json> = {
   'slurm.memory': '1G',
 };
 
+/**
+ * Optional objects whose fields only make sense together (extra seeds need both sizes and seeds): no preset of the
+ * suite sets them, so each is added whole, as one edit, rather than one field at a time.
+ */
+const OPTIONAL_OBJECTS: Record<string, Json> = {
+  'proxy.grid.extraSeeds': { sizes: ['small'], seeds: [1] },
+};
+
 interface SchemaNode {
   def: { type: string; shape?: Record<string, SchemaNode>; innerType?: SchemaNode; in?: SchemaNode; defaultValue?: unknown };
 }
@@ -51,13 +59,15 @@ function unwrap(node: SchemaNode): { node: SchemaNode; defaultValue?: unknown } 
 function leafFields(schema: SchemaNode, config: Json | undefined, path: string[] = []): { path: string; value: Json | undefined; fallback?: Json }[] {
   const { node, defaultValue } = unwrap(schema);
   const object = config !== null && typeof config === 'object' && !Array.isArray(config) ? config : undefined;
+  const name = path.join('.');
+  if (node.def.type === 'object' && name in OPTIONAL_OBJECTS && object === undefined)
+    return [{ path: name, value: undefined, fallback: OPTIONAL_OBJECTS[name] }];
   if (node.def.type === 'object' && node.def.shape) {
     return Object.entries(node.def.shape).flatMap(([key, child]) => leafFields(child, object?.[key], [...path, key]));
   }
   if (node.def.type === 'record') {
     return Object.keys(object ?? {}).flatMap((key) => leafFields((node.def as unknown as { valueType: SchemaNode }).valueType, object?.[key], [...path, key]));
   }
-  const name = path.join('.');
   return [{ path: name, value: config, fallback: (defaultValue as Json | undefined) ?? OPTIONAL_SAMPLES[name] }];
 }
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cellName, cellsOf, presetTargetName, runName, runsOf, STAGES, workspaceRoot } from '@goodhart/core';
+import { cellName, cellsOf, PROXY_METRICS_TABLE, presetTargetName, readParquetFile, runName, runsOf, STAGES, workspaceRoot } from '@goodhart/core';
 import { copyRepository } from './support/workspace.ts';
 
 /**
@@ -35,6 +35,7 @@ interface Grid {
   sizes: string[];
   comparisons: number[];
   seeds: number[];
+  extraSeeds?: { sizes: string[]; seeds: number[] };
 }
 type Pipeline = Record<string, unknown> & { proxy: { grid: Grid; training: Record<string, unknown> }; label: Record<string, unknown> };
 
@@ -266,6 +267,27 @@ describe('Nx plugin: targets per pipeline preset', () => {
     expect(after.label).toEqual(before.label);
     expect(after['bon--test--pool']).toEqual(before['bon--test--pool']);
   });
+  it('extra seeds at one size add exactly the cells of that size, one proxy and one scoring project each', async () => {
+    const grid = (await readPipeline(dir, 'test')).proxy.grid;
+    const graphBefore = (await projectGraph(dir)).projects;
+    const size = grid.sizes[grid.sizes.length - 1];
+    const seed = Math.max(...grid.seeds) + 1;
+    await editPipeline(dir, 'test', (config) => {
+      config.proxy.grid.extraSeeds = { sizes: [size], seeds: [seed] };
+    });
+    const after = (await projectGraph(dir)).projects;
+    const extraCells = grid.comparisons.map((comparisons) => `${size}-n${comparisons}-s${seed}`);
+    expect(cellNames({ ...grid, extraSeeds: { sizes: [size], seeds: [seed] } })).toEqual(expect.arrayContaining(extraCells));
+    const added = Object.keys(after).filter((name) => !(name in graphBefore));
+    expect(added.sort()).toEqual([...extraCells.map((cell) => `proxy--test--${cell}`), ...extraCells.map((cell) => `bon--test--${cell}`)].sort());
+    expect(after[`proxy--test--${extraCells[0]}`].targets.train.options?.command).toBe(
+      `node --import tsx packages/proxy/src/cli.ts --preset test --cell ${extraCells[0]}`,
+    );
+    expect(after.proxy.targets[presetTargetName('test')].dependsOn).toHaveLength(cellNames(grid).length + extraCells.length);
+    expect(after.bon.targets[presetTargetName('test')].dependsOn).toEqual(
+      expect.arrayContaining(extraCells.map((cell) => ({ projects: [`bon--test--${cell}`], target: 'score' }))),
+    );
+  });
 });
 
 describe('Nx plugin: malformed pipeline files', () => {
@@ -336,6 +358,20 @@ describe('Nx plugin: cache of the generated tasks', () => {
     });
     const newCells = cellNames({ ...grid, seeds: [seed] });
     expect(await run('proxy:pipeline-test')).toEqual([...newCells.map((cell) => `proxy test cell ${cell}`), 'proxy test summary'].sort());
+  });
+
+  it('extra seeds at one size run only their cells and the summary', async () => {
+    const grid = (await readPipeline(dir, 'test')).proxy.grid;
+    const size = grid.sizes[0];
+    const seed = Math.max(...grid.seeds) + 1;
+    await editPipeline(dir, 'test', (config) => {
+      config.proxy.grid.extraSeeds = { sizes: [size], seeds: [seed] };
+    });
+    const extraCells = grid.comparisons.map((comparisons) => `${size}-n${comparisons}-s${seed}`);
+    expect(await run('proxy:pipeline-test')).toEqual([...extraCells.map((cell) => `proxy test cell ${cell}`), 'proxy test summary'].sort());
+    const metrics = join(dir, 'artifacts', 'test', 'proxy', 'summary', PROXY_METRICS_TABLE.file);
+    const rows = PROXY_METRICS_TABLE.rows(await readParquetFile(metrics), metrics);
+    expect(rows.map((row) => row.cell)).toEqual(cellNames({ ...grid, extraSeeds: { sizes: [size], seeds: [seed] } }));
   });
 
   it('an upstream rerun reruns every cell downstream of it', async () => {

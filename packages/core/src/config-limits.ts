@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { cellCount } from './pipeline/naming.ts';
 
 /**
  * Cross-field checks of a pipeline file that the field-by-field schema cannot express: each catches at load a
@@ -20,7 +21,14 @@ export interface CheckedConfig {
   pretrain: { contextLength: number; sizes: readonly string[] };
   policy: { sizes: readonly string[] };
   label: { prompts: number; samplesPerPrompt: number; validationFraction: number; responseTokens: number; temperature: number };
-  proxy: { grid: { sizes: readonly string[]; comparisons: readonly number[]; seeds: readonly number[] } };
+  proxy: {
+    grid: {
+      sizes: readonly string[];
+      comparisons: readonly number[];
+      seeds: readonly number[];
+      extraSeeds?: { sizes: readonly string[]; seeds: readonly number[] } | undefined;
+    };
+  };
   bon: { pool: { samplesPerPrompt: number }; proxies?: readonly string[] | undefined; curves: { ns?: readonly number[] | undefined } };
   ppo?: { proxies: readonly string[]; klCoefficients: readonly number[]; policies?: readonly string[] | undefined; temperature: number } | undefined;
 }
@@ -35,6 +43,8 @@ function lists(config: CheckedConfig): [string[], readonly (string | number)[] |
     [['proxy', 'grid', 'sizes'], config.proxy.grid.sizes],
     [['proxy', 'grid', 'comparisons'], config.proxy.grid.comparisons],
     [['proxy', 'grid', 'seeds'], config.proxy.grid.seeds],
+    [['proxy', 'grid', 'extraSeeds', 'sizes'], config.proxy.grid.extraSeeds?.sizes],
+    [['proxy', 'grid', 'extraSeeds', 'seeds'], config.proxy.grid.extraSeeds?.seeds],
     [['bon', 'proxies'], config.bon.proxies],
     [['bon', 'curves', 'ns'], config.bon.curves.ns],
     [['ppo', 'proxies'], config.ppo?.proxies],
@@ -64,12 +74,16 @@ export function labelTrainingPrompts(label: CheckedConfig['label']): number {
 function sizes(config: CheckedConfig): Issue[] {
   const issues: Issue[] = [];
   const { grid } = config.proxy;
-  const cells = grid.sizes.length * grid.comparisons.length * grid.seeds.length;
+  const cells = cellCount(grid);
   if (cells > MAX_GRID_CELLS) {
+    const product = `${grid.sizes.length} sizes × ${grid.comparisons.length} comparison counts × ${grid.seeds.length} seeds`;
+    const extra = grid.extraSeeds
+      ? ` + ${grid.sizes.filter((size) => grid.extraSeeds?.sizes.includes(size)).length} sizes × ${grid.comparisons.length} comparison counts × ${grid.extraSeeds.seeds.length} extra seeds`
+      : '';
     issues.push({
       path: ['proxy', 'grid'],
       input: undefined,
-      message: `${grid.sizes.length} sizes × ${grid.comparisons.length} comparison counts × ${grid.seeds.length} seeds = ${cells} cells; at most ${MAX_GRID_CELLS} are allowed (each cell is an Nx project of every command)`,
+      message: `${product}${extra} = ${cells} cells; at most ${MAX_GRID_CELLS} are allowed (each cell is an Nx project of every command)`,
     });
   }
   if (config.ppo) {
@@ -84,6 +98,28 @@ function sizes(config: CheckedConfig): Issue[] {
     }
   }
   return issues;
+}
+
+/** proxy.grid.extraSeeds adds seeds at sizes of the grid: each size must be one, and each seed a new one. */
+function extraSeeds(config: CheckedConfig): Issue[] {
+  const { grid } = config.proxy;
+  if (!grid.extraSeeds) return [];
+  const path = ['proxy', 'grid', 'extraSeeds'];
+  const sizeIssues = grid.extraSeeds.sizes.flatMap((size, i) =>
+    grid.sizes.includes(size) ? [] : [{ path: [...path, 'sizes', i], input: size, message: `not in proxy.grid.sizes (${grid.sizes.join(', ')})` }],
+  );
+  const seedIssues = grid.extraSeeds.seeds.flatMap((seed, i) =>
+    grid.seeds.includes(seed)
+      ? [
+          {
+            path: [...path, 'seeds', i],
+            input: seed,
+            message: `already in proxy.grid.seeds (${grid.seeds.join(', ')}), which every size trains; extra seeds must be other integers ≥ 0`,
+          },
+        ]
+      : [],
+  );
+  return [...sizeIssues, ...seedIssues];
 }
 
 function lengths(config: CheckedConfig): Issue[] {
@@ -175,7 +211,15 @@ function temperatures(config: CheckedConfig): Issue[] {
 
 /** Adds an issue for every cross-field inconsistency; call from the schema's superRefine. */
 export function checkLimits(config: CheckedConfig, ctx: z.RefinementCtx): void {
-  for (const issue of [...duplicates(config), ...sizes(config), ...lengths(config), ...comparisons(config), ...curves(config), ...temperatures(config)]) {
+  for (const issue of [
+    ...duplicates(config),
+    ...extraSeeds(config),
+    ...sizes(config),
+    ...lengths(config),
+    ...comparisons(config),
+    ...curves(config),
+    ...temperatures(config),
+  ]) {
     ctx.addIssue({ code: 'custom', ...issue });
   }
 }

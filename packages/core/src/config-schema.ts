@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { checkLimits, MAX_GRID_CELLS } from './config-limits.ts';
 import { checkGoldModel } from './gold-config-checks.ts';
 import { slurmSettingsSchema } from './slurm-schema.ts';
-import { cellName, cellsOf } from './pipeline/naming.ts';
+import { cellCount, cellName, cellsOf } from './pipeline/naming.ts';
 
 /**
  * The pipeline file (`pipelines/<name>.json`). Every stage reads only its own slice; Nx hashes only the fields a
@@ -145,11 +145,26 @@ export const labelSchema = z.strictObject({
   batchSize: positiveInt.max(4096).default(64),
 });
 
+const proxySeed = z.number().int().min(0).max(1_000_000);
+
+/**
+ * Replicate seeds at chosen RM sizes only (say the smallest and largest), at every comparisons count: a full
+ * product with more seeds would multiply every size's cost. Checked against the grid in config-limits.ts.
+ */
+export const extraSeedsSchema = z.strictObject({
+  /** Sizes of proxy.grid.sizes that get the extra seeds. */
+  sizes: z.array(z.string().min(1)).min(1).max(MAX_GRID_CELLS),
+  /** Seeds trained at those sizes besides proxy.grid.seeds; none may repeat one of proxy.grid.seeds. */
+  seeds: z.array(proxySeed).min(1).max(MAX_GRID_CELLS),
+});
+
 export const proxyGridSchema = z.strictObject({
   /** RM sizes (names in `models`, each pretrained) × training comparison counts × seeds: one proxy RM per cell. */
   sizes: z.array(z.string().min(1)).min(1).max(MAX_GRID_CELLS),
   comparisons: z.array(positiveInt).min(1).max(MAX_GRID_CELLS),
-  seeds: z.array(z.number().int().min(0).max(1_000_000)).min(1).max(MAX_GRID_CELLS),
+  seeds: z.array(proxySeed).min(1).max(MAX_GRID_CELLS),
+  /** Absent: the full product only. Present: also, at each of its sizes, every comparisons count × each of its seeds. */
+  extraSeeds: extraSeedsSchema.optional(),
 });
 
 export const proxyTrainingSchema = z.strictObject({
@@ -332,7 +347,7 @@ export const pipelineSchema = z
     }
     // A grid over the size limit is reported by checkLimits; listing its cells could take minutes.
     const { grid } = config.proxy;
-    const cells = grid.sizes.length * grid.comparisons.length * grid.seeds.length <= MAX_GRID_CELLS ? new Set(cellsOf(grid).map(cellName)) : undefined;
+    const cells = cellCount(grid) <= MAX_GRID_CELLS ? new Set(cellsOf(grid).map(cellName)) : undefined;
     const requireCell = (path: (string | number)[], cell: string): void => {
       if (cells && !cells.has(cell))
         ctx.addIssue({ code: 'custom', path, input: cell, message: `not a cell of proxy.grid; cells are ${[...cells].join(', ')}` });

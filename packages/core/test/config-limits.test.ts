@@ -205,3 +205,74 @@ describe('a field the schema already refused gets one message, not a second deri
     expect(edited((raw) => (raw.label.prompts = -3))).toEqual(['field "label.prompts": got -3; must be ≥ 1']);
   });
 });
+
+describe('proxy.grid.extraSeeds: more seeds at chosen sizes, checked against the grid', () => {
+  const grid = (raw: Raw): Record<string, unknown> => raw.proxy.grid as Record<string, unknown>;
+  const withExtra = (extraSeeds: unknown) => (raw: Raw) => {
+    grid(raw).extraSeeds = extraSeeds;
+  };
+
+  it('accepts extra seeds at one size, and bon and ppo may name the extra cells', () => {
+    accepted((raw) => {
+      grid(raw).extraSeeds = { sizes: ['small'], seeds: [1, 2] };
+      raw.bon.proxies = ['tiny-n20-s0', 'small-n60-s2'];
+      raw.ppo!.proxies = ['small-n20-s1'];
+    });
+  });
+
+  it('refuses a cell the extra seeds do not make, listing the cells there are', () => {
+    expect(
+      edited((raw) => {
+        grid(raw).extraSeeds = { sizes: ['small'], seeds: [1] };
+        raw.ppo!.proxies = ['tiny-n20-s1'];
+      }),
+    ).toEqual([
+      'field "ppo.proxies.0": got "tiny-n20-s1"; not a cell of proxy.grid; cells are tiny-n20-s0, tiny-n60-s0, small-n20-s0, small-n20-s1, small-n60-s0, small-n60-s1',
+    ]);
+  });
+
+  const cases: [string, unknown, string[]][] = [
+    ['no sizes', { sizes: [], seeds: [1] }, ['field "proxy.grid.extraSeeds.sizes": got []; must be ≥ 1 items']],
+    ['no seeds', { sizes: ['tiny'], seeds: [] }, ['field "proxy.grid.extraSeeds.seeds": got []; must be ≥ 1 items']],
+    [
+      'a size not in the grid',
+      { sizes: ['tiny', 'huge'], seeds: [1] },
+      ['field "proxy.grid.extraSeeds.sizes.1": got "huge"; not in proxy.grid.sizes (tiny, small)'],
+    ],
+    [
+      'a repeated size',
+      { sizes: ['tiny', 'tiny'], seeds: [1] },
+      ['field "proxy.grid.extraSeeds.sizes.1": got "tiny"; duplicate of proxy.grid.extraSeeds.sizes.0: each entry may appear once'],
+    ],
+    [
+      'a repeated seed',
+      { sizes: ['tiny'], seeds: [1, 2, 1] },
+      ['field "proxy.grid.extraSeeds.seeds.2": got 1; duplicate of proxy.grid.extraSeeds.seeds.0: each entry may appear once'],
+    ],
+    [
+      'a seed every size already trains',
+      { sizes: ['tiny'], seeds: [1, 0] },
+      ['field "proxy.grid.extraSeeds.seeds.1": got 0; already in proxy.grid.seeds (0), which every size trains; extra seeds must be other integers ≥ 0'],
+    ],
+    ['a negative seed', { sizes: ['tiny'], seeds: [-1] }, ['field "proxy.grid.extraSeeds.seeds.0": got -1; must be ≥ 0']],
+    ['a fractional seed', { sizes: ['tiny'], seeds: [1.5] }, ['field "proxy.grid.extraSeeds.seeds.0": got 1.5; expected int']],
+    ['an unknown field', { sizes: ['tiny'], seeds: [1], comparisons: [20] }, ['unknown field "proxy.grid.extraSeeds.comparisons"; allowed here: sizes, seeds']],
+  ];
+  it.each(cases)('refuses %s, naming the field', (_, extraSeeds, expected) => {
+    expect(edited(withExtra(extraSeeds))).toEqual(expected);
+  });
+
+  it('counts the extra cells against the cell limit', () => {
+    // 2 sizes × 100 comparison counts × 1 seed = 200 cells is within the limit; 1 size × 100 × 1 extra seed more is not.
+    const comparisons = Array.from({ length: 100 }, (_, i) => i + 1);
+    accepted((raw) => (grid(raw).comparisons = comparisons));
+    const problems = edited((raw) => {
+      grid(raw).comparisons = comparisons;
+      grid(raw).extraSeeds = { sizes: ['small'], seeds: [1] };
+    });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(
+      /^field "proxy\.grid": got .*; 2 sizes × 100 comparison counts × 1 seeds \+ 1 sizes × 100 comparison counts × 1 extra seeds = 300 cells; at most 256 are allowed \(each cell is an Nx project of every command\)$/,
+    );
+  });
+});

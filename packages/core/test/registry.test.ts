@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  cellCount,
   cellName,
+  cellsOf,
   defineTable,
   downstreamOf,
   loadPipeline,
@@ -43,6 +45,60 @@ describe('stage registry', () => {
     expect(parseCellName(cellName(cell))).toEqual(cell);
     expect(parseCellName('x-n5')).toBeUndefined();
     expect(runName({ cell: 'x-n5-s0', klCoefficient: 0.03, policy: 'm' })).toBe('x-n5-s0-kl0p03-m');
+  });
+
+  it('lists the cells of a grid with extra seeds: sizes in file order, then comparisons, then base and extra seeds', () => {
+    const grid = { sizes: ['xs', 'm', 'xl'], comparisons: [300, 100], seeds: [0], extraSeeds: { sizes: ['xl', 'xs'], seeds: [2, 1] } };
+    const expected = [
+      ...['xs-n300-s0', 'xs-n300-s2', 'xs-n300-s1', 'xs-n100-s0', 'xs-n100-s2', 'xs-n100-s1'],
+      ...['m-n300-s0', 'm-n100-s0'],
+      ...['xl-n300-s0', 'xl-n300-s2', 'xl-n300-s1', 'xl-n100-s0', 'xl-n100-s2', 'xl-n100-s1'],
+    ];
+    expect(cellsOf(grid).map(cellName)).toEqual(expected);
+    expect(cellCount(grid)).toBe(expected.length);
+    // The issue's paper grid: 5 sizes × 5 counts × 1 seed, plus 2 sizes × 5 counts × 2 extra seeds.
+    const paper = {
+      sizes: ['xs', 's', 'm', 'l', 'xl'],
+      comparisons: [100, 300, 1000, 3000, 10000],
+      seeds: [0],
+      extraSeeds: { sizes: ['xs', 'xl'], seeds: [1, 2] },
+    };
+    expect(cellCount(paper)).toBe(45);
+    expect(new Set(cellsOf(paper).map(cellName)).size).toBe(45);
+    expect(cellsOf({ ...paper, extraSeeds: undefined })).toHaveLength(25);
+  });
+
+  it('plans a task per extra cell, upstream of the proxy summary and scored by best-of-n', () => {
+    const proxy = raw.proxy as { grid: Record<string, unknown> };
+    const withExtra = { ...raw, proxy: { ...proxy, grid: { ...proxy.grid, extraSeeds: { sizes: ['small'], seeds: [3, 4] } } } };
+    const tasks = pipelineTasks('test', withExtra);
+    const cells = ['tiny-n20-s0', 'tiny-n60-s0', 'small-n20-s0', 'small-n20-s3', 'small-n20-s4', 'small-n60-s0', 'small-n60-s3', 'small-n60-s4'];
+    expect(tasks.filter((t) => t.entry === 'proxyCell').map((t) => t.unit)).toEqual(cells);
+    expect(tasks.find((t) => t.entry === 'proxySummary')!.upstream).toEqual(cells.map((cell) => `proxy--test--${cell}:train`));
+    expect(tasks.filter((t) => t.entry === 'bonScore').map((t) => t.unit)).toEqual(cells);
+    expect(tasks.find((t) => t.id === 'proxy--test--small-n60-s4:train')!.command).toBe(
+      'node --import tsx packages/proxy/src/cli.ts --preset test --cell small-n60-s4',
+    );
+    // Sizes outside the grid and seeds the grid already has plan nothing twice (the stage CLIs report them).
+    const sloppy = { ...raw, proxy: { ...proxy, grid: { ...proxy.grid, extraSeeds: { sizes: ['small', 'huge', 'small'], seeds: [0, 3, 3] } } } };
+    expect(
+      pipelineTasks('test', sloppy)
+        .filter((t) => t.entry === 'proxyCell')
+        .map((t) => t.unit),
+    ).toEqual(['tiny-n20-s0', 'tiny-n60-s0', 'small-n20-s0', 'small-n20-s3', 'small-n60-s0', 'small-n60-s3']);
+    expect(planPipeline('test', { ...raw, proxy: { ...proxy, grid: { ...proxy.grid, extraSeeds: { sizes: ['small'], seeds: [] } } } })).toEqual({
+      problem: '"proxy.grid.extraSeeds.seeds" must be a non-empty array of non-negative integers',
+    });
+  });
+
+  it('counts the extra cells against the grid limit before enumerating', () => {
+    const proxy = raw.proxy as { grid: Record<string, unknown> };
+    // 2 sizes × 100 counts × 1 seed = 200 cells, plus 1 size × 100 counts × 1 extra seed = 300.
+    const grid = { ...proxy.grid, comparisons: Array.from({ length: 100 }, (_, i) => i + 1) };
+    expect('tasks' in planPipeline('test', { ...raw, proxy: { ...proxy, grid } })).toBe(true);
+    expect(planPipeline('test', { ...raw, proxy: { ...proxy, grid: { ...grid, extraSeeds: { sizes: ['small'], seeds: [1] } } } })).toEqual({
+      problem: '"proxy.grid" has 300 cells; at most 256 are allowed',
+    });
   });
 
   it('picks dotted fields into the nested shape of the config, and knows which edits a field list sees', () => {

@@ -3,7 +3,8 @@ import { computeFindings, FINDING_TITLES } from '../src/findings.ts';
 import { klAtCommonGain } from '../src/findings/kl-currency.ts';
 import { fitAll as fitWithLibrary } from '../src/fit-all.ts';
 import type { Finding, FitInput, FitResults } from '../src/types.ts';
-import { makeFixture, MAIN_PROXY, type FixtureOptions } from './fixtures.ts';
+import { Rng } from '@goodhart/core';
+import { makeFixture, MAIN_PROXY, POLICIES, rlCurve, type FixtureOptions } from './fixtures.ts';
 
 function findings(options: FixtureOptions = {}, edit?: (input: FitInput, results: FitResults) => void): Finding[] {
   const { input, results } = makeFixture(options);
@@ -338,5 +339,78 @@ describe('findings by proxy seed', () => {
       expect(f.seeds!.holds.length + f.seeds!.fails.length + f.seeds!.untestable.length).toBe(1);
       if (f.holds === true) expect(f.seeds!.holds).toEqual([0]);
     }
+  });
+});
+
+/**
+ * proxy.grid.extraSeeds: seeds 1 and 2 exist only at the smallest and largest RM sizes (xs, xl), as the paper preset
+ * trains them. A finding is judged on such a seed's RMs where they can judge it, reported "cannot be judged" where
+ * they cannot, and a seed never counts as holding by default.
+ */
+describe('findings with extra seeds at some RM sizes only', () => {
+  const extraSeeds = { sizes: ['xs', 'xl'], seeds: [1, 2] };
+  const withExtra = findings({ extraSeeds });
+
+  it('judges every finding without crashing, each seed in exactly one verdict list', () => {
+    expect(withExtra.map((f) => f.holds)).toEqual([true, true, true, true, null, true, true, true]);
+    for (const f of withExtra.filter((f) => f.id !== 8)) {
+      expect([...f.seeds!.holds, ...f.seeds!.fails, ...f.seeds!.untestable].sort()).toEqual([0, 1, 2]);
+    }
+  });
+
+  it('finding 1 (rises then falls) and 2 (functional forms): not judged on seeds with no RL runs', () => {
+    for (const id of [1, 2]) {
+      const f = finding(withExtra, id);
+      expect(f.seeds).toEqual({ holds: [0], fails: [], untestable: [1, 2] });
+      expect(f.evidence).toMatch(/By proxy seed: holds for 0; cannot be judged for 1, 2\./);
+    }
+    // The BoN half still sees every seed's curves: 5 sizes × 2 counts of seed 0, 2 sizes × 2 counts of seeds 1 and 2.
+    expect(finding(withExtra, 1).numbers.bon_curves).toBe(18);
+    expect(finding(withExtra, 1).numbers.bon_overoptimising_seeds).toBe('0,1,2');
+  });
+
+  it('finding 3 (RM size): the extra seeds are replicate points of the pooled regression, but two sizes cannot judge a seed', () => {
+    const f = finding(withExtra, 3);
+    // At 8000 comparisons: 5 fits of seed 0 plus xs and xl of seeds 1 and 2.
+    expect(f.numbers.bon_points).toBe(9);
+    expect(f.numbers.alpha_bon_slope_df).toBe(7);
+    expect(f.seeds).toEqual({ holds: [0], fails: [], untestable: [1, 2] });
+    expect(f.holds).toBe(true);
+  });
+
+  it('finding 4 (comparisons): judged on each extra seed at the sizes it has', () => {
+    const f = finding(withExtra, 4);
+    expect(f.seeds).toEqual({ holds: [0, 1, 2], fails: [], untestable: [] });
+    expect(f.numbers.sizes_compared).toBe(5);
+  });
+
+  it('an extra seed that contradicts a finding makes it fail, even though it has two sizes only', () => {
+    const f = finding(
+      findings({ extraSeeds }, (input) => {
+        // Seed 1's RMs learn nothing from more comparisons: validation loss does not fall.
+        for (const proxy of input.proxies) if (proxy.seed === 1 && proxy.comparisons === 8000) proxy.validationLoss = 0.7;
+      }),
+      4,
+    );
+    expect(f.seeds).toEqual({ holds: [0, 2], fails: [1], untestable: [] });
+    expect(f.holds).toBe(false);
+  });
+
+  it('with the real fits and an RL run against an extra seed, that seed is judged where it has the runs', () => {
+    const { input } = makeFixture({ extraSeeds });
+    const xl1 = input.proxies.find((p) => p.cell === 'xl-n8000-s1')!;
+    input.rl.push(rlCurve(xl1, POLICIES[0]!, 0, { klScale: 1 }, Rng.fromSeed(3, 'fit/test/extra-seed-rl')));
+    const all = computeFindings(input, fitWithLibrary(input));
+    for (const f of all.filter((f) => f.id !== 8)) {
+      expect([...f.seeds!.holds, ...f.seeds!.fails, ...f.seeds!.untestable].sort()).toEqual([0, 1, 2]);
+    }
+    // Seed 1 now has BoN and RL curves: findings 1 and 2 judge it; seed 2 still has no RL run.
+    for (const id of [1, 2]) {
+      const f = finding(all, id);
+      expect(f.seeds!.untestable).toEqual([2]);
+      expect([...f.seeds!.holds, ...f.seeds!.fails]).toContain(1);
+    }
+    // Two RM sizes and one RL run give seed 1 no slope interval: finding 3 is still not judged on it.
+    expect(finding(all, 3).seeds!.untestable).toEqual([1, 2]);
   });
 });

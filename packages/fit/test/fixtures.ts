@@ -25,6 +25,8 @@ export interface FixtureOptions {
   regressionalPeak?: boolean;
   /** Proxy seeds of the BoN grid (RL runs stay on seed 0). Default [0]. */
   seeds?: number[];
+  /** More proxy seeds at some RM sizes only, every comparisons count (proxy.grid.extraSeeds). Default none. */
+  extraSeeds?: { sizes: string[]; seeds: number[] };
 }
 
 export interface Fixture {
@@ -54,7 +56,9 @@ const Z95 = 1.96;
 
 export function makeFixture(options: FixtureOptions = {}): Fixture {
   const rng = Rng.fromSeed(11, 'fit/test/fixture');
-  const proxies = (options.seeds ?? [0]).flatMap((seed) => RM_SIZES.flatMap((s) => COMPARISONS.map((count) => proxyInfo(s.size, s.parameters, count, seed))));
+  const extra = options.extraSeeds;
+  const seedsAt = (size: string): number[] => [...(options.seeds ?? [0]), ...(extra?.sizes.includes(size) ? extra.seeds : [])];
+  const proxies = RM_SIZES.flatMap((s) => COMPARISONS.flatMap((count) => seedsAt(s.size).map((seed) => proxyInfo(s.size, s.parameters, count, seed))));
   const bon = proxies.map((proxy) => bonCurve(proxy, bonCoefficients(proxy, options.bonBetaScale ?? 1), rng.fork(`bon/${proxy.cell}`)));
 
   const main = proxies.find((p) => p.cell === MAIN_PROXY)!;

@@ -17,11 +17,21 @@ export interface Cell {
   seed: number;
 }
 
-/** The grid a preset's cells are drawn from (proxy.grid). */
+/** More seeds at some sizes only (proxy.grid.extraSeeds): replicates where they matter, without a full product. */
+export interface ExtraSeeds {
+  sizes: readonly string[];
+  seeds: readonly number[];
+}
+
+/**
+ * The grid a preset's cells are drawn from (proxy.grid): the full product sizes × comparisons × seeds, plus, at
+ * each size of extraSeeds.sizes, every comparisons count with each of extraSeeds.seeds.
+ */
 export interface GridAxes {
   sizes: readonly string[];
   comparisons: readonly number[];
   seeds: readonly number[];
+  extraSeeds?: ExtraSeeds | undefined;
 }
 
 /** `<size>-n<comparisons>-s<seed>`: the cell's name in artifact paths and Nx targets. */
@@ -38,9 +48,30 @@ export function parseCellName(name: string): Cell | undefined {
   return match ? { size: match[1], comparisons: Number(match[2]), seed: Number(match[3]) } : undefined;
 }
 
-/** Every cell of a grid, sizes outermost, in the order of the pipeline file. */
+/** The seeds trained at one size of a grid: the grid's seeds, then its extra seeds if the size has them. */
+export function seedsAt(grid: GridAxes, size: string): readonly number[] {
+  return grid.extraSeeds?.sizes.includes(size) ? [...grid.seeds, ...grid.extraSeeds.seeds] : grid.seeds;
+}
+
+/**
+ * How many cells cellsOf(grid) lists, counted without listing them (linear in the lengths of the lists), so a
+ * grid far over the cell limit is refused at once.
+ */
+export function cellCount(grid: GridAxes): number {
+  const extraSizes = new Set(grid.extraSeeds?.sizes ?? []);
+  const sizesWithExtra = grid.sizes.filter((size) => extraSizes.has(size)).length;
+  return grid.comparisons.length * (grid.sizes.length * grid.seeds.length + sizesWithExtra * (grid.extraSeeds?.seeds.length ?? 0));
+}
+
+/**
+ * Every cell of a grid: sizes outermost (in the order of the pipeline file), then comparisons counts, then seeds
+ * (the grid's seeds, then the extra seeds of that size). The one place cells are enumerated.
+ */
 export function cellsOf(grid: GridAxes): Cell[] {
-  return grid.sizes.flatMap((size) => grid.comparisons.flatMap((comparisons) => grid.seeds.map((seed) => ({ size, comparisons, seed }))));
+  return grid.sizes.flatMap((size) => {
+    const seeds = seedsAt(grid, size);
+    return grid.comparisons.flatMap((comparisons) => seeds.map((seed) => ({ size, comparisons, seed })));
+  });
 }
 
 /** One PPO run: a proxy cell × a KL-penalty coefficient × a policy size. */

@@ -1,4 +1,5 @@
 import {
+  cellCount,
   cellName,
   cellsOf,
   NAME_PATTERN,
@@ -8,6 +9,7 @@ import {
   runsOf,
   unitProjectName,
   unitTargetName,
+  type ExtraSeeds,
   type GridAxes,
 } from './naming.ts';
 import { MAX_GRID_CELLS, MAX_PPO_RUNS } from '../config-limits.ts';
@@ -89,7 +91,32 @@ function readGrid(config: unknown): GridAxes | { problem: string } {
   if (!Array.isArray(seeds) || seeds.length === 0 || !seeds.every((n) => Number.isSafeInteger(n) && n >= 0)) {
     return { problem: '"proxy.grid.seeds" must be a non-empty array of non-negative integers' };
   }
-  return { sizes: [...new Set(sizes as string[])], comparisons: [...new Set(comparisons as number[])], seeds: [...new Set(seeds as number[])] };
+  const axes = { sizes: [...new Set(sizes as string[])], comparisons: [...new Set(comparisons as number[])], seeds: [...new Set(seeds as number[])] };
+  const extra = readExtraSeeds(grid.extraSeeds, axes);
+  if (extra && 'problem' in extra) return extra;
+  return { ...axes, extraSeeds: extra };
+}
+
+/**
+ * proxy.grid.extraSeeds (optional), checked as far as cell names need. Sizes outside the grid and seeds the grid
+ * already has are left out, as repeats are above, so no cell is planned twice; the stage CLIs report them.
+ */
+function readExtraSeeds(extra: unknown, axes: { sizes: string[]; seeds: number[] }): ExtraSeeds | undefined | { problem: string } {
+  if (extra === undefined) return undefined;
+  if (!isObject(extra)) return { problem: '"proxy.grid.extraSeeds" must be an object { sizes, seeds }' };
+  const { sizes, seeds } = extra;
+  if (!Array.isArray(sizes) || sizes.length === 0 || !sizes.every((s) => typeof s === 'string')) {
+    return { problem: `"proxy.grid.extraSeeds.sizes" must be a non-empty array of sizes of proxy.grid.sizes (${axes.sizes.join(', ')})` };
+  }
+  if (!Array.isArray(seeds) || seeds.length === 0 || !seeds.every((n) => Number.isSafeInteger(n) && n >= 0)) {
+    return { problem: '"proxy.grid.extraSeeds.seeds" must be a non-empty array of non-negative integers' };
+  }
+  const gridSizes = new Set(axes.sizes);
+  const gridSeeds = new Set(axes.seeds);
+  return {
+    sizes: [...new Set(sizes as string[])].filter((size) => gridSizes.has(size)),
+    seeds: [...new Set(seeds as number[])].filter((seed) => !gridSeeds.has(seed)),
+  };
 }
 
 /** bon.proxies when given (cells outside the grid are left out; the stage reports them), else every cell. */
@@ -145,11 +172,11 @@ export function planPipeline(preset: string, config: unknown, registry: Registry
   const grid = readGrid(config);
   if ('problem' in grid) return grid;
   // Counted before anything is enumerated, so a preset far over the limits costs Nx nothing (the plugin skips it).
-  const cellCount = grid.sizes.length * grid.comparisons.length * grid.seeds.length;
-  if (cellCount > MAX_GRID_CELLS) return { problem: `"proxy.grid" has ${cellCount} cells; at most ${MAX_GRID_CELLS} are allowed` };
+  const cells = cellCount(grid);
+  if (cells > MAX_GRID_CELLS) return { problem: `"proxy.grid" has ${cells} cells; at most ${MAX_GRID_CELLS} are allowed` };
   const runCount = ppoRunCount(config);
   if (runCount > MAX_PPO_RUNS) return { problem: `the PPO sweep has ${runCount} runs; at most ${MAX_PPO_RUNS} are allowed` };
-  const cells = cellsOf(grid).map(cellName);
+  const cellNames = cellsOf(grid).map(cellName);
   const byEntry = new Map<string, PlannedTask[]>();
   const tasks: PlannedTask[] = [];
   for (const [id, entry] of Object.entries(registry)) {
@@ -163,7 +190,7 @@ export function planPipeline(preset: string, config: unknown, registry: Registry
       byEntry.set(id, []);
       continue;
     }
-    const units = entry.when && !entry.when(config) ? [] : unitsOf(entry, config, cells);
+    const units = entry.when && !entry.when(config) ? [] : unitsOf(entry, config, cellNames);
     const planned = units.map(({ unit, cell }): PlannedTask => {
       const names = taskNames(entry, preset, unit);
       const upstream = upstreamTasks.flatMap(({ spec, found }) => (spec.match === 'sameCell' ? found.filter((t) => t.cell === cell) : found).map((t) => t.id));
