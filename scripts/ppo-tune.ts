@@ -51,8 +51,9 @@ const ppo = config.ppo;
 if (!ppo) throw new Error(`pipeline "${config.name}" has no ppo section to tune`);
 const devSeed = Number(values['dev-seed']);
 const devPromptCount = Number(values['dev-prompts']);
-if (!Number.isInteger(devSeed) || devSeed < 0 || config.proxy.grid.seeds.includes(devSeed)) {
-  throw new Error(`--dev-seed must be an integer ≥ 0 that is not a grid seed (${config.proxy.grid.seeds.join(', ')}); got ${values['dev-seed']}`);
+const gridSeeds = [...new Set(gridCells(config).map((cell) => cell.seed))];
+if (!Number.isInteger(devSeed) || devSeed < 0 || gridSeeds.includes(devSeed)) {
+  throw new Error(`--dev-seed must be an integer ≥ 0 that no grid cell uses (${gridSeeds.join(', ')}); got ${values['dev-seed']}`);
 }
 if (!Number.isInteger(devPromptCount) || devPromptCount < 8) throw new Error(`--dev-prompts must be an integer ≥ 8; got ${values['dev-prompts']}`);
 const tuningDir = join(root, 'pipelines', 'tuning');
@@ -74,12 +75,8 @@ const devPrompts = spare.slice(-devPromptCount);
 const devIds = new Set(devPrompts.map((p) => p.promptId));
 const rolloutPrompts = pretrained.prompts.filter((p) => !heldOut.has(p.promptId) && !devIds.has(p.promptId)).map((p) => p.tokens);
 
-const largest = gridCells(config).reduce((a, b) =>
-  b.comparisons > a.comparisons || (b.comparisons === a.comparisons && config.proxy.grid.sizes.indexOf(b.size) > config.proxy.grid.sizes.indexOf(a.size))
-    ? b
-    : a,
-);
-const devCell = { size: config.proxy.grid.sizes.at(-1)!, comparisons: largest.comparisons, seed: devSeed };
+// The grid's largest size on its largest comparisons count: as good a proxy as the grid has, under a seed none uses.
+const devCell = { size: config.proxy.grid.sizes.at(-1)!, comparisons: Math.max(...config.proxy.grid.comparisons), seed: devSeed };
 const devProxy = await loadDevProxy(config, cellName(devCell));
 
 const gold = await openGold(root, config);
