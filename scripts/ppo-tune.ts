@@ -2,7 +2,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cellName, EVAL_PROMPTS_TABLE, gridCells, loadPipeline, openStage, Progress, Rng, workspaceRoot, type PipelineConfig } from '@goodhart/core';
+import { cellName, EVAL_PROMPTS_TABLE, loadPipeline, openStage, Progress, Rng, workspaceRoot, type PipelineConfig } from '@goodhart/core';
 import { normaliseGold, openGold, readGoldUnits } from '@goodhart/gold';
 import { initEngineFromFlags, loadCheckpoint, readPretrainArtifacts, readPromptsFile, saveCheckpoint, scoreSequences, type Model } from '@goodhart/model';
 import {
@@ -16,6 +16,7 @@ import {
   type RewardFunction,
 } from '@goodhart/ppo';
 import { openLabelArtifacts, trainRewardModel } from '@goodhart/proxy';
+import { developmentCell, developmentSplit } from './tuning/development-split.ts';
 
 /**
  * `npm run tune:ppo -- --preset quick --candidate <name>`: PPO's hyperparameters chosen where no reported curve looks
@@ -50,11 +51,8 @@ const config = loadPipeline(values.preset, root);
 const ppo = config.ppo;
 if (!ppo) throw new Error(`pipeline "${config.name}" has no ppo section to tune`);
 const devSeed = Number(values['dev-seed']);
+const devCell = developmentCell(config, devSeed);
 const devPromptCount = Number(values['dev-prompts']);
-const gridSeeds = [...new Set(gridCells(config).map((cell) => cell.seed))];
-if (!Number.isInteger(devSeed) || devSeed < 0 || gridSeeds.includes(devSeed)) {
-  throw new Error(`--dev-seed must be an integer ≥ 0 that no grid cell uses (${gridSeeds.join(', ')}); got ${values['dev-seed']}`);
-}
 if (!Number.isInteger(devPromptCount) || devPromptCount < 8) throw new Error(`--dev-prompts must be an integer ≥ 8; got ${values['dev-prompts']}`);
 const tuningDir = join(root, 'pipelines', 'tuning');
 const candidatesPath = join(tuningDir, `${config.name}-ppo-candidates.json`);
@@ -68,15 +66,9 @@ const pretrained = await readPretrainArtifacts(await openStage(root, config.name
 const labelled = await openLabelArtifacts(root, config.name);
 const label = labelled.output;
 const heldOut = new Set((await readPromptsFile(label.file(EVAL_PROMPTS_TABLE.file))).map((p) => p.promptId));
-const rmPromptCount = config.label.prompts;
-const spare = pretrained.prompts.slice(rmPromptCount).filter((p) => !heldOut.has(p.promptId));
-if (spare.length < devPromptCount + ppo.batchSize) throw new Error(`only ${spare.length} prompts are neither RM nor evaluation prompts; raise prompts.count`);
-const devPrompts = spare.slice(-devPromptCount);
-const devIds = new Set(devPrompts.map((p) => p.promptId));
-const rolloutPrompts = pretrained.prompts.filter((p) => !heldOut.has(p.promptId) && !devIds.has(p.promptId)).map((p) => p.tokens);
-
-// The grid's largest size on its largest comparisons count: as good a proxy as the grid has, under a seed none uses.
-const devCell = { size: config.proxy.grid.sizes.at(-1)!, comparisons: Math.max(...config.proxy.grid.comparisons), seed: devSeed };
+const split = developmentSplit(pretrained.prompts, config.label.prompts, heldOut, devPromptCount, ppo.batchSize);
+const devPrompts = split.development;
+const rolloutPrompts = split.rollouts.map((p) => p.tokens);
 const devProxy = await loadDevProxy(config, cellName(devCell));
 
 const gold = await openGold(root, config);
