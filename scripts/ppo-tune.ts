@@ -56,7 +56,8 @@ const devPromptCount = Number(values['dev-prompts']);
 if (!Number.isInteger(devPromptCount) || devPromptCount < 8) throw new Error(`--dev-prompts must be an integer ≥ 8; got ${values['dev-prompts']}`);
 const tuningDir = join(root, 'pipelines', 'tuning');
 const candidatesPath = join(tuningDir, `${config.name}-ppo-candidates.json`);
-const candidates = JSON.parse(await readFile(candidatesPath, 'utf8')) as Candidate[];
+if (!existsSync(candidatesPath)) throw new Error(`no candidates at ${candidatesPath}: write one like pipelines/tuning/quick-ppo-candidates.json`);
+const candidates = readCandidates(await readFile(candidatesPath, 'utf8'), candidatesPath);
 const chosen = values.candidate?.length ? candidates.filter((c) => values.candidate!.includes(c.name)) : candidates;
 const unknown = (values.candidate ?? []).filter((name) => !candidates.some((c) => c.name === name));
 if (unknown.length > 0) throw new Error(`no candidate ${unknown.join(', ')} in ${candidatesPath}; it has: ${candidates.map((c) => c.name).join(', ')}`);
@@ -222,4 +223,39 @@ async function loadDevProxy(cfg: PipelineConfig, name: string): Promise<{ model:
   }
   const { shift } = JSON.parse(await readFile(join(dir, 'reward.json'), 'utf8')) as { shift: number };
   return { model: await loadCheckpoint(join(dir, 'model')), shift };
+}
+
+/** The candidates file, checked: a misspelt override would otherwise be dropped in silence and tune nothing. */
+function readCandidates(text: string, path: string): Candidate[] {
+  const known = new Set([
+    'batchSize',
+    'minibatches',
+    'epochs',
+    'learningRate',
+    'clipRange',
+    'valueClipRange',
+    'valueCoefficient',
+    'gamma',
+    'gaeLambda',
+    'gradientClip',
+    'klCoefficient',
+    'iterations',
+    'normalise',
+    'policy',
+  ]);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (!Array.isArray(parsed)) throw new Error(`${path} must hold an array of candidates ({ name, why, overrides })`);
+  return parsed.map((entry: Candidate, i) => {
+    if (typeof entry?.name !== 'string' || typeof entry.why !== 'string' || typeof entry.overrides !== 'object' || entry.overrides === null) {
+      throw new Error(`${path}: candidate ${i} needs a "name", a "why" and an "overrides" object`);
+    }
+    const unknownKeys = Object.keys(entry.overrides).filter((key) => !known.has(key));
+    if (unknownKeys.length > 0) throw new Error(`${path}: candidate "${entry.name}" overrides ${unknownKeys.join(', ')}; allowed: ${[...known].join(', ')}`);
+    return entry;
+  });
 }
