@@ -2,13 +2,25 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cellName, EVAL_PROMPTS_TABLE, loadPipeline, openStage, Progress, Rng, workspaceRoot, type PipelineConfig } from '@goodhart/core';
+import {
+  cellName,
+  EVAL_PROMPTS_TABLE,
+  loadPipeline,
+  openStage,
+  ppoSchema,
+  Progress,
+  Rng,
+  workspaceRoot,
+  type PipelineConfig,
+  type PpoConfig,
+} from '@goodhart/core';
 import { normaliseGold, openGold, readGoldUnits } from '@goodhart/gold';
 import { initEngineFromFlags, loadCheckpoint, readPretrainArtifacts, readPromptsFile, saveCheckpoint, scoreSequences, type Model } from '@goodhart/model';
 import {
   evaluatePolicy,
   evaluationSteps,
   perPromptMeans,
+  hyperparametersFor,
   PpoTrainer,
   rewardScale,
   VALUE_HEAD,
@@ -40,10 +52,18 @@ const { values } = parseArgs({
   },
 });
 
+/** One candidate: fields of the preset's `ppo` section to change, plus the run's β_KL and policy size. */
 interface Candidate {
   name: string;
   why: string;
-  overrides: Partial<Omit<PpoHyperparameters, 'maxNewTokens' | 'stopToken'>> & { iterations?: number; normalise?: boolean; policy?: string };
+  overrides: Record<string, unknown>;
+}
+
+/** What a candidate trains with, after its overrides are checked by the pipeline's own `ppo` schema. */
+interface CandidateSettings {
+  ppo: PpoConfig;
+  policy: string;
+  hyperparameters: PpoHyperparameters;
 }
 
 const root = workspaceRoot();
@@ -67,6 +87,8 @@ const pretrained = await readPretrainArtifacts(await openStage(root, config.name
 const labelled = await openLabelArtifacts(root, config.name);
 const label = labelled.output;
 const heldOut = new Set((await readPromptsFile(label.file(EVAL_PROMPTS_TABLE.file))).map((p) => p.promptId));
+// Every candidate's overrides are checked before the development proxy is trained.
+const settingsByName = new Map(chosen.map((candidate) => [candidate.name, candidateSettings(candidate)]));
 const split = developmentSplit(pretrained.prompts, config.label.prompts, heldOut, devPromptCount, ppo.batchSize);
 const devPrompts = split.development;
 const rolloutPrompts = split.rollouts.map((p) => p.tokens);
@@ -105,29 +127,27 @@ gold.dispose();
 devProxy.model.dispose();
 
 async function runCandidate(candidate: Candidate) {
-  const o = candidate.overrides;
-  const policySize = o.policy ?? config.policy.sizes[0];
-  const iterations = o.iterations ?? ppo!.iterations;
-  const h: PpoHyperparameters = {
-    batchSize: o.batchSize ?? ppo!.batchSize,
-    minibatches: o.minibatches ?? ppo!.minibatches,
-    epochs: o.epochs ?? ppo!.epochs,
-    learningRate: o.learningRate ?? ppo!.learningRate,
-    clipRange: o.clipRange ?? ppo!.clipRange,
-    valueClipRange: o.valueClipRange ?? ppo!.valueClipRange,
-    valueCoefficient: o.valueCoefficient ?? ppo!.valueCoefficient,
-    gamma: o.gamma ?? ppo!.gamma,
-    gaeLambda: o.gaeLambda ?? ppo!.gaeLambda,
-    gradientClip: o.gradientClip ?? ppo!.gradientClip,
-    klCoefficient: o.klCoefficient ?? 0,
-    temperature: ppo!.temperature,
-    maxNewTokens: config.label.responseTokens,
-    stopToken: pretrained.tokenizer.endOfText,
-  };
-  const normalise = o.normalise ?? ppo!.rewardNormalisation !== 'none';
+  const settings = settingsByName.get(candidate.name)!;
+  const normalise = settings.ppo.rewardNormalisation !== 'none';
   const divisor = normalise ? scale : 1;
   const reward: RewardFunction = (prompts, responses) => Array.from(proxyScore(prompts, responses), (s) => s / divisor);
-  return trainCandidate(candidate, policySize, iterations, h, reward, normalise);
+  return trainCandidate(candidate, settings.policy, settings.ppo.iterations, settings.hyperparameters, reward, normalise);
+}
+
+/** The preset's `ppo` section with the candidate's overrides, validated as the pipeline file is, and its hyperparameters. */
+function candidateSettings(candidate: Candidate): CandidateSettings {
+  const { klCoefficient = 0, policy = config.policy.sizes[0], ...changes } = candidate.overrides;
+  const parsed = ppoSchema.safeParse({ ...ppo, ...changes });
+  if (!parsed.success) {
+    const why = parsed.error.issues.map((issue) => `${['ppo', ...issue.path].join('.')}: ${issue.message}`).join('; ');
+    throw new Error(`${candidatesPath}: candidate "${candidate.name}" has overrides the ppo section does not allow: ${why}`);
+  }
+  if (typeof klCoefficient !== 'number' || typeof policy !== 'string') {
+    throw new Error(`${candidatesPath}: candidate "${candidate.name}" needs a number klCoefficient and a policy size name`);
+  }
+  const run = { cell: cellName(devCell), klCoefficient, policy };
+  // The PPO stage's own mapping from a config to hyperparameters, so tuning trains exactly as a reported run would.
+  return { ppo: parsed.data, policy, hyperparameters: hyperparametersFor({ ...config, ppo: parsed.data }, run, pretrained.tokenizer.endOfText) };
 }
 
 interface StepRecord {
@@ -225,24 +245,8 @@ async function loadDevProxy(cfg: PipelineConfig, name: string): Promise<{ model:
   return { model: await loadCheckpoint(join(dir, 'model')), shift };
 }
 
-/** The candidates file, checked: a misspelt override would otherwise be dropped in silence and tune nothing. */
+/** The candidates file, checked for its shape; each candidate's overrides are checked by `candidateSettings`. */
 function readCandidates(text: string, path: string): Candidate[] {
-  const known = new Set([
-    'batchSize',
-    'minibatches',
-    'epochs',
-    'learningRate',
-    'clipRange',
-    'valueClipRange',
-    'valueCoefficient',
-    'gamma',
-    'gaeLambda',
-    'gradientClip',
-    'klCoefficient',
-    'iterations',
-    'normalise',
-    'policy',
-  ]);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -254,8 +258,6 @@ function readCandidates(text: string, path: string): Candidate[] {
     if (typeof entry?.name !== 'string' || typeof entry.why !== 'string' || typeof entry.overrides !== 'object' || entry.overrides === null) {
       throw new Error(`${path}: candidate ${i} needs a "name", a "why" and an "overrides" object`);
     }
-    const unknownKeys = Object.keys(entry.overrides).filter((key) => !known.has(key));
-    if (unknownKeys.length > 0) throw new Error(`${path}: candidate "${entry.name}" overrides ${unknownKeys.join(', ')}; allowed: ${[...known].join(', ')}`);
     return entry;
   });
 }
