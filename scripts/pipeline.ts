@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, stripVTControlCharacters } from 'node:util';
 import { execa } from 'execa';
-import { availableParallelism } from 'node:os';
 import {
   ConfigError,
   formatDuration,
   loadPipeline,
+  LONE_THREADS_ENV,
   STAGES,
   stageOutputDir,
   taskCommandName,
@@ -15,7 +15,7 @@ import {
   workspaceRoot,
   type PipelineConfig,
 } from '@goodhart/core';
-import { parseBackendChoice, parseEngineChoice } from '@goodhart/model';
+import { parseBackendChoice, parseEngineChoice, pipelineThreads } from '@goodhart/model';
 import { runPipelineOnSlurm } from './slurm/pipeline-on-slurm.ts';
 
 /**
@@ -65,15 +65,21 @@ async function main(): Promise<void> {
   if (values.backend) env.GOODHART_BACKEND = parseBackendChoice(values.backend);
   const parallel = Number(values.parallel);
   if (!Number.isInteger(parallel) || parallel < 1) throw new Error(`--parallel: got ${JSON.stringify(values.parallel)}; must be a positive integer`);
-  // Nx runs `parallel` tasks at once; each native-engine task threads over its share of the cores.
-  if (!process.env.GOODHART_THREADS) env.GOODHART_THREADS = String(Math.max(1, Math.floor(availableParallelism() / parallel)));
+  // Nx runs `parallel` tasks at once; each native-engine task threads over its share of the cores (or the user's
+  // GOODHART_THREADS), and a task nothing can run beside (marked alone by the Nx plugin) over every thread the pipeline
+  // has: all the cores, or `parallel` × the user's GOODHART_THREADS (see pipelineThreads).
+  const threads = pipelineThreads({ parallel, userThreads: process.env.GOODHART_THREADS });
+  env.GOODHART_THREADS = String(threads.threads);
+  env[LONE_THREADS_ENV] = String(threads.loneThreads);
   const task = taskCommandName(taskNames(STAGES.fit, config.name));
   const total = await taskCount(root, task, env);
   const started = performance.now();
   const elapsed = (): string => formatDuration((performance.now() - started) / 1000);
   if (values.executor === 'slurm') {
     if (values['skip-cache']) throw new Error('--skip-cache: not supported with --executor slurm (each job lets Nx decide)');
-    delete env.GOODHART_THREADS; // each job threads over the CPUs Slurm gives it
+    // Each job, alone or not, threads over the CPUs Slurm gives it (run-task.ts), unless the user set GOODHART_THREADS.
+    delete env.GOODHART_THREADS;
+    delete env[LONE_THREADS_ENV];
     const ok = await runPipelineOnSlurm({
       root,
       config,

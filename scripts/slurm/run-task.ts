@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs, stripVTControlCharacters } from 'node:util';
 import { execa } from 'execa';
+// The module alone rather than core's index, which loads the Parquet and Arrow libraries a job's wrapper never uses.
+import { LONE_THREADS_ENV } from '../../packages/core/src/pipeline/alone.ts';
 import { writeTaskResult } from './job-files.ts';
 import { upstreamDigest } from './upstream-digest.ts';
 
@@ -42,9 +44,17 @@ async function main(): Promise<void> {
   const nx = join(spec.root, 'node_modules', 'nx', 'dist', 'bin', 'nx.js');
   // --forwardAllArgs=false keeps the digest override out of the stage's command line; Nx still hashes it.
   const args = [nx, 'run', spec.task, '--excludeTaskDependencies', '--outputStyle=stream', '--forwardAllArgs=false', `--goodhartUpstream=${digest}`];
+  // A job has its CPUs to itself whether or not its task is alone in the pipeline: an empty GOODHART_LONE_THREADS
+  // (from an exported one) makes an alone task's engine read GOODHART_THREADS as every other task's does.
   const result = await execa('node', args, {
     cwd: spec.root,
-    env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', ...(cpus && !process.env.GOODHART_THREADS ? { GOODHART_THREADS: cpus } : {}) },
+    env: {
+      NX_DAEMON: 'false',
+      NX_NO_CLOUD: 'true',
+      NX_TUI: 'false',
+      [LONE_THREADS_ENV]: '',
+      ...(cpus && !process.env.GOODHART_THREADS ? { GOODHART_THREADS: cpus } : {}),
+    },
     stdout: ['pipe', 'inherit'],
     stderr: ['pipe', 'inherit'],
     reject: false,

@@ -13,7 +13,9 @@
  * `implicitDependencies`: naming the package's project as an input would bring its configuration back into the hash.
  *
  * Each task hashes only the pipeline fields its registry entry reads (a `{ json, fields }` input), its package's
- * source, its dependencies' source, the engine choice and the manifests of its upstream tasks.
+ * source, its dependencies' source, the engine choice and the manifests of its upstream tasks. A task nothing can run
+ * beside (`alone` in the plan) carries GOODHART_LONE_TASK=1 in its `env` option, so its native engine takes every
+ * thread the pipeline was given.
  *
  * Loaded through index.cjs (Nx loads local plugins with require(); tsx compiles this file and the registry).
  * A pipeline file that is not JSON, or whose name or proxy grid cannot be turned into task names, is skipped with a
@@ -22,6 +24,7 @@
 import { type Dirent, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { CreateNodesResult, CreateNodesV2, NxJsonConfiguration, TargetConfiguration } from 'nx/src/devkit-exports';
+import { LONE_TASK_ENV } from '../../packages/core/src/pipeline/alone.ts';
 import { planPipeline, type PlannedTask } from '../../packages/core/src/pipeline/plan.ts';
 
 type ProjectsResult = NonNullable<CreateNodesResult['projects']>;
@@ -134,7 +137,9 @@ function stageTarget(task: PlannedTask, preset: string, sourceInputs: TargetInpu
   const alias = task.alias ? `; run it as ${task.alias.project}:${task.alias.target}` : '';
   const target: TargetConfiguration = {
     executor: 'nx:run-commands',
-    options: { command: task.command, cwd: '{workspaceRoot}' },
+    // run-commands lays `env` over the inherited environment, so the marker joins GOODHART_THREADS and
+    // GOODHART_LONE_THREADS from `npm run pipeline`; the native engine then takes the lone-task threads.
+    options: { command: task.command, cwd: '{workspaceRoot}', ...(task.alone ? { env: { [LONE_TASK_ENV]: '1' } } : {}) },
     cache: true,
     inputs,
     outputs: [`{workspaceRoot}/${task.output}`],

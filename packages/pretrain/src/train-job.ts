@@ -34,8 +34,8 @@ export interface TrainJobResult {
 
 /** The training rng depends only on the config seed and the size name, so scheduling never changes results. */
 export async function runTrainJob(job: TrainJob): Promise<TrainJobResult> {
-  process.env.GOODHART_THREADS = String(job.threads);
-  const { engine, lines } = await initEngine({ engine: job.engine, backend: job.backend });
+  // The stage already split its threads between the jobs; the environment (an alone task's marker) would not.
+  const { engine, lines } = await initEngine({ engine: job.engine, backend: job.backend, threads: job.threads });
   for (const line of lines) process.stderr.write(`[pretrain ${job.sizeName}] ${line}\n`);
   const train = await readTokens(job.trainTokensPath);
   const validation = evenlySpacedWindows(await readTokens(job.validationTokensPath), job.hyper.evalBatches * job.hyper.batchSize, job.hyper.contextLength + 1);

@@ -14,6 +14,7 @@ import {
 } from './naming.ts';
 import { MAX_GRID_CELLS, MAX_PPO_RUNS } from '../config-limits.ts';
 import { STAGES, type StageEntry } from './registry.ts';
+import { aloneTaskIds } from './alone.ts';
 
 /**
  * The tasks of one preset, derived from the registry and the preset's sweep fields. Reads the raw pipeline JSON (the
@@ -45,6 +46,11 @@ export interface PlannedTask extends TaskNames {
   /** Ids of the tasks this one runs after. */
   upstream: string[];
   description: string;
+  /**
+   * Whether every other task of the preset runs before or after this one (see alone.ts): nothing can ever run beside
+   * it, so its native engine takes every thread the pipeline was given, not one `--parallel` share.
+   */
+  alone: boolean;
 }
 
 export type Registry = Record<string, StageEntry>;
@@ -177,8 +183,8 @@ export function planPipeline(preset: string, config: unknown, registry: Registry
   const runCount = ppoRunCount(config);
   if (runCount > MAX_PPO_RUNS) return { problem: `the PPO sweep has ${runCount} runs; at most ${MAX_PPO_RUNS} are allowed` };
   const cellNames = cellsOf(grid).map(cellName);
-  const byEntry = new Map<string, PlannedTask[]>();
-  const tasks: PlannedTask[] = [];
+  const byEntry = new Map<string, Omit<PlannedTask, 'alone'>[]>();
+  const tasks: Omit<PlannedTask, 'alone'>[] = [];
   for (const [id, entry] of Object.entries(registry)) {
     const upstreamTasks = entry.upstream.map((spec) => {
       const found = byEntry.get(spec.entry);
@@ -191,7 +197,7 @@ export function planPipeline(preset: string, config: unknown, registry: Registry
       continue;
     }
     const units = entry.when && !entry.when(config) ? [] : unitsOf(entry, config, cellNames);
-    const planned = units.map(({ unit, cell }): PlannedTask => {
+    const planned = units.map(({ unit, cell }): Omit<PlannedTask, 'alone'> => {
       const names = taskNames(entry, preset, unit);
       const upstream = upstreamTasks.flatMap(({ spec, found }) => (spec.match === 'sameCell' ? found.filter((t) => t.cell === cell) : found).map((t) => t.id));
       const count = upstreamTasks.find(({ spec }) => spec.match === 'each')?.found.length ?? 1;
@@ -213,7 +219,8 @@ export function planPipeline(preset: string, config: unknown, registry: Registry
     byEntry.set(id, planned);
     tasks.push(...planned);
   }
-  return { tasks };
+  const alone = aloneTaskIds(tasks);
+  return { tasks: tasks.map((task) => ({ ...task, alone: alone.has(task.id) })) };
 }
 
 /** The tasks of a preset; throws when it cannot be planned. */

@@ -1,8 +1,10 @@
-import { availableParallelism } from 'node:os';
 import { loadNativeBinding } from '@goodhart/native';
 import { nativeEngine } from '../native/native-model.ts';
 import { parseBackendChoice, type BackendChoice } from '../tfjs/backend-choice.ts';
+import { nativeThreads } from './threads.ts';
 import type { Engine, EngineName } from './types.ts';
+
+export { MAX_NATIVE_THREADS, nativeThreads, pipelineThreads } from './threads.ts';
 
 export const engineChoices = ['auto', 'native', 'tfjs'] as const;
 export type EngineChoice = (typeof engineChoices)[number];
@@ -13,28 +15,26 @@ export function parseEngineChoice(value: string | undefined): EngineChoice {
   throw new Error(`unknown engine "${choice}" (from --engine or GOODHART_ENGINE); allowed: ${engineChoices.join(', ')}`);
 }
 
-/** Threads for the native engine: GOODHART_THREADS, else every core. */
-export function nativeThreads(value = process.env.GOODHART_THREADS): number {
-  if (value === undefined || value === '') return availableParallelism();
-  const threads = Number(value);
-  if (!Number.isInteger(threads) || threads < 1 || threads > 256)
-    throw new Error(`GOODHART_THREADS: got ${JSON.stringify(value)}; must be an integer in [1, 256]`);
-  return threads;
-}
-
 export interface EngineSelection {
   engine: Engine;
   /** Log lines: which engine runs and, when auto fell back, why native did not. */
   lines: string[];
 }
 
-/** Builds an engine by name (tests and the benchmark compare both in one process). */
-export async function createEngine(name: EngineName, backend: BackendChoice = parseBackendChoice(process.env.GOODHART_BACKEND)): Promise<Engine> {
+/**
+ * Builds an engine by name (tests and the benchmark compare both in one process); the native engine runs `threads`
+ * threads, by default nativeThreads() from the environment.
+ */
+export async function createEngine(
+  name: EngineName,
+  backend: BackendChoice = parseBackendChoice(process.env.GOODHART_BACKEND),
+  threads?: number,
+): Promise<Engine> {
   if (name === 'native') {
     const loaded = loadNativeBinding();
     if ('error' in loaded) throw new Error(`the native engine is unavailable: ${loaded.error}`);
     const { binding } = loaded;
-    binding.setThreads(nativeThreads());
+    binding.setThreads(threads ?? nativeThreads());
     const info = binding.info();
     return nativeEngine(binding, `native — C++ addon, ${info.isa} sgemm, ${info.threads} thread${info.threads === 1 ? '' : 's'} (${info.compiler})`);
   }
@@ -51,7 +51,7 @@ let active: EngineSelection | undefined;
  * Chooses the process's engine once: `native` when asked for or (auto) when the addon loaded, else `tfjs`. Later
  * calls return the same selection.
  */
-export async function initEngine(options: { engine?: EngineChoice; backend?: BackendChoice } = {}): Promise<EngineSelection> {
+export async function initEngine(options: { engine?: EngineChoice; backend?: BackendChoice; threads?: number } = {}): Promise<EngineSelection> {
   if (active) return active;
   const choice = options.engine ?? parseEngineChoice(process.env.GOODHART_ENGINE);
   const backend = options.backend ?? parseBackendChoice(process.env.GOODHART_BACKEND);
@@ -59,13 +59,13 @@ export async function initEngine(options: { engine?: EngineChoice; backend?: Bac
   let engine: Engine;
   if (choice === 'auto') {
     try {
-      engine = await createEngine('native', backend);
+      engine = await createEngine('native', backend, options.threads);
     } catch (error) {
       lines.push(`${(error as Error).message}; using tfjs`);
       engine = await createEngine('tfjs', backend);
     }
   } else {
-    engine = await createEngine(choice, backend);
+    engine = await createEngine(choice, backend, options.threads);
   }
   lines.unshift(`engine: ${engine.description}${choice === 'auto' ? ' (auto-selected)' : ''}`);
   active = { engine, lines };
