@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workspaceRoot } from '@goodhart/core';
+import { LONE_TASK_ENV, workspaceRoot } from '@goodhart/core';
 import { useModelGold } from './support/gold-model.ts';
 import { copyRepository } from './support/workspace.ts';
 
@@ -18,7 +18,7 @@ const NX_ENV = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', GOODH
 let dir: string;
 
 interface Target {
-  options?: { command?: string };
+  options?: { command?: string; env?: Record<string, string> };
   inputs?: unknown[];
   dependsOn?: { projects?: string[]; target: string }[];
 }
@@ -64,6 +64,8 @@ describe('Nx plugin: the gold RM stage', () => {
     for (const preset of ['test', 'quick']) {
       const target = gold[`pipeline-${preset}`];
       expect(target.options?.command).toBe(`node --import tsx packages/gold-rm/src/cli.ts --preset ${preset}`);
+      // Every other task runs before or after the gold RM, so it takes every thread the pipeline has.
+      expect(target.options?.env).toEqual({ [LONE_TASK_ENV]: '1' });
       expect(target.inputs).toContainEqual({
         json: `{workspaceRoot}/pipelines/${preset}.json`,
         fields: ['seed', 'policy', 'gold', 'label.prompts', 'label.evalPrompts'],

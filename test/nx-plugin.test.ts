@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cellName, cellsOf, PROXY_METRICS_TABLE, presetTargetName, readParquetFile, runName, runsOf, STAGES, workspaceRoot } from '@goodhart/core';
+import { cellName, cellsOf, LONE_TASK_ENV, PROXY_METRICS_TABLE, presetTargetName, readParquetFile, runName, runsOf, STAGES, workspaceRoot } from '@goodhart/core';
 import { copyRepository } from './support/workspace.ts';
 
 /**
@@ -19,7 +19,7 @@ const PRESETS = ['test', 'quick'] as const;
 interface Target {
   executor: string;
   cache?: boolean;
-  options?: { command?: string; cwd?: string };
+  options?: { command?: string; cwd?: string; env?: Record<string, string> };
   inputs?: unknown[];
   outputs?: string[];
   dependsOn?: { projects?: string[]; target: string }[];
@@ -120,6 +120,8 @@ describe('Nx plugin: targets per pipeline preset', () => {
       expect(p.executor).toBe('nx:run-commands');
       expect(p.cache).toBe(true);
       expect(p.options?.command).toBe(`node --import tsx packages/pretrain/src/cli.ts --preset ${preset}`);
+      // Nothing runs beside pretrain, label or fit: their native engines take every thread (GOODHART_LONE_THREADS).
+      expect(p.options?.env).toEqual({ [LONE_TASK_ENV]: '1' });
       expect(p.outputs).toEqual([`{workspaceRoot}/artifacts/${preset}/pretrain`]);
       expect(p.inputs).toEqual([
         'source',
@@ -135,6 +137,7 @@ describe('Nx plugin: targets per pipeline preset', () => {
       expect(l, `label:${presetTargetName(preset)}`).toBeDefined();
       expect(l.cache).toBe(true);
       expect(l.options?.command).toBe(`node --import tsx packages/label/src/cli.ts --preset ${preset}`);
+      expect(l.options?.env).toEqual({ [LONE_TASK_ENV]: '1' });
       expect(l.outputs).toEqual([`{workspaceRoot}/artifacts/${preset}/label`]);
       expect(jsonFields(l)).toEqual(STAGES.label.fields);
       expect(l.inputs).toContainEqual({
@@ -151,6 +154,7 @@ describe('Nx plugin: targets per pipeline preset', () => {
       expect(summary, `proxy:${presetTargetName(preset)}`).toBeDefined();
       expect(summary.cache).toBe(true);
       expect(summary.options?.command).toBe(`node --import tsx packages/proxy/src/cli.ts --preset ${preset} --summary`);
+      expect(summary.options?.env).toBeUndefined();
       expect(summary.outputs).toEqual([`{workspaceRoot}/artifacts/${preset}/proxy/summary`]);
       expect(jsonFields(summary)).toEqual(STAGES.proxySummary.fields);
       expect(summary.inputs).toContainEqual(depOutputs);
@@ -177,6 +181,7 @@ describe('Nx plugin: targets per pipeline preset', () => {
         expect(train.executor).toBe('nx:run-commands');
         expect(train.cache).toBe(true);
         expect(train.options?.command).toBe(`node --import tsx packages/proxy/src/cli.ts --preset ${preset} --cell ${cell}`);
+        expect(train.options?.env, 'a proxy cell runs beside the others: its share of the threads').toBeUndefined();
         expect(train.outputs).toEqual([`{workspaceRoot}/artifacts/${preset}/proxy/cells/${cell}`]);
         expect(jsonFields(train)).toEqual(STAGES.proxyCell.fields);
         expect(JSON.stringify(train.inputs)).not.toContain('proxy.grid');
@@ -228,6 +233,7 @@ describe('Nx plugin: targets per pipeline preset', () => {
       expect(summary.dependsOn).toEqual(runs.map((r) => ({ projects: [`ppo--${preset}--${r.name}`], target: 'train' })));
       const fit = before.fit.targets[presetTargetName(preset)];
       expect(fit.options?.command).toBe(`node --import tsx packages/fit/src/cli.ts --preset ${preset}`);
+      expect(fit.options?.env).toEqual({ [LONE_TASK_ENV]: '1' });
       expect(jsonFields(fit)).toEqual(STAGES.fit.fields);
       expect(fit.outputs).toEqual([`{workspaceRoot}/artifacts/${preset}/fit`]);
       expect(fit.dependsOn?.map((d) => `${d.projects?.[0]}:${d.target}`).sort()).toEqual(
