@@ -3,7 +3,18 @@ import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cellName, cellsOf, LONE_TASK_ENV, PROXY_METRICS_TABLE, presetTargetName, readParquetFile, runName, runsOf, STAGES, workspaceRoot } from '@goodhart/core';
+import {
+  cellName,
+  cellsOf,
+  LONE_TASK_ENV,
+  PROXY_METRICS_TABLE,
+  presetTargetName,
+  readParquetFile,
+  runName,
+  runsOf,
+  STAGES,
+  workspaceRoot,
+} from '@goodhart/core';
 import { copyRepository } from './support/workspace.ts';
 
 /**

@@ -17,9 +17,7 @@ function idOf(entry: keyof typeof STAGES, preset: string): string {
 /** The definition, checked the slow way: every other task runs before it or after it (downstreamOf both ways). */
 function aloneByDefinition(tasks: readonly PlannedTask[]): string[] {
   const after = new Map(tasks.map((task) => [task.id, downstreamOf(tasks, [task.id])]));
-  return tasks
-    .filter((task) => tasks.every((other) => after.get(task.id)!.has(other.id) || after.get(other.id)!.has(task.id)))
-    .map((task) => task.id);
+  return tasks.filter((task) => tasks.every((other) => after.get(task.id)!.has(other.id) || after.get(other.id)!.has(task.id))).map((task) => task.id);
 }
 
 describe('tasks that run alone', () => {
@@ -56,7 +54,12 @@ describe('tasks that run alone', () => {
     const tasks = pipelineTasks('test', { ...raw, bon: { ...raw.bon, proxies: [] } });
     expect(tasks.map((task) => task.entry)).not.toContain('bonCurves');
     expect(tasks.filter((task) => task.alone).map((task) => task.id)).toEqual([idOf('pretrain', 'test'), idOf('label', 'test')]);
-    expect(aloneTaskIds([{ id: 'a', upstream: [] }, { id: 'b', upstream: ['a'] }])).toEqual(new Set(['a', 'b']));
+    expect(
+      aloneTaskIds([
+        { id: 'a', upstream: [] },
+        { id: 'b', upstream: ['a'] },
+      ]),
+    ).toEqual(new Set(['a', 'b']));
     // A diamond: the two sides run beside each other; the top and the bottom are alone.
     const diamond = [
       { id: 'top', upstream: [] },
@@ -68,6 +71,11 @@ describe('tasks that run alone', () => {
   });
 
   it('refuses tasks listed before what they run after', () => {
-    expect(() => aloneTaskIds([{ id: 'b', upstream: ['a'] }, { id: 'a', upstream: [] }])).toThrow('task b runs after a, which is not listed before it');
+    expect(() =>
+      aloneTaskIds([
+        { id: 'b', upstream: ['a'] },
+        { id: 'a', upstream: [] },
+      ]),
+    ).toThrow('task b runs after a, which is not listed before it');
   });
 });
