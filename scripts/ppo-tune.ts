@@ -23,18 +23,21 @@ import {
   hyperparametersFor,
   PpoTrainer,
   rewardScale,
+  scheduledLearningRate,
   VALUE_HEAD,
   type PpoHyperparameters,
   type RewardFunction,
 } from '@goodhart/ppo';
 import { openLabelArtifacts, trainRewardModel } from '@goodhart/proxy';
+import { curveShape } from './tuning/curve-shape.ts';
 import { developmentCell, developmentSplit } from './tuning/development-split.ts';
 
 /**
  * `npm run tune:ppo -- --preset quick --candidate <name>`: PPO's hyperparameters chosen where no reported curve looks
  * (issue 10: "tune on a development proxy and development prompts that the reported curves do not use").
  *   - The development proxy: an RM of the grid's largest size on its largest comparisons count, with seed
- *     `--dev-seed` (never a grid seed), so no reported best-of-n or PPO curve uses it.
+ *     `--dev-seed` (never a grid seed), so no reported best-of-n or PPO curve uses it. `--dev-size` picks another of
+ *     the grid's sizes; its records are named <candidate>--<cell>.json.
  *   - The development prompts: the last `--dev-prompts` prompts of pretrain's list, which are neither RM prompts nor
  *     label's evaluation prompts (the reported curves' prompts); rollouts use the remaining prompts.
  * Candidates are the preset's `ppo` section with the overrides in pipelines/tuning/<preset>-ppo-candidates.json.
@@ -46,7 +49,9 @@ const { values } = parseArgs({
     preset: { type: 'string', default: 'quick' },
     candidate: { type: 'string', multiple: true },
     'dev-seed': { type: 'string', default: '1000' },
+    'dev-size': { type: 'string' },
     'dev-prompts': { type: 'string', default: '64' },
+    points: { type: 'string', default: '8' },
     engine: { type: 'string' },
     backend: { type: 'string' },
   },
@@ -71,9 +76,11 @@ const config = loadPipeline(values.preset, root);
 const ppo = config.ppo;
 if (!ppo) throw new Error(`pipeline "${config.name}" has no ppo section to tune`);
 const devSeed = Number(values['dev-seed']);
-const devCell = developmentCell(config, devSeed);
+const devCell = developmentCell(config, devSeed, values['dev-size']);
 const devPromptCount = Number(values['dev-prompts']);
 if (!Number.isInteger(devPromptCount) || devPromptCount < 8) throw new Error(`--dev-prompts must be an integer ≥ 8; got ${values['dev-prompts']}`);
+const evalPoints = Number(values.points);
+if (!Number.isInteger(evalPoints) || evalPoints < 3) throw new Error(`--points must be an integer ≥ 3; got ${values.points}`);
 const tuningDir = join(root, 'pipelines', 'tuning');
 const candidatesPath = join(tuningDir, `${config.name}-ppo-candidates.json`);
 if (!existsSync(candidatesPath)) throw new Error(`no candidates at ${candidatesPath}: write one like pipelines/tuning/quick-ppo-candidates.json`);
@@ -117,10 +124,12 @@ const scale = rewardScale(
 await mkdir(join(tuningDir, `${config.name}-ppo`), { recursive: true });
 for (const candidate of chosen) {
   const result = await runCandidate(candidate);
-  const path = join(tuningDir, `${config.name}-ppo`, `${candidate.name}.json`);
+  // Records against the default development proxy keep the candidate's name; others name their proxy too.
+  const suffix = values['dev-size'] === undefined ? '' : `--${cellName(devCell)}`;
+  const path = join(tuningDir, `${config.name}-ppo`, `${candidate.name}${suffix}.json`);
   await writeFile(path, `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(
-    `[tune] ${candidate.name}: peak gold ${result.peak.gold.toFixed(3)} at iteration ${result.peak.iteration} (KL ${result.peak.kl.toFixed(2)}), final gold ${result.final.gold.toFixed(3)} (KL ${result.final.kl.toFixed(2)}) → ${path}\n`,
+    `[tune] ${candidate.name}: peak gold ${result.peak.gold.toFixed(3)} at iteration ${result.peak.iteration} (KL ${result.peak.kl.toFixed(2)}), final gold ${result.final.gold.toFixed(3)} (KL ${result.final.kl.toFixed(2)}); RL-form R² ${result.shape.rlFit?.r2.toFixed(3) ?? '—'}, largest KL fall ${(100 * result.shape.largestKlFall).toFixed(0)}% → ${path}\n`,
   );
 }
 gold.dispose();
@@ -131,7 +140,7 @@ async function runCandidate(candidate: Candidate) {
   const normalise = settings.ppo.rewardNormalisation !== 'none';
   const divisor = normalise ? scale : 1;
   const reward: RewardFunction = (prompts, responses) => Array.from(proxyScore(prompts, responses), (s) => s / divisor);
-  return trainCandidate(candidate, settings.policy, settings.ppo.iterations, settings.hyperparameters, reward, normalise);
+  return trainCandidate(candidate, settings.policy, settings.ppo, settings.hyperparameters, reward, normalise);
 }
 
 /** The preset's `ppo` section with the candidate's overrides, validated as the pipeline file is, and its hyperparameters. */
@@ -160,11 +169,19 @@ interface StepRecord {
   responseLength: number;
 }
 
-async function trainCandidate(candidate: Candidate, policySize: string, iterations: number, h: PpoHyperparameters, reward: RewardFunction, normalise: boolean) {
+async function trainCandidate(
+  candidate: Candidate,
+  policySize: string,
+  settings: PpoConfig,
+  h: PpoHyperparameters,
+  reward: RewardFunction,
+  normalise: boolean,
+) {
+  const { iterations } = settings;
   const policy: Model = await pretrained.loadLanguageModel(policySize, [VALUE_HEAD]);
   const reference: Model = await pretrained.loadLanguageModel(policySize);
   const trainer = new PpoTrainer(policy, reference, reward, h);
-  const steps = evaluationSteps(iterations, 8);
+  const steps = evaluationSteps(iterations, evalPoints);
   const record: StepRecord[] = [];
   const bar = new Progress({ label: `tune ${candidate.name}`, total: iterations, unit: 'iterations' });
   const order = Rng.fromSeed(config.seed, `tune/${policySize}/prompts`).shuffle(Array.from({ length: rolloutPrompts.length }, (_, i) => i));
@@ -193,7 +210,7 @@ async function trainCandidate(candidate: Candidate, policySize: string, iteratio
     }
     if (i >= iterations) break;
     const batch = Array.from({ length: h.batchSize }, (_, k) => rolloutPrompts[order[(i * h.batchSize + k) % order.length]]);
-    const stats = trainer.iteration(batch, Rng.fromSeed(config.seed, `tune/${candidate.name}/iteration/${i}`));
+    const stats = trainer.iteration(batch, Rng.fromSeed(config.seed, `tune/${candidate.name}/iteration/${i}`), scheduledLearningRate(settings, i));
     bar.update(
       i + 1,
       `reward ${stats.score.toFixed(3)} | KL ${stats.kl.toFixed(2)} | clip ${stats.clipFraction.toFixed(3)} | len ${stats.responseLength.toFixed(1)}`,
@@ -210,39 +227,47 @@ async function trainCandidate(candidate: Candidate, policySize: string, iteratio
     devPrompts: devPrompts.map((p) => p.promptId),
     policy: policySize,
     iterations,
+    learningRateSchedule: settings.learningRateSchedule,
+    evaluationPoints: steps.length,
     hyperparameters: h,
     rewardNormalised: normalise,
     rewardScale: normalise ? scale : 1,
     steps: record,
     peak: { iteration: peak.iteration, gold: peak.gold - base, kl: peak.kl },
     final: { gold: record.at(-1)!.gold - base, kl: record.at(-1)!.kl },
+    shape: curveShape(record),
   };
 }
 
 async function loadDevProxy(cfg: PipelineConfig, name: string): Promise<{ model: Model; shift: number }> {
   const dir = join(root, 'artifacts', cfg.name, 'tuning', 'dev-proxy', name);
-  if (!existsSync(join(dir, 'reward.json'))) {
-    process.stdout.write(`[tune] training the development proxy ${name} (seed ${devSeed}, never a grid seed)\n`);
-    const rng = Rng.fromSeed(cfg.seed, `proxy/${devCell.size}/s${devSeed}`);
-    const model = await pretrained.loadRewardModel(devCell.size, rng.fork('head'));
-    trainRewardModel(model, labelled.train.slice(0, devCell.comparisons), cfg.proxy.training, rng.fork(`order/n${devCell.comparisons}`), `dev proxy ${name}`);
-    const centeringRows = labelled.samples.slice(0, cfg.proxy.training.centeringSamples);
-    const scores = scoreSequences(
-      model,
-      centeringRows.map((s) => [...s.promptTokens, ...s.responseTokens]),
-      256,
-    );
-    const shift = -scores.reduce((a, b) => a + b, 0) / scores.length;
-    const staging = `${dir}.tmp-${process.pid}`;
-    await rm(staging, { recursive: true, force: true });
-    await saveCheckpoint(model, join(staging, 'model'));
-    await writeFile(join(staging, 'reward.json'), `${JSON.stringify({ cell: devCell, shift }, null, 2)}\n`);
-    await mkdir(join(dir, '..'), { recursive: true });
-    await rename(staging, dir).catch(async () => rm(staging, { recursive: true, force: true }));
-    model.dispose();
-  }
-  const { shift } = JSON.parse(await readFile(join(dir, 'reward.json'), 'utf8')) as { shift: number };
-  return { model: await loadCheckpoint(join(dir, 'model')), shift };
+  // The proxy learns from label's comparisons; a proxy trained on an older label run (another gold) is retrained.
+  const labelVersion = label.manifestSha256;
+  const saved = existsSync(join(dir, 'reward.json'))
+    ? (JSON.parse(await readFile(join(dir, 'reward.json'), 'utf8')) as { shift: number; label?: string })
+    : null;
+  if (saved?.label === labelVersion) return { model: await loadCheckpoint(join(dir, 'model')), shift: saved.shift };
+  process.stdout.write(
+    `[tune] training the development proxy ${name} (seed ${devSeed}, never a grid seed)${saved ? ': the saved one learnt from another label run' : ''}\n`,
+  );
+  const rng = Rng.fromSeed(cfg.seed, `proxy/${devCell.size}/s${devSeed}`);
+  const model = await pretrained.loadRewardModel(devCell.size, rng.fork('head'));
+  trainRewardModel(model, labelled.train.slice(0, devCell.comparisons), cfg.proxy.training, rng.fork(`order/n${devCell.comparisons}`), `dev proxy ${name}`);
+  const centeringRows = labelled.samples.slice(0, cfg.proxy.training.centeringSamples);
+  const scores = scoreSequences(
+    model,
+    centeringRows.map((s) => [...s.promptTokens, ...s.responseTokens]),
+    256,
+  );
+  const shift = -scores.reduce((a, b) => a + b, 0) / scores.length;
+  const staging = `${dir}.tmp-${process.pid}`;
+  await rm(staging, { recursive: true, force: true });
+  await saveCheckpoint(model, join(staging, 'model'));
+  await writeFile(join(staging, 'reward.json'), `${JSON.stringify({ cell: devCell, shift, label: labelVersion }, null, 2)}\n`);
+  await mkdir(join(dir, '..'), { recursive: true });
+  await rm(dir, { recursive: true, force: true });
+  await rename(staging, dir).catch(async () => rm(staging, { recursive: true, force: true }));
+  return { model, shift };
 }
 
 /** The candidates file, checked for its shape; each candidate's overrides are checked by `candidateSettings`. */

@@ -30,4 +30,10 @@ describe('PPO tuning sees neither the reported curves’ prompts nor their proxi
     expect(() => developmentCell(config, 2)).toThrow(/no proxy grid cell uses \(the grid's seeds: 0, 1, 2\); got 2/);
     expect(() => developmentCell(config, -1)).toThrow(/--dev-seed/);
   });
+
+  it('takes another grid size when asked, and refuses one the grid does not have', () => {
+    const config = loadPipeline('paper', workspaceRoot());
+    expect(developmentCell(config, 1000, 'xs')).toEqual({ size: 'xs', comparisons: 10000, seed: 1000 });
+    expect(() => developmentCell(config, 1000, 'xxl')).toThrow(/--dev-size must be one of the proxy grid's sizes \(xs, s, m, l, xl\); got "xxl"/);
+  });
 });

@@ -31,14 +31,18 @@ export function developmentSplit(
 }
 
 /**
- * The development proxy: the grid's largest size on its largest comparisons count (as good a proxy as the grid has)
- * under a seed that no grid cell uses, so no reported best-of-n or PPO curve is drawn with it.
+ * The development proxy: the grid's largest size (or `size`, one of the grid's) on its largest comparisons count (as
+ * good a proxy as the grid has) under a seed that no grid cell uses, so no reported best-of-n or PPO curve is drawn
+ * with it.
  */
-export function developmentCell(config: PipelineConfig, seed: number): Cell {
+export function developmentCell(config: PipelineConfig, seed: number, size?: string): Cell {
   const grid = config.proxy.grid;
+  if (size !== undefined && !grid.sizes.includes(size)) {
+    throw new Error(`--dev-size must be one of the proxy grid's sizes (${grid.sizes.join(', ')}); got ${JSON.stringify(size)}`);
+  }
   const used = [...new Set(cellsOf(grid).map((cell) => cell.seed))].sort((a, b) => a - b);
   if (!Number.isInteger(seed) || seed < 0 || used.includes(seed)) {
     throw new Error(`--dev-seed must be an integer ≥ 0 that no proxy grid cell uses (the grid's seeds: ${used.join(', ')}); got ${seed}`);
   }
-  return { size: grid.sizes.at(-1)!, comparisons: Math.max(...grid.comparisons), seed };
+  return { size: size ?? grid.sizes.at(-1)!, comparisons: Math.max(...grid.comparisons), seed };
 }

@@ -4,6 +4,7 @@ export * from './kl.ts';
 export * from './losses.ts';
 export * from './batch.ts';
 export * from './hyperparameters.ts';
+export * from './learning-rate.ts';
 export * from './trainer.ts';
 export * from './evaluation.ts';
 export * from './training-state.ts';

@@ -36,6 +36,7 @@ import {
 } from '@goodhart/model';
 import { evaluatePolicy, evaluationSteps, summariseStep, type EvalPoint, type EvalSample } from './evaluation.ts';
 import type { PpoHyperparameters } from './hyperparameters.ts';
+import { scheduledLearningRate } from './learning-rate.ts';
 import { writeRunTables } from './run-tables.ts';
 import { PpoTrainer, type RewardFunction } from './trainer.ts';
 import { loadTrainingState, saveTrainingState, type SavedProgress } from './training-state.ts';
@@ -191,8 +192,7 @@ export async function runPpoRun(options: ComputeOptions & { preset: string; run:
     const i = progress.iteration;
     if (steps.includes(i) && !progress.evalSamples.some((s) => s.step === i)) evaluate(i);
     if (i >= ppo.iterations) break;
-    const learningRate = ppo.learningRateSchedule === 'linear' ? ppo.learningRate * (1 - i / ppo.iterations) : ppo.learningRate;
-    const stats = trainer.iteration(prompts(i), Rng.fromSeed(config.seed, `ppo/${run.policy}/iteration/${i}`), learningRate);
+    const stats = trainer.iteration(prompts(i), Rng.fromSeed(config.seed, `ppo/${run.policy}/iteration/${i}`), scheduledLearningRate(ppo, i));
     progress.trainRows.push({ iteration: i + 1, ...stats });
     progress.iteration = i + 1;
     bar.update(
