@@ -40,8 +40,8 @@ import { developmentCell, developmentSplit } from './tuning/development-split.ts
  *     the grid's sizes; its records are named <candidate>--<cell>.json.
  *   - The development prompts: the last `--dev-prompts` prompts of pretrain's list, which are neither RM prompts nor
  *     label's evaluation prompts (the reported curves' prompts); rollouts use the remaining prompts.
- * Candidates are the preset's `ppo` section with the overrides in pipelines/tuning/<preset>-ppo-candidates.json.
- * Each result goes to pipelines/tuning/<preset>-ppo/<candidate>.json (the tuning record, committed), with the gold on
+ * Candidates are the preset's `ppo` section with the overrides in docs/experiments/tuning/<preset>-ppo-candidates.json.
+ * Each result goes to docs/experiments/tuning/<preset>-ppo/<candidate>.json (the tuning record, committed), with the gold on
  * the development prompts at iteration 0 and on a geometric grid of iterations.
  */
 const { values } = parseArgs({
@@ -81,9 +81,9 @@ const devPromptCount = Number(values['dev-prompts']);
 if (!Number.isInteger(devPromptCount) || devPromptCount < 8) throw new Error(`--dev-prompts must be an integer ≥ 8; got ${values['dev-prompts']}`);
 const evalPoints = Number(values.points);
 if (!Number.isInteger(evalPoints) || evalPoints < 3) throw new Error(`--points must be an integer ≥ 3; got ${values.points}`);
-const tuningDir = join(root, 'pipelines', 'tuning');
+const tuningDir = join(root, 'docs', 'experiments', 'tuning');
 const candidatesPath = join(tuningDir, `${config.name}-ppo-candidates.json`);
-if (!existsSync(candidatesPath)) throw new Error(`no candidates at ${candidatesPath}: write one like pipelines/tuning/quick-ppo-candidates.json`);
+if (!existsSync(candidatesPath)) throw new Error(`no candidates at ${candidatesPath}: write one like docs/experiments/tuning/quick-ppo-candidates.json`);
 const candidates = readCandidates(await readFile(candidatesPath, 'utf8'), candidatesPath);
 const chosen = values.candidate?.length ? candidates.filter((c) => values.candidate!.includes(c.name)) : candidates;
 const unknown = (values.candidate ?? []).filter((name) => !candidates.some((c) => c.name === name));
