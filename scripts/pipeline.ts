@@ -46,7 +46,7 @@ async function main(): Promise<void> {
       parallel: { type: 'string', default: '2' },
       'skip-cache': { type: 'boolean', default: false },
       executor: { type: 'string', default: 'local' },
-      // Slurm job settings (override the pipeline file's "slurm" section); see README "Running on a Slurm cluster".
+      // Slurm job settings (override the pipeline file's "slurm" section); see docs/slurm.md.
       partition: { type: 'string' },
       time: { type: 'string' },
       cpus: { type: 'string' },
