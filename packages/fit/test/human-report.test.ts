@@ -6,19 +6,19 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readParquetFile, stageOutputDir, tableRows } from '@goodhart/core';
 import { runCurves, runPool, runScore } from '@goodhart/bon';
-import { runFit, type FitStageResult } from '@goodhart/fit';
+import { runFit, type FitStageResult } from '../src/index.ts';
 import { runGoldRm } from '@goodhart/gold-rm';
 import { runLabel } from '@goodhart/label';
 import { initEngine } from '@goodhart/model';
 import { runPpoRun, runPpoSummary } from '@goodhart/ppo';
 import { runPretrain } from '@goodhart/pretrain';
 import { runProxyCell, runProxySummary } from '@goodhart/proxy';
-import { formatHumanBesideGold } from '../packages/fit/src/console-report.ts';
-import { planFigures } from '../packages/fit/src/report/figures/index.ts';
-import { HUMAN_MEASURED } from '../packages/fit/src/report/figures/series.ts';
-import { LEXICON_GOLD_NOTE } from '../packages/fit/src/report/tables.ts';
-import { useModelGold } from './support/gold-model.ts';
-import { tempWorkspace, testPreset } from './support/workspace.ts';
+import { formatHumanBesideGold } from '../src/console-report.ts';
+import { planFigures } from '../src/report/figures/index.ts';
+import { HUMAN_MEASURED } from '../src/report/figures/series.ts';
+import { LEXICON_GOLD_NOTE } from '../src/report/tables.ts';
+import { useModelGold } from '../../../test/support/gold-model.ts';
+import { tempWorkspace, testPreset } from '../../../test/support/workspace.ts';
 
 /**
  * The fit stage's report on real artifacts of the test preset: with a model gold (a tiny gold RM) it draws and
