@@ -64,7 +64,10 @@ function packageOf(file: string, specifier: string): string | undefined {
 
 /** The files a package's `exports` name, absolute, by subpath (`.`, `./pipeline`). */
 function publicEntries(pkg: string): Map<string, string> {
-  const manifest = JSON.parse(readFileSync(join(root, 'packages', pkg, 'package.json'), 'utf8')) as { exports?: string | Record<string, string>; main?: string };
+  const manifest = JSON.parse(readFileSync(join(root, 'packages', pkg, 'package.json'), 'utf8')) as {
+    exports?: string | Record<string, string>;
+    main?: string;
+  };
   const exports = typeof manifest.exports === 'string' ? { '.': manifest.exports } : (manifest.exports ?? { '.': manifest.main ?? './src/index.ts' });
   return new Map(Object.entries(exports).map(([subpath, file]) => [subpath, resolve(root, 'packages', pkg, file)]));
 }
@@ -124,7 +127,9 @@ describe('package layers, from the imports', () => {
   it('nothing outside a package imports past its public entries: other packages, scripts/ and the root tests', () => {
     // tools/ is left out: the Nx plugin (tools/nx-plugin/plugin.ts) still reaches core's pipeline modules directly.
     const files = [
-      ...packages.flatMap((pkg) => ['src', 'test'].flatMap((dir) => (existsSync(join(root, 'packages', pkg, dir)) ? sourceFiles(join(root, 'packages', pkg, dir)) : []))),
+      ...packages.flatMap((pkg) =>
+        ['src', 'test'].flatMap((dir) => (existsSync(join(root, 'packages', pkg, dir)) ? sourceFiles(join(root, 'packages', pkg, dir)) : [])),
+      ),
       ...sourceFiles(join(root, 'scripts')),
       ...sourceFiles(join(root, 'test')),
     ];
