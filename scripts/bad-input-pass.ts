@@ -23,6 +23,7 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } f
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { runName, runsOf, withSweepDefaults } from '@goodhart/core';
 
 type Outcome = 'clear' | 'late' | 'unclear' | 'oversized' | 'stack' | 'hang' | 'silent' | 'ok';
 interface CaseResult {
@@ -165,11 +166,8 @@ function stageSteps(config: Json): [string, string[]][] {
   for (const cell of bonProxies) steps.push(['bon', ['--score', cell]]);
   steps.push(['bon', ['--curves']]);
   if (config.ppo) {
-    const policies: string[] = config.ppo.policies ?? config.policy?.sizes ?? [];
-    for (const cell of config.ppo.proxies ?? []) {
-      for (const kl of config.ppo.klCoefficients ?? [0])
-        for (const policy of policies) steps.push(['ppo', ['--run', `${cell}-kl${String(kl).replace('.', 'p')}-${policy}`]]);
-    }
+    const sweep = withSweepDefaults<number, string>(config.ppo, config.policy?.sizes ?? []);
+    for (const run of runsOf({ proxies: config.ppo.proxies ?? [], ...sweep })) steps.push(['ppo', ['--run', runName(run)]]);
     steps.push(['ppo', ['--summary']]);
   }
   steps.push(['fit', []]);

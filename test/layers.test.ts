@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { STAGES, workspaceRoot } from '@goodhart/core';
@@ -11,6 +11,9 @@ import { STAGES, workspaceRoot } from '@goodhart/core';
  *   model                core and native; it never locates or opens a stage's output (stages hand it what they
  *                        opened through the registry);
  *   stages               core, model, gold; never another stage.
+ * And nothing outside a package reaches past its public entries (the `exports` of its package.json: its src/index.ts,
+ * and core's light pipeline entry): not another package, not scripts/, not the root tests. A package's own tests may
+ * import its src.
  */
 const root = workspaceRoot();
 const STAGE_PACKAGES = [...new Set(Object.values(STAGES).map((entry) => entry.package))];
@@ -59,6 +62,33 @@ function packageOf(file: string, specifier: string): string | undefined {
   return target.startsWith('..') ? undefined : target.split(sep)[0];
 }
 
+/** The files a package's `exports` name, absolute, by subpath (`.`, `./pipeline`). */
+function publicEntries(pkg: string): Map<string, string> {
+  const manifest = JSON.parse(readFileSync(join(root, 'packages', pkg, 'package.json'), 'utf8')) as {
+    exports?: string | Record<string, string>;
+    main?: string;
+  };
+  const exports = typeof manifest.exports === 'string' ? { '.': manifest.exports } : (manifest.exports ?? { '.': manifest.main ?? './src/index.ts' });
+  return new Map(Object.entries(exports).map(([subpath, file]) => [subpath, resolve(root, 'packages', pkg, file)]));
+}
+
+/** The package a file belongs to (packages/<pkg>/...), or undefined for scripts/ and test/. */
+function ownPackage(file: string): string | undefined {
+  const path = relative(join(root, 'packages'), file);
+  return path.startsWith('..') ? undefined : path.split(sep)[0];
+}
+
+/** Why an import reaches past the public entries of another package, or undefined when it does not. */
+function pastEntry(file: string, specifier: string): string | undefined {
+  const target = packageOf(file, specifier);
+  if (target === undefined || target === ownPackage(file) || !existsSync(join(root, 'packages', target, 'package.json'))) return undefined;
+  const entries = publicEntries(target);
+  const scoped = /^@goodhart\/[a-z-]+(\/.*)?$/.exec(specifier);
+  const reached = scoped ? entries.has(scoped[1] ? `.${scoped[1]}` : '.') : [...entries.values()].includes(resolve(file, '..', specifier));
+  const allowed = [...entries.keys()].map((subpath) => `@goodhart/${target}${subpath.slice(1)}`).join(', ');
+  return reached ? undefined : `${relative(root, file)} imports ${specifier}, past the public entries of ${target} (${allowed})`;
+}
+
 const packages = readdirSync(join(root, 'packages')).filter((name) => name in ALLOWED || readdirSync(join(root, 'packages', name)).includes('src'));
 
 describe('package layers, from the imports', () => {
@@ -94,10 +124,32 @@ describe('package layers, from the imports', () => {
     expect(violations).toEqual([]);
   });
 
+  it('nothing outside a package imports past its public entries: other packages, scripts/ and the root tests', () => {
+    // tools/ is left out: the Nx plugin (tools/nx-plugin/plugin.ts) still reaches core's pipeline modules directly.
+    const files = [
+      ...packages.flatMap((pkg) =>
+        ['src', 'test'].flatMap((dir) => (existsSync(join(root, 'packages', pkg, dir)) ? sourceFiles(join(root, 'packages', pkg, dir)) : [])),
+      ),
+      ...sourceFiles(join(root, 'scripts')),
+      ...sourceFiles(join(root, 'test')),
+    ];
+    expect(files.length).toBeGreaterThan(100);
+    const violations = files.flatMap((file) => imports(file).flatMap(({ specifier }) => pastEntry(file, specifier) ?? []));
+    expect(violations).toEqual([]);
+  });
+
   it('catches a violation (the scanner is not blind)', () => {
     const file = join(root, 'packages', 'core', 'src', 'x.ts');
     expect(packageOf(file, '@goodhart/model')).toBe('model');
     expect(packageOf(file, '../../model/src/index.ts')).toBe('model');
     expect(packageOf(file, './grid.ts')).toBe('core');
+    const script = join(root, 'scripts', 'x.ts');
+    expect(pastEntry(script, '@goodhart/ppo')).toBeUndefined();
+    expect(pastEntry(script, '@goodhart/core/pipeline')).toBeUndefined();
+    expect(pastEntry(script, '../packages/ppo/src/index.ts')).toBeUndefined();
+    expect(pastEntry(script, '../packages/ppo/src/trainer.ts')).toMatch(/past the public entries of ppo/);
+    expect(pastEntry(script, '@goodhart/ppo/src/trainer.ts')).toMatch(/past the public entries of ppo/);
+    expect(pastEntry(join(root, 'packages', 'ppo', 'test', 'x.test.ts'), '../src/trainer.ts')).toBeUndefined();
+    expect(pastEntry(join(root, 'packages', 'fit', 'test', 'x.test.ts'), '../../ppo/src/trainer.ts')).toMatch(/past the public entries of ppo/);
   });
 });

@@ -13,6 +13,7 @@ import {
   runName,
   runsOf,
   STAGES,
+  withSweepDefaults,
   workspaceRoot,
 } from '@goodhart/core';
 import { copyRepository } from './support/workspace.ts';
@@ -218,9 +219,11 @@ describe('Nx plugin: targets per pipeline preset', () => {
   it('adds one cached PPO run per proxy × β_KL × policy, the PPO summary, and fit after everything', async () => {
     for (const preset of PRESETS) {
       const config = await readPipeline(dir, preset);
-      const ppo = config.ppo as { proxies: string[]; klCoefficients: number[]; policies?: string[] };
-      const policies = ppo.policies ?? (config.policy as { sizes: string[] }).sizes;
-      const runs = runsOf({ ...ppo, policies }).map((run) => ({ cell: run.cell, name: runName(run) }));
+      const ppo = config.ppo as { proxies: string[]; klCoefficients?: number[]; policies?: string[] };
+      const runs = runsOf({ proxies: ppo.proxies, ...withSweepDefaults(ppo, (config.policy as { sizes: string[] }).sizes) }).map((run) => ({
+        cell: run.cell,
+        name: runName(run),
+      }));
       const runProjects = Object.keys(before).filter((name) => name.startsWith(`ppo--${preset}--`));
       expect(runProjects.sort()).toEqual(runs.map((r) => `ppo--${preset}--${r.name}`).sort());
       for (const run of runs) {

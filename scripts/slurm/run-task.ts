@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs, stripVTControlCharacters } from 'node:util';
 import { execa } from 'execa';
-// The module alone rather than core's index, which loads the Parquet and Arrow libraries a job's wrapper never uses.
-import { LONE_THREADS_ENV } from '../../packages/core/src/pipeline/alone.ts';
+// Core's pipeline entry rather than its main one, which loads the Parquet and Arrow libraries a job's wrapper never uses.
+import { LONE_THREADS_ENV } from '@goodhart/core/pipeline';
 import { writeTaskResult } from './job-files.ts';
 import { upstreamDigest } from './upstream-digest.ts';
 

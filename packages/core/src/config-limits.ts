@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { cellCount } from './pipeline/naming.ts';
+import { withSweepDefaults } from './pipeline/sweep-defaults.ts';
 
 /**
  * Cross-field checks of a pipeline file that the field-by-field schema cannot express: each catches at load a
@@ -30,7 +31,9 @@ export interface CheckedConfig {
     };
   };
   bon: { pool: { samplesPerPrompt: number }; proxies?: readonly string[] | undefined; curves: { ns?: readonly number[] | undefined } };
-  ppo?: { proxies: readonly string[]; klCoefficients: readonly number[]; policies?: readonly string[] | undefined; temperature: number } | undefined;
+  ppo?:
+    | { proxies: readonly string[]; klCoefficients?: readonly number[] | undefined; policies?: readonly string[] | undefined; temperature: number }
+    | undefined;
 }
 
 type Issue = { path: (string | number)[]; input: unknown; message: string };
@@ -87,13 +90,14 @@ function sizes(config: CheckedConfig): Issue[] {
     });
   }
   if (config.ppo) {
-    const policies = (config.ppo.policies ?? config.policy.sizes).length;
-    const runs = config.ppo.proxies.length * config.ppo.klCoefficients.length * policies;
+    const sweep = withSweepDefaults(config.ppo, config.policy.sizes);
+    const policies = sweep.policies.length;
+    const runs = config.ppo.proxies.length * sweep.klCoefficients.length * policies;
     if (runs > MAX_PPO_RUNS) {
       issues.push({
         path: ['ppo'],
         input: undefined,
-        message: `${config.ppo.proxies.length} proxies × ${config.ppo.klCoefficients.length} KL coefficients × ${policies} policies = ${runs} runs; at most ${MAX_PPO_RUNS} are allowed`,
+        message: `${config.ppo.proxies.length} proxies × ${sweep.klCoefficients.length} KL coefficients × ${policies} policies = ${runs} runs; at most ${MAX_PPO_RUNS} are allowed`,
       });
     }
   }

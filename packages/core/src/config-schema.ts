@@ -3,6 +3,7 @@ import { checkLimits, MAX_GRID_CELLS } from './config-limits.ts';
 import { checkGoldModel } from './gold-config-checks.ts';
 import { slurmSettingsSchema } from './slurm-schema.ts';
 import { cellCount, cellName, cellsOf } from './pipeline/naming.ts';
+import { withSweepDefaults } from './pipeline/sweep-defaults.ts';
 
 /**
  * The pipeline file (`pipelines/<name>.json`). Every stage reads only its own slice; Nx hashes only the fields a
@@ -201,9 +202,12 @@ export const bonSchema = z.strictObject({
 export const ppoSchema = z.strictObject({
   /** Runs = proxies × klCoefficients × policies: one PPO run (and one cached Nx task) per combination. */
   proxies: z.array(z.string().min(1)).min(1),
-  /** β_KL of the per-token penalty β_KL·(log π − log π_init); 0 is the paper's default. */
-  klCoefficients: z.array(z.number().min(0).max(100)).min(1).default([0]),
-  /** Policy sizes to train (names in policy.sizes); default every policy size. */
+  /**
+   * β_KL of the per-token penalty β_KL·(log π − log π_init). Default [0] (the paper's), and ppo.policies default every
+   * policy size: both filled in by the pipeline schema below from pipeline/sweep-defaults.ts, the one place they are written.
+   */
+  klCoefficients: z.array(z.number().min(0).max(100)).min(1).optional(),
+  /** Policy sizes to train (names in policy.sizes). */
   policies: z.array(z.string().min(1)).min(1).optional(),
   /** PPO iterations: each samples a rollout batch, then optimises on it for `epochs` passes. */
   iterations: positiveInt.max(1_000_000),
@@ -395,7 +399,9 @@ export const pipelineSchema = z
       });
     }
     checkLimits(config, ctx);
-  });
+  })
+  // After the checks, so a problem is reported at the field the file wrote (or left out).
+  .transform((config) => ({ ...config, ppo: config.ppo && { ...config.ppo, ...withSweepDefaults(config.ppo, config.policy.sizes) } }));
 
 export type PipelineConfig = z.infer<typeof pipelineSchema>;
 export type ModelSize = z.infer<typeof modelSizeSchema>;
@@ -408,5 +414,6 @@ export type HumanConfig = Omit<GoldConfig, 'kind' | 'model'>;
 export type LabelConfig = z.infer<typeof labelSchema>;
 export type ProxyTrainingConfig = z.infer<typeof proxyTrainingSchema>;
 export type BonConfig = z.infer<typeof bonSchema>;
-export type PpoConfig = z.infer<typeof ppoSchema>;
+/** A pipeline's ppo section as parsed: the sweep's lists filled in. */
+export type PpoConfig = NonNullable<PipelineConfig['ppo']>;
 export type FitConfig = z.infer<typeof fitSchema>;

@@ -11,7 +11,7 @@ export function blockWeights(size: ModelSize): number {
 }
 
 /** Upper bound on the gold RM's training comparisons: every pair of a training prompt's samples (ties dropped later). */
-export function goldTrainingPairsBound(config: PipelineConfig): number {
+export function goldTrainingPairsBound(config: Pick<PipelineConfig, 'gold'>): number {
   const gold = config.gold.model;
   if (!gold) return 0;
   const perPrompt = gold.temperatures.length * gold.responseTokens.length * gold.samplesPerSetting;
@@ -23,7 +23,7 @@ export function goldTrainingPairsBound(config: PipelineConfig): number {
  * The cross-field rules of `gold`: a model section exactly when kind is "model"; the gold RM at least as large as
  * every proxy, pretrained, trained on more comparisons than any proxy sees, on prompts label does not hold out.
  */
-export function checkGoldModel(config: PipelineConfig, ctx: z.RefinementCtx): void {
+export function checkGoldModel(config: Omit<PipelineConfig, 'ppo'>, ctx: z.RefinementCtx): void {
   const { gold } = config;
   const issue = (path: (string | number)[], input: unknown, message: string): void => {
     ctx.addIssue({ code: 'custom', path: ['gold', ...path], input, message });

@@ -20,7 +20,7 @@ export function parseCell(name: string, config: PipelineConfig): Cell {
 /** Every PPO run of the preset (none without a ppo section), proxies outermost, in the order of the pipeline file. */
 export function ppoRuns(config: PipelineConfig): PpoRun[] {
   if (!config.ppo) return [];
-  return runsOf({ proxies: config.ppo.proxies, klCoefficients: config.ppo.klCoefficients, policies: config.ppo.policies ?? config.policy.sizes });
+  return runsOf(config.ppo);
 }
 
 /** The run of the preset named `name`, or an error listing the runs there are. */

@@ -17,6 +17,7 @@ export * from './validate.ts';
 export * from './gold-config-checks.ts';
 export * from './slurm-schema.ts';
 export * from './pipeline/naming.ts';
+export * from './pipeline/sweep-defaults.ts';
 export * from './pipeline/fields.ts';
 export * from './pipeline/registry.ts';
 export * from './pipeline/plan.ts';

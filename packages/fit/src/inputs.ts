@@ -6,10 +6,8 @@ import {
   PRETRAIN_SUMMARY_TABLE,
   PROXY_METRICS_TABLE,
   REGRESSIONAL_TABLE,
-  findRun,
   loadPipeline,
   openStage,
-  ppoRuns,
   readParquetFile,
   stageHint,
   stageName,
@@ -42,8 +40,8 @@ export async function readFitSources(root: string, preset: string): Promise<FitS
   const pretrain = await openStage(root, config.name, 'pretrain');
   const proxySummary = await openStage(root, config.name, 'proxySummary');
   const bonCurves = await openStage(root, config.name, 'bonCurves');
-  const runs = ppoRuns(config);
-  const ppoSummary = runs.length > 0 ? await openStage(root, config.name, 'ppoSummary') : undefined;
+  // A preset with a ppo section has runs (the schema requires proxies), so a PPO summary runs before fit.
+  const ppoSummary = config.ppo ? await openStage(root, config.name, 'ppoSummary') : undefined;
   const outputs = [pretrain, proxySummary, bonCurves, ...(ppoSummary ? [ppoSummary] : [])];
 
   const entryOf = new Map<StageOutput, StageId>([
@@ -88,12 +86,15 @@ export async function readFitSources(root: string, preset: string): Promise<FitS
     proxyOf(cell, bonCurves.file(CURVES_TABLE.file)),
   );
   const regressional = regressionalFrom(await declared(bonCurves, REGRESSIONAL_TABLE));
+  // A run's proxy, policy and β_KL are columns of its rows: what the run was, as it wrote it.
   const rl = ppoSummary
-    ? rlCurvesFrom(await declared(ppoSummary, PPO_CURVES_TABLE), await declared(ppoSummary, PPO_CURVES_BY_PROMPT_TABLE), (run) => {
-        const found = findRun(run, config);
-        const policy = policies.find((p) => p.size === found.policy);
-        if (!policy) throw new Error(`PPO run ${run} trains policy "${found.policy}", which is not in policy.sizes`);
-        return { proxy: proxyOf(found.cell, ppoSummary.file(PPO_CURVES_TABLE.file)), policy, klCoefficient: found.klCoefficient };
+    ? rlCurvesFrom(await declared(ppoSummary, PPO_CURVES_TABLE), await declared(ppoSummary, PPO_CURVES_BY_PROMPT_TABLE), (run, rows) => {
+        const file = ppoSummary.file(PPO_CURVES_TABLE.file);
+        const identity = runIdentity(run, rows, file);
+        const policy = policies.find((p) => p.size === identity.policy);
+        if (!policy)
+          throw new Error(`${file}: PPO run ${run} trains policy "${identity.policy}", which is not in policy.sizes (${config.policy.sizes.join(', ')})`);
+        return { proxy: proxyOf(identity.proxy, file), policy, klCoefficient: identity.klCoefficient };
       })
     : [];
   return {
@@ -169,10 +170,23 @@ function bonCurvesFrom(curveRows: BonCurveRow[], byPromptRows: BonByPromptRow[],
 type RlCurveRow = RowOf<typeof PPO_CURVES_TABLE.columns>;
 type RlByPromptRow = RowOf<typeof PPO_CURVES_BY_PROMPT_TABLE.columns>;
 
+/** The proxy, policy and β_KL every row of one run names; rows that disagree stop fit, naming the run and the file. */
+export function runIdentity(run: string, rows: readonly RlCurveRow[], file: string): { proxy: string; policy: string; klCoefficient: number } {
+  const [first] = rows;
+  const identity = { proxy: first.proxy, policy: first.policy, klCoefficient: Number(first.kl_coefficient) };
+  const other = rows.find((r) => r.proxy !== identity.proxy || r.policy !== identity.policy || Number(r.kl_coefficient) !== identity.klCoefficient);
+  if (other) {
+    throw new Error(
+      `${file}: the rows of PPO run ${run} disagree on what the run is (proxy ${identity.proxy}, policy ${identity.policy}, kl_coefficient ${identity.klCoefficient} at step ${first.step}; proxy ${other.proxy}, policy ${other.policy}, kl_coefficient ${Number(other.kl_coefficient)} at step ${other.step})`,
+    );
+  }
+  return identity;
+}
+
 function rlCurvesFrom(
   curveRows: RlCurveRow[],
   byPromptRows: RlByPromptRow[],
-  describe: (run: string) => Pick<RlCurve, 'proxy' | 'policy' | 'klCoefficient'>,
+  describe: (run: string, rows: readonly RlCurveRow[]) => Pick<RlCurve, 'proxy' | 'policy' | 'klCoefficient'>,
 ): RlCurve[] {
   const byPrompt = groupBy(byPromptRows, (r) => r.run);
   return [...groupBy(curveRows, (r) => r.run)].map(([run, rows]) => {
@@ -180,7 +194,7 @@ function rlCurvesFrom(
     const steps = sorted.map((r) => r.step);
     return {
       run,
-      ...describe(run),
+      ...describe(run, sorted),
       points: sorted.map((r) => ({
         step: r.step,
         kl: interval(r, 'kl'),

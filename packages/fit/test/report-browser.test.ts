@@ -1,24 +1,15 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { computeFindings } from '../src/findings.ts';
 import { writeReport } from '../src/report/write-report.ts';
 import { makeFixture } from './fixtures.ts';
+import { HAVE_CHROMIUM, launchChromium, MISSING_CHROMIUM, openReport, REQUIRE_BROWSER } from './report-page.ts';
 
-/**
- * The report as a person sees it: opened from disk in Debian's headless Chromium (driven by playwright-core, which
- * downloads no browser of its own). Skipped when Chromium is absent, unless GOODHART_REQUIRE_BROWSER=1 (CI), where a
- * missing browser is a failure rather than a silent skip.
- */
-const CHROMIUM = process.env.GOODHART_CHROMIUM ?? '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const REQUIRE_BROWSER = process.env.GOODHART_REQUIRE_BROWSER === '1';
-const MISSING = `headless Chromium not found at ${CHROMIUM}: install Debian's chromium: apt-get install -y chromium`;
-if (!HAVE_CHROMIUM && !REQUIRE_BROWSER) console.warn(`skipping the report browser test: ${MISSING}`);
+/** The report as a person sees it, opened from disk in headless Chromium (see report-page.ts). */
+if (!HAVE_CHROMIUM && !REQUIRE_BROWSER) console.warn(`skipping the report browser test: ${MISSING_CHROMIUM}`);
 
 /** Figures the fixture (5 RM sizes × 2 counts, an unpenalised and a penalised RL run, a regressional check) must draw. */
 const CHARTS = [
@@ -49,23 +40,14 @@ afterAll(async () => {
 
 describe('static report in headless Chromium', () => {
   it.skipIf(!HAVE_CHROMIUM && !REQUIRE_BROWSER)('renders findings, tables and every figure without errors', async () => {
-    if (!HAVE_CHROMIUM) throw new Error(MISSING);
     const { input, results } = makeFixture();
     const dir = await mkdtemp(join(tmpdir(), 'goodhart-report-browser-'));
     dirs.push(dir);
     const written = await writeReport(dir, input, results, computeFindings(input, results));
     expect(written.warnings).toEqual([]);
 
-    // Tests may run as root (CI), where Chromium refuses to start without --no-sandbox.
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const problems: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('requestfailed', (request) => problems.push(`request failed: ${request.url()}`));
-    await page.goto(pathToFileURL(join(dir, 'index.html')).href, { waitUntil: 'load' });
+    browser = await launchChromium();
+    const { page, problems } = await openReport(browser, join(dir, 'index.html'));
 
     expect(await page.title()).toContain('fixture');
     await expect(page.locator('#findings-table tbody tr').count()).resolves.toBe(8);

@@ -1,11 +1,13 @@
 import type { PipelineConfig } from '@goodhart/core';
+import type { RewardTrainingSchedule } from '@goodhart/model';
 
 /**
  * Everything the gold RM stage needs besides its models, with the meaning of each field. The stage fills it from
  * the pipeline (gold.model, validated at load); `validateGoldRmHyperparameters` guards direct library use and is
- * written next to the outputs (hyperparameters.json).
+ * written next to the outputs (hyperparameters.json). Its training schedule is the one every reward model trains on
+ * (RewardTrainingSchedule: epochs, minSteps, batchSize, learningRate, warmupSteps, weightDecay, gradientClip).
  */
-export interface GoldRmHyperparameters {
+export interface GoldRmHyperparameters extends RewardTrainingSchedule {
   /** Every random choice (prompt split, samples, head, batch order) flows from this seed. */
   seed: number;
   /** The initial policy whose samples the human labels (policy.sizes[0]). */
@@ -22,13 +24,6 @@ export interface GoldRmHyperparameters {
   validationFraction: number;
   sampleBatchSize: number;
   scoringBatchSize: number;
-  epochs: number;
-  minSteps: number;
-  batchSize: number;
-  learningRate: number;
-  warmupSteps: number;
-  weightDecay: number;
-  gradientClip: number;
 }
 
 export function goldRmHyperparameters(config: PipelineConfig): GoldRmHyperparameters {

@@ -1,65 +1,28 @@
-import { cosineLearningRate, Progress, type Rng } from '@goodhart/core';
-import {
-  defaultAdamW,
-  NonFiniteLossError,
-  pairwiseLoss,
-  REWARD_HEAD,
-  scoreSequences,
-  softplus,
-  tokenBatch,
-  trainStep,
-  type AdamWOptions,
-  type Model,
-} from '@goodhart/model';
+import { Progress, type Rng } from '@goodhart/core';
+import { scoreSequences, softplus, trainPairwiseRewardModel, type Model, type RewardCurveRow } from '@goodhart/model';
 import type { GoldComparison } from './comparisons.ts';
 import type { GoldRmHyperparameters } from './hyperparameters.ts';
 
-export interface CurveRow {
-  step: number;
-  epoch: number;
-  loss: number;
-  learningRate: number;
-  gradientNorm: number;
-}
+export type CurveRow = RewardCurveRow;
 
 /** Prompt + response of every sample: what the gold RM reads (its reward at the last token). */
 export type Sequences = readonly (readonly number[])[];
 
 /**
- * Trains the gold RM on the human's comparisons with the pairwise loss: fixed length (epochs, at least minSteps),
- * linear warm-up then cosine decay to a tenth, a fresh shuffle every epoch. A non-finite loss or gradient stops it
- * with an error naming the step and what to change; no weight is touched by the failing step.
+ * Trains the gold RM on the human's comparisons with the reward-model loop every RM shares (trainPairwiseRewardModel).
+ * A non-finite loss or gradient stops it with an error naming the step and what to change; no weight is touched by
+ * the failing step.
  */
 export function trainGoldRm(model: Model, sequences: Sequences, train: readonly GoldComparison[], h: GoldRmHyperparameters, rng: Rng): CurveRow[] {
   if (train.length === 0) throw new Error('gold-rm: no training comparisons (every pair tied?)');
-  const batchSize = Math.min(h.batchSize, train.length);
-  const stepsPerEpoch = Math.ceil(train.length / batchSize);
-  const totalSteps = Math.max(h.minSteps, Math.ceil(h.epochs * stepsPerEpoch));
-  const optimizer: AdamWOptions = { ...defaultAdamW, weightDecay: h.weightDecay, gradientClip: h.gradientClip };
-  const progress = new Progress({ label: 'gold-rm: training', total: totalSteps, unit: 'steps' });
-  const curve: CurveRow[] = [];
-  let order: number[] = [];
-  for (let step = 0; step < totalSteps; step++) {
-    const offset = (step % stepsPerEpoch) * batchSize;
-    if (offset === 0) order = rng.shuffle(train.map((_, i) => i));
-    const rows = order.slice(offset, offset + batchSize).map((i) => train[i]);
-    const batch = tokenBatch([...rows.map((r) => sequences[r.a]), ...rows.map((r) => sequences[r.b])]);
-    const learningRate = cosineLearningRate(step, { peak: h.learningRate, warmupSteps: h.warmupSteps, totalSteps, minFraction: 0.1 });
-    let result: { loss: number; gradientNorm: number };
-    try {
-      result = trainStep(model, batch, { heads: 'last' }, (out) => pairwiseLoss(out.heads[REWARD_HEAD], rows), learningRate, optimizer);
-    } catch (error) {
-      if (error instanceof NonFiniteLossError) {
-        throw new Error(
-          `gold-rm: training diverged at step ${step + 1} of ${totalSteps} (${error.loss === undefined ? '' : `loss ${error.loss}, `}gradient norm ${error.gradientNorm}); nothing was written. Lower gold.model.training.learningRate (now ${h.learningRate}) or raise warmupSteps.`,
-        );
-      }
-      throw error;
-    }
-    curve.push({ step: step + 1, epoch: Math.floor(step / stepsPerEpoch) + 1, loss: result.loss, learningRate, gradientNorm: result.gradientNorm });
-    progress.update(step + 1, `loss ${result.loss.toFixed(4)}`);
-  }
-  return curve;
+  return trainPairwiseRewardModel(model, train, h, rng, {
+    label: 'gold-rm: training',
+    sequences: (pair) => [sequences[pair.a], sequences[pair.b]],
+    diverged: (error, step, totalSteps) =>
+      new Error(
+        `gold-rm: training diverged at step ${step} of ${totalSteps} (${error.loss === undefined ? '' : `loss ${error.loss}, `}gradient norm ${error.gradientNorm}); nothing was written. Lower gold.model.training.learningRate (now ${h.learningRate}) or raise warmupSteps.`,
+      ),
+  });
 }
 
 /** The gold RM's reward of every sample, once (pairs are then compared from these). */

@@ -13,3 +13,4 @@ export * from './bpe.ts';
 export * from './pretrained.ts';
 export * from './proxy-cell.ts';
 export * from './pairwise.ts';
+export * from './reward-training.ts';

@@ -5,11 +5,8 @@ import {
   findRun,
   loadPipeline,
   openStage,
-  Progress,
   Rng,
-  readParquetFile,
   runName,
-  SAMPLES_TABLE,
   sha256Hex,
   stageConfig,
   stageName,
@@ -18,30 +15,13 @@ import {
   workspaceRoot,
   writeStageOutput,
   type PipelineConfig,
-  type PpoConfig,
-  type PpoRun,
-  type StageOutput,
 } from '@goodhart/core';
 import { normaliseGold, openGold, readGoldUnits } from '@goodhart/gold';
-import {
-  engineCodeVersion,
-  initEngine,
-  readPretrainArtifacts,
-  readProxyCell,
-  readPromptsFile,
-  saveCheckpoint,
-  scoreSequences,
-  type ComputeOptions,
-  type Model,
-} from '@goodhart/model';
-import { evaluatePolicy, evaluationSteps, summariseStep, type EvalPoint, type EvalSample } from './evaluation.ts';
-import type { PpoHyperparameters } from './hyperparameters.ts';
-import { scheduledLearningRate } from './learning-rate.ts';
+import { engineCodeVersion, initEngine, readPretrainArtifacts, readProxyCell, readPromptsFile, saveCheckpoint, type ComputeOptions } from '@goodhart/model';
+import { evaluationSteps, summariseStep, type EvalPoint, type EvalSample } from './evaluation.ts';
+import { evaluateRun, hyperparametersFor, loadRunModels, readCenteringSamples, requirePpo, rolloutPrompts, runReward, trainPolicy } from './policy-training.ts';
 import { writeRunTables } from './run-tables.ts';
-import { PpoTrainer, type RewardFunction } from './trainer.ts';
 import { loadTrainingState, saveTrainingState, type SavedProgress } from './training-state.ts';
-import { VALUE_HEAD } from './batch.ts';
-import { rewardScale } from './reward-normalisation.ts';
 
 export const STAGE = stageName('ppoRun');
 
@@ -52,31 +32,6 @@ export function runDir(root: string, pipeline: string, run: string): string {
 /** Where an unfinished run keeps its resumable checkpoint; removed once the run's output is written. */
 export function workDir(root: string, pipeline: string, run: string): string {
   return stageWorkDir(root, pipeline, 'ppoRun', run);
-}
-
-export function requirePpo(config: PipelineConfig): PpoConfig {
-  if (!config.ppo) throw new Error(`pipeline "${config.name}" has no "ppo" section, so it has no PPO runs`);
-  return config.ppo;
-}
-
-export function hyperparametersFor(config: PipelineConfig, run: PpoRun, stopToken: number): PpoHyperparameters {
-  const ppo = requirePpo(config);
-  return {
-    batchSize: ppo.batchSize,
-    minibatches: ppo.minibatches,
-    epochs: ppo.epochs,
-    learningRate: ppo.learningRate,
-    clipRange: ppo.clipRange,
-    valueClipRange: ppo.valueClipRange,
-    valueCoefficient: ppo.valueCoefficient,
-    gamma: ppo.gamma,
-    gaeLambda: ppo.gaeLambda,
-    gradientClip: ppo.gradientClip,
-    klCoefficient: run.klCoefficient,
-    temperature: ppo.temperature,
-    maxNewTokens: config.label.responseTokens,
-    stopToken,
-  };
 }
 
 export interface RunResult {
@@ -107,8 +62,7 @@ export async function runPpoRun(options: ComputeOptions & { preset: string; run:
   const heldOutPrompts = await readPromptsFile(label.file(EVAL_PROMPTS_TABLE.file));
   const evalPrompts = heldOutPrompts.slice(0, ppo.eval.prompts);
   // Rollouts never see a prompt held out for evaluation (RM training prompts are fine: the paper trains on them too).
-  const heldOut = new Set(heldOutPrompts.map((p) => p.promptId));
-  const trainPrompts = pretrained.prompts.filter((p) => !heldOut.has(p.promptId));
+  const trainPrompts = rolloutPrompts(pretrained.prompts, new Set(heldOutPrompts.map((p) => p.promptId)));
   if (trainPrompts.length < ppo.batchSize)
     throw new Error(`only ${trainPrompts.length} training prompts for ppo.batchSize ${ppo.batchSize}; raise prompts.count`);
 
@@ -123,16 +77,7 @@ export async function runPpoRun(options: ComputeOptions & { preset: string; run:
   const work = workDir(root, config.name, name);
 
   const rewardModel = await proxyCell.loadRewardModel();
-  const proxyScore: RewardFunction = (prompts, responses) => {
-    const scores = scoreSequences(
-      rewardModel,
-      prompts.map((p, b) => [...p, ...responses[b]]),
-      ppo.batchSize,
-    );
-    return scores.map((s) => s + proxyCell.shift);
-  };
-  const scale = ppo.rewardNormalisation === 'none' ? 1 : await initialRewardScale(label, config, proxyScore);
-  const reward: RewardFunction = (prompts, responses) => Array.from(proxyScore(prompts, responses), (s) => s / scale);
+  const { proxyScore, reward, scale } = runReward(config, { model: rewardModel, shift: proxyCell.shift }, await readCenteringSamples(label, config));
   if (ppo.rewardNormalisation !== 'none')
     log(`[ppo ${name}] reward = proxy score / ${scale.toFixed(4)} (its standard deviation on the initial policy's samples)`);
   const goldScore = (prompts: readonly (readonly number[])[], responses: readonly (readonly number[])[]): { gold: number[]; human: number[] } => {
@@ -140,37 +85,21 @@ export async function runPpoRun(options: ComputeOptions & { preset: string; run:
     return { gold: normaliseGold(raw.gold, units.gold), human: normaliseGold(raw.human, units.human) };
   };
 
-  const reference = await pretrained.loadLanguageModel(run.policy);
   const restored = await loadTrainingState(work, fingerprint, engine, log);
-  let policy: Model;
   const progress: SavedProgress = { iteration: 0, evalSamples: [], trainRows: [] };
+  const { policy, reference } = restored
+    ? { policy: restored.policy, reference: await pretrained.loadLanguageModel(run.policy) }
+    : await loadRunModels(pretrained, run);
   if (restored) {
-    policy = restored.policy;
     Object.assign(progress, { iteration: restored.iteration, evalSamples: restored.evalSamples, trainRows: restored.trainRows });
     log(`[ppo ${name}] resuming from the checkpoint at iteration ${restored.iteration} of ${ppo.iterations}`);
-  } else {
-    policy = await pretrained.loadLanguageModel(run.policy, [VALUE_HEAD]);
   }
-  const trainer = new PpoTrainer(policy, reference, reward, hyperparameters);
   const resumedFrom = progress.iteration;
+  const models = { policy, reference, hyperparameters };
 
   const steps = evaluationSteps(ppo.iterations, ppo.eval.points);
   const evaluate = (step: number): void => {
-    const samples = evaluatePolicy(
-      policy,
-      reference,
-      evalPrompts,
-      {
-        step,
-        samplesPerPrompt: ppo.eval.samplesPerPrompt,
-        batchSize: ppo.batchSize,
-        maxNewTokens: config.label.responseTokens,
-        temperature: ppo.temperature,
-        stopToken,
-      },
-      { proxy: proxyScore, gold: goldScore },
-      Rng.fromSeed(config.seed, `ppo/eval/${run.policy}/${step}`),
-    );
+    const samples = evaluateRun(config, run, models, step, { prompts: evalPrompts, proxyScore, goldScore });
     progress.evalSamples.push(...samples);
     const point = summarise(samples, config, name);
     log(
@@ -181,28 +110,21 @@ export async function runPpoRun(options: ComputeOptions & { preset: string; run:
   log(
     `[ppo ${name}] policy "${run.policy}", proxy ${run.cell}, β_KL ${run.klCoefficient}: ${ppo.iterations} iterations of ${ppo.batchSize} rollouts, eval at iterations ${steps.join(', ')}`,
   );
-  const bar = new Progress({ label: `ppo ${name}`, total: Math.max(ppo.iterations - resumedFrom, 1), unit: 'iterations' });
-  const prompts = promptSchedule(
-    trainPrompts.map((p) => p.tokens),
-    ppo.batchSize,
-    config.seed,
-    run.policy,
-  );
-  for (;;) {
-    const i = progress.iteration;
-    if (steps.includes(i) && !progress.evalSamples.some((s) => s.step === i)) evaluate(i);
-    if (i >= ppo.iterations) break;
-    const stats = trainer.iteration(prompts(i), Rng.fromSeed(config.seed, `ppo/${run.policy}/iteration/${i}`), scheduledLearningRate(ppo, i));
-    progress.trainRows.push({ iteration: i + 1, ...stats });
-    progress.iteration = i + 1;
-    bar.update(
-      progress.iteration - resumedFrom,
-      `it ${progress.iteration} | proxy ${stats.score.toFixed(3)} | KL ${stats.kl.toFixed(3)} | loss ${stats.loss.toFixed(4)} | clip ${stats.clipFraction.toFixed(3)}`,
-    );
-    if (progress.iteration % ppo.checkpointEvery === 0 && progress.iteration < ppo.iterations) {
-      await saveTrainingState(work, fingerprint, progress, policy);
-    }
-  }
+  await trainPolicy({
+    config,
+    run,
+    ...models,
+    reward,
+    prompts: trainPrompts.map((p) => p.tokens),
+    progress,
+    steps,
+    evaluate,
+    evaluated: (step) => progress.evalSamples.some((s) => s.step === step),
+    afterIteration: async () => {
+      if (progress.iteration % ppo.checkpointEvery === 0 && progress.iteration < ppo.iterations) await saveTrainingState(work, fingerprint, progress, policy);
+    },
+    label: `ppo ${name}`,
+  });
 
   const points = steps.map((step) =>
     summarise(
@@ -244,20 +166,6 @@ export async function runPpoRun(options: ComputeOptions & { preset: string; run:
   return { run: name, outputDir, points, resumedFrom };
 }
 
-/** The proxy's standard deviation over the initial policy's samples that centred it (label's first centeringSamples). */
-async function initialRewardScale(label: StageOutput, config: PipelineConfig, proxyScore: RewardFunction): Promise<number> {
-  const path = label.file(SAMPLES_TABLE.file);
-  const samples = SAMPLES_TABLE.select(await readParquetFile(path), path, ['prompt_tokens', 'response_tokens']).slice(
-    0,
-    config.proxy.training.centeringSamples,
-  );
-  const scores = proxyScore(
-    samples.map((s) => [...s.prompt_tokens]),
-    samples.map((s) => [...s.response_tokens]),
-  );
-  return rewardScale(scores);
-}
-
 function summarise(samples: readonly EvalSample[], config: PipelineConfig, name: string): EvalPoint {
   const ppo = requirePpo(config);
   return summariseStep(samples, {
@@ -265,25 +173,4 @@ function summarise(samples: readonly EvalSample[], config: PipelineConfig, name:
     confidence: ppo.eval.confidence,
     rng: Rng.fromSeed(config.seed, `ppo/bootstrap/${name}/${samples[0]?.step}`),
   });
-}
-
-/**
- * Iteration i's rollout prompts: passes over the training prompts, each pass in its own seeded order. Runs of one
- * policy share the order (and iteration seeds), so runs that differ only in proxy or β_KL see the same prompts.
- */
-function promptSchedule(prompts: readonly number[][], batchSize: number, seed: number, policy: string): (iteration: number) => number[][] {
-  const orders = new Map<number, number[]>();
-  const order = (pass: number): number[] => {
-    let cached = orders.get(pass);
-    if (!cached) {
-      cached = Rng.fromSeed(seed, `ppo/${policy}/prompts/${pass}`).shuffle(Array.from({ length: prompts.length }, (_, i) => i));
-      orders.set(pass, cached);
-    }
-    return cached;
-  };
-  return (iteration) =>
-    Array.from({ length: batchSize }, (_, k) => {
-      const position = iteration * batchSize + k;
-      return prompts[order(Math.floor(position / prompts.length))[position % prompts.length]];
-    });
 }

@@ -1,24 +1,22 @@
-import { cosineLearningRate, Progress, type ProxyTrainingConfig, type Rng } from '@goodhart/core';
-import {
-  defaultAdamW,
-  pairwiseLoss,
-  REWARD_HEAD,
-  scoreSequences,
-  sigmoid,
-  softplus,
-  tokenBatch,
-  trainStep,
-  type AdamWOptions,
-  type Model,
-} from '@goodhart/model';
+import type { ProxyTrainingConfig, Rng } from '@goodhart/core';
+import { scoreSequences, sigmoid, softplus, trainPairwiseRewardModel, type Model, type RewardCurveRow } from '@goodhart/model';
 
 // The pairwise loss lives in @goodhart/model, shared with the gold RM; re-exported for this package's users.
 export { pairwiseLoss, softplus } from '@goodhart/model';
 import type { ComparisonRow } from './comparisons-data.ts';
 
+/** A comparison's two sequences: the prompt with response a, the prompt with response b. */
+export function pairOf(row: ComparisonRow): [number[], number[]] {
+  return [
+    [...row.promptTokens, ...row.tokensA],
+    [...row.promptTokens, ...row.tokensB],
+  ];
+}
+
 /** Both responses of every pair as one batch of 2B sequences: the a's, then the b's. */
 export function pairSequences(rows: readonly ComparisonRow[]): number[][] {
-  return [...rows.map((r) => [...r.promptTokens, ...r.tokensA]), ...rows.map((r) => [...r.promptTokens, ...r.tokensB])];
+  const pairs = rows.map(pairOf);
+  return [...pairs.map(([a]) => a), ...pairs.map(([, b]) => b)];
 }
 
 export interface PairEvaluation {
@@ -71,41 +69,12 @@ export function evaluatePairs(model: Model, rows: readonly ComparisonRow[], batc
   };
 }
 
-export interface RewardCurveRow {
-  step: number;
-  epoch: number;
-  loss: number;
-  learningRate: number;
-  gradientNorm: number;
-}
-
-/** Fixed-length training (no early stopping, as in the paper), so small-data proxies can overfit. */
+/** Fixed-length training (no early stopping, as in the paper), so small-data proxies can overfit: the loop every RM shares. */
 export function trainRewardModel(model: Model, train: readonly ComparisonRow[], hyper: ProxyTrainingConfig, rng: Rng, label: string): RewardCurveRow[] {
-  if (train.length === 0) throw new Error('no training comparisons');
-  const batchSize = Math.min(hyper.batchSize, train.length);
-  const stepsPerEpoch = Math.ceil(train.length / batchSize);
-  const totalSteps = Math.max(hyper.minSteps, Math.ceil(hyper.epochs * stepsPerEpoch));
-  const optimizer: AdamWOptions = { ...defaultAdamW, weightDecay: hyper.weightDecay, gradientClip: hyper.gradientClip };
-  const progress = new Progress({ label, total: totalSteps, unit: 'steps' });
-  const curve: RewardCurveRow[] = [];
-  let order: number[] = [];
-  for (let step = 0; step < totalSteps; step++) {
-    const offset = (step % stepsPerEpoch) * batchSize;
-    if (offset === 0) order = rng.shuffle(train.map((_, i) => i));
-    const rows = order.slice(offset, offset + batchSize).map((i) => train[i]);
-    const learningRate = cosineLearningRate(step, { peak: hyper.learningRate, warmupSteps: hyper.warmupSteps, totalSteps, minFraction: 0.1 });
-    const { loss, gradientNorm } = trainStep(
-      model,
-      tokenBatch(pairSequences(rows)),
-      { heads: 'last' },
-      (out) => pairwiseLoss(out.heads[REWARD_HEAD], rows),
-      learningRate,
-      optimizer,
-    );
-    curve.push({ step: step + 1, epoch: Math.floor(step / stepsPerEpoch) + 1, loss, learningRate, gradientNorm });
-    progress.update(step + 1, `loss ${loss.toFixed(4)}`);
-  }
-  return curve;
+  return trainPairwiseRewardModel(model, train, hyper, rng, {
+    label,
+    sequences: pairOf,
+  });
 }
 
 /**

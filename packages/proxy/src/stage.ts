@@ -18,10 +18,24 @@ import {
   workspaceRoot,
   writeParquetFile,
   writeStageOutput,
+  type Cell,
   type Manifest,
+  type PipelineConfig,
+  type ProxyTrainingConfig,
 } from '@goodhart/core';
-import { engineCodeVersion, initEngine, readPretrainArtifacts, parameterCount, saveCheckpoint, scoreSequences, type ComputeOptions } from '@goodhart/model';
-import { openLabelArtifacts } from './comparisons-data.ts';
+import {
+  engineCodeVersion,
+  initEngine,
+  readPretrainArtifacts,
+  parameterCount,
+  saveCheckpoint,
+  scoreSequences,
+  type ComputeOptions,
+  type Model,
+  type PretrainArtifacts,
+  type RewardCurveRow,
+} from '@goodhart/model';
+import { openLabelArtifacts, type LabelArtifacts } from './comparisons-data.ts';
 import { calibrateTemperature, evaluatePairs, trainRewardModel } from './reward-training.ts';
 
 export const STAGE = stageName('proxyCell');
@@ -64,8 +78,7 @@ export async function runProxyCell(
   }
   const hyper = config.proxy.training;
   const train = labelled.train.slice(0, cell.comparisons);
-  const rng = Rng.fromSeed(config.seed, `proxy/${cell.size}/s${cell.seed}`);
-  const model = await pretrained.loadRewardModel(cell.size, rng.fork('head'));
+  const { model, train: trainModel } = await proxyModel(config, cell, pretrained, labelled);
   let metrics: CellMetrics | undefined;
   const manifest = await writeStageOutput(
     {
@@ -80,19 +93,13 @@ export async function runProxyCell(
     },
     async (staging) => {
       log(`proxy ${name}: ${parameterCount(model.config).total.toLocaleString('en-US')}-parameter RM from the "${cell.size}" LM, ${train.length} comparisons`);
-      const curve = trainRewardModel(model, train, hyper, rng.fork(`order/n${cell.comparisons}`), `proxy ${name}`);
+      const curve = trainModel();
       const evaluation = evaluatePairs(model, labelled.validation, hyper.batchSize * 2);
       const calibration = calibrateTemperature(
         evaluation.differences,
         labelled.validation.map((r) => r.goldA - r.goldB),
       );
-      const centering = labelled.samples.slice(0, hyper.centeringSamples);
-      const initialScores = scoreSequences(
-        model,
-        centering.map((s) => [...s.promptTokens, ...s.responseTokens]),
-        hyper.batchSize * 2,
-      );
-      const shift = -initialScores.reduce((a, b) => a + b, 0) / initialScores.length;
+      const shift = centeringShift(model, labelled, hyper);
       const counts = parameterCount(model.config);
       metrics = {
         cell: name,
@@ -129,6 +136,38 @@ export async function runProxyCell(
   model.dispose();
   if (!metrics) throw new Error(`proxy ${name} wrote no metrics`);
   return { metrics, manifest };
+}
+
+/**
+ * The RM of a grid cell, before training: the pretrained LM of the cell's size with a fresh reward head, and the
+ * training that makes it the cell's proxy (its first `comparisons` training comparisons, in an order drawn from the
+ * cell's seed). The tuning tool trains its development proxy through this too, so it is the proxy this stage would
+ * train for that cell.
+ */
+export async function proxyModel(
+  config: PipelineConfig,
+  cell: Cell,
+  pretrained: PretrainArtifacts,
+  labelled: LabelArtifacts,
+): Promise<{ model: Model; train: () => RewardCurveRow[] }> {
+  const rng = Rng.fromSeed(config.seed, `proxy/${cell.size}/s${cell.seed}`);
+  const model = await pretrained.loadRewardModel(cell.size, rng.fork('head'));
+  const train = labelled.train.slice(0, cell.comparisons);
+  return {
+    model,
+    train: () => trainRewardModel(model, train, config.proxy.training, rng.fork(`order/n${cell.comparisons}`), `proxy ${cellName(cell)}`),
+  };
+}
+
+/** The shift that centres a proxy: minus its mean reward over label's first centeringSamples samples of the initial policy. */
+export function centeringShift(model: Model, labelled: LabelArtifacts, hyper: ProxyTrainingConfig): number {
+  const centering = labelled.samples.slice(0, hyper.centeringSamples);
+  const initialScores = scoreSequences(
+    model,
+    centering.map((s) => [...s.promptTokens, ...s.responseTokens]),
+    hyper.batchSize * 2,
+  );
+  return -initialScores.reduce((a, b) => a + b, 0) / initialScores.length;
 }
 
 /** Gathers every cell of the grid into one table (the aggregate target); fails naming any cell not yet trained. */

@@ -15,6 +15,7 @@ import {
 import { MAX_GRID_CELLS, MAX_PPO_RUNS } from '../config-limits.ts';
 import { STAGES, type StageEntry } from './registry.ts';
 import { aloneTaskIds } from './alone.ts';
+import { withSweepDefaults } from './sweep-defaults.ts';
 
 /**
  * The tasks of one preset, derived from the registry and the preset's sweep fields. Reads the raw pipeline JSON (the
@@ -133,26 +134,29 @@ function bonProxyCells(config: unknown, cells: readonly string[]): string[] {
   return chosen.filter((cell): cell is string => typeof cell === 'string' && cells.includes(cell));
 }
 
+/** ppo.klCoefficients and ppo.policies as listed, or their defaults (the schema's); anything but a list counts as empty. */
+function sweepLists(config: unknown, ppo: Record<string, unknown>): { klCoefficients: readonly unknown[]; policies: readonly unknown[] } {
+  const list = (value: unknown): unknown[] | undefined => (value === undefined ? undefined : Array.isArray(value) ? value : []);
+  const policy = isObject(config) ? config.policy : undefined;
+  return withSweepDefaults({ klCoefficients: list(ppo.klCoefficients), policies: list(ppo.policies) }, list(isObject(policy) ? policy.sizes : undefined) ?? []);
+}
+
 /** An upper bound on the PPO runs (proxies × KL coefficients × policies as listed), without enumerating them. */
 function ppoRunCount(config: unknown): number {
   const ppo = isObject(config) ? config.ppo : undefined;
   if (!isObject(ppo)) return 0;
-  const policy = isObject(config) ? config.policy : undefined;
-  const length = (value: unknown, fallback: number): number => (Array.isArray(value) ? value.length : fallback);
-  return length(ppo.proxies, 0) * length(ppo.klCoefficients, 1) * length(ppo.policies ?? (isObject(policy) ? policy.sizes : undefined), 0);
+  const sweep = sweepLists(config, ppo);
+  return (Array.isArray(ppo.proxies) ? ppo.proxies.length : 0) * sweep.klCoefficients.length * sweep.policies.length;
 }
 
 /** The PPO runs (none without a ppo section); entries that cannot name a run are left out (the stage reports them). */
 function ppoRunUnits(config: unknown, cells: readonly string[]): { run: string; cell: string }[] {
   const ppo = isObject(config) ? config.ppo : undefined;
   if (!isObject(ppo)) return [];
-  const policy = isObject(config) ? config.policy : undefined;
-  const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
-  const proxies = list(ppo.proxies).filter((cell): cell is string => typeof cell === 'string' && cells.includes(cell));
-  const klCoefficients = (Array.isArray(ppo.klCoefficients) ? ppo.klCoefficients : [0]).filter((k): k is number => typeof k === 'number' && k >= 0);
-  const policies = list(ppo.policies ?? (isObject(policy) ? policy.sizes : undefined)).filter(
-    (s): s is string => typeof s === 'string' && NAME_PATTERN.test(s),
-  );
+  const sweep = sweepLists(config, ppo);
+  const proxies = (Array.isArray(ppo.proxies) ? ppo.proxies : []).filter((cell): cell is string => typeof cell === 'string' && cells.includes(cell));
+  const klCoefficients = sweep.klCoefficients.filter((k): k is number => typeof k === 'number' && k >= 0);
+  const policies = sweep.policies.filter((s): s is string => typeof s === 'string' && NAME_PATTERN.test(s));
   return runsOf({ proxies, klCoefficients, policies }).map((run) => ({ run: runName(run), cell: run.cell }));
 }
 

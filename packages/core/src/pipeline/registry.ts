@@ -189,8 +189,9 @@ export const STAGES = {
   fit: {
     package: 'fit',
     fanOut: 'preset',
-    // The policy sizes and the PPO sweep name the policies and decode the runs' names.
-    fields: ['seed', 'fit', ...PPO_SWEEP_FIELDS],
+    // The policy sizes list the policies. A run's proxy, policy and β_KL are read from the PPO tables' columns, so
+    // the sweep is not hashed here: the runs fit reads are the ones the PPO summary it runs after gathered.
+    fields: ['seed', 'fit', 'policy.sizes'],
     upstream: [{ entry: 'pretrain' }, { entry: 'label' }, { entry: 'proxySummary' }, { entry: 'bonCurves' }, { entry: 'ppoSummary' }],
     output: () => [],
     args: () => [],

@@ -1,24 +1,23 @@
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readParquetFile, stageOutputDir, tableRows } from '@goodhart/core';
 import { runCurves, runPool, runScore } from '@goodhart/bon';
-import { runFit, type FitStageResult } from '@goodhart/fit';
+import { runFit, type FitStageResult } from '../src/index.ts';
 import { runGoldRm } from '@goodhart/gold-rm';
 import { runLabel } from '@goodhart/label';
 import { initEngine } from '@goodhart/model';
 import { runPpoRun, runPpoSummary } from '@goodhart/ppo';
 import { runPretrain } from '@goodhart/pretrain';
 import { runProxyCell, runProxySummary } from '@goodhart/proxy';
-import { formatHumanBesideGold } from '../packages/fit/src/console-report.ts';
-import { planFigures } from '../packages/fit/src/report/figures/index.ts';
-import { HUMAN_MEASURED } from '../packages/fit/src/report/figures/series.ts';
-import { LEXICON_GOLD_NOTE } from '../packages/fit/src/report/tables.ts';
-import { useModelGold } from './support/gold-model.ts';
-import { tempWorkspace, testPreset } from './support/workspace.ts';
+import { formatHumanBesideGold } from '../src/console-report.ts';
+import { planFigures } from '../src/report/figures/index.ts';
+import { HUMAN_MEASURED } from '../src/report/figures/series.ts';
+import { LEXICON_GOLD_NOTE } from '../src/report/tables.ts';
+import { useModelGold } from '../../../test/support/gold-model.ts';
+import { tempWorkspace, testPreset } from '../../../test/support/workspace.ts';
+import { HAVE_CHROMIUM, launchChromium, openReport, REQUIRE_BROWSER } from './report-page.ts';
 
 /**
  * The fit stage's report on real artifacts of the test preset: with a model gold (a tiny gold RM) it draws and
@@ -28,9 +27,6 @@ import { tempWorkspace, testPreset } from './support/workspace.ts';
 const quiet = (): void => {};
 const CELLS = ['tiny-n20-s0', 'tiny-n60-s0'];
 const RUN = 'tiny-n20-s0-kl0-small';
-const CHROMIUM = process.env.GOODHART_CHROMIUM ?? '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const REQUIRE_BROWSER = process.env.GOODHART_REQUIRE_BROWSER === '1';
 
 let root: string;
 const reports: Record<'model' | 'lexicon', FitStageResult> = {} as Record<'model' | 'lexicon', FitStageResult>;
@@ -149,15 +145,8 @@ describe('the fit report draws the human beside the gold', () => {
   it.skipIf(!HAVE_CHROMIUM && !REQUIRE_BROWSER)(
     'the model-gold report opens in headless Chromium with the human table and both gold figures drawn',
     async () => {
-      if (!HAVE_CHROMIUM) throw new Error(`headless Chromium not found at ${CHROMIUM}: install Debian's chromium: apt-get install -y chromium`);
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-      const problems: string[] = [];
-      page.on('console', (message) => {
-        if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-      });
-      page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-      await page.goto(pathToFileURL(reports.model.report).href, { waitUntil: 'load' });
+      browser = await launchChromium();
+      const { page, problems } = await openReport(browser, reports.model.report);
       await expect(page.locator('#human-table tbody tr').count()).resolves.toBe(CELLS.length + 1);
       for (const id of ['bon-gold', 'rl-gold']) {
         const box = await page.locator(`#fig-${id} svg`).first().boundingBox();
