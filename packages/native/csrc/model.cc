@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "gemm.h"
+#include "precision.h"
 #include "threadpool.h"
 
 // Hot elementwise kernels are compiled for several ISAs and picked at load time (Linux x86-64 with GCC); the rest of
@@ -397,7 +398,7 @@ void gelu_rows(const float* x, const float* bias, float* y, int64_t rows, int64_
 
 // y = x·W (+ y when accumulate): x [rows, in], W [in, out].
 inline void linear(const float* x, const float* W, float* y, int64_t rows, int64_t in, int64_t out, bool accumulate) {
-  sgemm(rows, out, in, x, in, false, W, out, false, y, out, accumulate);
+  mm(rows, out, in, x, in, false, W, out, false, y, out, accumulate);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -746,7 +747,9 @@ int64_t cache_size(const Shape& s, int64_t B) { return cmul(cmul(cmul(s.L, 2), c
 // Forward.
 
 void forward(const Shape& s, const float* params, float* acts, const int32_t* ids, const int32_t* starts, int64_t B,
-             int64_t T, const int32_t* targets, float* logProbs, float* heads, int headsAt, bool train) {
+             int64_t T, const int32_t* targets, float* logProbs, float* heads, int headsAt, bool train,
+             const uint32_t* bf16) {
+  const PrecisionScope precision(s, params, bf16);
   const ParamLayout P = param_layout(s);
   const Layout A = make_layout(s, B, T, train);
   const int64_t d = s.d, F = s.F(), N = B * T, V = s.V;
@@ -770,7 +773,7 @@ void forward(const Shape& s, const float* params, float* acts, const int32_t* id
       float* chunk = acts + A.chunk;
       for (int64_t r0 = 0; r0 < N; r0 += kLogitChunk) {
         const int64_t n = N - r0 < kLogitChunk ? N - r0 : kLogitChunk;
-        sgemm(n, V, d, ln + r0 * d, d, false, params + P.wte, d, true, chunk, V, false);
+        mm(n, V, d, ln + r0 * d, d, false, params + P.wte, d, true, chunk, V, false);
         logprob_rows(chunk, V, targets, r0, n, logProbs);
       }
     }
@@ -806,7 +809,7 @@ void forward(const Shape& s, const float* params, float* acts, const int32_t* id
   }
   if (targets) {
     float* logits = acts + A.logits;
-    sgemm(N, V, d, lnf, d, false, params + P.wte, d, true, logits, V, false);
+    mm(N, V, d, lnf, d, false, params + P.wte, d, true, logits, V, false);
     logprob_rows_train(logits, V, targets, N, logProbs, acts + A.sminv);
   }
   acts[1] = float(B);
@@ -819,9 +822,11 @@ void forward(const Shape& s, const float* params, float* acts, const int32_t* id
 // Backward.
 
 bool backward(const Shape& s, const float* params, float* grads, float* acts, const int32_t* ids, const int32_t* starts,
-              int64_t B, int64_t T, const int32_t* targets, const float* dLogProbs, const float* dHeads, int headsAt) {
+              int64_t B, int64_t T, const int32_t* targets, const float* dLogProbs, const float* dHeads, int headsAt,
+              const uint32_t* bf16) {
   if (acts[0] != kMagic || acts[1] != float(B) || acts[2] != float(T)) return false;
   if (targets && dLogProbs && acts[3] != 1.0f) return false;
+  const PrecisionScope precision(s, params, bf16);
   const ParamLayout P = param_layout(s);
   const Layout A = make_layout(s, B, T, true);
   const int64_t d = s.d, F = s.F(), N = B * T, V = s.V;
@@ -842,8 +847,8 @@ bool backward(const Shape& s, const float* params, float* grads, float* acts, co
           dlogits_row(expl + r * V, inv[r], targets[r], dLogProbs[r], dl + i * V, V);
         }
       });
-      sgemm(n, d, V, dl, V, false, params + P.wte, d, false, dlnf + r0 * d, d, false);
-      sgemm(V, d, n, dl, V, true, lnf + r0 * d, d, false, grads + P.wte, d, true);
+      mm(n, d, V, dl, V, false, params + P.wte, d, false, dlnf + r0 * d, d, false);
+      mm(V, d, n, dl, V, true, lnf + r0 * d, d, false, grads + P.wte, d, true);
     }
   } else {
     std::memset(dlnf, 0, sizeof(float) * N * d);
@@ -891,25 +896,25 @@ bool backward(const Shape& s, const float* params, float* grads, float* acts, co
     TrainLayer a = train_layer(A, acts, l);
     const float* in = l > 0 ? train_layer(A, acts, l - 1).res3 : acts + A.encoded;
     // MLP projection: res3 = res2 + fchg·Wp + bp
-    sgemm(F, d, N, a.fchg, F, true, dres, d, false, grads + W.fcprojw, d, true);
+    mm(F, d, N, a.fchg, F, true, dres, d, false, grads + W.fcprojw, d, true);
     column_sums(grads + W.fcprojb, dres, N, d);
-    sgemm(N, F, d, dres, d, false, params + W.fcprojw, d, true, dfch, F, false);
+    mm(N, F, d, dres, d, false, params + W.fcprojw, d, true, dfch, F, false);
     parallel_range(N, row_grain(F), [&](int64_t r0, int64_t r1, int) { mul_inplace(a.fch + r0 * F, dfch + r0 * F, (r1 - r0) * F); });  // · gelu'
     // MLP up: fch = ln2·Wfc + bfc
-    sgemm(d, F, N, a.ln2, d, true, dfch, F, false, grads + W.fcw, F, true);
+    mm(d, F, N, a.ln2, d, true, dfch, F, false, grads + W.fcw, F, true);
     column_sums(grads + W.fcb, dfch, N, F);
-    sgemm(N, d, F, dfch, F, false, params + W.fcw, F, true, dln, d, false);
+    mm(N, d, F, dfch, F, false, params + W.fcw, F, true, dln, d, false);
     layernorm_backward_rows(a.res2, dln, params + W.ln2g, a.ln2m, a.ln2r, dres, grads + W.ln2g, grads + W.ln2b, N, d,
                             true);
     // attention projection: res2 = in + atty·Wproj + bproj
-    sgemm(d, d, N, a.atty, d, true, dres, d, false, grads + W.projw, d, true);
+    mm(d, d, N, a.atty, d, true, dres, d, false, grads + W.projw, d, true);
     column_sums(grads + W.projb, dres, N, d);
-    sgemm(N, d, d, dres, d, false, params + W.projw, d, true, datty, d, false);
+    mm(N, d, d, dres, d, false, params + W.projw, d, true, datty, d, false);
     attention_backward(s, a.qkv, a.att, datt, datty, dqkv, starts, B, T);
     // qkv = ln1·Wqkv + bqkv
-    sgemm(d, 3 * d, N, a.ln1, d, true, dqkv, 3 * d, false, grads + W.qkvw, 3 * d, true);
+    mm(d, 3 * d, N, a.ln1, d, true, dqkv, 3 * d, false, grads + W.qkvw, 3 * d, true);
     column_sums(grads + W.qkvb, dqkv, N, 3 * d);
-    sgemm(N, d, 3 * d, dqkv, 3 * d, false, params + W.qkvw, 3 * d, true, dln, d, false);
+    mm(N, d, 3 * d, dqkv, 3 * d, false, params + W.qkvw, 3 * d, true, dln, d, false);
     layernorm_backward_rows(in, dln, params + W.ln1g, a.ln1m, a.ln1r, dres, grads + W.ln1g, grads + W.ln1b, N, d,
                             true);
   }
@@ -938,7 +943,8 @@ bool backward(const Shape& s, const float* params, float* grads, float* acts, co
 // KV cache.
 
 void prefill(const Shape& s, const float* params, float* cache, float* acts, const int32_t* ids, const int32_t* starts,
-             int64_t B, int64_t T, float* logits) {
+             int64_t B, int64_t T, float* logits, const uint32_t* bf16) {
+  const PrecisionScope precision(s, params, bf16);
   const ParamLayout P = param_layout(s);
   const Layout A = make_layout(s, B, T, false);
   const int64_t d = s.d;
@@ -952,11 +958,12 @@ void prefill(const Shape& s, const float* params, float* cache, float* acts, con
   if (s.L == 0 && T > 1)
     for (int64_t b = 0; b < B; b++) std::memcpy(x + b * d, x + (b * T + T - 1) * d, sizeof(float) * d);
   layernorm_rows(x, ln, params + P.lnfg, params + P.lnfb, B, d, nullptr, nullptr);
-  sgemm(B, s.V, d, ln, d, false, params + P.wte, d, true, logits, s.V, false);
+  mm(B, s.V, d, ln, d, false, params + P.wte, d, true, logits, s.V, false);
 }
 
 void decode(const Shape& s, const float* params, float* cache, float* acts, const int32_t* tokens, const int32_t* starts,
-            int64_t B, int64_t length, float* logits) {
+            int64_t B, int64_t length, float* logits, const uint32_t* bf16) {
+  const PrecisionScope precision(s, params, bf16);
   const ParamLayout P = param_layout(s);
   const Layout A = make_layout(s, B, 1, false);
   const int64_t d = s.d, F = s.F(), nh = s.nh, hs = s.hs(), C = s.C;
@@ -1007,7 +1014,7 @@ void decode(const Shape& s, const float* params, float* cache, float* acts, cons
     linear(fch, params + W.fcprojw, x, B, F, d, true);
   }
   layernorm_rows(x, ln, params + P.lnfg, params + P.lnfb, B, d, nullptr, nullptr);
-  sgemm(B, s.V, d, ln, d, false, params + P.wte, d, true, logits, s.V, false);
+  mm(B, s.V, d, ln, d, false, params + P.wte, d, true, logits, s.V, false);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -27,6 +27,10 @@ const FUNCTIONS = [
   'firstNonFinite',
   'adamw',
   'sgemm',
+  'bf16PackWords',
+  'bf16Pack',
+  'bf16Pairs',
+  'bgemm',
   'draw',
 ] as const;
 
