@@ -33,6 +33,7 @@ const { values } = parseArgs({
     preset: { type: 'string', default: 'quick' },
     engine: { type: 'string' },
     backend: { type: 'string' },
+    precision: { type: 'string' },
     seconds: { type: 'string', default: '8' },
     'engines-only': { type: 'boolean', default: false },
   },

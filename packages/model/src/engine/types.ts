@@ -1,3 +1,4 @@
+import type { Precision } from './precision.ts';
 import type { ModelConfig } from '../model-config.ts';
 
 /**
@@ -110,8 +111,10 @@ export interface Model {
 
 export interface Engine {
   readonly name: EngineName;
-  /** One line for logs: engine, kernels, threads or tfjs backend. */
+  /** One line for logs: engine, kernels, threads or tfjs backend, precision. */
   readonly description: string;
+  /** The precision its matrix products run in (bf16 only on the native engine where the CPU has AVX512_BF16). */
+  readonly precision: Precision;
   /**
    * A model holding copies of `weights`: exactly the parameters of `config` plus `<head>.w` [d, 1] and `<head>.b`
    * [1] for each of `extraHeads`. Throws naming every missing, extra, misshapen or non-finite tensor.
