@@ -517,6 +517,37 @@ napi_value Decode(napi_env env, napi_callback_info info) {
   });
 }
 
+// scoreResponses(shape, params, acts, prompt, responses, lengths, batch, width, heads, bf16?)
+napi_value ScoreResponses(napi_env env, napi_callback_info info) {
+  return guard(env, [&] {
+    Args a(env, info, 10);
+    Shape s = get_shape(env, a[0]);
+    const int64_t B = get_int(env, a[6], "batch", 1, kMaxBatch);
+    const int64_t R = get_int(env, a[7], "width", 1, s.C);
+    const int64_t nParams = gh::parameter_count(s);
+    Span params = get_f32(env, a[1], "params");
+    need_length(params, "params", nParams, "parameterCount(shape)");
+    Span acts = get_f32(env, a[2], "acts");
+    need_at_least(acts, "acts", gh::activation_size(s, B, R, false), "activationSize(shape, batch, width, false)");
+    Span promptSpan = get_typed(env, a[3], "prompt", napi_int32_array, false);
+    const int64_t P = promptSpan.length;
+    if (P < 1 || P + R > s.C)
+      range_error("prompt: length must be in [1, contextLength − width] = [1, " + num(double(s.C - R)) + "], got " + num(double(P)));
+    std::vector<int32_t> prompt = get_ints(env, a[3], "prompt", P, 0, s.V - 1, "prompt tokens");
+    std::vector<int32_t> responses = get_ints(env, a[4], "responses", B * R, 0, s.V - 1, "batch·width");
+    std::vector<int32_t> lengths = get_ints(env, a[5], "lengths", B, 1, R, "batch; each length in [1, width]");
+    Span heads = get_f32(env, a[8], "heads");
+    need_length(heads, "heads", s.H * B, "scalarHeads·batch");
+    Span pack = get_pack(env, a[9], s);
+    check_overlaps({{"params", &params, 4, false}, {"acts", &acts, 4, true}, {"heads", &heads, 4, true}, {"bf16", &pack, 2, false}});
+    std::lock_guard<std::mutex> lock(g_compute);
+    check_params_finite(static_cast<const float*>(params.data), nParams);
+    gh::score_responses(s, static_cast<const float*>(params.data), static_cast<float*>(acts.data), prompt.data(), P,
+                        responses.data(), lengths.data(), B, R, static_cast<float*>(heads.data), pack_words(pack));
+    return undefined(env);
+  });
+}
+
 napi_value GradNorm(napi_env env, napi_callback_info info) {
   return guard(env, [&] {
     Args a(env, info, 1);
@@ -740,6 +771,7 @@ NAPI_MODULE_INIT() {
                     {"backward", Backward},
                     {"prefill", Prefill},
                     {"decode", Decode},
+                    {"scoreResponses", ScoreResponses},
                     {"gradNorm", GradNorm},
                     {"firstNonFinite", FirstNonFinite},
                     {"adamw", AdamW},

@@ -1018,6 +1018,84 @@ void decode(const Shape& s, const float* params, float* cache, float* acts, cons
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Responses scored against a prompt encoded once.
+
+void score_responses(const Shape& s, const float* params, float* acts, const int32_t* prompt, int64_t P,
+                     const int32_t* responses, const int32_t* lengths, int64_t B, int64_t R, float* heads,
+                     const uint32_t* bf16) {
+  // 1. The prompt's keys and values, once (a one-row prefill into a private cache).
+  std::vector<float> cache(size_t(cache_size(s, 1)));
+  {
+    std::vector<float> pacts(size_t(activation_size(s, 1, P, false)));
+    std::vector<float> plogits(size_t(s.V));
+    const int32_t start0 = 0;
+    prefill(s, params, cache.data(), pacts.data(), prompt, &start0, 1, P, plogits.data(), bf16);
+  }
+  const PrecisionScope precision(s, params, bf16);
+  const ParamLayout PL = param_layout(s);
+  const Layout A = make_layout(s, B, R, false);
+  const int64_t d = s.d, F = s.F(), nh = s.nh, hs = s.hs(), C = s.C, N = B * R, d3 = 3 * d, W = P + R;
+  acts[0] = 0;
+  float* x = acts + A.x;
+  float* ln = acts + A.ln;
+  float* qkv = acts + A.qkv;
+  float* atty = acts + A.atty;
+  float* fch = acts + A.fch;
+  std::vector<float> att(size_t(cmul(cmul(B, nh), cmul(R, W))));
+  const float scale = float(1.0 / std::sqrt(double(hs)));
+  // 2. Response tokens at positions P..P+R−1 (right-padded rows: a pad column only sees earlier columns, and
+  //    nothing reads it).
+  parallel_range(N, 16, [&](int64_t r0, int64_t r1, int) {
+    for (int64_t n = r0; n < r1; n++) {
+      const float* te = params + PL.wte + int64_t(responses[n]) * d;
+      const float* pe = params + PL.wpe + (P + n % R) * d;
+      for (int64_t c = 0; c < d; c++) x[n * d + c] = te[c] + pe[c];
+    }
+  });
+  for (int64_t l = 0; l < s.L; l++) {
+    const ParamLayout::Layer Wl = PL.layer(l);
+    layernorm_rows(x, ln, params + Wl.ln1g, params + Wl.ln1b, N, d, nullptr, nullptr);
+    set_bias_rows(qkv, nullptr, params + Wl.qkvb, N, d3);
+    linear(ln, params + Wl.qkvw, qkv, N, d, d3, true);
+    // Query t of row b sees the prompt's P keys and its own response keys 0..t: scores [R, P + R] per (b, h).
+    parallel_for(B * nh, [&](int64_t task, int) {
+      const int64_t b = task / nh, h = task % nh;
+      const float* Kp = cache.data() + ((l * 2 + 0) * nh + h) * C * hs;
+      const float* Vp = cache.data() + ((l * 2 + 1) * nh + h) * C * hs;
+      const float* base = qkv + b * R * d3;
+      const float* Q = base + h * hs;
+      const float* Kr = base + d + h * hs;
+      const float* Vr = base + 2 * d + h * hs;
+      float* S = att.data() + task * R * W;
+      sgemm(R, P, hs, Q, d3, false, Kp, hs, true, S, W, false);
+      sgemm(R, R, hs, Q, d3, false, Kr, d3, true, S + P, W, false);
+      for (int64_t t = 0; t < R; t++) {
+        float* row = S + t * W;
+        softmax_span(row, 0, P + t, scale);
+        for (int64_t j = P + t + 1; j < W; j++) row[j] = 0;
+      }
+      float* o = atty + b * R * d + h * hs;
+      sgemm(R, hs, P, S, W, false, Vp, hs, false, o, d, false);
+      sgemm(R, hs, R, S + P, W, false, Vr, d3, false, o, d, true);
+    });
+    set_bias_rows(x, x, params + Wl.projb, N, d);
+    linear(atty, params + Wl.projw, x, N, d, d, true);
+    layernorm_rows(x, ln, params + Wl.ln2g, params + Wl.ln2b, N, d, nullptr, nullptr);
+    linear(ln, params + Wl.fcw, fch, N, d, F, false);
+    gelu_rows(fch, params + Wl.fcb, fch, N, F);
+    set_bias_rows(x, x, params + Wl.fcprojb, N, d);
+    linear(fch, params + Wl.fcprojw, x, N, F, d, true);
+  }
+  // 3. The heads at each row's last real response token.
+  for (int64_t b = 0; b < B; b++) {
+    const int64_t last = b * R + lengths[b] - 1;
+    if (last != b) std::memcpy(x + b * d, x + last * d, sizeof(float) * d);
+  }
+  layernorm_rows(x, ln, params + PL.lnfg, params + PL.lnfb, B, d, nullptr, nullptr);
+  heads_forward(s, params, PL, ln, B, [](int64_t r) { return r; }, heads);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Optimiser helpers.
 
 namespace {

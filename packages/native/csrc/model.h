@@ -62,6 +62,14 @@ void prefill(const Shape& s, const float* params, float* cache, float* acts, con
 void decode(const Shape& s, const float* params, float* cache, float* acts, const int32_t* tokens, const int32_t* starts,
             int64_t B, int64_t length, float* logits, const uint32_t* bf16 = nullptr);
 
+// Scalar heads [H, B] of B sequences that share a prompt: prompt [P] encoded once, then responses [B, R] (row b's
+// real tokens are columns 0..lengths[b]−1, right-padded) attending to the prompt's cached keys/values and causally
+// to themselves; the heads read each row's last real token. Equals forward() on prompt ++ response (up to the
+// summation order of the attention products). P + R ≤ C; acts sized activationSize(shape, B, R, false).
+void score_responses(const Shape& s, const float* params, float* acts, const int32_t* prompt, int64_t P,
+                     const int32_t* responses, const int32_t* lengths, int64_t B, int64_t R, float* heads,
+                     const uint32_t* bf16 = nullptr);
+
 double grad_norm(const float* g, int64_t n);
 int64_t first_non_finite(const float* x, int64_t n);
 

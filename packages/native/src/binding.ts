@@ -134,6 +134,26 @@ export interface NativeBinding {
     bf16?: Uint16Array | null,
   ): void;
 
+  /**
+   * Scalar heads of `batch` sequences sharing one prompt, with the prompt encoded once: prompt [P] (no padding)
+   * then responses [batch, width], row b's real tokens in columns 0..lengths[b]−1 (right padding), at positions
+   * P.. . heads [H, batch] receives each head at the row's last real token: what forward(prompt ++ response,
+   * headsAt 1) gives, up to the summation order of the attention products. P + width ≤ contextLength; acts is
+   * scratch sized activationSize(shape, batch, width, false).
+   */
+  scoreResponses(
+    shape: NativeShape,
+    params: Float32Array,
+    acts: Float32Array,
+    prompt: Int32Array,
+    responses: Int32Array,
+    lengths: Int32Array,
+    batch: number,
+    width: number,
+    heads: Float32Array,
+    bf16?: Uint16Array | null,
+  ): void;
+
   /** √Σ g² over the whole array, accumulated in double (NaN or Infinity if any entry is). */
   gradNorm(grads: Float32Array): number;
   /** Index of the first non-finite entry, or -1. */

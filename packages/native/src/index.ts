@@ -23,6 +23,7 @@ const FUNCTIONS = [
   'backward',
   'prefill',
   'decode',
+  'scoreResponses',
   'gradNorm',
   'firstNonFinite',
   'adamw',
