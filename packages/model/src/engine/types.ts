@@ -101,6 +101,14 @@ export interface Model {
   /** Encodes left-padded prompts into a KV cache; the session's first logits are for the next token. */
   prefill(batch: TokenBatch): DecodeSession;
 
+  /**
+   * Optional (the native engine): the scalar heads at the last token of prompt ++ response for each response, with
+   * the prompt encoded once (its keys and values shared by every response). Equals forward() on the full sequences
+   * with heads 'last', up to float32 summation order. Every response is non-empty; prompt + the longest response
+   * fit the context. scorePromptPool (scoring.ts) uses it and falls back to full sequences without it.
+   */
+  scoreResponses?(prompt: readonly number[], responses: readonly (readonly number[])[]): Record<string, Float32Array>;
+
   /** Copies of every parameter (transformer, then heads), in checkpoint order. */
   weights(): Map<string, NamedTensor>;
   /** Optimizer moments (`m/<param>`, `v/<param>`) and step count, for a resumable checkpoint. */

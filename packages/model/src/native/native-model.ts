@@ -111,7 +111,7 @@ class NativeModel implements Model {
   forward(batch: TokenBatch, request: ForwardRequest): ForwardResult {
     checkBatch(this.config, batch, request);
     const train = request.train === true;
-    const acts = this.activations(batch, train);
+    const acts = this.activations(batch.rows, batch.width, train);
     const cells = batch.rows * batch.width;
     const logProbs = request.targets ? new Float32Array(cells) : null;
     const perHead = request.heads === 'all' ? cells : batch.rows;
@@ -252,6 +252,27 @@ class NativeModel implements Model {
     };
   }
 
+  scoreResponses(prompt: readonly number[], responses: readonly (readonly number[])[]): Record<string, Float32Array> {
+    const rows = responses.length;
+    const width = responses.reduce((m, r) => Math.max(m, r.length), 0);
+    if (rows === 0) throw new RangeError('scoreResponses: no responses');
+    if (prompt.length < 1 || prompt.length + width > this.config.contextLength)
+      throw new RangeError(`scoreResponses: prompt (${prompt.length}) + longest response (${width}) must be in [2, ${this.config.contextLength}]`);
+    const ids = new Int32Array(rows * width);
+    const lengths = new Int32Array(rows);
+    responses.forEach((response, b) => {
+      if (response.length === 0) throw new RangeError(`scoreResponses: response ${b} is empty`);
+      ids.set(response, b * width);
+      lengths[b] = response.length;
+    });
+    const heads = new Float32Array(this.headNames.length * rows);
+    const acts = this.activations(rows, width, false);
+    this.binding.scoreResponses(this.shape, this.params, acts, Int32Array.from(prompt), ids, lengths, rows, width, heads, this.bf16Pack);
+    const out: Record<string, Float32Array> = {};
+    this.headNames.forEach((name, h) => (out[name] = heads.subarray(h * rows, (h + 1) * rows)));
+    return out;
+  }
+
   weights(): Map<string, NamedTensor> {
     return this.unpack(this.params, '');
   }
@@ -293,8 +314,8 @@ class NativeModel implements Model {
   }
 
   /** Activation scratch, grown as needed and reused across calls (a train forward's stays valid for backward). */
-  private activations(batch: TokenBatch, train: boolean): Float32Array {
-    const size = this.binding.activationSize(this.shape, batch.rows, batch.width, train);
+  private activations(rows: number, width: number, train: boolean): Float32Array {
+    const size = this.binding.activationSize(this.shape, rows, width, train);
     if (train) {
       if (!this.trainActs || this.trainActs.length < size) this.trainActs = new Float32Array(size);
       return this.trainActs;

@@ -82,7 +82,9 @@ describeNative('native engine: bf16 against fp32', () => {
           if (step === 0) first.push(la, lb);
           if (step === STEPS - 1) last.push(la, lb);
         }
-        record(`training ${label}: fp32 ${first[0].toFixed(4)} → ${last[0].toFixed(4)}, bf16 ${first[1].toFixed(4)} → ${last[1].toFixed(4)}; worst relative |Δloss| ${fmt(worst)}`);
+        record(
+          `training ${label}: fp32 ${first[0].toFixed(4)} → ${last[0].toFixed(4)}, bf16 ${first[1].toFixed(4)} → ${last[1].toFixed(4)}; worst relative |Δloss| ${fmt(worst)}`,
+        );
         expect(worst).toBeLessThanOrEqual(0.01);
         expect(last[0]).toBeLessThan(first[0] - 0.05); // it learned, so agreement is not trivial
       } finally {
@@ -127,7 +129,9 @@ describeNative('native engine: bf16 against fp32', () => {
       // most doubles a logit error: 2·(4L + 1)·2·2^-9 of the largest magnitude.
       const factor = 2 * (4 * config.layers + 1) * 2 * 2 ** -9;
       const logProbScale = ra.logProbs!.reduce((m, v) => Math.max(m, Math.abs(v)), 1);
-      record(`scoring ${presetLabel}: worst |Δ log-prob| ${fmt(worstLogProb)} (bound ${fmt(factor * logProbScale)}); worst |Δ reward| ${fmt(worstReward)} (bound ${fmt(factor * Math.max(1, rewardScale))})`);
+      record(
+        `scoring ${presetLabel}: worst |Δ log-prob| ${fmt(worstLogProb)} (bound ${fmt(factor * logProbScale)}); worst |Δ reward| ${fmt(worstReward)} (bound ${fmt(factor * Math.max(1, rewardScale))})`,
+      );
       expect(worstLogProb).toBeLessThanOrEqual(factor * logProbScale);
       expect(worstReward).toBeLessThanOrEqual(factor * Math.max(1, rewardScale));
     } finally {
@@ -141,7 +145,8 @@ describeNative('native engine: bf16 against fp32', () => {
       rawBinding().setThreads(threads);
       const model = bf16.createModel(TINY, randomWeights(TINY, 702, [], false));
       const rng = Rng.fromSeed(702, 'engines-test/bf16-determinism');
-      for (let step = 0; step < 20; step++) languageModelStep(model, randomWindows(rng, TINY.vocabSize, 4, TINY.contextLength + 1), 4, TINY.contextLength + 1, 3e-3, OPTIONS);
+      for (let step = 0; step < 20; step++)
+        languageModelStep(model, randomWindows(rng, TINY.vocabSize, 4, TINY.contextLength + 1), 4, TINY.contextLength + 1, 3e-3, OPTIONS);
       const bytes = encodeSafetensors(model);
       model.dispose();
       return bytes;
