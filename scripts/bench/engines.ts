@@ -154,15 +154,16 @@ function nativeSgemm(
   const a = Float32Array.from({ length: n * n }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
   const b = Float32Array.from({ length: n * n }, (_, i) => ((i * 104729) % 1000) / 1000 - 0.5);
   const c = new Float32Array(n * n);
-  return (
-    (throughput(budget / 2, () => {
-      binding.sgemm(n, n, n, a, false, b, false, c, false);
-      return 1;
-    }) *
-      2 *
-      n ** 3) /
-    1e9
-  );
+  return gflops(budget, () => binding.sgemm(n, n, n, a, false, b, false, c, false));
+}
+
+/** GFLOP/s of an n³ product (SGEMM_SIZE) run by `product`, over half the budget. */
+function gflops(budget: number, product: () => void): number {
+  const perSecond = throughput(budget / 2, () => {
+    product();
+    return 1;
+  });
+  return (perSecond * 2 * SGEMM_SIZE ** 3) / 1e9;
 }
 
 /** The bf16 product of the same size on operands converted to bf16 once (as a bf16 matmul on bf16 tensors). */
@@ -191,15 +192,7 @@ function nativeBgemm(
     b,
   );
   const c = new Float32Array(n * n);
-  return (
-    (throughput(budget / 2, () => {
-      binding.bgemm(n, n, n, a, false, b, false, c, false);
-      return 1;
-    }) *
-      2 *
-      n ** 3) /
-    1e9
-  );
+  return gflops(budget, () => binding.bgemm(n, n, n, a, false, b, false, c, false));
 }
 
 /** tfjs's matMul under its active backend (loaded on demand: tfjs lives behind packages/model). */

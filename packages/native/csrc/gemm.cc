@@ -27,6 +27,7 @@
 #include <new>
 
 #include "gemm_detail.h"
+#include "gemm_tile.h"
 #include "threadpool.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
@@ -89,12 +90,6 @@ thread_local Scratch t_bpack;  // packed B block (kc × nc), shared read-only wi
 //                    kACol:    a[k*lda + i] (op(A) read in place from transposed storage; requires m == MR)
 //   B access:        packed (BP=true):  b[k*NR + j], 64-byte aligned, zero-padded columns
 //                    direct (BP=false): b[k*ldb + j], j < n only (masked loads)
-template <int MR, int AM>
-inline float load_a(const float* a, int64_t lda, int64_t k, int i) {
-  if (AM == kAPacked) return a[k * MR + i];
-  if (AM == kARow) return a[i * lda + k];
-  return a[k * lda + i];
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Generic (portable) packing. `ld`/`trans` describe the source as stored:
@@ -186,7 +181,6 @@ const Isa kIsaPortable = {
 // x86 packing with an 8×8 AVX transpose for the k-contiguous ("needs transposing") case, which is the common one
 // for A (activations [M,K]) and for B^T (e.g. the LM head / Q·K^T). W is the interleave width (MR or NR).
 #define GH_TARGET_AVX2 __attribute__((target("avx2,fma")))
-#define GH_TARGET_AVX512 __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,fma")))
 
 // dst[k*W + r0 + c] for c < 8, k in [k0, k0+8) from rows r0..r0+7 of X (X[r][k] = src[r*ld + k]).
 GH_TARGET_AVX2 inline void transpose8x8_store(const float* src, int64_t ld, float* dst, int W) {
@@ -274,10 +268,6 @@ void pack_b_x86(const float* b, int64_t ldb, bool transB, int n, int64_t kc, flo
 // M = 8·2^n shapes, and the A pack is a pure 8×8 transpose).
 constexpr int kMR512 = 8, kNR512 = 32;
 
-GH_TARGET_AVX512 inline __mmask16 mask16(int n) {
-  return n >= 16 ? __mmask16(0xFFFF) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1);
-}
-
 template <int AM, bool BP>
 GH_TARGET_AVX512 void kern_avx512(int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
                                   int64_t ldc, int m, int n, bool add) {
@@ -302,18 +292,7 @@ GH_TARGET_AVX512 void kern_avx512(int64_t kc, const float* a, int64_t lda, const
       c1[i] = _mm512_fmadd_ps(ai, b1, c1[i]);
     }
   }
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; i++) {
-    if (i >= m) break;
-    float* ci = c + i * ldc;
-    __m512 v0 = c0[i], v1 = c1[i];
-    if (add) {
-      v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, ci), v0);
-      v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, ci + 16), v1);
-    }
-    _mm512_mask_storeu_ps(ci, m0, v0);
-    _mm512_mask_storeu_ps(ci + 16, m1, v1);
-  }
+  store_tile<MR>(c0, c1, c, ldc, m, n, add);
 }
 
 const Isa kIsaAvx512 = {

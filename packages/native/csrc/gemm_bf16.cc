@@ -13,6 +13,7 @@
 
 #include "gemm.h"
 #include "gemm_detail.h"
+#include "gemm_tile.h"
 #include "threadpool.h"
 
 // The AVX512_BF16 intrinsics and __builtin_cpu_supports("avx512bf16") need GCC ≥ 12 or clang ≥ 15; older
@@ -44,17 +45,6 @@ inline uint32_t pair(float lo, float hi) { return uint32_t(to_bf16(lo)) | (uint3
 
 constexpr int kMR = 8, kNR = 32;
 
-GH_TARGET_BF16 inline __mmask16 mask16(int n) {
-  return n >= 16 ? __mmask16(0xFFFF) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1);
-}
-
-template <int AM>
-inline float load_word(const float* a, int64_t lda, int64_t k, int i) {
-  if (AM == kAPacked) return a[k * kMR + i];
-  if (AM == kARow) return a[i * lda + k];
-  return a[k * lda + i];
-}
-
 // 8×32 tile, 16 zmm accumulators (as the fp32 AVX-512 kernel); each k step is one pair of bf16 per element.
 template <int AM, bool BP>
 GH_TARGET_BF16 void kern_bf16(int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
@@ -74,23 +64,12 @@ GH_TARGET_BF16 void kern_bf16(int64_t kc, const float* a, int64_t lda, const flo
     }
 #pragma GCC unroll 16
     for (int i = 0; i < kMR; i++) {
-      const __m512i ai = _mm512_castps_si512(_mm512_set1_ps(load_word<AM>(a, lda, k, i)));
+      const __m512i ai = _mm512_castps_si512(_mm512_set1_ps(load_a<kMR, AM>(a, lda, k, i)));
       c0[i] = _mm512_dpbf16_ps(c0[i], (__m512bh)ai, (__m512bh)b0);
       c1[i] = _mm512_dpbf16_ps(c1[i], (__m512bh)ai, (__m512bh)b1);
     }
   }
-#pragma GCC unroll 16
-  for (int i = 0; i < kMR; i++) {
-    if (i >= m) break;
-    float* ci = c + i * ldc;
-    __m512 v0 = c0[i], v1 = c1[i];
-    if (add) {
-      v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, ci), v0);
-      v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, ci + 16), v1);
-    }
-    _mm512_mask_storeu_ps(ci, m0, v0);
-    _mm512_mask_storeu_ps(ci + 16, m1, v1);
-  }
+  store_tile<kMR>(c0, c1, c, ldc, m, n, add);
 }
 
 Isa make_isa_bf16() {

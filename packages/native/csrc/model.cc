@@ -624,11 +624,25 @@ void heads_forward(const Shape& s, const float* params, const ParamLayout& P, co
   }
 }
 
+// The rest of an inference block after attention, in place on x [rows, d]: x += atty·Wproj + bproj, then
+// x += gelu(LN2(x)·Wfc + bfc)·Wfcproj + bfcproj. ln and fch are scratch.
+void block_tail(const Shape& s, const float* params, const ParamLayout::Layer& W, float* x, float* ln, const float* atty,
+                float* fch, int64_t rows) {
+  const int64_t d = s.d, F = s.F();
+  set_bias_rows(x, x, params + W.projb, rows, d);
+  linear(atty, params + W.projw, x, rows, d, d, true);
+  layernorm_rows(x, ln, params + W.ln2g, params + W.ln2b, rows, d, nullptr, nullptr);
+  linear(ln, params + W.fcw, fch, rows, d, F, false);
+  gelu_rows(fch, params + W.fcb, fch, rows, F);
+  set_bias_rows(x, x, params + W.fcprojb, rows, d);
+  linear(fch, params + W.fcprojw, x, rows, F, d, true);
+}
+
 // Runs one block in inference mode, in place on x [B·T, d]. lastOnly: after K and V of every column, only the last
 // column goes on; x is compacted to [B, d]. Optionally stores K/V in the cache (prefill).
 void block_inference(const Shape& s, const float* params, const ParamLayout::Layer& W, const Layout& A, float* acts,
                      float* x, const int32_t* starts, int64_t B, int64_t T, bool lastOnly, float* cache, int64_t l) {
-  const int64_t d = s.d, F = s.F(), N = B * T;
+  const int64_t d = s.d, N = B * T;
   float* ln = acts + A.ln;
   float* qkv = acts + A.qkv;
   float* atty = acts + A.atty;
@@ -656,13 +670,7 @@ void block_inference(const Shape& s, const float* params, const ParamLayout::Lay
   } else {
     attention_forward(s, qkv, acts + A.att, T * T, atty, starts, B, T, false);
   }
-  set_bias_rows(x, x, params + W.projb, rows, d);
-  linear(atty, params + W.projw, x, rows, d, d, true);
-  layernorm_rows(x, ln, params + W.ln2g, params + W.ln2b, rows, d, nullptr, nullptr);
-  linear(ln, params + W.fcw, fch, rows, d, F, false);
-  gelu_rows(fch, params + W.fcb, fch, rows, F);
-  set_bias_rows(x, x, params + W.fcprojb, rows, d);
-  linear(fch, params + W.fcprojw, x, rows, F, d, true);
+  block_tail(s, params, W, x, ln, atty, fch, rows);
 }
 
 // logProbs for rows [r0, r0+n) from their logits chunk.
@@ -966,7 +974,7 @@ void decode(const Shape& s, const float* params, float* cache, float* acts, cons
   const PrecisionScope precision(s, params, bf16);
   const ParamLayout P = param_layout(s);
   const Layout A = make_layout(s, B, 1, false);
-  const int64_t d = s.d, F = s.F(), nh = s.nh, hs = s.hs(), C = s.C;
+  const int64_t d = s.d, nh = s.nh, hs = s.hs(), C = s.C;
   acts[0] = 0;
   float* x = acts + A.x;
   float* ln = acts + A.ln;
@@ -1005,13 +1013,7 @@ void decode(const Shape& s, const float* params, float* cache, float* acts, cons
     } else {
       parallel_for(B * nh, attend);
     }
-    set_bias_rows(x, x, params + W.projb, B, d);
-    linear(atty, params + W.projw, x, B, d, d, true);
-    layernorm_rows(x, ln, params + W.ln2g, params + W.ln2b, B, d, nullptr, nullptr);
-    linear(ln, params + W.fcw, fch, B, d, F, false);
-    gelu_rows(fch, params + W.fcb, fch, B, F);
-    set_bias_rows(x, x, params + W.fcprojb, B, d);
-    linear(fch, params + W.fcprojw, x, B, F, d, true);
+    block_tail(s, params, W, x, ln, atty, fch, B);
   }
   layernorm_rows(x, ln, params + P.lnfg, params + P.lnfb, B, d, nullptr, nullptr);
   mm(B, s.V, d, ln, d, false, params + P.wte, d, true, logits, s.V, false);
@@ -1034,7 +1036,7 @@ void score_responses(const Shape& s, const float* params, float* acts, const int
   const PrecisionScope precision(s, params, bf16);
   const ParamLayout PL = param_layout(s);
   const Layout A = make_layout(s, B, R, false);
-  const int64_t d = s.d, F = s.F(), nh = s.nh, hs = s.hs(), C = s.C, N = B * R, d3 = 3 * d, W = P + R;
+  const int64_t d = s.d, nh = s.nh, hs = s.hs(), C = s.C, N = B * R, d3 = 3 * d, W = P + R;
   acts[0] = 0;
   float* x = acts + A.x;
   float* ln = acts + A.ln;
@@ -1078,13 +1080,7 @@ void score_responses(const Shape& s, const float* params, float* acts, const int
       sgemm(R, hs, P, S, W, false, Vp, hs, false, o, d, false);
       sgemm(R, hs, R, S + P, W, false, Vr, d3, false, o, d, true);
     });
-    set_bias_rows(x, x, params + Wl.projb, N, d);
-    linear(atty, params + Wl.projw, x, N, d, d, true);
-    layernorm_rows(x, ln, params + Wl.ln2g, params + Wl.ln2b, N, d, nullptr, nullptr);
-    linear(ln, params + Wl.fcw, fch, N, d, F, false);
-    gelu_rows(fch, params + Wl.fcb, fch, N, F);
-    set_bias_rows(x, x, params + Wl.fcprojb, N, d);
-    linear(fch, params + Wl.fcprojw, x, N, F, d, true);
+    block_tail(s, params, Wl, x, ln, atty, fch, N);
   }
   // 3. The heads at each row's last real response token.
   for (int64_t b = 0; b < B; b++) {

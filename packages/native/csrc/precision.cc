@@ -46,9 +46,20 @@ Active* g_active = nullptr;
 
 thread_local std::vector<uint32_t> t_apairs, t_bpairs;
 
-uint32_t* grow(std::vector<uint32_t>& v, int64_t n) {
-  if (int64_t(v.size()) < n) v.resize(size_t(n));
-  return v.data();
+// The pair matrix of an operand with `other` rows/columns besides K, into buf: k along the stored rows (result
+// [other, Kp], row stride Kp) or down them (result [Kp, other], row stride other). *ld receives the stride.
+const uint32_t* to_pairs(std::vector<uint32_t>& buf, const float* x, int64_t ldx, bool kAlongRows, int64_t other,
+                         int64_t K, int64_t* ld) {
+  const int64_t kp = (K + 1) / 2;
+  if (int64_t(buf.size()) < kp * other) buf.resize(size_t(kp * other));
+  if (kAlongRows) {
+    bf16_pairs_k_contig(x, ldx, other, K, buf.data());
+    *ld = kp;
+  } else {
+    bf16_pairs_k_strided(x, ldx, K, other, buf.data());
+    *ld = other;
+  }
+  return buf.data();
 }
 
 }  // namespace
@@ -83,17 +94,9 @@ void mm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, bool trans
     return;
   }
   const int64_t kp = (K + 1) / 2;
-  const uint32_t* ap;
-  int64_t la;
-  if (transA) {
-    ap = grow(t_apairs, kp * M);
-    bf16_pairs_k_strided(A, lda, K, M, t_apairs.data());
-    la = M;
-  } else {
-    ap = grow(t_apairs, M * kp);
-    bf16_pairs_k_contig(A, lda, M, K, t_apairs.data());
-    la = kp;
-  }
+  int64_t la = 0;
+  // op(A) is M×K: k runs along A's stored rows unless transposed.
+  const uint32_t* ap = to_pairs(t_apairs, A, lda, !transA, M, K, &la);
   const uint32_t* bp = nullptr;
   int64_t lb = 0;
   for (const PackedMatrix& m : act->plan) {
@@ -107,17 +110,8 @@ void mm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, bool trans
     }
     break;
   }
-  if (!bp) {
-    if (transB) {
-      bp = grow(t_bpairs, N * kp);
-      bf16_pairs_k_contig(B, ldb, N, K, t_bpairs.data());
-      lb = kp;
-    } else {
-      bp = grow(t_bpairs, kp * N);
-      bf16_pairs_k_strided(B, ldb, K, N, t_bpairs.data());
-      lb = N;
-    }
-  }
+  // op(B) is K×N: k runs along B's stored rows when transposed.
+  if (!bp) bp = to_pairs(t_bpairs, B, ldb, transB, N, K, &lb);
   bgemm(M, N, K, ap, la, transA, bp, lb, transB, C, ldc, accumulate);
 }
 
