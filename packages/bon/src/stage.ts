@@ -26,7 +26,16 @@ import {
   type StageOutput,
 } from '@goodhart/core';
 import { openGold, readGoldUnits } from '@goodhart/gold';
-import { engineCodeVersion, initEngine, readPretrainArtifacts, readProxyCell, readPromptsFile, scorePromptPool, type ComputeOptions } from '@goodhart/model';
+import {
+  engineCodeVersion,
+  initEngine,
+  readPretrainArtifacts,
+  readProxyCell,
+  readPromptsFile,
+  groupByPrompt,
+  scorePromptPool,
+  type ComputeOptions,
+} from '@goodhart/model';
 import { bestOfNCurves, type CurvePoint, type OveroptimizationCheck, type PromptPool } from './curves.ts';
 import { oneTwoFiveGrid, samplePool } from './pool.ts';
 import { regressionalCheck } from './regressional.ts';
@@ -150,33 +159,10 @@ export async function runScore(options: ComputeOptions & { preset: string; cell:
     },
     async (staging) => {
       // Distinct responses grouped by prompt: each prompt is encoded once for all of its responses.
-      const groups = new Map<number, { prompt: readonly number[]; responses: (readonly number[])[]; distinct: Map<string, number> }>();
-      const where = pool.map((s) => {
-        let group = groups.get(s.promptId);
-        if (!group) {
-          group = { prompt: pool.promptTokens.get(s.promptId)!, responses: [], distinct: new Map() };
-          groups.set(s.promptId, group);
-        }
-        const key = s.tokens.join(',');
-        let index = group.distinct.get(key);
-        if (index === undefined) {
-          index = group.responses.length;
-          group.distinct.set(key, index);
-          group.responses.push(s.tokens);
-        }
-        return { group, index };
-      });
-      const ordered = [...groups.values()];
-      let total = 0;
-      const offsets = new Map(
-        ordered.map((g) => {
-          total += g.responses.length;
-          return [g, total - g.responses.length];
-        }),
-      );
+      const { groups, slots: slot } = groupByPrompt(pool.map((s) => ({ prompt: pool.promptTokens.get(s.promptId)!, response: s.tokens })));
+      const total = groups.reduce((n, g) => n + g.responses.length, 0);
       const progress = new Progress({ label: `bon score ${options.cell}`, total, unit: 'sequences' });
-      const scores = scorePromptPool(model, ordered, config.bon.scoring.batchSize, (done) => progress.update(done));
-      const slot = where.map(({ group, index }) => offsets.get(group)! + index);
+      const scores = scorePromptPool(model, groups, config.bon.scoring.batchSize, (done) => progress.update(done));
       await writeParquetFile(
         join(staging, SCORES_TABLE.file),
         SCORES_TABLE.fromRows(pool.map((s, i) => ({ prompt_id: s.promptId, sample_index: s.sampleIndex, proxy: scores[slot[i]] + shift }))),

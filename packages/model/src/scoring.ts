@@ -72,3 +72,37 @@ export function scorePromptPool(model: Model, groups: readonly PromptGroup[], ba
   }
   return out;
 }
+
+/**
+ * Groups prompt + response pairs by prompt, each distinct response once per prompt: the groups for scorePromptPool,
+ * and for each pair the index of its response in scorePromptPool's flattened output.
+ */
+export function groupByPrompt(pairs: readonly { prompt: readonly number[]; response: readonly number[] }[]): { groups: PromptGroup[]; slots: Int32Array } {
+  const byPrompt = new Map<string, { group: { prompt: readonly number[]; responses: (readonly number[])[] }; index: Map<string, number> }>();
+  const where = pairs.map(({ prompt, response }) => {
+    const promptKey = prompt.join(',');
+    let entry = byPrompt.get(promptKey);
+    if (!entry) {
+      entry = { group: { prompt, responses: [] }, index: new Map() };
+      byPrompt.set(promptKey, entry);
+    }
+    const key = response.join(',');
+    let slot = entry.index.get(key);
+    if (slot === undefined) {
+      slot = entry.group.responses.length;
+      entry.index.set(key, slot);
+      entry.group.responses.push(response);
+    }
+    return { entry, slot };
+  });
+  const offsets = new Map<unknown, number>();
+  let total = 0;
+  for (const entry of byPrompt.values()) {
+    offsets.set(entry, total);
+    total += entry.group.responses.length;
+  }
+  return {
+    groups: [...byPrompt.values()].map((entry) => entry.group),
+    slots: Int32Array.from(where, ({ entry, slot }) => offsets.get(entry)! + slot),
+  };
+}

@@ -3,9 +3,9 @@
  * prompt ++ response sequence (scoreSequences) within float32 summation-order noise; on tfjs it falls back to the
  * full sequences (identical numbers).
  */
-import { beforeAll, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '@goodhart/core';
-import { scorePromptPool, scoreSequences, type ModelConfig } from '../../src/index.ts';
+import { groupByPrompt, scorePromptPool, scoreSequences, type ModelConfig } from '../../src/index.ts';
 import { bothEngines, cloneWeights, describeNative, presetConfigs, randomWeights, type Engines } from './helpers.ts';
 
 describeNative('scorePromptPool (prompt encoded once per pool)', () => {
@@ -43,5 +43,21 @@ describeNative('scorePromptPool (prompt encoded once per pool)', () => {
         model.dispose();
       }
     }
+  });
+});
+
+describe('groupByPrompt', () => {
+  it('groups by prompt, keeps each distinct response once, and maps every pair to its score slot', () => {
+    const { groups, slots } = groupByPrompt([
+      { prompt: [1, 2], response: [5] },
+      { prompt: [3], response: [5] },
+      { prompt: [1, 2], response: [6, 7] },
+      { prompt: [1, 2], response: [5] },
+    ]);
+    expect(groups).toEqual([
+      { prompt: [1, 2], responses: [[5], [6, 7]] },
+      { prompt: [3], responses: [[5]] },
+    ]);
+    expect([...slots]).toEqual([0, 2, 1, 0]);
   });
 });
