@@ -33,8 +33,11 @@ const { values } = parseArgs({
     preset: { type: 'string', default: 'quick' },
     engine: { type: 'string' },
     backend: { type: 'string' },
+    precision: { type: 'string' },
     seconds: { type: 'string', default: '8' },
     'engines-only': { type: 'boolean', default: false },
+    // 'cpu': the engine lines per CPU-second of the process (for a machine other work is loading)
+    clock: { type: 'string', default: 'wall' },
   },
 });
 const root = workspaceRoot();
@@ -47,7 +50,8 @@ const say = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
 
-await benchEngines({ seconds: Number(values.seconds), say });
+if (values.clock !== 'wall' && values.clock !== 'cpu') throw new Error(`--clock: got ${JSON.stringify(values.clock)}; allowed: wall, cpu`);
+await benchEngines({ seconds: Number(values.seconds), say, clock: values.clock });
 if (values['engines-only']) process.exit(0);
 const engine: Engine = await initEngineFromFlags('bench', values);
 say(`\nstages on ${engine.description}:`);

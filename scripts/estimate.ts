@@ -32,6 +32,7 @@ const { values } = parseArgs({
     preset: { type: 'string', default: 'paper' },
     engine: { type: 'string' },
     backend: { type: 'string' },
+    precision: { type: 'string' },
     seconds: { type: 'string', default: '2' },
     parallel: { type: 'string', default: String(availableParallelism()) },
     /** Also list every task's estimate (to see which sizes and cells cost the most). */

@@ -15,7 +15,7 @@ import {
   workspaceRoot,
   type PipelineConfig,
 } from '@goodhart/core';
-import { parseBackendChoice, parseEngineChoice, pipelineThreads } from '@goodhart/model';
+import { parseBackendChoice, parseEngineChoice, parsePrecision, pipelineThreads } from '@goodhart/model';
 import { runPipelineOnSlurm } from './slurm/pipeline-on-slurm.ts';
 
 /**
@@ -43,6 +43,7 @@ async function main(): Promise<void> {
       preset: { type: 'string', default: 'quick' },
       engine: { type: 'string' },
       backend: { type: 'string' },
+      precision: { type: 'string' },
       parallel: { type: 'string', default: '2' },
       'skip-cache': { type: 'boolean', default: false },
       executor: { type: 'string', default: 'local' },
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
   const env: Record<string, string> = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
   if (values.engine) env.GOODHART_ENGINE = parseEngineChoice(values.engine);
   if (values.backend) env.GOODHART_BACKEND = parseBackendChoice(values.backend);
+  if (values.precision) env.GOODHART_PRECISION = parsePrecision(values.precision, '--precision') ?? 'fp32';
   const parallel = Number(values.parallel);
   if (!Number.isInteger(parallel) || parallel < 1) throw new Error(`--parallel: got ${JSON.stringify(values.parallel)}; must be a positive integer`);
   // Nx runs `parallel` tasks at once; each native-engine task threads over its share of the cores (or the user's

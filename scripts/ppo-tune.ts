@@ -33,6 +33,7 @@ const { values } = parseArgs({
     points: { type: 'string', default: '8' },
     engine: { type: 'string' },
     backend: { type: 'string' },
+    precision: { type: 'string' },
   },
 });
 

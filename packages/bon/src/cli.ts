@@ -18,6 +18,7 @@ async function main(): Promise<void> {
       curves: { type: 'boolean', default: false },
       engine: { type: 'string' },
       backend: { type: 'string' },
+      precision: { type: 'string' },
     },
   });
   const modes = [values.pool, Boolean(values.score), values.curves].filter(Boolean).length;

@@ -26,7 +26,16 @@ import {
   type StageOutput,
 } from '@goodhart/core';
 import { openGold, readGoldUnits } from '@goodhart/gold';
-import { engineCodeVersion, initEngine, readPretrainArtifacts, readProxyCell, readPromptsFile, scoreSequences, type ComputeOptions } from '@goodhart/model';
+import {
+  engineCodeVersion,
+  initEngine,
+  readPretrainArtifacts,
+  readProxyCell,
+  readPromptsFile,
+  groupByPrompt,
+  scorePromptPool,
+  type ComputeOptions,
+} from '@goodhart/model';
 import { bestOfNCurves, type CurvePoint, type OveroptimizationCheck, type PromptPool } from './curves.ts';
 import { oneTwoFiveGrid, samplePool } from './pool.ts';
 import { regressionalCheck } from './regressional.ts';
@@ -149,20 +158,11 @@ export async function runScore(options: ComputeOptions & { preset: string; cell:
       upstream: [poolOutput.ref(), proxyOutput.ref()],
     },
     async (staging) => {
-      const distinct = new Map<string, number>();
-      const sequences: number[][] = [];
-      const slot = pool.map((s) => {
-        const key = `${s.promptId}:${s.tokens.join(',')}`;
-        let index = distinct.get(key);
-        if (index === undefined) {
-          index = sequences.length;
-          distinct.set(key, index);
-          sequences.push([...pool.promptTokens.get(s.promptId)!, ...s.tokens]);
-        }
-        return index;
-      });
-      const progress = new Progress({ label: `bon score ${options.cell}`, total: sequences.length, unit: 'sequences' });
-      const scores = scoreSequences(model, sequences, config.bon.scoring.batchSize, (done) => progress.update(done));
+      // Distinct responses grouped by prompt: each prompt is encoded once for all of its responses.
+      const { groups, slots: slot } = groupByPrompt(pool.map((s) => ({ prompt: pool.promptTokens.get(s.promptId)!, response: s.tokens })));
+      const total = groups.reduce((n, g) => n + g.responses.length, 0);
+      const progress = new Progress({ label: `bon score ${options.cell}`, total, unit: 'sequences' });
+      const scores = scorePromptPool(model, groups, config.bon.scoring.batchSize, (done) => progress.update(done));
       await writeParquetFile(
         join(staging, SCORES_TABLE.file),
         SCORES_TABLE.fromRows(pool.map((s, i) => ({ prompt_id: s.promptId, sample_index: s.sampleIndex, proxy: scores[slot[i]] + shift }))),

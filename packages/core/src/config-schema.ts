@@ -252,6 +252,15 @@ export const fitSchema = z.strictObject({
   extrapolationFraction: z.number().gt(0).lt(1).default(0.5),
 });
 
+/**
+ * How the native engine computes: `bf16` runs the matrix products (forward, backward, KV-cache decoding) in bfloat16
+ * with float32 accumulation where the CPU has AVX512_BF16, else in fp32. `--precision` and GOODHART_PRECISION
+ * override it; the tfjs engine always computes in fp32.
+ */
+export const computeSchema = z.strictObject({
+  precision: z.enum(['fp32', 'bf16']).default('fp32'),
+});
+
 export const pipelineSchema = z
   .strictObject({
     /** Must match the file name: artifacts go to artifacts/<name>/. */
@@ -275,6 +284,7 @@ export const pipelineSchema = z
     /** Absent: no RL runs (the report marks the RL findings untestable). */
     ppo: ppoSchema.optional(),
     fit: fitSchema.default({ bootstrapResamples: 1000, confidence: 0.95, extrapolationFraction: 0.5 }),
+    compute: computeSchema.default({ precision: 'fp32' }),
     /** Job settings for `--executor slurm`; read by no stage and hashed by no task. */
     slurm: slurmSettingsSchema.optional(),
   })
@@ -417,3 +427,4 @@ export type BonConfig = z.infer<typeof bonSchema>;
 /** A pipeline's ppo section as parsed: the sweep's lists filled in. */
 export type PpoConfig = NonNullable<PipelineConfig['ppo']>;
 export type FitConfig = z.infer<typeof fitSchema>;
+export type ComputeConfig = z.infer<typeof computeSchema>;

@@ -140,7 +140,7 @@ describe('stage registry', () => {
 
   it('records in a manifest exactly the fields Nx hashes (PPO runs include gold; best-of-n curves the pool size)', () => {
     const config = loadPipeline('test', root);
-    expect(Object.keys(stageConfig(config, 'ppoRun')).sort()).toEqual(['gold', 'label', 'ppo', 'proxy', 'seed']);
+    expect(Object.keys(stageConfig(config, 'ppoRun')).sort()).toEqual(['compute', 'gold', 'label', 'ppo', 'proxy', 'seed']);
     expect(stageConfig(config, 'ppoRun').ppo).not.toHaveProperty('proxies');
     // PPO divides the reward by its s.d. over the proxy's centring samples, so their count is hashed.
     expect(stageConfig(config, 'ppoRun').proxy).toEqual({ training: { centeringSamples: config.proxy.training.centeringSamples } });

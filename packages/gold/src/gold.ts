@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { openStage, type PipelineConfig, type UpstreamRef } from '@goodhart/core';
-import { loadCheckpoint, scoreSequences, type Model } from '@goodhart/model';
+import { groupByPrompt, loadCheckpoint, scorePromptPool, type Model } from '@goodhart/model';
 import { HUMAN_FORMULA, HumanLabeller } from './human.ts';
 
 /** One response to score: its prompt and response tokens (what the gold RM reads) and its text (what the human reads). */
@@ -71,21 +71,12 @@ export async function openGold(root: string, config: PipelineConfig): Promise<Go
   };
 }
 
-/** Gold RM rewards of prompt + response; identical sequences (common in a best-of-n pool) are scored once. */
+/**
+ * Gold RM rewards of prompt + response; identical sequences (common in a best-of-n pool) are scored once, and the
+ * responses of one prompt together, so an engine that encodes a prompt once for all of them does (scorePromptPool).
+ */
 function scoreDistinct(model: Model, inputs: readonly GoldInput[], batchSize: number): Float64Array {
-  const slots = new Map<string, number>();
-  const sequences: number[][] = [];
-  const slotOf = inputs.map((input) => {
-    const sequence = [...input.promptTokens, ...input.responseTokens];
-    const key = sequence.join(',');
-    let slot = slots.get(key);
-    if (slot === undefined) {
-      slot = sequences.length;
-      slots.set(key, slot);
-      sequences.push(sequence);
-    }
-    return slot;
-  });
-  const rewards = sequences.length === 0 ? new Float64Array(0) : scoreSequences(model, sequences, batchSize);
-  return Float64Array.from(slotOf, (slot) => rewards[slot]);
+  const { groups, slots } = groupByPrompt(inputs.map((input) => ({ prompt: input.promptTokens, response: input.responseTokens })));
+  const rewards = slots.length === 0 ? new Float64Array(0) : scorePromptPool(model, groups, batchSize);
+  return Float64Array.from(slots, (slot) => rewards[slot]);
 }

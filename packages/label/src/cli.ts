@@ -5,7 +5,9 @@ import { runLabel } from './stage.ts';
 
 /** `label --preset quick [--engine native|tfjs]`: samples the initial policy, scores with gold (and the human), writes comparisons. */
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { preset: { type: 'string', default: 'quick' }, engine: { type: 'string' }, backend: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { preset: { type: 'string', default: 'quick' }, engine: { type: 'string' }, backend: { type: 'string' }, precision: { type: 'string' } },
+  });
   await initEngineFromFlags('label', values);
   const s = await runLabel({ preset: values.preset });
   process.stdout.write(

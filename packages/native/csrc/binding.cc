@@ -13,6 +13,7 @@
 
 #include "gemm.h"
 #include "model.h"
+#include "precision.h"
 #include "threadpool.h"
 
 namespace {
@@ -267,6 +268,18 @@ void check_params_finite(const float* p, int64_t n) {
   if (bad >= 0) range_error("params: non-finite value " + num(double(p[bad])) + " at index " + num(double(bad)));
 }
 
+// The optional bf16 weight pack (precision.h): a Uint16Array of 2·bf16PackWords(shape), 4-byte aligned, or null.
+Span get_pack(napi_env env, napi_value value, const Shape& s) {
+  Span p = get_typed(env, value, "bf16", napi_uint16_array, true);
+  if (!p.present) return p;
+  if (!gh::bf16_available())
+    range_error(std::string("bf16: the bfloat16 kernels are not available here (") + gh::bf16_status() + "); pass null to compute in fp32");
+  need_length(p, "bf16", 2 * gh::bf16_pack_words(s), "2·bf16PackWords(shape)");
+  if (reinterpret_cast<uintptr_t>(p.data) % 4 != 0) range_error("bf16: must start at a multiple of 4 bytes in its ArrayBuffer");
+  return p;
+}
+const uint32_t* pack_words(const Span& p) { return p.present ? static_cast<const uint32_t*>(p.data) : nullptr; }
+
 // A batch's token arguments, copied and range-checked: ids [B·T] and targets [B·T] (or null) in the vocabulary,
 // starts [B] in [0, T − 1].
 struct TokenArgs {
@@ -309,7 +322,7 @@ napi_value undefined(napi_env env) {
 
 napi_value Info(napi_env env, napi_callback_info) {
   return guard(env, [&] {
-    napi_value out, isa, threads, compiler;
+    napi_value out, isa, threads, compiler, bf16, bf16Status;
     check(env, napi_create_object(env, &out));
     check(env, napi_create_string_utf8(env, gh::sgemm_isa(), NAPI_AUTO_LENGTH, &isa));
     check(env, napi_create_int32(env, gh::threads(), &threads));
@@ -318,6 +331,10 @@ napi_value Info(napi_env env, napi_callback_info) {
     check(env, napi_set_named_property(env, out, "isa", isa));
     check(env, napi_set_named_property(env, out, "threads", threads));
     check(env, napi_set_named_property(env, out, "compiler", compiler));
+    check(env, napi_get_boolean(env, gh::bf16_available(), &bf16));
+    check(env, napi_create_string_utf8(env, gh::bf16_status(), NAPI_AUTO_LENGTH, &bf16Status));
+    check(env, napi_set_named_property(env, out, "bf16", bf16));
+    check(env, napi_set_named_property(env, out, "bf16Status", bf16Status));
     return out;
   });
 }
@@ -362,10 +379,10 @@ napi_value CacheSize(napi_env env, napi_callback_info info) {
   });
 }
 
-// forward(shape, params, acts, ids, starts, batch, time, targets, logProbs, heads, headsAt, train)
+// forward(shape, params, acts, ids, starts, batch, time, targets, logProbs, heads, headsAt, train, bf16?)
 napi_value Forward(napi_env env, napi_callback_info info) {
   return guard(env, [&] {
-    Args a(env, info, 12);
+    Args a(env, info, 13);
     Shape s = get_shape(env, a[0]);
     const int64_t B = get_int(env, a[5], "batch", 1, kMaxBatch);
     const int64_t T = get_int(env, a[6], "time", 1, s.C);
@@ -389,20 +406,22 @@ napi_value Forward(napi_env env, napi_callback_info info) {
     if (logProbs.present) need_length(logProbs, "logProbs", N, "batch·time");
     Span heads = get_f32(env, a[9], "heads", true);
     if (heads.present) need_length(heads, "heads", headsAt == 0 ? s.H * N : s.H * B, headsAt == 0 ? "scalarHeads·batch·time" : "scalarHeads·batch");
-    check_overlaps({{"params", &params, 4, false}, {"acts", &acts, 4, true}, {"logProbs", &logProbs, 4, true}, {"heads", &heads, 4, true}});
+    Span pack = get_pack(env, a[12], s);
+    check_overlaps({{"params", &params, 4, false}, {"acts", &acts, 4, true}, {"logProbs", &logProbs, 4, true}, {"heads", &heads, 4, true},
+                    {"bf16", &pack, 2, false}});
     std::lock_guard<std::mutex> lock(g_compute);
     check_params_finite(static_cast<const float*>(params.data), nParams);
     gh::forward(s, static_cast<const float*>(params.data), static_cast<float*>(acts.data), ids.data(), starts.data(), B, T,
                 hasTargets ? targets.data() : nullptr, static_cast<float*>(logProbs.data),
-                heads.present ? static_cast<float*>(heads.data) : nullptr, headsAt, train);
+                heads.present ? static_cast<float*>(heads.data) : nullptr, headsAt, train, pack_words(pack));
     return undefined(env);
   });
 }
 
-// backward(shape, params, grads, acts, ids, starts, batch, time, targets, dLogProbs, dHeads, headsAt)
+// backward(shape, params, grads, acts, ids, starts, batch, time, targets, dLogProbs, dHeads, headsAt, bf16?)
 napi_value Backward(napi_env env, napi_callback_info info) {
   return guard(env, [&] {
-    Args a(env, info, 12);
+    Args a(env, info, 13);
     Shape s = get_shape(env, a[0]);
     const int64_t B = get_int(env, a[6], "batch", 1, kMaxBatch);
     const int64_t T = get_int(env, a[7], "time", 1, s.C);
@@ -425,24 +444,25 @@ napi_value Backward(napi_env env, napi_callback_info info) {
     if (dLogProbs.present) need_length(dLogProbs, "dLogProbs", N, "batch·time");
     Span dHeads = get_f32(env, a[10], "dHeads", true);
     if (dHeads.present) need_length(dHeads, "dHeads", headsAt == 0 ? s.H * N : s.H * B, headsAt == 0 ? "scalarHeads·batch·time" : "scalarHeads·batch");
+    Span pack = get_pack(env, a[12], s);
     check_overlaps({{"params", &params, 4, false}, {"grads", &grads, 4, true}, {"acts", &acts, 4, true},
-                    {"dLogProbs", &dLogProbs, 4, false}, {"dHeads", &dHeads, 4, false}});
+                    {"dLogProbs", &dLogProbs, 4, false}, {"dHeads", &dHeads, 4, false}, {"bf16", &pack, 2, false}});
     std::lock_guard<std::mutex> lock(g_compute);
     check_params_finite(static_cast<const float*>(params.data), nParams);
     bool ok = gh::backward(s, static_cast<const float*>(params.data), static_cast<float*>(grads.data),
                            static_cast<float*>(acts.data), ids.data(), starts.data(), B, T,
                            hasTargets ? targets.data() : nullptr, static_cast<const float*>(dLogProbs.data),
-                           dHeads.present ? static_cast<const float*>(dHeads.data) : nullptr, headsAt);
+                           dHeads.present ? static_cast<const float*>(dHeads.data) : nullptr, headsAt, pack_words(pack));
     if (!ok)
       range_error("acts: does not hold a train forward of this batch (call forward with train = true, the same batch and time, and targets when dLogProbs is given)");
     return undefined(env);
   });
 }
 
-// prefill(shape, params, cache, acts, ids, starts, batch, time, logits)
+// prefill(shape, params, cache, acts, ids, starts, batch, time, logits, bf16?)
 napi_value Prefill(napi_env env, napi_callback_info info) {
   return guard(env, [&] {
-    Args a(env, info, 9);
+    Args a(env, info, 10);
     Shape s = get_shape(env, a[0]);
     const int64_t B = get_int(env, a[6], "batch", 1, kMaxBatch);
     const int64_t T = get_int(env, a[7], "time", 1, s.C);
@@ -457,19 +477,21 @@ napi_value Prefill(napi_env env, napi_callback_info info) {
     std::vector<int32_t> starts = get_ints(env, a[5], "starts", B, 0, T - 1, "batch");
     Span logits = get_f32(env, a[8], "logits");
     need_length(logits, "logits", B * s.V, "batch·vocabSize");
-    check_overlaps({{"params", &params, 4, false}, {"cache", &cache, 4, true}, {"acts", &acts, 4, true}, {"logits", &logits, 4, true}});
+    Span pack = get_pack(env, a[9], s);
+    check_overlaps({{"params", &params, 4, false}, {"cache", &cache, 4, true}, {"acts", &acts, 4, true}, {"logits", &logits, 4, true},
+                    {"bf16", &pack, 2, false}});
     std::lock_guard<std::mutex> lock(g_compute);
     check_params_finite(static_cast<const float*>(params.data), nParams);
     gh::prefill(s, static_cast<const float*>(params.data), static_cast<float*>(cache.data), static_cast<float*>(acts.data),
-                ids.data(), starts.data(), B, T, static_cast<float*>(logits.data));
+                ids.data(), starts.data(), B, T, static_cast<float*>(logits.data), pack_words(pack));
     return undefined(env);
   });
 }
 
-// decode(shape, params, cache, acts, tokens, starts, batch, length, logits)
+// decode(shape, params, cache, acts, tokens, starts, batch, length, logits, bf16?)
 napi_value Decode(napi_env env, napi_callback_info info) {
   return guard(env, [&] {
-    Args a(env, info, 9);
+    Args a(env, info, 10);
     Shape s = get_shape(env, a[0]);
     const int64_t B = get_int(env, a[6], "batch", 1, kMaxBatch);
     if (s.C < 2) range_error("length: the context length " + num(double(s.C)) + " leaves no room to decode");
@@ -485,10 +507,43 @@ napi_value Decode(napi_env env, napi_callback_info info) {
     std::vector<int32_t> starts = get_ints(env, a[5], "starts", B, 0, length - 1, "batch; each start ≤ length − 1");
     Span logits = get_f32(env, a[8], "logits");
     need_length(logits, "logits", B * s.V, "batch·vocabSize");
-    check_overlaps({{"params", &params, 4, false}, {"cache", &cache, 4, true}, {"acts", &acts, 4, true}, {"logits", &logits, 4, true}});
+    Span pack = get_pack(env, a[9], s);
+    check_overlaps({{"params", &params, 4, false}, {"cache", &cache, 4, true}, {"acts", &acts, 4, true}, {"logits", &logits, 4, true},
+                    {"bf16", &pack, 2, false}});
     std::lock_guard<std::mutex> lock(g_compute);
     gh::decode(s, static_cast<const float*>(params.data), static_cast<float*>(cache.data), static_cast<float*>(acts.data),
-               tokens.data(), starts.data(), B, length, static_cast<float*>(logits.data));
+               tokens.data(), starts.data(), B, length, static_cast<float*>(logits.data), pack_words(pack));
+    return undefined(env);
+  });
+}
+
+// scoreResponses(shape, params, acts, prompt, responses, lengths, batch, width, heads, bf16?)
+napi_value ScoreResponses(napi_env env, napi_callback_info info) {
+  return guard(env, [&] {
+    Args a(env, info, 10);
+    Shape s = get_shape(env, a[0]);
+    const int64_t B = get_int(env, a[6], "batch", 1, kMaxBatch);
+    const int64_t R = get_int(env, a[7], "width", 1, s.C);
+    const int64_t nParams = gh::parameter_count(s);
+    Span params = get_f32(env, a[1], "params");
+    need_length(params, "params", nParams, "parameterCount(shape)");
+    Span acts = get_f32(env, a[2], "acts");
+    need_at_least(acts, "acts", gh::activation_size(s, B, R, false), "activationSize(shape, batch, width, false)");
+    Span promptSpan = get_typed(env, a[3], "prompt", napi_int32_array, false);
+    const int64_t P = promptSpan.length;
+    if (P < 1 || P + R > s.C)
+      range_error("prompt: length must be in [1, contextLength − width] = [1, " + num(double(s.C - R)) + "], got " + num(double(P)));
+    std::vector<int32_t> prompt = get_ints(env, a[3], "prompt", P, 0, s.V - 1, "prompt tokens");
+    std::vector<int32_t> responses = get_ints(env, a[4], "responses", B * R, 0, s.V - 1, "batch·width");
+    std::vector<int32_t> lengths = get_ints(env, a[5], "lengths", B, 1, R, "batch; each length in [1, width]");
+    Span heads = get_f32(env, a[8], "heads");
+    need_length(heads, "heads", s.H * B, "scalarHeads·batch");
+    Span pack = get_pack(env, a[9], s);
+    check_overlaps({{"params", &params, 4, false}, {"acts", &acts, 4, true}, {"heads", &heads, 4, true}, {"bf16", &pack, 2, false}});
+    std::lock_guard<std::mutex> lock(g_compute);
+    check_params_finite(static_cast<const float*>(params.data), nParams);
+    gh::score_responses(s, static_cast<const float*>(params.data), static_cast<float*>(acts.data), prompt.data(), P,
+                        responses.data(), lengths.data(), B, R, static_cast<float*>(heads.data), pack_words(pack));
     return undefined(env);
   });
 }
@@ -585,6 +640,89 @@ napi_value Sgemm(napi_env env, napi_callback_info info) {
   });
 }
 
+// bf16PackWords(shape): 32-bit words of the bf16 weight pack (its Uint16Array has twice as many elements).
+napi_value Bf16PackWords(napi_env env, napi_callback_info info) {
+  return guard(env, [&] {
+    Args a(env, info, 1);
+    Shape s = get_shape(env, a[0]);
+    return make_number(env, double(gh::bf16_pack_words(s)));
+  });
+}
+
+// bf16Pack(shape, params, pack): writes the bf16 copies of params' weight matrices into pack.
+napi_value Bf16Pack(napi_env env, napi_callback_info info) {
+  return guard(env, [&] {
+    Args a(env, info, 3);
+    Shape s = get_shape(env, a[0]);
+    Span params = get_f32(env, a[1], "params");
+    need_length(params, "params", gh::parameter_count(s), "parameterCount(shape)");
+    if (is_nullish(env, a[2])) type_error("pack: expected a Uint16Array, got " + std::string(type_name(env, a[2])));
+    Span pack = get_pack(env, a[2], s);
+    check_overlaps({{"params", &params, 4, false}, {"pack", &pack, 2, true}});
+    std::lock_guard<std::mutex> lock(g_compute);
+    gh::bf16_pack(s, static_cast<const float*>(params.data), static_cast<uint32_t*>(pack.data));
+    return undefined(env);
+  });
+}
+
+int64_t checked_prod(int64_t x, int64_t y) {
+  int64_t r;
+  if (__builtin_mul_overflow(x, y, &r) || r > (int64_t(1) << 52)) range_error("m, n, k: sizes too large");
+  return r;
+}
+
+// bf16Pairs(src, rows, cols, kAlongRows, dst): src [rows, cols] fp32 to a pair matrix (gemm.h) in dst: k along
+// each row (dst [rows, ⌈cols/2⌉]) or down the rows (dst [⌈rows/2⌉, cols]).
+napi_value Bf16Pairs(napi_env env, napi_callback_info info) {
+  return guard(env, [&] {
+    Args a(env, info, 5);
+    const int64_t lim = int64_t(1) << 31;
+    Span src = get_f32(env, a[0], "src");
+    const int64_t rows = get_int(env, a[1], "rows", 1, lim), cols = get_int(env, a[2], "cols", 1, lim);
+    const bool kAlongRows = get_bool(env, a[3], "kAlongRows");
+    Span dst = get_typed(env, a[4], "dst", napi_uint16_array, false);
+    need_length(src, "src", checked_prod(rows, cols), "rows·cols");
+    const int64_t words = kAlongRows ? checked_prod(rows, (cols + 1) / 2) : checked_prod((rows + 1) / 2, cols);
+    need_length(dst, "dst", 2 * words, kAlongRows ? "2·rows·⌈cols/2⌉" : "2·⌈rows/2⌉·cols");
+    if (reinterpret_cast<uintptr_t>(dst.data) % 4 != 0) range_error("dst: must start at a multiple of 4 bytes in its ArrayBuffer");
+    check_overlaps({{"src", &src, 4, false}, {"dst", &dst, 2, true}});
+    std::lock_guard<std::mutex> lock(g_compute);
+    const float* x = static_cast<const float*>(src.data);
+    uint32_t* out = static_cast<uint32_t*>(dst.data);
+    if (kAlongRows) gh::bf16_pairs_k_contig(x, cols, rows, cols, out);
+    else gh::bf16_pairs_k_strided(x, cols, rows, cols, out);
+    return undefined(env);
+  });
+}
+
+// bgemm(m, n, k, a, transA, b, transB, c, accumulate): the bf16 product of gemm.h on pair matrices (Uint16Array,
+// as written by bf16Pairs) into c [m, n] (fp32).
+napi_value Bgemm(napi_env env, napi_callback_info info) {
+  return guard(env, [&] {
+    Args a(env, info, 9);
+    const int64_t lim = int64_t(1) << 31;
+    const int64_t M = get_int(env, a[0], "m", 1, lim), Nn = get_int(env, a[1], "n", 1, lim), K = get_int(env, a[2], "k", 1, lim);
+    Span A = get_typed(env, a[3], "a", napi_uint16_array, false);
+    const bool transA = get_bool(env, a[4], "transA");
+    Span Bm = get_typed(env, a[5], "b", napi_uint16_array, false);
+    const bool transB = get_bool(env, a[6], "transB");
+    Span C = get_f32(env, a[7], "c");
+    const bool accumulate = get_bool(env, a[8], "accumulate");
+    if (!gh::bf16_available()) range_error(std::string("bgemm: the bfloat16 kernels are not available here (") + gh::bf16_status() + ")");
+    const int64_t kp = (K + 1) / 2;
+    need_length(A, "a", 2 * checked_prod(M, kp), "2·m·⌈k/2⌉");
+    need_length(Bm, "b", 2 * checked_prod(kp, Nn), "2·⌈k/2⌉·n");
+    need_length(C, "c", checked_prod(M, Nn), "m·n");
+    if (reinterpret_cast<uintptr_t>(A.data) % 4 != 0) range_error("a: must start at a multiple of 4 bytes in its ArrayBuffer");
+    if (reinterpret_cast<uintptr_t>(Bm.data) % 4 != 0) range_error("b: must start at a multiple of 4 bytes in its ArrayBuffer");
+    check_overlaps({{"a", &A, 2, false}, {"b", &Bm, 2, false}, {"c", &C, 4, true}});
+    std::lock_guard<std::mutex> lock(g_compute);
+    gh::bgemm(M, Nn, K, static_cast<const uint32_t*>(A.data), transA ? M : kp, transA, static_cast<const uint32_t*>(Bm.data),
+              transB ? kp : Nn, transB, static_cast<float*>(C.data), Nn, accumulate);
+    return undefined(env);
+  });
+}
+
 // draw(logits, rows, vocab, temperature, uniforms, tokens, logProbs)
 napi_value Draw(napi_env env, napi_callback_info info) {
   return guard(env, [&] {
@@ -633,10 +771,15 @@ NAPI_MODULE_INIT() {
                     {"backward", Backward},
                     {"prefill", Prefill},
                     {"decode", Decode},
+                    {"scoreResponses", ScoreResponses},
                     {"gradNorm", GradNorm},
                     {"firstNonFinite", FirstNonFinite},
                     {"adamw", AdamW},
                     {"sgemm", Sgemm},
+                    {"bf16PackWords", Bf16PackWords},
+                    {"bf16Pack", Bf16Pack},
+                    {"bf16Pairs", Bf16Pairs},
+                    {"bgemm", Bgemm},
                     {"draw", Draw}};
   for (const Fn& f : fns) {
     napi_value fn;

@@ -26,6 +26,8 @@
 #include <cstring>
 #include <new>
 
+#include "gemm_detail.h"
+#include "gemm_tile.h"
 #include "threadpool.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
@@ -36,6 +38,7 @@
 #endif
 
 namespace gh {
+using namespace detail;
 namespace {
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -80,35 +83,13 @@ thread_local Scratch t_apack;  // one A micro-panel (MR × kc)
 thread_local Scratch t_bpack;  // packed B block (kc × nc), shared read-only with the workers of this call
 
 // ---------------------------------------------------------------------------------------------------------------
-// Micro-kernel interface.
+// Micro-kernel interface (types in gemm_detail.h).
 //   kc rank-1 updates of an MR×NR tile, then C[0:m, 0:n] = acc (add=false) or C += acc (add=true).
 //   A access modes:  kAPacked: a[k*MR + i] (packed micro-panel, zero-padded rows)
 //                    kARow:    a[i*lda + k] (op(A) read in place from row-major A; requires m == MR)
 //                    kACol:    a[k*lda + i] (op(A) read in place from transposed storage; requires m == MR)
 //   B access:        packed (BP=true):  b[k*NR + j], 64-byte aligned, zero-padded columns
 //                    direct (BP=false): b[k*ldb + j], j < n only (masked loads)
-enum AMode { kAPacked = 0, kARow = 1, kACol = 2 };
-
-using KernelFn = void (*)(int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
-                          int64_t ldc, int m, int n, bool add);
-
-// Copies an m×kc slice of op(A) (starting at `a`, already offset to the block's origin) into an MR-interleaved
-// micro-panel dst[k*MR + i], zero-padding rows m..MR-1. Same for B with NR-interleaved columns.
-using PackFn = void (*)(const float* src, int64_t ld, bool trans, int rows, int64_t kc, float* dst);
-
-struct Isa {
-  const char* name;
-  int mr, nr;
-  KernelFn kern[3][2];  // [AMode][B packed]
-  PackFn pack_a, pack_b;
-};
-
-template <int MR, int AM>
-inline float load_a(const float* a, int64_t lda, int64_t k, int i) {
-  if (AM == kAPacked) return a[k * MR + i];
-  if (AM == kARow) return a[i * lda + k];
-  return a[k * lda + i];
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Generic (portable) packing. `ld`/`trans` describe the source as stored:
@@ -200,7 +181,6 @@ const Isa kIsaPortable = {
 // x86 packing with an 8×8 AVX transpose for the k-contiguous ("needs transposing") case, which is the common one
 // for A (activations [M,K]) and for B^T (e.g. the LM head / Q·K^T). W is the interleave width (MR or NR).
 #define GH_TARGET_AVX2 __attribute__((target("avx2,fma")))
-#define GH_TARGET_AVX512 __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,fma")))
 
 // dst[k*W + r0 + c] for c < 8, k in [k0, k0+8) from rows r0..r0+7 of X (X[r][k] = src[r*ld + k]).
 GH_TARGET_AVX2 inline void transpose8x8_store(const float* src, int64_t ld, float* dst, int W) {
@@ -288,10 +268,6 @@ void pack_b_x86(const float* b, int64_t ldb, bool transB, int n, int64_t kc, flo
 // M = 8·2^n shapes, and the A pack is a pure 8×8 transpose).
 constexpr int kMR512 = 8, kNR512 = 32;
 
-GH_TARGET_AVX512 inline __mmask16 mask16(int n) {
-  return n >= 16 ? __mmask16(0xFFFF) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1);
-}
-
 template <int AM, bool BP>
 GH_TARGET_AVX512 void kern_avx512(int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
                                   int64_t ldc, int m, int n, bool add) {
@@ -316,18 +292,7 @@ GH_TARGET_AVX512 void kern_avx512(int64_t kc, const float* a, int64_t lda, const
       c1[i] = _mm512_fmadd_ps(ai, b1, c1[i]);
     }
   }
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; i++) {
-    if (i >= m) break;
-    float* ci = c + i * ldc;
-    __m512 v0 = c0[i], v1 = c1[i];
-    if (add) {
-      v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, ci), v0);
-      v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, ci + 16), v1);
-    }
-    _mm512_mask_storeu_ps(ci, m0, v0);
-    _mm512_mask_storeu_ps(ci + 16, m1, v1);
-  }
+  store_tile<MR>(c0, c1, c, ldc, m, n, add);
 }
 
 const Isa kIsaAvx512 = {
@@ -399,6 +364,18 @@ const Isa kIsaAvx2 = {
     pack_b_x86<kNR256>,
 };
 #endif  // GH_X86
+
+}  // namespace
+
+const Isa* detail::isa_avx512() {
+#if GH_X86
+  return &kIsaAvx512;
+#else
+  return nullptr;
+#endif
+}
+
+namespace {
 
 // ---------------------------------------------------------------------------------------------------------------
 // ISA selection: best supported, optionally lowered by GOODHART_SGEMM_ISA=avx2|portable (read once).
@@ -473,19 +450,18 @@ Grid choose_grid(int64_t pm, int64_t pn, int64_t np_max, int nthreads, int64_t M
   return best;
 }
 
+// The blocked product over 32-bit elements. For sgemm an element is a float; for bgemm it is a pair of bfloat16
+// values along K (the kernel alone knows the difference: packing and blocking only move 32-bit words).
 }  // namespace
 
-const char* sgemm_isa() { return isa().name; }
-
-void sgemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, bool transA, const float* B, int64_t ldb,
-           bool transB, float* C, int64_t ldc, bool accumulate) {
+void detail::gemm_driver(const Isa& I, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, bool transA,
+                 const float* B, int64_t ldb, bool transB, float* C, int64_t ldc, bool accumulate) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {
     if (!accumulate)
       for (int64_t i = 0; i < M; i++) std::memset(C + i * ldc, 0, size_t(N) * sizeof(float));
     return;
   }
-  const Isa& I = isa();
   const int64_t MR = I.mr, NR = I.nr;
 
   // K blocking: nkb near-equal blocks of at most kKC. Depends on K only (see determinism note above).
@@ -586,6 +562,13 @@ void sgemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, bool tr
       }
     }
   }
+}
+
+const char* sgemm_isa() { return isa().name; }
+
+void sgemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, bool transA, const float* B, int64_t ldb,
+           bool transB, float* C, int64_t ldc, bool accumulate) {
+  gemm_driver(isa(), M, N, K, A, lda, transA, B, ldb, transB, C, ldc, accumulate);
 }
 
 }  // namespace gh

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "gemm.h"
+#include "precision.h"
 #include "threadpool.h"
 
 // Hot elementwise kernels are compiled for several ISAs and picked at load time (Linux x86-64 with GCC); the rest of
@@ -397,7 +398,7 @@ void gelu_rows(const float* x, const float* bias, float* y, int64_t rows, int64_
 
 // y = x·W (+ y when accumulate): x [rows, in], W [in, out].
 inline void linear(const float* x, const float* W, float* y, int64_t rows, int64_t in, int64_t out, bool accumulate) {
-  sgemm(rows, out, in, x, in, false, W, out, false, y, out, accumulate);
+  mm(rows, out, in, x, in, false, W, out, false, y, out, accumulate);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -623,11 +624,25 @@ void heads_forward(const Shape& s, const float* params, const ParamLayout& P, co
   }
 }
 
+// The rest of an inference block after attention, in place on x [rows, d]: x += atty·Wproj + bproj, then
+// x += gelu(LN2(x)·Wfc + bfc)·Wfcproj + bfcproj. ln and fch are scratch.
+void block_tail(const Shape& s, const float* params, const ParamLayout::Layer& W, float* x, float* ln, const float* atty,
+                float* fch, int64_t rows) {
+  const int64_t d = s.d, F = s.F();
+  set_bias_rows(x, x, params + W.projb, rows, d);
+  linear(atty, params + W.projw, x, rows, d, d, true);
+  layernorm_rows(x, ln, params + W.ln2g, params + W.ln2b, rows, d, nullptr, nullptr);
+  linear(ln, params + W.fcw, fch, rows, d, F, false);
+  gelu_rows(fch, params + W.fcb, fch, rows, F);
+  set_bias_rows(x, x, params + W.fcprojb, rows, d);
+  linear(fch, params + W.fcprojw, x, rows, F, d, true);
+}
+
 // Runs one block in inference mode, in place on x [B·T, d]. lastOnly: after K and V of every column, only the last
 // column goes on; x is compacted to [B, d]. Optionally stores K/V in the cache (prefill).
 void block_inference(const Shape& s, const float* params, const ParamLayout::Layer& W, const Layout& A, float* acts,
                      float* x, const int32_t* starts, int64_t B, int64_t T, bool lastOnly, float* cache, int64_t l) {
-  const int64_t d = s.d, F = s.F(), N = B * T;
+  const int64_t d = s.d, N = B * T;
   float* ln = acts + A.ln;
   float* qkv = acts + A.qkv;
   float* atty = acts + A.atty;
@@ -655,13 +670,7 @@ void block_inference(const Shape& s, const float* params, const ParamLayout::Lay
   } else {
     attention_forward(s, qkv, acts + A.att, T * T, atty, starts, B, T, false);
   }
-  set_bias_rows(x, x, params + W.projb, rows, d);
-  linear(atty, params + W.projw, x, rows, d, d, true);
-  layernorm_rows(x, ln, params + W.ln2g, params + W.ln2b, rows, d, nullptr, nullptr);
-  linear(ln, params + W.fcw, fch, rows, d, F, false);
-  gelu_rows(fch, params + W.fcb, fch, rows, F);
-  set_bias_rows(x, x, params + W.fcprojb, rows, d);
-  linear(fch, params + W.fcprojw, x, rows, F, d, true);
+  block_tail(s, params, W, x, ln, atty, fch, rows);
 }
 
 // logProbs for rows [r0, r0+n) from their logits chunk.
@@ -746,7 +755,9 @@ int64_t cache_size(const Shape& s, int64_t B) { return cmul(cmul(cmul(s.L, 2), c
 // Forward.
 
 void forward(const Shape& s, const float* params, float* acts, const int32_t* ids, const int32_t* starts, int64_t B,
-             int64_t T, const int32_t* targets, float* logProbs, float* heads, int headsAt, bool train) {
+             int64_t T, const int32_t* targets, float* logProbs, float* heads, int headsAt, bool train,
+             const uint32_t* bf16) {
+  const PrecisionScope precision(s, params, bf16);
   const ParamLayout P = param_layout(s);
   const Layout A = make_layout(s, B, T, train);
   const int64_t d = s.d, F = s.F(), N = B * T, V = s.V;
@@ -770,7 +781,7 @@ void forward(const Shape& s, const float* params, float* acts, const int32_t* id
       float* chunk = acts + A.chunk;
       for (int64_t r0 = 0; r0 < N; r0 += kLogitChunk) {
         const int64_t n = N - r0 < kLogitChunk ? N - r0 : kLogitChunk;
-        sgemm(n, V, d, ln + r0 * d, d, false, params + P.wte, d, true, chunk, V, false);
+        mm(n, V, d, ln + r0 * d, d, false, params + P.wte, d, true, chunk, V, false);
         logprob_rows(chunk, V, targets, r0, n, logProbs);
       }
     }
@@ -806,7 +817,7 @@ void forward(const Shape& s, const float* params, float* acts, const int32_t* id
   }
   if (targets) {
     float* logits = acts + A.logits;
-    sgemm(N, V, d, lnf, d, false, params + P.wte, d, true, logits, V, false);
+    mm(N, V, d, lnf, d, false, params + P.wte, d, true, logits, V, false);
     logprob_rows_train(logits, V, targets, N, logProbs, acts + A.sminv);
   }
   acts[1] = float(B);
@@ -819,9 +830,11 @@ void forward(const Shape& s, const float* params, float* acts, const int32_t* id
 // Backward.
 
 bool backward(const Shape& s, const float* params, float* grads, float* acts, const int32_t* ids, const int32_t* starts,
-              int64_t B, int64_t T, const int32_t* targets, const float* dLogProbs, const float* dHeads, int headsAt) {
+              int64_t B, int64_t T, const int32_t* targets, const float* dLogProbs, const float* dHeads, int headsAt,
+              const uint32_t* bf16) {
   if (acts[0] != kMagic || acts[1] != float(B) || acts[2] != float(T)) return false;
   if (targets && dLogProbs && acts[3] != 1.0f) return false;
+  const PrecisionScope precision(s, params, bf16);
   const ParamLayout P = param_layout(s);
   const Layout A = make_layout(s, B, T, true);
   const int64_t d = s.d, F = s.F(), N = B * T, V = s.V;
@@ -842,8 +855,8 @@ bool backward(const Shape& s, const float* params, float* grads, float* acts, co
           dlogits_row(expl + r * V, inv[r], targets[r], dLogProbs[r], dl + i * V, V);
         }
       });
-      sgemm(n, d, V, dl, V, false, params + P.wte, d, false, dlnf + r0 * d, d, false);
-      sgemm(V, d, n, dl, V, true, lnf + r0 * d, d, false, grads + P.wte, d, true);
+      mm(n, d, V, dl, V, false, params + P.wte, d, false, dlnf + r0 * d, d, false);
+      mm(V, d, n, dl, V, true, lnf + r0 * d, d, false, grads + P.wte, d, true);
     }
   } else {
     std::memset(dlnf, 0, sizeof(float) * N * d);
@@ -891,25 +904,25 @@ bool backward(const Shape& s, const float* params, float* grads, float* acts, co
     TrainLayer a = train_layer(A, acts, l);
     const float* in = l > 0 ? train_layer(A, acts, l - 1).res3 : acts + A.encoded;
     // MLP projection: res3 = res2 + fchg·Wp + bp
-    sgemm(F, d, N, a.fchg, F, true, dres, d, false, grads + W.fcprojw, d, true);
+    mm(F, d, N, a.fchg, F, true, dres, d, false, grads + W.fcprojw, d, true);
     column_sums(grads + W.fcprojb, dres, N, d);
-    sgemm(N, F, d, dres, d, false, params + W.fcprojw, d, true, dfch, F, false);
+    mm(N, F, d, dres, d, false, params + W.fcprojw, d, true, dfch, F, false);
     parallel_range(N, row_grain(F), [&](int64_t r0, int64_t r1, int) { mul_inplace(a.fch + r0 * F, dfch + r0 * F, (r1 - r0) * F); });  // · gelu'
     // MLP up: fch = ln2·Wfc + bfc
-    sgemm(d, F, N, a.ln2, d, true, dfch, F, false, grads + W.fcw, F, true);
+    mm(d, F, N, a.ln2, d, true, dfch, F, false, grads + W.fcw, F, true);
     column_sums(grads + W.fcb, dfch, N, F);
-    sgemm(N, d, F, dfch, F, false, params + W.fcw, F, true, dln, d, false);
+    mm(N, d, F, dfch, F, false, params + W.fcw, F, true, dln, d, false);
     layernorm_backward_rows(a.res2, dln, params + W.ln2g, a.ln2m, a.ln2r, dres, grads + W.ln2g, grads + W.ln2b, N, d,
                             true);
     // attention projection: res2 = in + atty·Wproj + bproj
-    sgemm(d, d, N, a.atty, d, true, dres, d, false, grads + W.projw, d, true);
+    mm(d, d, N, a.atty, d, true, dres, d, false, grads + W.projw, d, true);
     column_sums(grads + W.projb, dres, N, d);
-    sgemm(N, d, d, dres, d, false, params + W.projw, d, true, datty, d, false);
+    mm(N, d, d, dres, d, false, params + W.projw, d, true, datty, d, false);
     attention_backward(s, a.qkv, a.att, datt, datty, dqkv, starts, B, T);
     // qkv = ln1·Wqkv + bqkv
-    sgemm(d, 3 * d, N, a.ln1, d, true, dqkv, 3 * d, false, grads + W.qkvw, 3 * d, true);
+    mm(d, 3 * d, N, a.ln1, d, true, dqkv, 3 * d, false, grads + W.qkvw, 3 * d, true);
     column_sums(grads + W.qkvb, dqkv, N, 3 * d);
-    sgemm(N, d, 3 * d, dqkv, 3 * d, false, params + W.qkvw, 3 * d, true, dln, d, false);
+    mm(N, d, 3 * d, dqkv, 3 * d, false, params + W.qkvw, 3 * d, true, dln, d, false);
     layernorm_backward_rows(in, dln, params + W.ln1g, a.ln1m, a.ln1r, dres, grads + W.ln1g, grads + W.ln1b, N, d,
                             true);
   }
@@ -938,7 +951,8 @@ bool backward(const Shape& s, const float* params, float* grads, float* acts, co
 // KV cache.
 
 void prefill(const Shape& s, const float* params, float* cache, float* acts, const int32_t* ids, const int32_t* starts,
-             int64_t B, int64_t T, float* logits) {
+             int64_t B, int64_t T, float* logits, const uint32_t* bf16) {
+  const PrecisionScope precision(s, params, bf16);
   const ParamLayout P = param_layout(s);
   const Layout A = make_layout(s, B, T, false);
   const int64_t d = s.d;
@@ -952,14 +966,15 @@ void prefill(const Shape& s, const float* params, float* cache, float* acts, con
   if (s.L == 0 && T > 1)
     for (int64_t b = 0; b < B; b++) std::memcpy(x + b * d, x + (b * T + T - 1) * d, sizeof(float) * d);
   layernorm_rows(x, ln, params + P.lnfg, params + P.lnfb, B, d, nullptr, nullptr);
-  sgemm(B, s.V, d, ln, d, false, params + P.wte, d, true, logits, s.V, false);
+  mm(B, s.V, d, ln, d, false, params + P.wte, d, true, logits, s.V, false);
 }
 
 void decode(const Shape& s, const float* params, float* cache, float* acts, const int32_t* tokens, const int32_t* starts,
-            int64_t B, int64_t length, float* logits) {
+            int64_t B, int64_t length, float* logits, const uint32_t* bf16) {
+  const PrecisionScope precision(s, params, bf16);
   const ParamLayout P = param_layout(s);
   const Layout A = make_layout(s, B, 1, false);
-  const int64_t d = s.d, F = s.F(), nh = s.nh, hs = s.hs(), C = s.C;
+  const int64_t d = s.d, nh = s.nh, hs = s.hs(), C = s.C;
   acts[0] = 0;
   float* x = acts + A.x;
   float* ln = acts + A.ln;
@@ -998,16 +1013,82 @@ void decode(const Shape& s, const float* params, float* cache, float* acts, cons
     } else {
       parallel_for(B * nh, attend);
     }
-    set_bias_rows(x, x, params + W.projb, B, d);
-    linear(atty, params + W.projw, x, B, d, d, true);
-    layernorm_rows(x, ln, params + W.ln2g, params + W.ln2b, B, d, nullptr, nullptr);
-    linear(ln, params + W.fcw, fch, B, d, F, false);
-    gelu_rows(fch, params + W.fcb, fch, B, F);
-    set_bias_rows(x, x, params + W.fcprojb, B, d);
-    linear(fch, params + W.fcprojw, x, B, F, d, true);
+    block_tail(s, params, W, x, ln, atty, fch, B);
   }
   layernorm_rows(x, ln, params + P.lnfg, params + P.lnfb, B, d, nullptr, nullptr);
-  sgemm(B, s.V, d, ln, d, false, params + P.wte, d, true, logits, s.V, false);
+  mm(B, s.V, d, ln, d, false, params + P.wte, d, true, logits, s.V, false);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Responses scored against a prompt encoded once.
+
+void score_responses(const Shape& s, const float* params, float* acts, const int32_t* prompt, int64_t P,
+                     const int32_t* responses, const int32_t* lengths, int64_t B, int64_t R, float* heads,
+                     const uint32_t* bf16) {
+  // 1. The prompt's keys and values, once (a one-row prefill into a private cache).
+  std::vector<float> cache(size_t(cache_size(s, 1)));
+  {
+    std::vector<float> pacts(size_t(activation_size(s, 1, P, false)));
+    std::vector<float> plogits(size_t(s.V));
+    const int32_t start0 = 0;
+    prefill(s, params, cache.data(), pacts.data(), prompt, &start0, 1, P, plogits.data(), bf16);
+  }
+  const PrecisionScope precision(s, params, bf16);
+  const ParamLayout PL = param_layout(s);
+  const Layout A = make_layout(s, B, R, false);
+  const int64_t d = s.d, nh = s.nh, hs = s.hs(), C = s.C, N = B * R, d3 = 3 * d, W = P + R;
+  acts[0] = 0;
+  float* x = acts + A.x;
+  float* ln = acts + A.ln;
+  float* qkv = acts + A.qkv;
+  float* atty = acts + A.atty;
+  float* fch = acts + A.fch;
+  std::vector<float> att(size_t(cmul(cmul(B, nh), cmul(R, W))));
+  const float scale = float(1.0 / std::sqrt(double(hs)));
+  // 2. Response tokens at positions P..P+R−1 (right-padded rows: a pad column only sees earlier columns, and
+  //    nothing reads it).
+  parallel_range(N, 16, [&](int64_t r0, int64_t r1, int) {
+    for (int64_t n = r0; n < r1; n++) {
+      const float* te = params + PL.wte + int64_t(responses[n]) * d;
+      const float* pe = params + PL.wpe + (P + n % R) * d;
+      for (int64_t c = 0; c < d; c++) x[n * d + c] = te[c] + pe[c];
+    }
+  });
+  for (int64_t l = 0; l < s.L; l++) {
+    const ParamLayout::Layer Wl = PL.layer(l);
+    layernorm_rows(x, ln, params + Wl.ln1g, params + Wl.ln1b, N, d, nullptr, nullptr);
+    set_bias_rows(qkv, nullptr, params + Wl.qkvb, N, d3);
+    linear(ln, params + Wl.qkvw, qkv, N, d, d3, true);
+    // Query t of row b sees the prompt's P keys and its own response keys 0..t: scores [R, P + R] per (b, h).
+    parallel_for(B * nh, [&](int64_t task, int) {
+      const int64_t b = task / nh, h = task % nh;
+      const float* Kp = cache.data() + ((l * 2 + 0) * nh + h) * C * hs;
+      const float* Vp = cache.data() + ((l * 2 + 1) * nh + h) * C * hs;
+      const float* base = qkv + b * R * d3;
+      const float* Q = base + h * hs;
+      const float* Kr = base + d + h * hs;
+      const float* Vr = base + 2 * d + h * hs;
+      float* S = att.data() + task * R * W;
+      sgemm(R, P, hs, Q, d3, false, Kp, hs, true, S, W, false);
+      sgemm(R, R, hs, Q, d3, false, Kr, d3, true, S + P, W, false);
+      for (int64_t t = 0; t < R; t++) {
+        float* row = S + t * W;
+        softmax_span(row, 0, P + t, scale);
+        for (int64_t j = P + t + 1; j < W; j++) row[j] = 0;
+      }
+      float* o = atty + b * R * d + h * hs;
+      sgemm(R, hs, P, S, W, false, Vp, hs, false, o, d, false);
+      sgemm(R, hs, R, S + P, W, false, Vr, d3, false, o, d, true);
+    });
+    block_tail(s, params, Wl, x, ln, atty, fch, N);
+  }
+  // 3. The heads at each row's last real response token.
+  for (int64_t b = 0; b < B; b++) {
+    const int64_t last = b * R + lengths[b] - 1;
+    if (last != b) std::memcpy(x + b * d, x + last * d, sizeof(float) * d);
+  }
+  layernorm_rows(x, ln, params + PL.lnfg, params + PL.lnfb, B, d, nullptr, nullptr);
+  heads_forward(s, params, PL, ln, B, [](int64_t r) { return r; }, heads);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -45,19 +45,30 @@ int64_t parameter_count(const Shape& s);
 int64_t activation_size(const Shape& s, int64_t B, int64_t T, bool train);
 int64_t cache_size(const Shape& s, int64_t B);
 
-// See binding.ts for the semantics. ids/starts/targets are trusted (validated) here.
+// See binding.ts for the semantics. ids/starts/targets are trusted (validated) here. bf16: the weight pack of
+// precision.h (bf16_pack of these params) to run the matrix products in bfloat16, or nullptr for fp32.
 void forward(const Shape& s, const float* params, float* acts, const int32_t* ids, const int32_t* starts, int64_t B,
-             int64_t T, const int32_t* targets, float* logProbs, float* heads, int headsAt, bool train);
+             int64_t T, const int32_t* targets, float* logProbs, float* heads, int headsAt, bool train,
+             const uint32_t* bf16 = nullptr);
 
 // Returns false when `acts` does not hold a train forward of this batch (its header does not match).
 bool backward(const Shape& s, const float* params, float* grads, float* acts, const int32_t* ids, const int32_t* starts,
-              int64_t B, int64_t T, const int32_t* targets, const float* dLogProbs, const float* dHeads, int headsAt);
+              int64_t B, int64_t T, const int32_t* targets, const float* dLogProbs, const float* dHeads, int headsAt,
+              const uint32_t* bf16 = nullptr);
 
 void prefill(const Shape& s, const float* params, float* cache, float* acts, const int32_t* ids, const int32_t* starts,
-             int64_t B, int64_t T, float* logits);
+             int64_t B, int64_t T, float* logits, const uint32_t* bf16 = nullptr);
 
 void decode(const Shape& s, const float* params, float* cache, float* acts, const int32_t* tokens, const int32_t* starts,
-            int64_t B, int64_t length, float* logits);
+            int64_t B, int64_t length, float* logits, const uint32_t* bf16 = nullptr);
+
+// Scalar heads [H, B] of B sequences that share a prompt: prompt [P] encoded once, then responses [B, R] (row b's
+// real tokens are columns 0..lengths[b]−1, right-padded) attending to the prompt's cached keys/values and causally
+// to themselves; the heads read each row's last real token. Equals forward() on prompt ++ response (up to the
+// summation order of the attention products). P + R ≤ C; acts sized activationSize(shape, B, R, false).
+void score_responses(const Shape& s, const float* params, float* acts, const int32_t* prompt, int64_t P,
+                     const int32_t* responses, const int32_t* lengths, int64_t B, int64_t R, float* heads,
+                     const uint32_t* bf16 = nullptr);
 
 double grad_norm(const float* g, int64_t n);
 int64_t first_non_finite(const float* x, int64_t n);

@@ -38,6 +38,10 @@ export interface NativeInfo {
   threads: number;
   /** Compiler and flags, for logs. */
   compiler: string;
+  /** Whether the bfloat16 kernels (AVX512_BF16) run here; false on other CPUs or with GOODHART_BF16=fallback. */
+  bf16: boolean;
+  /** "avx512_bf16", or why the fp32 fallback is used instead (for logs). */
+  bf16Status: string;
 }
 
 export interface NativeBinding {
@@ -57,6 +61,8 @@ export interface NativeBinding {
    *   With targets null the LM head is skipped entirely (logProbs must be null).
    * - heads: null, or [H, B, T] (headsAt 0) / [H, B] (headsAt 1) receiving the scalar heads' outputs.
    * - train: keep in `acts` everything backward needs (acts sized with train = true).
+   * - bf16: the weight pack of bf16Pack(shape, params) to run the matrix products in bfloat16 with float32
+   *   accumulation (also for backward, prefill and decode), or null/absent for fp32. Only where info().bf16.
    */
   forward(
     shape: NativeShape,
@@ -71,6 +77,7 @@ export interface NativeBinding {
     heads: Float32Array | null,
     headsAt: HeadsAt,
     train: boolean,
+    bf16?: Uint16Array | null,
   ): void;
 
   /**
@@ -90,6 +97,7 @@ export interface NativeBinding {
     dLogProbs: Float32Array | null,
     dHeads: Float32Array | null,
     headsAt: HeadsAt,
+    bf16?: Uint16Array | null,
   ): void;
 
   /**
@@ -106,6 +114,7 @@ export interface NativeBinding {
     batch: number,
     time: number,
     logits: Float32Array,
+    bf16?: Uint16Array | null,
   ): void;
 
   /**
@@ -122,6 +131,27 @@ export interface NativeBinding {
     batch: number,
     length: number,
     logits: Float32Array,
+    bf16?: Uint16Array | null,
+  ): void;
+
+  /**
+   * Scalar heads of `batch` sequences sharing one prompt, with the prompt encoded once: prompt [P] (no padding)
+   * then responses [batch, width], row b's real tokens in columns 0..lengths[b]−1 (right padding), at positions
+   * P.. . heads [H, batch] receives each head at the row's last real token: what forward(prompt ++ response,
+   * headsAt 1) gives, up to the summation order of the attention products. P + width ≤ contextLength; acts is
+   * scratch sized activationSize(shape, batch, width, false).
+   */
+  scoreResponses(
+    shape: NativeShape,
+    params: Float32Array,
+    acts: Float32Array,
+    prompt: Int32Array,
+    responses: Int32Array,
+    lengths: Int32Array,
+    batch: number,
+    width: number,
+    heads: Float32Array,
+    bf16?: Uint16Array | null,
   ): void;
 
   /** √Σ g² over the whole array, accumulated in double (NaN or Infinity if any entry is). */
@@ -158,4 +188,22 @@ export interface NativeBinding {
 
   /** C = op(A)·op(B) (+ C when accumulate), as in csrc/gemm.h; for tests and the benchmark. */
   sgemm(m: number, n: number, k: number, a: Float32Array, transA: boolean, b: Float32Array, transB: boolean, c: Float32Array, accumulate: boolean): void;
+
+  /** 32-bit words of the bf16 weight pack of this shape (its Uint16Array holds twice as many elements). */
+  bf16PackWords(shape: NativeShape): number;
+  /**
+   * Writes the bfloat16 copies (round to nearest even) of params' weight matrices into pack, a Uint16Array of
+   * 2·bf16PackWords(shape). Call once per model and after every change of params (each optimizer step).
+   */
+  bf16Pack(shape: NativeShape, params: Float32Array, pack: Uint16Array): void;
+  /**
+   * src [rows, cols] to a bf16 pair matrix (csrc/gemm.h) in dst: with k along each row (kAlongRows, dst
+   * 2·rows·⌈cols/2⌉ long) or down the rows (dst 2·⌈rows/2⌉·cols long). For tests and the benchmark.
+   */
+  bf16Pairs(src: Float32Array, rows: number, cols: number, kAlongRows: boolean, dst: Uint16Array): void;
+  /**
+   * C = op(A)·op(B) (+ C) in bfloat16 with float32 accumulation on pair matrices from bf16Pairs: a is op(A) with k
+   * along its rows ([m, k]) or, transA, down its rows ([k, m]); b likewise [k, n] or, transB, [n, k].
+   */
+  bgemm(m: number, n: number, k: number, a: Uint16Array, transA: boolean, b: Uint16Array, transB: boolean, c: Float32Array, accumulate: boolean): void;
 }

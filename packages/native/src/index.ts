@@ -23,10 +23,15 @@ const FUNCTIONS = [
   'backward',
   'prefill',
   'decode',
+  'scoreResponses',
   'gradNorm',
   'firstNonFinite',
   'adamw',
   'sgemm',
+  'bf16PackWords',
+  'bf16Pack',
+  'bf16Pairs',
+  'bgemm',
   'draw',
 ] as const;
 

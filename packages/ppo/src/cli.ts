@@ -17,6 +17,7 @@ async function main(): Promise<void> {
       summary: { type: 'boolean', default: false },
       engine: { type: 'string' },
       backend: { type: 'string' },
+      precision: { type: 'string' },
     },
   });
   if (Boolean(values.run) === values.summary) throw new Error('give exactly one of --run <run>, --summary');

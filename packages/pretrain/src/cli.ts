@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { runCli } from '@goodhart/core';
-import { ENGINE_FLAGS_USAGE, parseBackendChoice, parseEngineChoice } from '@goodhart/model';
+import { ENGINE_FLAGS_USAGE, parseBackendChoice, parseEngineChoice, parsePrecision } from '@goodhart/model';
 import { runPretrain } from './stage.ts';
 
 /** `pretrain --preset quick [--engine native|tfjs]`: trains the tokenizer and the LM family; prints the loss table. */
@@ -10,6 +10,7 @@ async function main(): Promise<void> {
       preset: { type: 'string', default: 'quick' },
       engine: { type: 'string' },
       backend: { type: 'string' },
+      precision: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
     preset: values.preset,
     engine: parseEngineChoice(values.engine ?? process.env.GOODHART_ENGINE),
     backend: parseBackendChoice(values.backend ?? process.env.GOODHART_BACKEND),
+    precision: parsePrecision(values.precision, '--precision'),
   });
   const lines = [
     '',

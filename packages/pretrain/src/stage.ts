@@ -23,10 +23,12 @@ import {
   nativeThreads,
   parseBackendChoice,
   parameterCount,
+  resolvePrecision,
   type BackendChoice,
   type ComputeOptions,
   type EngineName,
   type ModelConfig,
+  type Precision,
 } from '@goodhart/model';
 import { BpeTokenizer } from '@goodhart/model';
 import { corpusStats, loadBrownCorpus } from './corpus.ts';
@@ -66,7 +68,8 @@ export async function runPretrain(options: PretrainOptions): Promise<PretrainSum
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const config = loadPipeline(options.preset, root);
   const outputDir = stageOutputDir(root, config.name, 'pretrain');
-  const { engine, lines } = await initEngine({ engine: options.engine, backend: options.backend });
+  const precision = options.precision ?? resolvePrecision(undefined, config.compute.precision);
+  const { engine, lines } = await initEngine({ engine: options.engine, backend: options.backend, precision });
   for (const line of lines) log(line);
   // Scratch space beside the output, named like a temp dir, so a killed run's leftovers are removed by the next start
   // of any stage (see runCli) instead of piling up in the system temp dir.
@@ -130,7 +133,7 @@ export async function runPretrain(options: PretrainOptions): Promise<PretrainSum
           validationTokens,
           staging,
           scratch,
-          { engine: engine.name, backend: options.backend ?? parseBackendChoice(process.env.GOODHART_BACKEND) },
+          { engine: engine.name, backend: options.backend ?? parseBackendChoice(process.env.GOODHART_BACKEND), precision: engine.precision },
           root,
         );
         for (const result of results) {
@@ -184,7 +187,7 @@ async function trainSizes(
   validationTokens: Int32Array,
   staging: string,
   scratch: string,
-  compute: { engine: EngineName; backend: BackendChoice },
+  compute: { engine: EngineName; backend: BackendChoice; precision: Precision },
   root: string,
 ): Promise<TrainJobResult[]> {
   const trainTokensPath = join(scratch, 'train.i32');

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Rng, type PretrainConfig } from '@goodhart/core';
-import { initEngine, saveCheckpoint, type BackendChoice, type EngineName, type ModelConfig } from '@goodhart/model';
+import { initEngine, saveCheckpoint, type BackendChoice, type EngineName, type ModelConfig, type Precision } from '@goodhart/model';
 import { evenlySpacedWindows } from './dataset.ts';
 import { trainLanguageModel, type CurveRow } from './train.ts';
 
@@ -15,6 +15,8 @@ export interface TrainJob {
   engine: EngineName;
   backend: BackendChoice;
   threads: number;
+  /** The precision the stage's engine resolved to (so every size computes alike). */
+  precision: Precision;
   /** Little-endian int32 token streams. */
   trainTokensPath: string;
   validationTokensPath: string;
@@ -35,7 +37,7 @@ export interface TrainJobResult {
 /** The training rng depends only on the config seed and the size name, so scheduling never changes results. */
 export async function runTrainJob(job: TrainJob): Promise<TrainJobResult> {
   // The stage already split its threads between the jobs; the environment (an alone task's marker) would not.
-  const { engine, lines } = await initEngine({ engine: job.engine, backend: job.backend, threads: job.threads });
+  const { engine, lines } = await initEngine({ engine: job.engine, backend: job.backend, threads: job.threads, precision: job.precision });
   for (const line of lines) process.stderr.write(`[pretrain ${job.sizeName}] ${line}\n`);
   const train = await readTokens(job.trainTokensPath);
   const validation = evenlySpacedWindows(await readTokens(job.validationTokensPath), job.hyper.evalBatches * job.hyper.batchSize, job.hyper.contextLength + 1);

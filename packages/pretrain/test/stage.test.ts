@@ -33,7 +33,7 @@ describe('pretrain stage on the test preset', () => {
     }
     expect(files.get('prompts.parquet')?.rows).toBe(40);
     expect(firstManifest.stage).toBe('pretrain');
-    expect(Object.keys(firstManifest.config as object).sort()).toEqual(['corpus', 'models', 'pretrain', 'prompts', 'seed', 'tokenizer']);
+    expect(Object.keys(firstManifest.config as object).sort()).toEqual(['compute', 'corpus', 'models', 'pretrain', 'prompts', 'seed', 'tokenizer']);
   });
 
   it('takes prompts only from held-out documents', async () => {

@@ -16,6 +16,7 @@ async function main(): Promise<void> {
       summary: { type: 'boolean', default: false },
       engine: { type: 'string' },
       backend: { type: 'string' },
+      precision: { type: 'string' },
     },
   });
   if (values.summary === Boolean(values.cell)) throw new Error(`give exactly one of --cell ${CELL_NAME_FORM} or --summary`);

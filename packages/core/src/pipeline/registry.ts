@@ -21,7 +21,7 @@ export interface StageEntry {
   package: string;
   fanOut: FanOut;
   /**
-   * Config fields the entry's tasks read, as dotted paths: Nx hashes exactly these for the task (a `{ json, fields }`
+   * Config fields the entry's tasks read, as dotted paths (`compute`, the precision, for every task that runs models): Nx hashes exactly these for the task (a `{ json, fields }`
    * input) and the manifest records them. A fanned-out task's own unit (cell, run) is in its command instead, so the
    * sweep lists that enumerate units are not read by the unit tasks: adding a unit leaves the others cached.
    */
@@ -80,7 +80,7 @@ export const STAGES = {
   pretrain: {
     package: 'pretrain',
     fanOut: 'preset',
-    fields: ['seed', 'corpus', 'tokenizer', 'prompts', 'models', 'pretrain'],
+    fields: ['seed', 'corpus', 'tokenizer', 'prompts', 'models', 'pretrain', 'compute'],
     upstream: [],
     output: () => [],
     args: () => [],
@@ -92,7 +92,7 @@ export const STAGES = {
     package: 'gold-rm',
     fanOut: 'preset',
     when: usesModelGold,
-    fields: ['seed', 'policy', 'gold', 'label.prompts', 'label.evalPrompts'],
+    fields: ['seed', 'policy', 'gold', 'label.prompts', 'label.evalPrompts', 'compute'],
     upstream: [{ entry: 'pretrain' }],
     output: () => [],
     args: () => [],
@@ -103,7 +103,7 @@ export const STAGES = {
   label: {
     package: 'label',
     fanOut: 'preset',
-    fields: ['seed', 'policy', 'gold', 'label'],
+    fields: ['seed', 'policy', 'gold', 'label', 'compute'],
     upstream: [{ entry: 'pretrain' }, { entry: 'goldRm' }],
     output: () => [],
     args: () => [],
@@ -113,7 +113,7 @@ export const STAGES = {
   proxyCell: {
     package: 'proxy',
     fanOut: 'cell',
-    fields: ['seed', 'proxy.training'],
+    fields: ['seed', 'proxy.training', 'compute'],
     upstream: [{ entry: 'pretrain' }, { entry: 'label' }],
     output: (cell) => ['cells', cell],
     args: (cell) => ['--cell', cell],
@@ -134,7 +134,7 @@ export const STAGES = {
   bonPool: {
     package: 'bon',
     fanOut: 'preset',
-    fields: ['seed', 'policy', 'gold', 'label.responseTokens', 'label.temperature', 'bon.pool'],
+    fields: ['seed', 'policy', 'gold', 'label.responseTokens', 'label.temperature', 'bon.pool', 'compute'],
     upstream: [{ entry: 'pretrain' }, { entry: 'goldRm' }, { entry: 'label' }],
     output: () => ['pool'],
     args: () => ['--pool'],
@@ -146,7 +146,7 @@ export const STAGES = {
   bonScore: {
     package: 'bon',
     fanOut: 'bonProxy',
-    fields: ['bon.scoring'],
+    fields: ['bon.scoring', 'compute'],
     upstream: [{ entry: 'bonPool' }, { entry: 'proxyCell', match: 'sameCell' }],
     output: (cell) => ['scores', cell],
     args: (cell) => ['--score', cell],
@@ -168,7 +168,7 @@ export const STAGES = {
   ppoRun: {
     package: 'ppo',
     fanOut: 'run',
-    fields: ['seed', 'gold', 'label.responseTokens', 'proxy.training.centeringSamples', ...PPO_RUN_FIELDS],
+    fields: ['seed', 'gold', 'label.responseTokens', 'proxy.training.centeringSamples', 'compute', ...PPO_RUN_FIELDS],
     upstream: [{ entry: 'pretrain' }, { entry: 'goldRm' }, { entry: 'label' }, { entry: 'proxyCell', match: 'sameCell' }],
     output: (run) => ['runs', run],
     args: (run) => ['--run', run],

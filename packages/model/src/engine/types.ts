@@ -1,3 +1,4 @@
+import type { Precision } from './precision.ts';
 import type { ModelConfig } from '../model-config.ts';
 
 /**
@@ -100,6 +101,14 @@ export interface Model {
   /** Encodes left-padded prompts into a KV cache; the session's first logits are for the next token. */
   prefill(batch: TokenBatch): DecodeSession;
 
+  /**
+   * Optional (the native engine): the scalar heads at the last token of prompt ++ response for each response, with
+   * the prompt encoded once (its keys and values shared by every response). Equals forward() on the full sequences
+   * with heads 'last', up to float32 summation order. Every response is non-empty; prompt + the longest response
+   * fit the context. scorePromptPool (scoring.ts) uses it and falls back to full sequences without it.
+   */
+  scoreResponses?(prompt: readonly number[], responses: readonly (readonly number[])[]): Record<string, Float32Array>;
+
   /** Copies of every parameter (transformer, then heads), in checkpoint order. */
   weights(): Map<string, NamedTensor>;
   /** Optimizer moments (`m/<param>`, `v/<param>`) and step count, for a resumable checkpoint. */
@@ -110,8 +119,10 @@ export interface Model {
 
 export interface Engine {
   readonly name: EngineName;
-  /** One line for logs: engine, kernels, threads or tfjs backend. */
+  /** One line for logs: engine, kernels, threads or tfjs backend, precision. */
   readonly description: string;
+  /** The precision its matrix products run in (bf16 only on the native engine where the CPU has AVX512_BF16). */
+  readonly precision: Precision;
   /**
    * A model holding copies of `weights`: exactly the parameters of `config` plus `<head>.w` [d, 1] and `<head>.b`
    * [1] for each of `extraHeads`. Throws naming every missing, extra, misshapen or non-finite tensor.

@@ -1,15 +1,21 @@
 import type { HeadsAt, NativeBinding, NativeShape } from '@goodhart/native';
 import type { ModelConfig } from '../model-config.ts';
+import type { Precision } from '../engine/precision.ts';
 import { checkBatch, checkOutputGradients, checkStepArguments, clipScale } from '../engine/checks.ts';
 import type { AdamWOptions, DecodeSession, Engine, ForwardRequest, ForwardResult, Model, NamedTensor, OutputGradients, TokenBatch } from '../engine/types.ts';
 import { checkWeights, decays, elementCount, headNamesOf, parameterLayout } from '../engine/weights.ts';
 
-/** The native engine: the C++ addon of packages/native behind the compute interface. */
-export function nativeEngine(binding: NativeBinding, description: string): Engine {
+/**
+ * The native engine: the C++ addon of packages/native behind the compute interface. precision 'bf16' needs the
+ * addon's bfloat16 kernels (binding.info().bf16); the caller resolves the fallback.
+ */
+export function nativeEngine(binding: NativeBinding, description: string, precision: Precision = 'fp32'): Engine {
+  if (precision === 'bf16' && !binding.info().bf16) throw new Error(`native engine: bf16 asked for where ${binding.info().bf16Status}`);
   return {
     name: 'native',
     description,
-    createModel: (config, weights, extraHeads = []) => NativeModel.create(binding, config, weights, extraHeads),
+    precision,
+    createModel: (config, weights, extraHeads = []) => NativeModel.create(binding, config, weights, extraHeads, precision),
   };
 }
 
@@ -26,7 +32,9 @@ interface PendingForward {
 
 /**
  * Every parameter lives in one packed Float32Array (the addon's layout, which is parameterLayout's order); so do
- * the gradients and the two AdamW moments. The addon works on these arrays in place.
+ * the gradients and the two AdamW moments. The addon works on these arrays in place. In bf16 the weight matrices
+ * also have bfloat16 copies (`bf16Pack`), rewritten whenever the parameters change (creation, each step) and read
+ * by every matrix product; the float32 parameters stay the master copy that AdamW updates and checkpoints save.
  */
 class NativeModel implements Model {
   readonly engine = 'native' as const;
@@ -51,9 +59,18 @@ class NativeModel implements Model {
     private readonly slots: Map<string, Slot>,
     private readonly params: Float32Array,
     private readonly decayRanges: Int32Array,
-  ) {}
+    private readonly bf16Pack: Uint16Array | null,
+  ) {
+    this.refreshPack();
+  }
 
-  static create(binding: NativeBinding, config: ModelConfig, weights: ReadonlyMap<string, NamedTensor>, extraHeads: readonly string[]): NativeModel {
+  static create(
+    binding: NativeBinding,
+    config: ModelConfig,
+    weights: ReadonlyMap<string, NamedTensor>,
+    extraHeads: readonly string[],
+    precision: Precision,
+  ): NativeModel {
     const layout = parameterLayout(config, extraHeads);
     checkWeights(layout, weights);
     const headNames = headNamesOf(config, extraHeads);
@@ -82,13 +99,19 @@ class NativeModel implements Model {
       throw new Error(
         `native engine: the addon packs ${total} parameters where the layout has ${offset} (addon and model package out of step: rebuild with npm rebuild @goodhart/native)`,
       );
-    return new NativeModel(binding, config, headNames, shape, slots, params, Int32Array.from(decay));
+    const pack = precision === 'bf16' ? new Uint16Array(2 * binding.bf16PackWords(shape)) : null;
+    return new NativeModel(binding, config, headNames, shape, slots, params, Int32Array.from(decay), pack);
+  }
+
+  /** Rewrites the bf16 copies of the weights from the float32 parameters (a no-op in fp32). */
+  private refreshPack(): void {
+    if (this.bf16Pack) this.binding.bf16Pack(this.shape, this.params, this.bf16Pack);
   }
 
   forward(batch: TokenBatch, request: ForwardRequest): ForwardResult {
     checkBatch(this.config, batch, request);
     const train = request.train === true;
-    const acts = this.activations(batch, train);
+    const acts = this.activations(batch.rows, batch.width, train);
     const cells = batch.rows * batch.width;
     const logProbs = request.targets ? new Float32Array(cells) : null;
     const perHead = request.heads === 'all' ? cells : batch.rows;
@@ -106,6 +129,7 @@ class NativeModel implements Model {
       heads,
       headsAt(request),
       train,
+      this.bf16Pack,
     );
     if (train) this.pending = { batch, request, acts };
     const result: ForwardResult = { heads: {} };
@@ -145,6 +169,7 @@ class NativeModel implements Model {
       dLogProbs,
       dHeads,
       headsAt(request),
+      this.bf16Pack,
     );
     this.gradientsDirty = true;
   }
@@ -172,6 +197,7 @@ class NativeModel implements Model {
       weightDecay,
       scale,
     );
+    this.refreshPack();
     this.zeroGradients();
     return { gradientNorm };
   }
@@ -183,7 +209,7 @@ class NativeModel implements Model {
 
   prefill(batch: TokenBatch): DecodeSession {
     checkBatch(this.config, batch, {});
-    const { binding, shape, params } = this;
+    const { binding, shape, params, bf16Pack } = this;
     const rows = batch.rows;
     const vocab = this.config.vocabSize;
     const cache = new Float32Array(binding.cacheSize(shape, rows));
@@ -192,7 +218,7 @@ class NativeModel implements Model {
     const acts = new Float32Array(binding.activationSize(shape, rows, batch.width, false));
     const starts = Int32Array.from(batch.starts);
     let logits = new Float32Array(rows * vocab);
-    binding.prefill(shape, params, cache, acts, batch.ids, starts, rows, batch.width, logits);
+    binding.prefill(shape, params, cache, acts, batch.ids, starts, rows, batch.width, logits, bf16Pack);
     let length = batch.width;
     let open = true;
     const contextLength = this.config.contextLength;
@@ -209,7 +235,7 @@ class NativeModel implements Model {
           if (token < 0 || token >= vocab) throw new RangeError(`tokens: row ${row} has id ${token}, outside the vocabulary [0, ${vocab})`);
         });
         logits = new Float32Array(rows * vocab);
-        binding.decode(shape, params, cache, acts, tokens, starts, rows, length, logits);
+        binding.decode(shape, params, cache, acts, tokens, starts, rows, length, logits, bf16Pack);
         length += 1;
         return logits;
       },
@@ -224,6 +250,27 @@ class NativeModel implements Model {
         open = false;
       },
     };
+  }
+
+  scoreResponses(prompt: readonly number[], responses: readonly (readonly number[])[]): Record<string, Float32Array> {
+    const rows = responses.length;
+    const width = responses.reduce((m, r) => Math.max(m, r.length), 0);
+    if (rows === 0) throw new RangeError('scoreResponses: no responses');
+    if (prompt.length < 1 || prompt.length + width > this.config.contextLength)
+      throw new RangeError(`scoreResponses: prompt (${prompt.length}) + longest response (${width}) must be in [2, ${this.config.contextLength}]`);
+    const ids = new Int32Array(rows * width);
+    const lengths = new Int32Array(rows);
+    responses.forEach((response, b) => {
+      if (response.length === 0) throw new RangeError(`scoreResponses: response ${b} is empty`);
+      ids.set(response, b * width);
+      lengths[b] = response.length;
+    });
+    const heads = new Float32Array(this.headNames.length * rows);
+    const acts = this.activations(rows, width, false);
+    this.binding.scoreResponses(this.shape, this.params, acts, Int32Array.from(prompt), ids, lengths, rows, width, heads, this.bf16Pack);
+    const out: Record<string, Float32Array> = {};
+    this.headNames.forEach((name, h) => (out[name] = heads.subarray(h * rows, (h + 1) * rows)));
+    return out;
   }
 
   weights(): Map<string, NamedTensor> {
@@ -267,8 +314,8 @@ class NativeModel implements Model {
   }
 
   /** Activation scratch, grown as needed and reused across calls (a train forward's stays valid for backward). */
-  private activations(batch: TokenBatch, train: boolean): Float32Array {
-    const size = this.binding.activationSize(this.shape, batch.rows, batch.width, train);
+  private activations(rows: number, width: number, train: boolean): Float32Array {
+    const size = this.binding.activationSize(this.shape, rows, width, train);
     if (train) {
       if (!this.trainActs || this.trainActs.length < size) this.trainActs = new Float32Array(size);
       return this.trainActs;

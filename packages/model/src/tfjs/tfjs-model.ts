@@ -11,6 +11,7 @@ export function tfjsEngine(description: string): Engine {
   return {
     name: 'tfjs',
     description,
+    precision: 'fp32',
     createModel: (config, weights, extraHeads = []) => TfjsModel.create(config, weights, extraHeads),
   };
 }
