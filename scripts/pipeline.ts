@@ -17,6 +17,7 @@ import {
 } from '@goodhart/core';
 import { parseBackendChoice, parseEngineChoice, pipelineThreads } from '@goodhart/model';
 import { runPipelineOnSlurm } from './slurm/pipeline-on-slurm.ts';
+import { parseTaskGraph } from './slurm/task-graph.ts';
 
 /**
  * `npm run pipeline [-- --preset paper]`: runs every stage of a preset through Nx in one invocation (`fit:P`, which
@@ -24,14 +25,16 @@ import { runPipelineOnSlurm } from './slurm/pipeline-on-slurm.ts';
  * runs beside best-of-n scoring) and tasks whose inputs did not change are restored from the cache. Prints a line
  * per task as Nx starts it, then where the report is and what it found.
  */
-/** How many tasks `nx run <task>` runs: read from Nx's own task graph (`--graph`), which runs nothing. */
+/**
+ * How many tasks `nx run <task>` runs: read from Nx's own task graph (`--graph`), which runs nothing, without the
+ * no-op aliases (`fit:pipeline-P` stands for `fit--P:run`), which Nx does not announce.
+ */
 async function taskCount(root: string, task: string, env: Record<string, string>): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'goodhart-graph-'));
   try {
     const file = join(dir, 'graph.json');
     await execa('npx', ['nx', 'run', task, `--graph=${file}`], { cwd: root, env: { ...process.env, ...env } });
-    const graph = JSON.parse(await readFile(file, 'utf8')) as { tasks: { tasks: Record<string, unknown> } };
-    return Object.keys(graph.tasks.tasks).length;
+    return parseTaskGraph(JSON.parse(await readFile(file, 'utf8'))).tasks.length;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
