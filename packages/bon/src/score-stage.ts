@@ -1,5 +1,15 @@
 import { join } from 'node:path';
-import { SCORES_TABLE, loadPipeline, openStage, Progress, stageConfig, stageOutputDir, workspaceRoot, writeParquetFile, writeStageOutput } from '@goodhart/core';
+import {
+  SCORES_TABLE,
+  loadPipeline,
+  openStage,
+  Progress,
+  stageConfig,
+  stageOutputDir,
+  workspaceRoot,
+  writeParquetFile,
+  writeStageOutput,
+} from '@goodhart/core';
 import { engineCodeVersion, initEngine, readProxyCell, scoreSequences, type ComputeOptions } from '@goodhart/model';
 import { bonProxies, readPool, STAGE } from './stage-common.ts';
 

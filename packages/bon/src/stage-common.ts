@@ -1,13 +1,4 @@
-import {
-  POOL_PROMPTS_TABLE,
-  POOL_TABLE,
-  cellName,
-  gridCells,
-  readParquetFile,
-  stageName,
-  type PipelineConfig,
-  type StageOutput,
-} from '@goodhart/core';
+import { POOL_PROMPTS_TABLE, POOL_TABLE, cellName, gridCells, readParquetFile, stageName, type PipelineConfig, type StageOutput } from '@goodhart/core';
 import { readPromptsFile } from '@goodhart/model';
 
 /**
