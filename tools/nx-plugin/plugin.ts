@@ -18,12 +18,13 @@
  * option, so its native engine takes every thread the pipeline was given.
  *
  * Loaded through index.cjs (Nx loads local plugins with require(); tsx compiles this file and the registry).
- * A pipeline file that is not JSON, or whose name or proxy grid cannot be turned into task names, is skipped with a
- * warning so one bad file does not break the project graph; the stage CLI reports the full schema errors when run.
+ * A pipeline file that is not JSON, sets a field twice, has a name that is not a preset name (or a "name" field other
+ * than its file name), or whose proxy grid cannot be turned into task names, is skipped with a warning so one bad file does not break the project graph; the stage CLI reports the full schema errors when run.
  */
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { CreateNodesResult, CreateNodesV2, NxJsonConfiguration, TargetConfiguration } from 'nx/src/devkit-exports';
+import { firstDuplicateKey } from '../../packages/core/src/json-keys.ts';
 import { LONE_TASK_ENV } from '../../packages/core/src/pipeline/alone.ts';
 import { planPipeline, type PlannedTask } from '../../packages/core/src/pipeline/plan.ts';
 import { ImportClosure } from './import-closure.ts';
@@ -147,10 +148,17 @@ function pipelineNodes(
   const { workspaceRoot, nxJsonConfiguration } = context;
   const preset = basename(file, '.json');
   let config: unknown;
+  let text: string;
   try {
-    config = JSON.parse(readFileSync(join(workspaceRoot, file), 'utf8'));
+    text = readFileSync(join(workspaceRoot, file), 'utf8');
+    config = JSON.parse(text);
   } catch (error) {
     warn(`skipping ${file}: not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+    return null;
+  }
+  const duplicate = firstDuplicateKey(text);
+  if (duplicate !== undefined) {
+    warn(`skipping ${file}: field "${duplicate.slice(0, 200)}" is given twice`);
     return null;
   }
   const plan = planPipeline(preset, config);

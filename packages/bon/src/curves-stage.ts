@@ -48,13 +48,13 @@ export interface ProxyCurve {
 export async function runCurves(options: { preset: string; root?: string }): Promise<{ outputDir: string; curves: ProxyCurve[] }> {
   const root = options.root ?? workspaceRoot();
   const config = loadPipeline(options.preset, root);
-  const poolOutput = await openStage(root, config.name, 'bonPool');
+  const poolOutput = await openStage(root, config, 'bonPool');
   const pool = await readPool(poolOutput);
   const ns = bonCurveNs(config);
   const outputs: StageOutput[] = [];
   const curves: ProxyCurve[] = [];
   for (const cell of bonProxies(config)) {
-    const output = await openStage(root, config.name, 'bonScore', cell);
+    const output = await openStage(root, config, 'bonScore', cell);
     outputs.push(output);
     const scoresPath = output.file(SCORES_TABLE.file);
     const scores = SCORES_TABLE.rows(await readParquetFile(scoresPath), scoresPath);

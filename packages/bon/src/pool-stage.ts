@@ -26,8 +26,8 @@ export async function runPool(
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const config = loadPipeline(options.preset, root);
   await initEngine(options);
-  const pretrained = await readPretrainArtifacts(await openStage(root, config.name, 'pretrain'));
-  const label = await openStage(root, config.name, 'label');
+  const pretrained = await readPretrainArtifacts(await openStage(root, config, 'pretrain'));
+  const label = await openStage(root, config, 'label');
   const units = await readGoldUnits(label);
   const prompts = (await readPromptsFile(label.file(EVAL_PROMPTS_TABLE.file))).slice(0, config.bon.pool.prompts);
   const policySize = config.policy.sizes[0];

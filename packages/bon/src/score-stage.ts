@@ -20,8 +20,8 @@ export async function runScore(options: ComputeOptions & { preset: string; cell:
   if (!bonProxies(config).includes(options.cell))
     throw new Error(`cell "${options.cell}" is not among the best-of-n proxies: ${bonProxies(config).join(', ')}`);
   await initEngine(options);
-  const poolOutput = await openStage(root, config.name, 'bonPool');
-  const proxyCell = await readProxyCell(await openStage(root, config.name, 'proxyCell', options.cell));
+  const poolOutput = await openStage(root, config, 'bonPool');
+  const proxyCell = await readProxyCell(await openStage(root, config, 'proxyCell', options.cell));
   const proxyOutput = proxyCell.output;
   const { shift } = proxyCell;
   const model = await proxyCell.loadRewardModel();

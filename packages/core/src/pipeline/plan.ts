@@ -4,6 +4,7 @@ import {
   cellsOf,
   NAME_PATTERN,
   NAME_SEPARATOR,
+  PRESET_NAME_PATTERN,
   presetTargetName,
   runName,
   runsOf,
@@ -191,8 +192,10 @@ function unitsOf(entry: StageEntry, config: unknown, cells: readonly string[]): 
 
 /** Every task of a preset in registry order (upstream first), or why the preset cannot be planned. */
 export function planPipeline(preset: string, config: unknown, registry: Registry = STAGES): { tasks: PlannedTask[] } | { problem: string } {
-  if (!NAME_PATTERN.test(preset) || preset.includes(NAME_SEPARATOR)) {
-    return { problem: `a preset name must be lower-case letters, digits and single dashes ("${NAME_SEPARATOR}" separates preset and cell)` };
+  if (!PRESET_NAME_PATTERN.test(preset)) {
+    return {
+      problem: `"${preset}" is not a preset name: lower-case letters and digits in words joined by single dashes ("${NAME_SEPARATOR}" separates preset and cell)`,
+    };
   }
   const grid = readGrid(config);
   if ('problem' in grid) return grid;
@@ -201,6 +204,9 @@ export function planPipeline(preset: string, config: unknown, registry: Registry
   if (cells > MAX_GRID_CELLS) return { problem: `"proxy.grid" has ${cells} cells; at most ${MAX_GRID_CELLS} are allowed` };
   const runCount = ppoRunCount(config);
   if (runCount > MAX_PPO_RUNS) return { problem: `the PPO sweep has ${runCount} runs; at most ${MAX_PPO_RUNS} are allowed` };
+  // The stage CLIs refuse such a file, so its tasks could never run.
+  const name = isObject(config) ? config.name : undefined;
+  if (name !== preset) return { problem: `field "name" is ${JSON.stringify(name)?.slice(0, 80)}; it must equal the file name "${preset}"` };
   const cellNames = cellsOf(grid).map(cellName);
   const byEntry = new Map<string, Omit<PlannedTask, 'alone'>[]>();
   const tasks: Omit<PlannedTask, 'alone'>[] = [];

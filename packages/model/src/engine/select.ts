@@ -58,8 +58,10 @@ export async function initEngine(options: { engine?: EngineChoice; backend?: Bac
   const lines: string[] = [];
   let engine: Engine;
   if (choice === 'auto') {
+    // Read before trying the addon: a bad GOODHART_THREADS is the user's error to fix, not a reason to fall back.
+    const threads = options.threads ?? nativeThreads();
     try {
-      engine = await createEngine('native', backend, options.threads);
+      engine = await createEngine('native', backend, threads);
     } catch (error) {
       lines.push(`${(error as Error).message}; using tfjs`);
       engine = await createEngine('tfjs', backend);
