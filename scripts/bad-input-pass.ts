@@ -3,7 +3,8 @@
  *
  * A bad-input pass over the `test` preset, rerunnable against any checkout (this one by default, or an older commit's
  * worktree to compare before and after): malformed and inconsistent configs, kill -9 mid-stage, corrupted artifacts,
- * path-escape attempts, and determinism runs (the same run twice, and in a workspace at another path). Each case runs
+ * path-escape attempts, upstream artifacts of another cell, preset or config (identity), a bad environment, full
+ * or read-only disk and stray pipeline files (environment), and determinism runs (the same run twice, and in a workspace at another path). Each case runs
  * the stage CLIs directly (no Nx, no cache) in a scratch workspace that copies the checkout's packages, and its outcome
  * is classified as one of:
  *   clear      stopped with a one-line error naming what is wrong (for a config: the field, at load)
@@ -41,7 +42,7 @@ const CLI_TIMEOUT_MS = 180_000;
 const { values: args } = parseArgs({
   options: {
     checkout: { type: 'string', default: process.cwd() },
-    families: { type: 'string', default: 'configs,kills,corruptions,escapes,determinism' },
+    families: { type: 'string', default: 'configs,kills,corruptions,escapes,identity,environment,determinism' },
     out: { type: 'string' },
     keep: { type: 'boolean', default: false },
   },
@@ -532,6 +533,18 @@ const configCases: ConfigCase[] = [
     mentions: ['proxy.grid'],
     nx: true,
   },
+  {
+    name: 'duplicate key (seed given twice)',
+    edit: (c) => JSON.stringify(c, null, 2).replace('{', '{\n  "seed": 99,'),
+    mentions: ['"seed"'],
+  },
+  {
+    name: '50 MB description',
+    edit: (c) => {
+      c.description = 'x'.repeat(50_000_000);
+    },
+    mentions: ['description'],
+  },
   { name: 'control: the test preset renamed', edit: () => undefined, mentions: [] },
 ];
 
@@ -893,6 +906,120 @@ if (families.has('escapes')) {
     writtenOutside.length === 0 ? 'ok' : 'silent',
     writtenOutside.length === 0 ? 'no new file beside the workspace' : `new: ${writtenOutside.join(', ')}`,
   );
+}
+
+// ----- upstream identity, environment, file system (issue 25) ----------------------------------------------------------
+
+/** A stage CLI with extra environment (runCli pins GOODHART_THREADS to 1). */
+function runCliWith(ws: string, stage: string, preset: string, extra: string[], env: Record<string, string>): Promise<Run> {
+  return execa('node', ['--import', 'tsx', `packages/${stage}/src/cli.ts`, '--preset', preset, ...extra], {
+    cwd: ws,
+    reject: false,
+    timeout: CLI_TIMEOUT_MS,
+    env: { GOODHART_THREADS: '1', ...env },
+  }).then((r) => ({ exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr), timedOut: r.timedOut, signal: r.signal }));
+}
+
+/** `npm run pipeline` in a workspace (as `node scripts/pipeline.ts`), stopped after `timeout` ms. */
+function runPipeline(ws: string, extra: string[], env: Record<string, string> = {}, timeout = CLI_TIMEOUT_MS): Promise<Run> {
+  return execa('node', ['--import', 'tsx', 'scripts/pipeline.ts', '--preset', 'test', ...extra], {
+    cwd: ws,
+    reject: false,
+    timeout,
+    env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', ...env },
+  }).then((r) => ({ exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr), timedOut: r.timedOut, signal: r.signal }));
+}
+
+/** A tmpfs at `dir` (mounting needs root); false when there is none. */
+async function mountTmpfs(dir: string, options: string): Promise<boolean> {
+  await mkdir(dir, { recursive: true });
+  return (await execa('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir], { reject: false })).exitCode === 0;
+}
+
+if (families.has('identity')) {
+  const ws = await makeWorkspace(join(scratch, 'identity'));
+  await cp(join(reference, 'artifacts'), join(ws, 'artifacts'), { recursive: true });
+  const cells = join(ws, 'artifacts', 'test', 'proxy', 'cells');
+  await rm(join(cells, 'tiny-n60-s0'), { recursive: true });
+  await cp(join(cells, 'tiny-n20-s0'), join(cells, 'tiny-n60-s0'), { recursive: true });
+  const copied = classifyFailure(await runCli(ws, 'bon', 'test', ['--score', 'tiny-n60-s0']), ['tiny-n20-s0', 'tiny-n60-s0']);
+  record('identity', 'a proxy cell copied over another, then scored', copied.outcome, copied.detail);
+  await writeFile(join(ws, 'pipelines', 'other.json'), JSON.stringify({ ...baseConfig, name: 'other' }, null, 2));
+  await cp(join(reference, 'artifacts', 'test'), join(ws, 'artifacts', 'other'), { recursive: true });
+  const other = classifyFailure(await runCli(ws, 'bon', 'other', ['--score', 'tiny-n20-s0']), ['"test"', '"other"']);
+  record('identity', "another preset's artifacts copied in, then scored", other.outcome, other.detail);
+  const edited = structuredClone(baseConfig);
+  edited.proxy.training.epochs += 1;
+  await writeFile(join(ws, 'pipelines', 'test.json'), JSON.stringify(edited, null, 2));
+  await rm(join(cells, 'tiny-n60-s0'), { recursive: true });
+  await cp(join(reference, 'artifacts', 'test', 'proxy', 'cells', 'tiny-n60-s0'), join(cells, 'tiny-n60-s0'), { recursive: true });
+  const stale = classifyFailure(await runCli(ws, 'bon', 'test', ['--score', 'tiny-n60-s0']), ['proxy.training']);
+  record('identity', 'a cell trained before proxy.training changed, then scored', stale.outcome, stale.detail);
+  await rm(ws, { recursive: true, force: true });
+}
+
+if (families.has('environment')) {
+  const ws = await makeWorkspace(join(scratch, 'environment'));
+  await cp(join(checkout, 'scripts'), join(ws, 'scripts'), { recursive: true });
+  await cp(join(reference, 'artifacts'), join(ws, 'artifacts'), { recursive: true });
+  const cell = join(ws, 'artifacts', 'test', 'proxy', 'cells', 'tiny-n20-s0');
+  for (const threads of ['0', '-1', '1e9']) {
+    const before = await fileHashes(cell);
+    const run = await runCliWith(ws, 'proxy', 'test', ['--cell', 'tiny-n20-s0'], { GOODHART_THREADS: threads });
+    const { differ } = compareTrees(before, await fileHashes(cell));
+    const result = classifyFailure(run, ['GOODHART_THREADS']);
+    const detail = differ.length > 0 ? `${result.detail}; rewrote ${differ.join(', ')}` : result.detail;
+    record('environment', `GOODHART_THREADS=${threads} for one stage`, result.outcome, detail);
+  }
+  for (const [name, extra, env, mentions] of [
+    ['npm run pipeline --engine bogus', ['--engine', 'bogus'], {}, ['bogus']],
+    ['npm run pipeline with GOODHART_THREADS=1e9', [], { GOODHART_THREADS: '1e9' }, ['GOODHART_THREADS']],
+    ['npm run pipeline with GOODHART_THREADS=0', [], { GOODHART_THREADS: '0' }, ['GOODHART_THREADS']],
+  ] as const) {
+    const result = classifyFailure(await runPipeline(ws, [...extra], env), [...mentions]);
+    record('environment', name, result.outcome, result.detail);
+  }
+  // A preset file whose name is not a preset name must not become Nx projects.
+  await cp(join(ws, 'pipelines', 'test.json'), join(ws, 'pipelines', 'Test_Copy.json'));
+  const shown = await execa('npx', ['nx', 'show', 'projects'], {
+    cwd: ws,
+    reject: false,
+    all: true,
+    env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' },
+  });
+  const made = String(shown.stdout)
+    .split('\n')
+    .filter((line) => line.includes('Test_Copy'));
+  const warned = String(shown.all).includes('Test_Copy.json');
+  record(
+    'environment',
+    'a pipeline file named Test_Copy.json',
+    made.length > 0 ? 'silent' : warned ? 'clear' : 'unclear',
+    made.length > 0 ? `became ${made.length} Nx projects` : warned ? 'skipped with a warning' : 'skipped without a word',
+  );
+  await rm(join(ws, 'pipelines', 'Test_Copy.json'));
+  // Disk full and read-only artifacts, on tmpfs mounts (root only).
+  const bon = join(ws, 'artifacts', 'test', 'bon');
+  const tiny = join(scratch, 'tiny-disk');
+  if (await mountTmpfs(tiny, 'size=4k')) {
+    await rm(bon, { recursive: true });
+    await symlink(tiny, bon);
+    const full = classifyFailure(await runCli(ws, 'bon', 'test', ['--pool']), ['disk is full', join(bon, 'pool')]);
+    record('environment', 'disk full while the pool is written', full.outcome, full.detail);
+    await rm(bon);
+    await execa('umount', [tiny], { reject: false });
+  } else record('environment', 'disk full while the pool is written', 'unclear', 'not run: mounting a tmpfs needs root');
+  const readOnly = join(scratch, 'read-only');
+  if (await mountTmpfs(readOnly, 'size=1m,ro')) {
+    const roWs = await makeWorkspace(join(scratch, 'environment-ro'));
+    await cp(join(checkout, 'scripts'), join(roWs, 'scripts'), { recursive: true });
+    await symlink(readOnly, join(roWs, 'artifacts'));
+    const ro = classifyFailure(await runPipeline(roWs, [], {}, 300_000), [join(roWs, 'artifacts', 'test')]);
+    record('environment', 'npm run pipeline with read-only artifacts', ro.outcome, ro.detail);
+    await rm(join(roWs, 'artifacts'));
+    await execa('umount', [readOnly], { reject: false });
+  } else record('environment', 'npm run pipeline with read-only artifacts', 'unclear', 'not run: mounting a tmpfs needs root');
+  await rm(ws, { recursive: true, force: true });
 }
 
 // ----- determinism ----------------------------------------------------------------------------------------------------

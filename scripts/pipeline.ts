@@ -17,6 +17,8 @@ import {
 } from '@goodhart/core';
 import { parseBackendChoice, parseEngineChoice, parsePrecision, pipelineThreads } from '@goodhart/model';
 import { runPipelineOnSlurm } from './slurm/pipeline-on-slurm.ts';
+import { parseTaskGraph } from './slurm/task-graph.ts';
+import { checkWritable } from './writable-artifacts.ts';
 
 /**
  * `npm run pipeline [-- --preset paper]`: runs every stage of a preset through Nx in one invocation (`fit:P`, which
@@ -24,55 +26,83 @@ import { runPipelineOnSlurm } from './slurm/pipeline-on-slurm.ts';
  * runs beside best-of-n scoring) and tasks whose inputs did not change are restored from the cache. Prints a line
  * per task as Nx starts it, then where the report is and what it found.
  */
-/** How many tasks `nx run <task>` runs: read from Nx's own task graph (`--graph`), which runs nothing. */
+/**
+ * How many tasks `nx run <task>` runs: read from Nx's own task graph (`--graph`), which runs nothing, without the
+ * no-op aliases (`fit:pipeline-P` stands for `fit--P:run`), which Nx does not announce.
+ */
 async function taskCount(root: string, task: string, env: Record<string, string>): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'goodhart-graph-'));
   try {
     const file = join(dir, 'graph.json');
     await execa('npx', ['nx', 'run', task, `--graph=${file}`], { cwd: root, env: { ...process.env, ...env } });
-    const graph = JSON.parse(await readFile(file, 'utf8')) as { tasks: { tasks: Record<string, unknown> } };
-    return Object.keys(graph.tasks.tasks).length;
+    return parseTaskGraph(JSON.parse(await readFile(file, 'utf8'))).tasks.length;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
+/** A mistake in the command line or the environment: printed as its message alone. */
+class UsageError extends Error {}
+
+/** Runs a parser of flags or environment, turning what it throws into a UsageError. */
+function usage<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+async function usageAsync(check: () => Promise<void>): Promise<void> {
+  try {
+    await check();
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      preset: { type: 'string', default: 'quick' },
-      engine: { type: 'string' },
-      backend: { type: 'string' },
-      precision: { type: 'string' },
-      parallel: { type: 'string', default: '2' },
-      'skip-cache': { type: 'boolean', default: false },
-      executor: { type: 'string', default: 'local' },
-      // Slurm job settings (override the pipeline file's "slurm" section); see docs/slurm.md.
-      partition: { type: 'string' },
-      time: { type: 'string' },
-      cpus: { type: 'string' },
-      mem: { type: 'string' },
-      'sbatch-arg': { type: 'string', multiple: true },
-      retries: { type: 'string', default: '1' },
-    },
-  });
+  const { values } = usage(() =>
+    parseArgs({
+      options: {
+        preset: { type: 'string', default: 'quick' },
+        engine: { type: 'string' },
+        backend: { type: 'string' },
+        precision: { type: 'string' },
+        parallel: { type: 'string', default: '2' },
+        'skip-cache': { type: 'boolean', default: false },
+        executor: { type: 'string', default: 'local' },
+        // Slurm job settings (override the pipeline file's "slurm" section); see docs/slurm.md.
+        partition: { type: 'string' },
+        time: { type: 'string' },
+        cpus: { type: 'string' },
+        mem: { type: 'string' },
+        'sbatch-arg': { type: 'string', multiple: true },
+        retries: { type: 'string', default: '1' },
+      },
+    }),
+  );
   if (values.executor !== 'local' && values.executor !== 'slurm') {
-    throw new Error(`--executor: got ${JSON.stringify(values.executor)}; allowed: local, slurm`);
+    throw new UsageError(`--executor: got ${JSON.stringify(values.executor)}; allowed: local, slurm`);
   }
   const root = workspaceRoot();
   const config = loadPipeline(values.preset, root); // fail on a bad config before Nx starts
   const env: Record<string, string> = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
-  if (values.engine) env.GOODHART_ENGINE = parseEngineChoice(values.engine);
-  if (values.backend) env.GOODHART_BACKEND = parseBackendChoice(values.backend);
-  if (values.precision) env.GOODHART_PRECISION = parsePrecision(values.precision, '--precision') ?? 'fp32';
+  // Checked here, from the flag or the environment, so a bad choice stops before Nx starts, not in every task.
+  const engine = usage(() => parseEngineChoice(values.engine ?? process.env.GOODHART_ENGINE));
+  const backend = usage(() => parseBackendChoice(values.backend ?? process.env.GOODHART_BACKEND));
+  if (values.engine) env.GOODHART_ENGINE = engine;
+  if (values.backend) env.GOODHART_BACKEND = backend;
+  if (values.precision) env.GOODHART_PRECISION = usage(() => parsePrecision(values.precision, '--precision') ?? 'fp32');
   const parallel = Number(values.parallel);
-  if (!Number.isInteger(parallel) || parallel < 1) throw new Error(`--parallel: got ${JSON.stringify(values.parallel)}; must be a positive integer`);
+  if (!Number.isInteger(parallel) || parallel < 1) throw new UsageError(`--parallel: got ${JSON.stringify(values.parallel)}; must be a positive integer`);
   // Nx runs `parallel` tasks at once; each native-engine task threads over its share of the cores (or the user's
   // GOODHART_THREADS), and a task nothing can run beside (marked alone by the Nx plugin) over every thread the pipeline
   // has: all the cores, or `parallel` × the user's GOODHART_THREADS (see pipelineThreads).
-  const threads = pipelineThreads({ parallel, userThreads: process.env.GOODHART_THREADS });
+  const threads = usage(() => pipelineThreads({ parallel, userThreads: process.env.GOODHART_THREADS }));
   env.GOODHART_THREADS = String(threads.threads);
   env[LONE_THREADS_ENV] = String(threads.loneThreads);
+  await usageAsync(() => checkWritable(join(root, 'artifacts', config.name)));
   const task = taskCommandName(taskNames(STAGES.fit, config.name));
   const total = await taskCount(root, task, env);
   const started = performance.now();
@@ -133,6 +163,7 @@ async function printFindings(root: string, config: PipelineConfig, elapsed: stri
 
 main().catch((error: unknown) => {
   if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
+  else if (error instanceof UsageError) process.stderr.write(`pipeline: ${error.message}\n`);
   else if (error instanceof Error && 'exitCode' in error) process.stderr.write(`pipeline stopped: ${error.message.split('\n')[0]}\n`);
   else process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
   process.exit(1);

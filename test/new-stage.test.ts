@@ -41,12 +41,15 @@ async function nx(args: string[]): Promise<string> {
 /** Tasks `nx run` executed (not restored from the cache). */
 async function ran(task: string): Promise<string[]> {
   const output = await nx(['run', task, '--outputStyle=stream']);
-  return output
-    .split('\n')
-    .map((line) => /^> nx run (\S+?)(\s+\[(?:local cache|existing outputs match the cache, left as is)\])?\s*$/.exec(line.trim()))
-    .filter((m): m is RegExpExecArray => m !== null && !m[2])
-    .map((m) => m[1])
-    .sort();
+  return (
+    output
+      .split('\n')
+      .map((line) => /^> nx run (\S+?)(\s+\[(?:local cache|existing outputs match the cache, left as is)\])?\s*$/.exec(line.trim()))
+      // Stage tasks live in projects of their own (`label--test:run`); the package's no-op aliases run nothing.
+      .filter((m): m is RegExpExecArray => m !== null && !m[2] && m[1].split(':')[0].includes('--'))
+      .map((m) => m[1])
+      .sort()
+  );
 }
 
 async function editPipeline(edit: (config: { proxy: { training: { epochs: number } }; bon: { scoring: { batchSize: number } } }) => void): Promise<void> {
@@ -81,7 +84,7 @@ describe('a new stage from one package and one registry entry', () => {
     };
     expect(unit.targets.run.options.command).toBe(`node --import tsx packages/echo/src/cli.ts --preset test --cell ${cells[0]}`);
     expect(unit.targets.run.inputs).toContainEqual({ json: '{workspaceRoot}/pipelines/test.json', fields: ['seed', 'proxy.training.epochs'] });
-    expect(unit.targets.run.dependsOn).toEqual([{ projects: ['label'], target: 'pipeline-test' }]);
+    expect(unit.targets.run.dependsOn).toEqual([{ projects: ['label--test'], target: 'run' }]);
     expect(unit.targets.run.outputs).toEqual([`{workspaceRoot}/artifacts/test/echo/cells/${cells[0]}`]);
   });
 
@@ -89,7 +92,7 @@ describe('a new stage from one package and one registry entry', () => {
     const config = JSON.parse(await readFile(join(dir, 'pipelines', 'test.json'), 'utf8'));
     const cell = cellsOf(config.proxy.grid).map(cellName)[0];
     const task = `echo:test--${cell}`;
-    expect(await ran(task)).toEqual(['label:pipeline-test', 'pretrain:pipeline-test', `echo--test--${cell}:run`].sort());
+    expect(await ran(task)).toEqual(['label--test:run', 'pretrain--test:run', `echo--test--${cell}:run`].sort());
     const manifest = JSON.parse(await readFile(join(dir, 'artifacts', 'test', 'echo', 'cells', cell, 'manifest.json'), 'utf8'));
     expect(manifest.stage).toBe('echo');
     expect(manifest.config).toEqual({

@@ -18,7 +18,7 @@ async function copyWorkspace(): Promise<string> {
 }
 
 async function runPretrainTask(): Promise<{ cached: boolean; output: string }> {
-  const result = await execa('node', [join(root, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'), 'run', 'pretrain:pipeline-test', '--outputStyle=stream'], {
+  const result = await execa('node', [join(root, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'), 'run', 'pretrain--test:run', '--outputStyle=stream'], {
     cwd: workspace,
     env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', GOODHART_BACKEND: 'wasm' },
     all: true,

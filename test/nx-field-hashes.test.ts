@@ -2,19 +2,24 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { downstreamOf, pipelineSchema, pipelineTasks, readsField, STAGES, workspaceRoot, type PlannedTask } from '@goodhart/core';
+import { downstreamOf, pipelineSchema, pipelineTasks, readsField, STAGES, taskNames, workspaceRoot, type PlannedTask } from '@goodhart/core';
 import { useModelGold } from './support/gold-model.ts';
 import { copyRepository } from './support/workspace.ts';
 
 /**
  * Must-show of the stage registry: for every leaf field of a preset, changing it reruns exactly the tasks whose
  * registry entry reads it, the tasks it adds, and their dependents. The rerun set is read from Nx's own task hashes
- * (computed as `nx run fit:pipeline-test` computes them, without running anything; see support/nx-task-hashes.ts) and Nx's
+ * (computed as `nx run fit--test:run`, the task `fit:pipeline-test` stands for, computes them, without running anything; see support/nx-task-hashes.ts) and Nx's
  * task graph, and compared with the set the registry predicts. A task whose hash is unchanged is restored from the
  * cache; a changed one reruns, and so does everything after it (each task hashes its upstream manifests).
  */
 const root = workspaceRoot();
-const TASK = 'fit:pipeline-test';
+/** The Nx id of a preset-wide stage task of `test` (`fit--test:run`). */
+const taskId = (stage: 'fit' | 'bonCurves' | 'proxySummary'): string => {
+  const { project, target } = taskNames(STAGES[stage], 'test');
+  return `${project}:${target}`;
+};
+const TASK = taskId('fit');
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Config = Record<string, Json>;
 
@@ -205,9 +210,9 @@ describe('every leaf field of a preset reruns exactly what the registry says rea
     // Sanity: a field nobody reads reruns nothing; a fit option reruns fit alone; the seed reruns every seeded task.
     const reruns = (path: string): string[] => nxReruns(baseHashes, results.get(path)!);
     expect(reruns('description')).toEqual([]);
-    expect(reruns('fit.extrapolationFraction')).toEqual(['fit:pipeline-test']);
-    expect(reruns('bon.scoring.batchSize')).toEqual(expect.arrayContaining(['bon:pipeline-test', 'fit:pipeline-test']));
-    expect(reruns('bon.scoring.batchSize')).not.toContain('proxy:pipeline-test');
+    expect(reruns('fit.extrapolationFraction')).toEqual([TASK]);
+    expect(reruns('bon.scoring.batchSize')).toEqual(expect.arrayContaining([taskId('bonCurves'), TASK]));
+    expect(reruns('bon.scoring.batchSize')).not.toContain(taskId('proxySummary'));
     expect(STAGES.ppoRun.fields).toContain('gold');
   });
 });

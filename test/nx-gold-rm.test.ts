@@ -27,6 +27,9 @@ async function nx(args: string[]): Promise<string> {
   return (await execa('node', [NX, ...args], { cwd: dir, env: NX_ENV })).stdout;
 }
 
+/** The stage target of a preset-wide task (`gold-rm--P:run`), and the dependsOn entry naming it. */
+const stage = (pkg: string, preset: string): { projects: string[]; target: string } => ({ projects: [`${pkg}--${preset}`], target: 'run' });
+
 async function targets(project: string): Promise<Record<string, Target>> {
   return (JSON.parse(await nx(['show', 'project', project, '--json'])) as { targets: Record<string, Target> }).targets;
 }
@@ -44,7 +47,8 @@ async function ran(task: string): Promise<string[]> {
   const executed: string[] = [];
   for (const line of out.split('\n')) {
     const match = /^> nx run (\S+?)(\s+\[(?:local cache|existing outputs match the cache, left as is)\])?\s*$/.exec(line.trim());
-    if (match && !match[2]) executed.push(match[1]);
+    // Stage tasks live in projects of their own (`label--test:run`); the package's no-op aliases run nothing.
+    if (match && !match[2] && match[1].split(':')[0].includes('--')) executed.push(match[1]);
   }
   return executed.sort();
 }
@@ -60,9 +64,9 @@ afterAll(async () => {
 
 describe('Nx plugin: the gold RM stage', () => {
   it('adds gold-rm:P hashing the fields it reads, upstream of label, the pool and every PPO run', async () => {
-    const gold = await targets('gold-rm');
     for (const preset of ['test', 'quick']) {
-      const target = gold[`pipeline-${preset}`];
+      expect((await targets('gold-rm'))[`pipeline-${preset}`].dependsOn).toEqual([stage('gold-rm', preset)]);
+      const target = (await targets(`gold-rm--${preset}`)).run;
       expect(target.options?.command).toBe(`node --import tsx packages/gold-rm/src/cli.ts --preset ${preset}`);
       // Every other task runs before or after the gold RM, so it takes every thread the pipeline has.
       expect(target.options?.env).toEqual({ [LONE_TASK_ENV]: '1' });
@@ -70,12 +74,12 @@ describe('Nx plugin: the gold RM stage', () => {
         json: `{workspaceRoot}/pipelines/${preset}.json`,
         fields: ['seed', 'policy', 'gold', 'label.prompts', 'label.evalPrompts'],
       });
-      expect(target.dependsOn).toEqual([{ projects: ['pretrain'], target: `pipeline-${preset}` }]);
-      const needsGold = { projects: ['gold-rm'], target: `pipeline-${preset}` };
-      expect((await targets('label'))[`pipeline-${preset}`].dependsOn).toContainEqual(needsGold);
+      expect(target.dependsOn).toEqual([stage('pretrain', preset)]);
+      const needsGold = stage('gold-rm', preset);
+      expect((await targets(`label--${preset}`)).run.dependsOn).toContainEqual(needsGold);
       expect((await targets(`bon--${preset}--pool`)).sample.dependsOn).toContainEqual(needsGold);
     }
-    expect((await targets('ppo--test--tiny-n20-s0-kl0-small')).train.dependsOn).toContainEqual({ projects: ['gold-rm'], target: 'pipeline-test' });
+    expect((await targets('ppo--test--tiny-n20-s0-kl0-small')).train.dependsOn).toContainEqual(stage('gold-rm', 'test'));
   });
 
   it('has no gold-rm task for a lexicon gold', async () => {
@@ -84,20 +88,20 @@ describe('Nx plugin: the gold RM stage', () => {
       delete config.gold.model;
     });
     expect((await targets('gold-rm'))['pipeline-test']).toBeUndefined();
-    expect((await targets('label'))['pipeline-test'].dependsOn).toEqual([{ projects: ['pretrain'], target: 'pipeline-test' }]);
+    expect((await targets('label--test')).run.dependsOn).toEqual([stage('pretrain', 'test')]);
     await editTest(useModelGold);
   });
 
   it('runs before label; a gold.model change reruns it and label, a label-only change leaves it cached', async () => {
-    expect(await ran('label:pipeline-test')).toEqual(['gold-rm:pipeline-test', 'label:pipeline-test', 'pretrain:pipeline-test']);
+    expect(await ran('label:pipeline-test')).toEqual(['gold-rm--test:run', 'label--test:run', 'pretrain--test:run']);
     expect(await ran('label:pipeline-test')).toEqual([]);
     await editTest((config) => {
       (config.label as { temperature: number }).temperature = 0.9;
     });
-    expect(await ran('label:pipeline-test')).toEqual(['label:pipeline-test']);
+    expect(await ran('label:pipeline-test')).toEqual(['label--test:run']);
     await editTest((config) => {
       (config.gold.model as { training: { learningRate: number } }).training.learningRate = 0.002;
     });
-    expect(await ran('label:pipeline-test')).toEqual(['gold-rm:pipeline-test', 'label:pipeline-test']);
+    expect(await ran('label:pipeline-test')).toEqual(['gold-rm--test:run', 'label--test:run']);
   });
 });

@@ -87,6 +87,16 @@ async function editPipeline(dir: string, preset: string, edit: (config: Pipeline
   await writeFile(join(dir, 'pipelines', `${preset}.json`), JSON.stringify(config, null, 2));
 }
 
+/** The task a preset-wide stage runs in its own project (`pretrain--P:run`), as a dependsOn entry. */
+function stageTask(pkg: string, preset: string): { projects: string[]; target: string } {
+  return { projects: [`${pkg}--${preset}`], target: 'run' };
+}
+
+/** The stage target of a preset-wide task: project `<package>--<preset>`, target `run`. */
+function stageTarget(projects: Record<string, Project>, pkg: string, preset: string): Target {
+  return projects[`${pkg}--${preset}`].targets.run;
+}
+
 function cellNames(grid: Grid): string[] {
   return cellsOf(grid).map(cellName);
 }
@@ -122,22 +132,28 @@ describe('Nx plugin: targets per pipeline preset', () => {
     before = (await projectGraph(dir)).projects;
   });
 
-  it('adds pretrain:P, label:P and proxy:P for every preset', async () => {
-    const pretrain = await showProject(dir, 'pretrain');
-    const label = await showProject(dir, 'label');
-    const proxy = await showProject(dir, 'proxy');
+  it('adds pretrain:P, label:P and proxy:P for every preset, each a no-op alias of a project of its own', async () => {
     for (const preset of PRESETS) {
-      const p = pretrain.targets[presetTargetName(preset)];
-      expect(p, `pretrain:${presetTargetName(preset)}`).toBeDefined();
+      for (const pkg of ['pretrain', 'label', 'proxy', 'bon', 'ppo', 'fit']) {
+        expect(before[pkg].targets[presetTargetName(preset)]).toMatchObject({ executor: 'nx:noop', dependsOn: [stageTask(pkg, preset)] });
+        expect(before[`${pkg}--${preset}`].root).toBe(
+          `artifacts/${preset}/${pkg}${['proxy', 'ppo'].includes(pkg) ? '/summary' : pkg === 'bon' ? '/curves' : ''}`,
+        );
+      }
+      const p = (await showProject(dir, `pretrain--${preset}`)).targets.run;
+      expect(p, `pretrain--${preset}:run`).toBeDefined();
       expect(p.executor).toBe('nx:run-commands');
       expect(p.cache).toBe(true);
       expect(p.options?.command).toBe(`node --import tsx packages/pretrain/src/cli.ts --preset ${preset}`);
       // Nothing runs beside pretrain, label or fit: their native engines take every thread (GOODHART_LONE_THREADS).
       expect(p.options?.env).toEqual({ [LONE_TASK_ENV]: '1' });
       expect(p.outputs).toEqual([`{workspaceRoot}/artifacts/${preset}/pretrain`]);
-      expect(p.inputs).toEqual([
-        'source',
-        '^source',
+      // The source its entry point reaches (import-closure.ts), then the rest.
+      const files = (p.inputs ?? []).filter((i) => typeof i === 'string');
+      expect(files).toEqual(expect.arrayContaining(['{workspaceRoot}/packages/pretrain/src/cli.ts', '{workspaceRoot}/packages/pretrain/src/train-worker.ts']));
+      expect(files).toEqual(expect.arrayContaining(['{workspaceRoot}/packages/pretrain/package.json', '{workspaceRoot}/packages/native/csrc/**/*']));
+      expect(files.filter((f) => f.startsWith('{workspaceRoot}/packages/bon/') || f === '^source')).toEqual([]);
+      expect((p.inputs ?? []).filter((i) => typeof i !== 'string')).toEqual([
         { json: `{workspaceRoot}/pipelines/${preset}.json`, fields: [...STAGES.pretrain.fields] },
         { env: 'GOODHART_ENGINE' },
         { env: 'GOODHART_BACKEND' },
@@ -146,8 +162,7 @@ describe('Nx plugin: targets per pipeline preset', () => {
       ]);
       expect(p.dependsOn ?? []).toEqual([]);
 
-      const l = label.targets[presetTargetName(preset)];
-      expect(l, `label:${presetTargetName(preset)}`).toBeDefined();
+      const l = stageTarget(before, 'label', preset);
       expect(l.cache).toBe(true);
       expect(l.options?.command).toBe(`node --import tsx packages/label/src/cli.ts --preset ${preset}`);
       expect(l.options?.env).toEqual({ [LONE_TASK_ENV]: '1' });
@@ -158,13 +173,9 @@ describe('Nx plugin: targets per pipeline preset', () => {
       });
       expect(l.inputs).toContainEqual(depOutputs);
       const gold = (await readPipeline(dir, preset)).gold as { kind: string };
-      expect(l.dependsOn).toEqual([
-        { projects: ['pretrain'], target: presetTargetName(preset) },
-        ...(gold.kind === 'model' ? [{ projects: ['gold-rm'], target: presetTargetName(preset) }] : []),
-      ]);
+      expect(l.dependsOn).toEqual([stageTask('pretrain', preset), ...(gold.kind === 'model' ? [stageTask('gold-rm', preset)] : [])]);
 
-      const summary = proxy.targets[presetTargetName(preset)];
-      expect(summary, `proxy:${presetTargetName(preset)}`).toBeDefined();
+      const summary = stageTarget(before, 'proxy', preset);
       expect(summary.cache).toBe(true);
       expect(summary.options?.command).toBe(`node --import tsx packages/proxy/src/cli.ts --preset ${preset} --summary`);
       expect(summary.options?.env).toBeUndefined();
@@ -184,12 +195,12 @@ describe('Nx plugin: targets per pipeline preset', () => {
       const proxy = before.proxy;
       const aliases = Object.keys(proxy.targets).filter((name) => name.startsWith(`${preset}--`));
       expect(aliases.sort()).toEqual(expected.map((cell) => `${preset}--${cell}`).sort());
-      expect(proxy.targets[presetTargetName(preset)].dependsOn).toEqual(expected.map((cell) => ({ projects: [`proxy--${preset}--${cell}`], target: 'train' })));
+      expect(stageTarget(before, 'proxy', preset).dependsOn).toEqual(expected.map((cell) => ({ projects: [`proxy--${preset}--${cell}`], target: 'train' })));
 
       for (const cell of expected) {
         expect(proxy.targets[`${preset}--${cell}`].dependsOn).toEqual([{ projects: [`proxy--${preset}--${cell}`], target: 'train' }]);
         const project = cells[cell];
-        expect(project.implicitDependencies?.sort()).toEqual(['core', 'model']);
+        expect(project.implicitDependencies ?? []).toEqual([]);
         const train = project.targets.train;
         expect(train.executor).toBe('nx:run-commands');
         expect(train.cache).toBe(true);
@@ -200,19 +211,17 @@ describe('Nx plugin: targets per pipeline preset', () => {
         expect(JSON.stringify(train.inputs)).not.toContain('proxy.grid');
         expect(train.inputs).toEqual(
           expect.arrayContaining([
-            '{workspaceRoot}/packages/proxy/src/**/*.ts',
+            '{workspaceRoot}/packages/proxy/src/cli.ts',
             '{workspaceRoot}/packages/proxy/package.json',
-            '^source',
+            '{workspaceRoot}/packages/model/src/index.ts',
             { env: 'GOODHART_ENGINE' },
             { env: 'GOODHART_BACKEND' },
             { externalDependencies: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm'] },
             depOutputs,
           ]),
         );
-        expect(train.dependsOn).toEqual([
-          { projects: ['pretrain'], target: presetTargetName(preset) },
-          { projects: ['label'], target: presetTargetName(preset) },
-        ]);
+        expect(train.inputs).not.toContain('^source');
+        expect(train.dependsOn).toEqual([stageTask('pretrain', preset), stageTask('label', preset)]);
       }
     }
   });
@@ -237,22 +246,22 @@ describe('Nx plugin: targets per pipeline preset', () => {
         expect(jsonFields(train)).not.toContain('ppo.klCoefficients');
         expect(jsonFields(train)).toContain('ppo.learningRate');
         expect(train.dependsOn).toEqual([
-          { projects: ['pretrain'], target: presetTargetName(preset) },
-          ...((config.gold as { kind: string }).kind === 'model' ? [{ projects: ['gold-rm'], target: presetTargetName(preset) }] : []),
-          { projects: ['label'], target: presetTargetName(preset) },
+          stageTask('pretrain', preset),
+          ...((config.gold as { kind: string }).kind === 'model' ? [stageTask('gold-rm', preset)] : []),
+          stageTask('label', preset),
           { projects: [`proxy--${preset}--${run.cell}`], target: 'train' },
         ]);
       }
-      const summary = before.ppo.targets[presetTargetName(preset)];
+      const summary = stageTarget(before, 'ppo', preset);
       expect(summary.options?.command).toBe(`node --import tsx packages/ppo/src/cli.ts --preset ${preset} --summary`);
       expect(summary.dependsOn).toEqual(runs.map((r) => ({ projects: [`ppo--${preset}--${r.name}`], target: 'train' })));
-      const fit = before.fit.targets[presetTargetName(preset)];
+      const fit = stageTarget(before, 'fit', preset);
       expect(fit.options?.command).toBe(`node --import tsx packages/fit/src/cli.ts --preset ${preset}`);
       expect(fit.options?.env).toEqual({ [LONE_TASK_ENV]: '1' });
       expect(jsonFields(fit)).toEqual(STAGES.fit.fields);
       expect(fit.outputs).toEqual([`{workspaceRoot}/artifacts/${preset}/fit`]);
       expect(fit.dependsOn?.map((d) => `${d.projects?.[0]}:${d.target}`).sort()).toEqual(
-        ['bon', 'label', 'ppo', 'pretrain', 'proxy'].map((p) => `${p}:${presetTargetName(preset)}`).sort(),
+        ['bon', 'label', 'ppo', 'pretrain', 'proxy'].map((p) => `${p}--${preset}:run`).sort(),
       );
       expect(fit.inputs).toContainEqual(depOutputs);
     }
@@ -282,10 +291,11 @@ describe('Nx plugin: targets per pipeline preset', () => {
         .filter((name) => !(name in proxyBefore))
         .sort(),
     ).toEqual(newCells.map((cell) => `test--${cell}`).sort());
-    for (const name of Object.keys(proxyBefore).filter((n) => n !== presetTargetName('test'))) expect(proxyAfter[name]).toEqual(proxyBefore[name]);
-    expect(proxyAfter[presetTargetName('test')].dependsOn).toHaveLength(oldCells.length + newCells.length);
-    expect(after.pretrain).toEqual(before.pretrain);
-    expect(after.label).toEqual(before.label);
+    for (const name of Object.keys(proxyBefore)) expect(proxyAfter[name]).toEqual(proxyBefore[name]);
+    expect(stageTarget(after, 'proxy', 'test').dependsOn).toHaveLength(oldCells.length + newCells.length);
+    expect(after['pretrain--test']).toEqual(before['pretrain--test']);
+    expect(after['label--test']).toEqual(before['label--test']);
+    expect(after['proxy--quick']).toEqual(before['proxy--quick']);
     expect(after['bon--test--pool']).toEqual(before['bon--test--pool']);
   });
   it('extra seeds at one size add exactly the cells of that size, one proxy and one scoring project each', async () => {
@@ -304,8 +314,8 @@ describe('Nx plugin: targets per pipeline preset', () => {
     expect(after[`proxy--test--${extraCells[0]}`].targets.train.options?.command).toBe(
       `node --import tsx packages/proxy/src/cli.ts --preset test --cell ${extraCells[0]}`,
     );
-    expect(after.proxy.targets[presetTargetName('test')].dependsOn).toHaveLength(cellNames(grid).length + extraCells.length);
-    expect(after.bon.targets[presetTargetName('test')].dependsOn).toEqual(
+    expect(stageTarget(after, 'proxy', 'test').dependsOn).toHaveLength(cellNames(grid).length + extraCells.length);
+    expect(stageTarget(after, 'bon', 'test').dependsOn).toEqual(
       expect.arrayContaining(extraCells.map((cell) => ({ projects: [`bon--test--${cell}`], target: 'score' }))),
     );
   });
@@ -343,17 +353,14 @@ describe('Nx plugin: cache of the generated tasks', () => {
     for (const line of stripVTControlCharacters(stdout).split('\n')) {
       const match = /^> nx run (\S+?)(\s+\[(?:local cache|existing outputs match the cache, left as is)\])?\s*$/.exec(line.trim());
       if (!match || match[2]) continue;
-      const cell = /^proxy--test--(.+):train$/.exec(match[1]);
-      const scored = /^bon--test--(.+):score$/.exec(match[1]);
-      const run = /^ppo--test--(.+):train$/.exec(match[1]);
-      if (cell) ran.push(`proxy test cell ${cell[1]}`);
-      else if (run) ran.push(`ppo test run ${run[1]}`);
-      else if (match[1] === 'ppo:pipeline-test') ran.push('ppo test summary');
-      else if (scored) ran.push(`bon test score ${scored[1]}`);
-      else if (match[1] === 'bon--test--pool:sample') ran.push('bon test pool');
-      else if (match[1] === 'bon:pipeline-test') ran.push('bon test curves');
-      else if (match[1] === 'proxy:pipeline-test') ran.push('proxy test summary');
-      else if (!match[1].includes('--')) ran.push(`${match[1].split(':')[0]} test run`);
+      // Stage tasks are `<package>--test[--<unit>]:<target>`; the package's no-op aliases run nothing.
+      const task = /^([a-z-]+?)--test(?:--(.+))?:\w+$/.exec(match[1]);
+      if (!task) continue;
+      const [, pkg, unit] = task;
+      if (pkg === 'proxy') ran.push(unit ? `proxy test cell ${unit}` : 'proxy test summary');
+      else if (pkg === 'ppo') ran.push(unit ? `ppo test run ${unit}` : 'ppo test summary');
+      else if (pkg === 'bon') ran.push(unit === 'pool' ? 'bon test pool' : unit ? `bon test score ${unit}` : 'bon test curves');
+      else ran.push(`${pkg} test run`);
     }
     return ran.sort();
   }

@@ -151,17 +151,17 @@ describeSlurm('the pipeline on a Slurm cluster (--executor slurm)', () => {
         'proxy--test--small-n30-s0:train',
         'bon--test--tiny-n30-s0:score',
         'bon--test--small-n30-s0:score',
-        'proxy:pipeline-test',
-        'bon:pipeline-test',
+        'proxy--test:run',
+        'bon--test:run',
         ppoTask,
-        'ppo:pipeline-test',
-        'fit:pipeline-test',
+        'ppo--test:run',
+        'fit--test:run',
       ].sort(),
     );
     expect(tasksIn(last, 'cached')).toEqual(
       [
-        'pretrain:pipeline-test',
-        'label:pipeline-test',
+        'pretrain--test:run',
+        'label--test:run',
         'bon--test--pool:sample',
         'proxy--test--tiny-n60-s0:train',
         'proxy--test--small-n60-s0:train',

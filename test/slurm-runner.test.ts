@@ -41,13 +41,14 @@ describe('the task graph from Nx', () => {
   it('reads the pipeline graph of the test preset: one job per cell, scoring and PPO run', async () => {
     const graph = await readTaskGraph(repositoryRoot, 'fit:pipeline-test', nxEnv);
     const ids = graph.tasks.map((t) => t.id);
-    expect(ids[0]).toBe('pretrain:pipeline-test');
-    expect(ids.at(-1)).toBe('fit:pipeline-test');
+    expect(ids[0]).toBe('pretrain--test:run');
+    expect(ids.at(-1)).toBe('fit--test:run');
+    expect(ids).not.toContain('fit:pipeline-test'); // the no-op alias the user names
     expect(ids).toContain('proxy--test--tiny-n20-s0:train');
     expect(ids).toContain('ppo--test--tiny-n20-s0-kl0-small:train');
     expect(ids.some((id) => id.startsWith('proxy:test--'))).toBe(false); // no-op aliases are not jobs
     expect(graph.byId.get('ppo--test--tiny-n20-s0-kl0-small:train')?.kind).toBe('ppo');
-    expect(graph.byId.get('fit:pipeline-test')?.upstreamFiles.map((f) => f.dir)).toContain('artifacts/test/pretrain');
+    expect(graph.byId.get('fit--test:run')?.upstreamFiles.map((f) => f.dir)).toContain('artifacts/test/pretrain');
   });
 });
 

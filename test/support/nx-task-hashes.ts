@@ -6,9 +6,10 @@
  * array of `{ label, hashes: { [task id]: hash }, dependencies: { [task id]: task ids } }`. The pipeline file is
  * restored. With `graph: false` a version is hashed against the previous version's project and task graph (Nx reads a
  * `{ json, fields }` input's file when it hashes), which is what an edit that leaves the plugin's output unchanged
- * gives, at a fraction of the cost of rebuilding the project graph.
+ * gives, at a fraction of the cost of rebuilding the project graph. A version may also write other files (`files`,
+ * paths relative to the workspace; null deletes): they are in place while it is hashed and undone after it.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { createProjectGraphAsync } from 'nx/src/project-graph/project-graph.js';
 import { createTaskGraph } from 'nx/src/tasks-runner/create-task-graph.js';
 import { createTaskHasher } from 'nx/src/hasher/create-task-hasher.js';
@@ -21,6 +22,23 @@ interface Version {
   label: string;
   config: unknown;
   graph: boolean;
+  files?: Record<string, string | null>;
+}
+
+/** Writes (or, for null, deletes) each file; returns what undoes it. */
+async function applyFiles(files: Record<string, string | null>): Promise<() => Promise<void>> {
+  const originals: [string, string | null][] = [];
+  for (const [path, text] of Object.entries(files)) {
+    originals.push([path, await readFile(path, 'utf8').catch(() => null)]);
+    if (text === null) await rm(path, { force: true });
+    else await writeFile(path, text);
+  }
+  return async () => {
+    for (const [path, text] of originals.reverse()) {
+      if (text === null) await rm(path, { force: true });
+      else await writeFile(path, text);
+    }
+  };
 }
 
 type Graphs = { projectGraph: ProjectGraph; taskGraph: TaskGraph };
@@ -52,8 +70,13 @@ async function main(): Promise<void> {
   try {
     for (const version of versions) {
       await writeFile(pipelineFile, `${JSON.stringify(version.config, null, 2)}\n`);
-      if (version.graph || !graphs) graphs = await graphsOf(task);
-      results.push({ label: version.label, ...(await hashesOf(graphs)) });
+      const undo = await applyFiles(version.files ?? {});
+      try {
+        if (version.graph || !graphs) graphs = await graphsOf(task);
+        results.push({ label: version.label, ...(await hashesOf(graphs)) });
+      } finally {
+        await undo();
+      }
     }
   } finally {
     await writeFile(pipelineFile, original);

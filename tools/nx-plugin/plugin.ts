@@ -3,29 +3,31 @@
  * registry in packages/core/src/pipeline (task names, commands, outputs, upstream tasks and hashed config fields all
  * come from there; this file only turns the plan into Nx project configuration).
  *
- * Why some tasks get a project of their own. Nx 24 folds a hash of the *whole* project configuration (root, tags and
+ * Why every task has a project of its own. Nx 24 folds a hash of the *whole* project configuration (root, tags and
  * every target's name, executor, options and outputs) into every task of the project (measured: adding any target to
- * a project misses the cache of all its other targets). A proxy cell, a best-of-n scoring, the pool and a PPO run
- * therefore each live in a generated project (`proxy--P--CELL`, root = the task's output dir, no files) whose
+ * a project misses the cache of all its other targets). So each task lives in a generated project (`fit--P` for a
+ * preset-wide task, `proxy--P--CELL` for a cell, run or the pool; root = the task's output dir, no files) whose
  * configuration depends on that task alone, aliased as an `nx:noop` target of the package's project
- * (`proxy:P--CELL`). Such a project hashes its package's source through workspace globs (the nx.json `source` named
- * input with `{projectRoot}` resolved to the package) and its workspace dependencies through `^source` via
- * `implicitDependencies`: naming the package's project as an input would bring its configuration back into the hash.
+ * (`fit:pipeline-P`, `proxy:P--CELL`): a new preset, another preset's new cell or edited field, changes only the
+ * package project, which no stage task hashes.
  *
- * Each task hashes only the pipeline fields its registry entry reads (a `{ json, fields }` input), its package's
- * source, its dependencies' source, the engine choice and the manifests of its upstream tasks. A task nothing can run
- * beside (`alone` in the plan) carries GOODHART_LONE_TASK=1 in its `env` option, so its native engine takes every
- * thread the pipeline was given.
+ * Each task hashes only the pipeline fields its registry entry reads (a `{ json, fields }` input), the source files
+ * its entry point reaches (its import closure in the workspace, import-closure.ts; plus package.json and the native
+ * C++ of each package it reaches, from the nx.json `source` named input), the engine choice and the manifests of its
+ * upstream tasks. A task nothing can run beside (`alone` in the plan) carries GOODHART_LONE_TASK=1 in its `env`
+ * option, so its native engine takes every thread the pipeline was given.
  *
  * Loaded through index.cjs (Nx loads local plugins with require(); tsx compiles this file and the registry).
- * A pipeline file that is not JSON, or whose name or proxy grid cannot be turned into task names, is skipped with a
- * warning so one bad file does not break the project graph; the stage CLI reports the full schema errors when run.
+ * A pipeline file that is not JSON, sets a field twice, has a name that is not a preset name (or a "name" field other
+ * than its file name), or whose proxy grid cannot be turned into task names, is skipped with a warning so one bad file does not break the project graph; the stage CLI reports the full schema errors when run.
  */
-import { type Dirent, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { CreateNodesResult, CreateNodesV2, NxJsonConfiguration, TargetConfiguration } from 'nx/src/devkit-exports';
+import { firstDuplicateKey } from '../../packages/core/src/json-keys.ts';
 import { LONE_TASK_ENV } from '../../packages/core/src/pipeline/alone.ts';
 import { planPipeline, type PlannedTask } from '../../packages/core/src/pipeline/plan.ts';
+import { ImportClosure } from './import-closure.ts';
 
 type ProjectsResult = NonNullable<CreateNodesResult['projects']>;
 type TargetInput = NonNullable<TargetConfiguration['inputs']>[number];
@@ -57,60 +59,28 @@ function warn(message: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function readJson(file: string): unknown {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-/** Nx project names of the workspace packages a package depends on (from package.json, as Nx infers them). */
-function workspaceDependencies(workspaceRoot: string, dir: string): string[] {
-  const pkg = readJson(join(workspaceRoot, dir, 'package.json'));
-  if (!isObject(pkg)) return [];
-  const wanted = new Set<string>();
-  for (const field of ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies']) {
-    const deps = pkg[field];
-    if (isObject(deps)) for (const name of Object.keys(deps)) wanted.add(name);
-  }
-  const projects: string[] = [];
-  let entries: Dirent[];
-  try {
-    entries = readdirSync(join(workspaceRoot, PACKAGES_DIR), { withFileTypes: true });
-  } catch {
-    return [];
-  }
-  for (const entry of entries) {
-    if (!entry.isDirectory()) continue;
-    const packageDir = `${PACKAGES_DIR}/${entry.name}`;
-    if (packageDir === dir) continue;
-    const other = readJson(join(workspaceRoot, packageDir, 'package.json'));
-    if (!isObject(other) || typeof other.name !== 'string' || !wanted.has(other.name)) continue;
-    const project = readJson(join(workspaceRoot, packageDir, 'project.json'));
-    projects.push(isObject(project) && typeof project.name === 'string' && project.name ? project.name : other.name);
-  }
-  return projects.sort();
+/** Whether a `source` pattern is the TypeScript source, which the import closure replaces (`{projectRoot}/src/**\/*.ts`). */
+function isTypeScriptGlob(pattern: string): boolean {
+  return pattern.startsWith('{projectRoot}/') && pattern.endsWith('.ts');
 }
 
 /**
- * The nx.json `source` named input written for a project that is not `dir`'s own: `{projectRoot}` becomes
- * `{workspaceRoot}/<dir>`, named inputs are expanded, dependency (`^`) and non-file inputs are kept.
+ * The nx.json `source` named input, expanded, as it applies to a package `dir` a task reaches, without its TypeScript
+ * glob (the task hashes the files of its import closure instead) or dependency (`^`) inputs (the closure crosses
+ * packages itself): what is left is the package's other source (package.json, native C++ and its build file) and any
+ * non-file input, with `{projectRoot}` resolved to `{workspaceRoot}/<dir>`.
  */
-function sourceInputsOf(nxJson: NxJsonConfiguration, dir: string): TargetInput[] {
+function packageSourceInputs(nxJson: NxJsonConfiguration, dir: string): TargetInput[] {
   const named = nxJson.namedInputs ?? {};
   const result: TargetInput[] = [];
   const expand = (inputs: readonly TargetInput[], seen: Set<string>): void => {
     for (const input of inputs) {
       if (typeof input !== 'string') {
         const fileset = 'fileset' in input && typeof input.fileset === 'string' ? input.fileset : undefined;
+        if (fileset && isTypeScriptGlob(fileset)) continue;
         result.push(fileset ? { ...input, fileset: fileset.replaceAll('{projectRoot}', `{workspaceRoot}/${dir}`) } : input);
-      } else if (input.startsWith('^')) {
-        result.push(input);
+      } else if (input.startsWith('^') || isTypeScriptGlob(input)) {
+        // covered by the import closure
       } else if (input.includes('{projectRoot}')) {
         result.push(input.replaceAll('{projectRoot}', `{workspaceRoot}/${dir}`));
       } else if (Object.hasOwn(named, input) && !seen.has(input)) {
@@ -124,6 +94,20 @@ function sourceInputsOf(nxJson: NxJsonConfiguration, dir: string): TargetInput[]
   return result;
 }
 
+/** A task's source inputs: every file its entry point reaches, and the other source of each package among them. */
+function taskSourceInputs(main: string, closure: ImportClosure, nxJson: NxJsonConfiguration): TargetInput[] {
+  const files = closure.of(main);
+  const dirs = [...new Set(files.map((file) => closure.packageDirOf(file)).filter((dir) => dir !== undefined))].sort();
+  const seen = new Set<string>();
+  const inputs: TargetInput[] = files.map((file) => `{workspaceRoot}/${file}`);
+  for (const input of dirs.flatMap((dir) => packageSourceInputs(nxJson, dir))) {
+    const key = JSON.stringify(input);
+    if (!seen.has(key)) inputs.push(input);
+    seen.add(key);
+  }
+  return inputs;
+}
+
 /** A cached nx:run-commands target for a planned task. */
 function stageTarget(task: PlannedTask, preset: string, sourceInputs: TargetInput[], byId: Map<string, PlannedTask>, file: string): TargetConfiguration {
   const inputs: TargetInput[] = [
@@ -135,7 +119,7 @@ function stageTarget(task: PlannedTask, preset: string, sourceInputs: TargetInpu
     { externalDependencies: [...task.externalDependencies] },
   ];
   if (task.upstream.length > 0) inputs.push({ dependentTasksOutputFiles: '**/manifest.json', transitive: true });
-  const alias = task.alias ? `; run it as ${task.alias.project}:${task.alias.target}` : '';
+  const alias = `; run it as ${task.alias.project}:${task.alias.target}`;
   const target: TargetConfiguration = {
     executor: 'nx:run-commands',
     // run-commands lays `env` over the inherited environment, so the marker joins GOODHART_THREADS and
@@ -157,14 +141,25 @@ function stageTarget(task: PlannedTask, preset: string, sourceInputs: TargetInpu
 }
 
 /** Projects and targets contributed by one pipeline file, keyed by project root; null when the file is skipped. */
-function pipelineNodes(file: string, context: { workspaceRoot: string; nxJsonConfiguration: NxJsonConfiguration }): CreateNodesResult | null {
+function pipelineNodes(
+  file: string,
+  context: { workspaceRoot: string; nxJsonConfiguration: NxJsonConfiguration },
+  closure: ImportClosure,
+): CreateNodesResult | null {
   const { workspaceRoot, nxJsonConfiguration } = context;
   const preset = basename(file, '.json');
   let config: unknown;
+  let text: string;
   try {
-    config = JSON.parse(readFileSync(join(workspaceRoot, file), 'utf8'));
+    text = readFileSync(join(workspaceRoot, file), 'utf8');
+    config = JSON.parse(text);
   } catch (error) {
     warn(`skipping ${file}: not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+    return null;
+  }
+  const duplicate = firstDuplicateKey(text);
+  if (duplicate !== undefined) {
+    warn(`skipping ${file}: field "${duplicate.slice(0, 200)}" is given twice`);
     return null;
   }
   const plan = planPipeline(preset, config);
@@ -181,28 +176,23 @@ function pipelineNodes(file: string, context: { workspaceRoot: string; nxJsonCon
     project.targets ??= {};
     return project.targets;
   };
-  const unitInputs = new Map<string, { source: TargetInput[]; implicit: string[] }>();
   for (const task of plan.tasks) {
-    const dir = `${PACKAGES_DIR}/${task.package}`;
-    if (!task.alias) {
-      packageTargets(task.package)[task.target] = stageTarget(task, preset, ['source', '^source'], byId, file);
-      continue;
-    }
-    let shared = unitInputs.get(dir);
-    if (!shared) {
-      shared = { source: [...sourceInputsOf(nxJsonConfiguration, dir), '^source'], implicit: workspaceDependencies(workspaceRoot, dir) };
-      unitInputs.set(dir, shared);
+    let source: TargetInput[];
+    try {
+      source = taskSourceInputs(task.main, closure, nxJsonConfiguration);
+    } catch (error) {
+      warn(`skipping ${file}: task ${task.id}: ${error instanceof Error ? error.message : String(error)}`);
+      return null;
     }
     projects[task.output] = {
       name: task.project,
       tags: [UNIT_TAG],
-      implicitDependencies: shared.implicit,
-      targets: { [task.target]: stageTarget(task, preset, shared.source, byId, file) },
+      targets: { [task.target]: stageTarget(task, preset, source, byId, file) },
     };
     packageTargets(task.alias.project)[task.alias.target] = {
       executor: 'nx:noop',
       dependsOn: [{ projects: [task.project], target: task.target }],
-      metadata: { description: `Runs ${task.id}, a project of its own so that growing the sweep leaves this task's cache valid.` },
+      metadata: { description: `Runs ${task.id}, a project of its own so that other presets and units leave this task's cache valid.` },
     };
   }
   return { projects };
@@ -212,8 +202,10 @@ export const createNodes: CreateNodesV2 = [
   PIPELINES_GLOB,
   (files, _options, context) => {
     const results: [string, CreateNodesResult][] = [];
+    // One per graph build: the presets share the parsed modules and closures.
+    const closure = new ImportClosure(context.workspaceRoot, PACKAGES_DIR);
     for (const file of files) {
-      const nodes = pipelineNodes(file, context);
+      const nodes = pipelineNodes(file, context, closure);
       if (nodes) results.push([file, nodes]);
     }
     return results;

@@ -1,4 +1,4 @@
-import type { ProxyCurve } from './stage.ts';
+import type { ProxyCurve } from './curves-stage.ts';
 
 /** One proxy's curve as a table: n, KL, d, gold, proxy and the human's score of the same samples, with intervals. */
 export function formatCurve(curve: ProxyCurve): string {

@@ -131,20 +131,35 @@ export async function writeStageOutput(target: StageTarget, write: (tmpDir: stri
   // milliseconds rather than after the stage has run.
   parseManifest(serializeManifest(base), manifestPath, target.stage);
 
-  await mkdir(path.dirname(absDir), { recursive: true });
-  await removeStaleTempDirs(absDir);
-  const tmpDir = tempSibling(absDir);
-  await mkdir(tmpDir);
   try {
-    await write(tmpDir);
-    const manifest: Manifest = { ...base, files: await describeFiles(tmpDir, target.stage) };
-    await writeFile(path.join(tmpDir, MANIFEST_FILE), serializeManifest(manifest));
-    await swapIntoPlace(tmpDir, absDir);
-    return manifest;
+    await mkdir(path.dirname(absDir), { recursive: true });
+    await removeStaleTempDirs(absDir);
+    const tmpDir = tempSibling(absDir);
+    await mkdir(tmpDir);
+    try {
+      await write(tmpDir);
+      const manifest: Manifest = { ...base, files: await describeFiles(tmpDir, target.stage) };
+      await writeFile(path.join(tmpDir, MANIFEST_FILE), serializeManifest(manifest));
+      await swapIntoPlace(tmpDir, absDir);
+      return manifest;
+    } catch (err) {
+      await rm(tmpDir, { recursive: true, force: true });
+      throw err;
+    }
   } catch (err) {
-    await rm(tmpDir, { recursive: true, force: true });
-    throw err;
+    throw unwritable(err, absDir, target.stage) ?? err;
   }
+}
+
+/** Errors that mean the disk is full or the place is not writable: Node names no path for some (a write's ENOSPC). */
+const UNWRITABLE = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS']);
+
+/** Such an error as one naming the output it was writing; undefined for any other error. */
+function unwritable(err: unknown, dir: string, stage: string): ArtifactError | undefined {
+  const code = errorCode(err);
+  if (code === undefined || !UNWRITABLE.has(code)) return undefined;
+  const why = code === 'ENOSPC' || code === 'EDQUOT' ? 'the disk is full' : 'it is not writable';
+  return new ArtifactError(`cannot write the output of stage '${stage}' to ${dir}: ${why} (${describe(err)})`, dir, stage, { cause: err });
 }
 
 async function readManifestBytes(manifestPath: string, stage?: string): Promise<Buffer | undefined> {

@@ -12,6 +12,8 @@ import { withSweepDefaults } from './pipeline/sweep-defaults.ts';
 export const MAX_GRID_CELLS = 256;
 /** Most PPO runs (proxies × KL coefficients × policies) a preset may have, for the same reason. */
 export const MAX_PPO_RUNS = 256;
+/** A preset's free-text description: a paragraph, not a data file (every stage loads the config). */
+export const MAX_DESCRIPTION_CHARACTERS = 10_000;
 /** Below this sampling temperature sampling is effectively greedy: a prompt's samples are identical, so label has
  * no comparisons (ties are dropped) and gold no spread. */
 export const MIN_TEMPERATURE = 0.05;

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { checkLimits, MAX_GRID_CELLS } from './config-limits.ts';
+import { checkLimits, MAX_DESCRIPTION_CHARACTERS, MAX_GRID_CELLS } from './config-limits.ts';
 import { checkGoldModel } from './gold-config-checks.ts';
 import { slurmSettingsSchema } from './slurm-schema.ts';
-import { cellCount, cellName, cellsOf } from './pipeline/naming.ts';
+import { cellCount, cellName, cellsOf, PRESET_NAME_PATTERN } from './pipeline/naming.ts';
 import { withSweepDefaults } from './pipeline/sweep-defaults.ts';
 
 /**
@@ -264,8 +264,8 @@ export const computeSchema = z.strictObject({
 export const pipelineSchema = z
   .strictObject({
     /** Must match the file name: artifacts go to artifacts/<name>/. */
-    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
-    description: z.string().default(''),
+    name: z.string().regex(PRESET_NAME_PATTERN, 'lower-case letters and digits in words joined by single dashes'),
+    description: z.string().max(MAX_DESCRIPTION_CHARACTERS).default(''),
     seed: z
       .number()
       .int()

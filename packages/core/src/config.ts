@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { pipelineSchema, type PipelineConfig } from './config-schema.ts';
+import { firstDuplicateKey } from './json-keys.ts';
 
 export class ConfigError extends Error {
   constructor(
@@ -35,10 +36,15 @@ export function loadPipeline(preset: string, root?: string): PipelineConfig {
     throw new ConfigError(file, [`file not found (presets live in pipelines/<name>.json)`]);
   }
   let raw: unknown;
+  const text = readFileSync(file, 'utf8');
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    raw = JSON.parse(text);
   } catch (error) {
     throw new ConfigError(file, [`not valid JSON: ${clip((error as Error).message, MAX_PROBLEM_CHARACTERS)}`]);
+  }
+  const duplicate = firstDuplicateKey(text);
+  if (duplicate !== undefined) {
+    throw new ConfigError(file, [`field "${clip(duplicate)}": given twice (JSON keeps only the last); remove one of them`]);
   }
   const config = parsePipeline(raw, file);
   const expectedName = basename(file, '.json');

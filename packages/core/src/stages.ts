@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { openStageOutput, type OpenStageOutputOptions, type StageOutput } from './artifact.ts';
+import { ArtifactError, MANIFEST_FILE } from './manifest.ts';
 import { codeVersion } from './hash.ts';
 import { pickFields } from './pipeline/fields.ts';
+import { cellName, runName } from './pipeline/naming.ts';
 import { taskCommandName, taskNames, taskOutput } from './pipeline/plan.ts';
 import { STAGES, type StageId } from './pipeline/registry.ts';
 
@@ -25,15 +27,80 @@ export function stageName(entry: StageId): string {
   return STAGES[entry].package;
 }
 
-/** Opens an entry's output, verified against its manifest; a missing one names the task that makes it. */
-export function openStage(
+/** The manifest config key naming a fanned-out task's unit (a proxy cell, a PPO run). */
+const UNIT_KEYS = ['cell', 'run'] as const;
+
+/**
+ * Opens an entry's output, verified against its manifest; a missing one names the task that makes it. The manifest
+ * must name the preset and unit asked for (a cell copied over another, or from another preset, is refused naming
+ * both), and, given the preset's config, record the values the entry reads that the config has now (an output made
+ * before an edit, and not remade, is refused naming the field and both values).
+ */
+export async function openStage(
   root: string,
-  preset: string,
+  preset: string | { name: string },
   entry: StageId,
   unit?: string,
   options: Omit<OpenStageOutputOptions, 'hint'> = {},
 ): Promise<StageOutput> {
-  return openStageOutput(stageOutputDir(root, preset, entry, unit), stageName(entry), { ...options, hint: stageHint(preset, entry, unit) });
+  const name = typeof preset === 'string' ? preset : preset.name;
+  const hint = stageHint(name, entry, unit);
+  const output = await openStageOutput(stageOutputDir(root, name, entry, unit), stageName(entry), { ...options, hint });
+  const { manifest } = output;
+  const where = join(output.dir, MANIFEST_FILE);
+  const refuse = (what: string): never => {
+    throw new ArtifactError(`wrong artifact: ${where} ${what}; rerun it (${hint})`, where, stageName(entry));
+  };
+  if (manifest.pipeline !== name) refuse(`was made for preset ${shown(manifest.pipeline)}, not for ${shown(name)}`);
+  const recordedConfig: Record<string, unknown> =
+    typeof manifest.config === 'object' && manifest.config !== null ? (manifest.config as Record<string, unknown>) : {};
+  if (unit !== undefined) {
+    for (const key of UNIT_KEYS) {
+      const recorded = unitName(recordedConfig[key]);
+      if (recorded !== undefined && recorded !== unit) refuse(`was made for ${key} ${shown(recorded)}, not for ${shown(unit)}`);
+    }
+  }
+  if (typeof preset !== 'string') {
+    const expected = stageConfig(preset, entry);
+    for (const field of STAGES[entry].fields) {
+      const want = stableJson(pickFields(expected, [field]));
+      const got = stableJson(pickFields(recordedConfig, [field]));
+      if (want !== got) refuse(`was made with ${field} = ${clipped(got)}; the pipeline file has ${clipped(want)}`);
+    }
+  }
+  return output;
+}
+
+/** A recorded unit as its name: a cell is recorded as { size, comparisons, seed }, a run as { cell, klCoefficient, policy }. */
+function unitName(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  const { size, comparisons, seed, cell, klCoefficient, policy } = value as Record<string, unknown>;
+  if (typeof size === 'string' && typeof comparisons === 'number' && typeof seed === 'number') return cellName({ size, comparisons, seed });
+  if (typeof cell === 'string' && typeof klCoefficient === 'number' && typeof policy === 'string') return runName({ cell, klCoefficient, policy });
+  return value;
+}
+
+function shown(value: unknown): string {
+  return clipped(JSON.stringify(value) ?? String(value));
+}
+
+function clipped(text: string): string {
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+/** JSON with object keys sorted, so equal values compare equal however they were assembled. */
+function stableJson(value: unknown): string {
+  const sorted = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(sorted)
+      : typeof v === 'object' && v !== null
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, sorted((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  return JSON.stringify(sorted(value)) ?? 'undefined';
 }
 
 /** The config fields an entry reads (the ones Nx hashes for it), as its manifest records them. */

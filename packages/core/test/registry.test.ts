@@ -123,11 +123,13 @@ describe('stage registry', () => {
       for (const upstream of task.upstream) expect(ids.indexOf(upstream), `${task.id} after ${upstream}`).toBeLessThan(i);
     });
     const run = tasks.find((t) => t.entry === 'ppoRun')!;
-    expect(run.upstream).toEqual(['pretrain:pipeline-test', 'label:pipeline-test', 'proxy--test--tiny-n20-s0:train']);
+    expect(run.upstream).toEqual(['pretrain--test:run', 'label--test:run', 'proxy--test--tiny-n20-s0:train']);
+    // Each task is a project of its own, run by users through its alias in the package's project.
+    expect(tasks.find((t) => t.entry === 'fit')).toMatchObject({ id: 'fit--test:run', alias: { project: 'fit', target: 'pipeline-test' } });
     expect(run.output).toBe('artifacts/test/ppo/runs/tiny-n20-s0-kl0-small');
     expect(run.command).toBe('node --import tsx packages/ppo/src/cli.ts --preset test --run tiny-n20-s0-kl0-small');
     expect([...downstreamOf(tasks, ['bon--test--pool:sample'])].sort()).toEqual(
-      ['bon--test--pool:sample', 'bon:pipeline-test', 'fit:pipeline-test', ...tasks.filter((t) => t.entry === 'bonScore').map((t) => t.id)].sort(),
+      ['bon--test--pool:sample', 'bon--test:run', 'fit--test:run', ...tasks.filter((t) => t.entry === 'bonScore').map((t) => t.id)].sort(),
     );
   });
 

@@ -64,7 +64,7 @@ export async function runGoldRm(options: ComputeOptions & { preset: string; root
   const config = loadPipeline(options.preset, root);
   const h = goldRmHyperparameters(config);
   await initEngine(options);
-  const pretrained = await readPretrainArtifacts(await openStage(root, config.name, 'pretrain'));
+  const pretrained = await readPretrainArtifacts(await openStage(root, config, 'pretrain'));
   const rng = Rng.fromSeed(h.seed, STAGE);
   const human = new HumanLabeller(config.gold);
   const policy = await pretrained.loadLanguageModel(h.policy);

@@ -47,7 +47,7 @@ export async function runLabel(options: LabelOptions): Promise<LabelSummary> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const config = loadPipeline(options.preset, root);
   await initEngine(options);
-  const pretrained = await readPretrainArtifacts(await openStage(root, config.name, 'pretrain'));
+  const pretrained = await readPretrainArtifacts(await openStage(root, config, 'pretrain'));
   const { label } = config;
   if (pretrained.prompts.length < label.prompts + label.evalPrompts) {
     throw new Error(

@@ -55,9 +55,9 @@ export async function runPpoRun(options: ComputeOptions & { preset: string; run:
   const run = findRun(options.run, config);
   const name = runName(run);
   const { engine } = await initEngine(options);
-  const pretrained = await readPretrainArtifacts(await openStage(root, config.name, 'pretrain'));
-  const label = await openStage(root, config.name, 'label');
-  const proxyCell = await readProxyCell(await openStage(root, config.name, 'proxyCell', run.cell));
+  const pretrained = await readPretrainArtifacts(await openStage(root, config, 'pretrain'));
+  const label = await openStage(root, config, 'label');
+  const proxyCell = await readProxyCell(await openStage(root, config, 'proxyCell', run.cell));
   const units = await readGoldUnits(label);
   const heldOutPrompts = await readPromptsFile(label.file(EVAL_PROMPTS_TABLE.file));
   const evalPrompts = heldOutPrompts.slice(0, ppo.eval.prompts);

@@ -42,7 +42,7 @@ export async function runPpoSummary(options: { preset: string; root?: string }):
   const names = ppoRuns(config).map(runName);
   if (names.length === 0) throw new Error(`pipeline "${config.name}" has no PPO runs (no "ppo" section)`);
   const outputs: StageOutput[] = [];
-  for (const name of names) outputs.push(await openStage(root, config.name, 'ppoRun', name));
+  for (const name of names) outputs.push(await openStage(root, config, 'ppoRun', name));
   const curves = await Promise.all(outputs.map((o) => readParquetFile(o.file(PPO_CURVE_TABLE.file))));
   const byPrompt = await Promise.all(outputs.map((o) => readParquetFile(o.file(PPO_CURVE_BY_PROMPT_TABLE.file))));
   // Checked against the declarations before stacking, so a run from older code stops here naming its file and column.

@@ -69,7 +69,7 @@ export async function runProxyCell(
   const cell = parseCell(options.cell, config);
   const name = cellName(cell);
   await initEngine(options);
-  const pretrained = await readPretrainArtifacts(await openStage(root, config.name, 'pretrain'));
+  const pretrained = await readPretrainArtifacts(await openStage(root, config, 'pretrain'));
   const labelled = await openLabelArtifacts(root, config.name);
   if (cell.comparisons > labelled.train.length) {
     throw new Error(
@@ -175,7 +175,7 @@ export async function runProxySummary(options: { preset: string; root?: string }
   const root = options.root ?? workspaceRoot();
   const config = loadPipeline(options.preset, root);
   const outputs = [];
-  for (const cell of gridCells(config)) outputs.push(await openStage(root, config.name, 'proxyCell', cellName(cell)));
+  for (const cell of gridCells(config)) outputs.push(await openStage(root, config, 'proxyCell', cellName(cell)));
   const rows: CellMetrics[] = [];
   for (const output of outputs) {
     const path = output.file(CELL_METRICS_TABLE.file);

@@ -7,6 +7,9 @@
 /** Preset, model-size and package names: lower-case letters, digits and dashes. */
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
 
+/** A preset name (the pipeline file's name and its "name" field): lower-case words of letters and digits joined by single dashes. */
+export const PRESET_NAME_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
 /** Separates package, preset and unit in generated Nx project and target names (`proxy--test--tiny-n20-s0`). */
 export const NAME_SEPARATOR = '--';
 

@@ -4,6 +4,7 @@ import {
   cellsOf,
   NAME_PATTERN,
   NAME_SEPARATOR,
+  PRESET_NAME_PATTERN,
   presetTargetName,
   runName,
   runsOf,
@@ -26,8 +27,8 @@ import { withSweepDefaults } from './sweep-defaults.ts';
 export interface TaskNames {
   project: string;
   target: string;
-  /** For a task with a project of its own: its friendly name in the package's project (`proxy:test--tiny-n20-s0`). */
-  alias?: { project: string; target: string };
+  /** Its friendly name in the package's project (`fit:pipeline-test`, `proxy:test--tiny-n20-s0`), an Nx no-op. */
+  alias: { project: string; target: string };
 }
 
 export interface PlannedTask extends TaskNames {
@@ -41,6 +42,8 @@ export interface PlannedTask extends TaskNames {
   cell?: string;
   /** Relative to the workspace root, with forward slashes. */
   output: string;
+  /** The module the command runs, relative to the workspace root: the Nx plugin hashes the source it reaches. */
+  main: string;
   command: string;
   fields: readonly string[];
   externalDependencies: readonly string[];
@@ -54,22 +57,39 @@ export interface PlannedTask extends TaskNames {
   alone: boolean;
 }
 
+/** A stage's entry point, relative to its package, unless its registry entry names another (`main`). */
+export const DEFAULT_MAIN = 'src/cli.ts';
+
 export type Registry = Record<string, StageEntry>;
 
 /** How a user runs a task: the alias when it has one. */
 export function taskCommandName(names: TaskNames): string {
-  const { project, target } = names.alias ?? names;
+  const { project, target } = names.alias;
   return `${project}:${target}`;
 }
 
-/** Nx names of an entry's task for a preset and unit. */
+/** The target of a preset-wide task in its own project (`fit--quick:run`); entries may name another (ownProject). */
+export const PRESET_TASK_TARGET = 'run';
+
+/**
+ * Nx names of an entry's task for a preset and unit. Every task has a project of its own, whose configuration (which
+ * Nx hashes into the task) depends on that task alone: `<package>--<preset>` for a preset-wide task, aliased as
+ * `<package>:pipeline-<preset>`; `<package>--<preset>--<unit>` for a cell, run or named unit, aliased as
+ * `<package>:<preset>--<unit>`. So a new preset, or another preset's new cell or edited field, leaves its hash alone.
+ */
 export function taskNames(entry: StageEntry, preset: string, unit?: string): TaskNames {
-  if (!entry.ownProject) return { project: entry.package, target: presetTargetName(preset) };
-  const name = entry.ownProject.unit ?? unit;
-  if (name === undefined) throw new Error(`the ${entry.package} task of "${preset}" has a project of its own and needs a unit name`);
+  const name = entry.ownProject?.unit ?? unit;
+  if (entry.fanOut === 'preset' && name === undefined) {
+    return {
+      project: [entry.package, preset].join(NAME_SEPARATOR),
+      target: entry.ownProject?.target ?? PRESET_TASK_TARGET,
+      alias: { project: entry.package, target: presetTargetName(preset) },
+    };
+  }
+  if (name === undefined) throw new Error(`the ${entry.package} task of "${preset}" fans out and needs a unit name`);
   return {
     project: unitProjectName(entry.package, preset, name),
-    target: entry.ownProject.target,
+    target: entry.ownProject?.target ?? PRESET_TASK_TARGET,
     alias: { project: entry.package, target: unitTargetName(preset, name) },
   };
 }
@@ -176,8 +196,10 @@ function unitsOf(entry: StageEntry, config: unknown, cells: readonly string[]): 
 
 /** Every task of a preset in registry order (upstream first), or why the preset cannot be planned. */
 export function planPipeline(preset: string, config: unknown, registry: Registry = STAGES): { tasks: PlannedTask[] } | { problem: string } {
-  if (!NAME_PATTERN.test(preset) || preset.includes(NAME_SEPARATOR)) {
-    return { problem: `a preset name must be lower-case letters, digits and single dashes ("${NAME_SEPARATOR}" separates preset and cell)` };
+  if (!PRESET_NAME_PATTERN.test(preset)) {
+    return {
+      problem: `"${preset}" is not a preset name: lower-case letters and digits in words joined by single dashes ("${NAME_SEPARATOR}" separates preset and cell)`,
+    };
   }
   const grid = readGrid(config);
   if ('problem' in grid) return grid;
@@ -186,6 +208,9 @@ export function planPipeline(preset: string, config: unknown, registry: Registry
   if (cells > MAX_GRID_CELLS) return { problem: `"proxy.grid" has ${cells} cells; at most ${MAX_GRID_CELLS} are allowed` };
   const runCount = ppoRunCount(config);
   if (runCount > MAX_PPO_RUNS) return { problem: `the PPO sweep has ${runCount} runs; at most ${MAX_PPO_RUNS} are allowed` };
+  // The stage CLIs refuse such a file, so its tasks could never run.
+  const name = isObject(config) ? config.name : undefined;
+  if (name !== preset) return { problem: `field "name" is ${JSON.stringify(name)?.slice(0, 80)}; it must equal the file name "${preset}"` };
   const cellNames = cellsOf(grid).map(cellName);
   const byEntry = new Map<string, Omit<PlannedTask, 'alone'>[]>();
   const tasks: Omit<PlannedTask, 'alone'>[] = [];
@@ -203,6 +228,7 @@ export function planPipeline(preset: string, config: unknown, registry: Registry
     const units = entry.when && !entry.when(config) ? [] : unitsOf(entry, config, cellNames);
     const planned = units.map(({ unit, cell }): Omit<PlannedTask, 'alone'> => {
       const names = taskNames(entry, preset, unit);
+      const main = `packages/${entry.package}/${entry.main ?? DEFAULT_MAIN}`;
       const upstream = upstreamTasks.flatMap(({ spec, found }) => (spec.match === 'sameCell' ? found.filter((t) => t.cell === cell) : found).map((t) => t.id));
       const count = upstreamTasks.find(({ spec }) => spec.match === 'each')?.found.length ?? 1;
       return {
@@ -213,7 +239,8 @@ export function planPipeline(preset: string, config: unknown, registry: Registry
         unit,
         cell,
         output: taskOutput(entry, preset, unit).join('/'),
-        command: ['node --import tsx', `packages/${entry.package}/src/cli.ts`, '--preset', preset, ...entry.args(unit ?? '')].join(' '),
+        main,
+        command: ['node --import tsx', main, '--preset', preset, ...entry.args(unit ?? '')].join(' '),
         fields: entry.fields,
         externalDependencies: entry.externalDependencies,
         upstream,

@@ -32,11 +32,17 @@ export interface StageEntry {
   /** CLI arguments after `--preset <preset>`. */
   args: (unit: string) => string[];
   /**
-   * Tasks with a project of their own (`<package>--<preset>--<unit>`, this target name), so that the project's
-   * configuration, which Nx hashes into each of its tasks, depends on that unit alone. Other entries are targets
-   * named `<preset>` of the package's project.
+   * Every task has a project of its own (`<package>--<preset>`, or `<package>--<preset>--<unit>` for a unit), so that
+   * the project's configuration, which Nx hashes into the task, depends on that task alone (see plan.ts taskNames).
+   * This names its target (default `run`) and, for a preset-wide task, a fixed unit name.
    */
   ownProject?: { target: string; unit?: string };
+  /**
+   * The module the task runs, relative to the package (default `src/cli.ts`). The Nx plugin hashes the source this
+   * module reaches (its import closure in the workspace), so a task gets an entry point of its own when the package's
+   * other tasks run code it does not.
+   */
+  main?: string;
   /** npm packages whose versions are hashed into the task. */
   externalDependencies: readonly string[];
   describe: (preset: string, unit: string, count: number) => string;
@@ -138,6 +144,7 @@ export const STAGES = {
     upstream: [{ entry: 'pretrain' }, { entry: 'goldRm' }, { entry: 'label' }],
     output: () => ['pool'],
     args: () => ['--pool'],
+    main: 'src/pool-cli.ts',
     // A project of its own, so adding a proxy scores the pool again without resampling it.
     ownProject: { target: 'sample', unit: 'pool' },
     externalDependencies: [...GOLD, ...TFJS],
@@ -150,6 +157,7 @@ export const STAGES = {
     upstream: [{ entry: 'bonPool' }, { entry: 'proxyCell', match: 'sameCell' }],
     output: (cell) => ['scores', cell],
     args: (cell) => ['--score', cell],
+    main: 'src/score-cli.ts',
     ownProject: { target: 'score' },
     externalDependencies: TFJS,
     describe: (preset, cell) => `Score the "${preset}" best-of-n pool with proxy ${cell}.`,
@@ -162,6 +170,7 @@ export const STAGES = {
     upstream: [{ entry: 'bonPool' }, { entry: 'bonScore', match: 'each' }],
     output: () => ['curves'],
     args: () => ['--curves'],
+    main: 'src/curves-cli.ts',
     externalDependencies: [],
     describe: (preset, _unit, proxies) => `Best-of-n curves of the ${proxies} "${preset}" proxies.`,
   },

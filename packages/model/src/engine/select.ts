@@ -71,8 +71,10 @@ export async function initEngine(
   const lines: string[] = [];
   let engine: Engine;
   if (choice === 'auto') {
+    // Read before trying the addon: a bad GOODHART_THREADS is the user's error to fix, not a reason to fall back.
+    const threads = options.threads ?? nativeThreads();
     try {
-      engine = await createEngine('native', backend, options.threads, precision);
+      engine = await createEngine('native', backend, threads, precision);
     } catch (error) {
       lines.push(`${(error as Error).message}; using tfjs`);
       engine = await createEngine('tfjs', backend, undefined, precision);

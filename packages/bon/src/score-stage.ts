@@ -1,0 +1,54 @@
+import { join } from 'node:path';
+import {
+  SCORES_TABLE,
+  loadPipeline,
+  openStage,
+  Progress,
+  stageConfig,
+  stageOutputDir,
+  workspaceRoot,
+  writeParquetFile,
+  writeStageOutput,
+} from '@goodhart/core';
+import { engineCodeVersion, groupByPrompt, initEngine, readProxyCell, scorePromptPool, type ComputeOptions } from '@goodhart/model';
+import { bonProxies, readPool, STAGE } from './stage-common.ts';
+
+/** Scores the pool with one proxy (raw output + its centring shift). Identical responses are scored once, and each prompt is encoded once for all its responses. */
+export async function runScore(options: ComputeOptions & { preset: string; cell: string; root?: string }): Promise<{ outputDir: string }> {
+  const root = options.root ?? workspaceRoot();
+  const config = loadPipeline(options.preset, root);
+  if (!bonProxies(config).includes(options.cell))
+    throw new Error(`cell "${options.cell}" is not among the best-of-n proxies: ${bonProxies(config).join(', ')}`);
+  await initEngine(options);
+  const poolOutput = await openStage(root, config, 'bonPool');
+  const proxyCell = await readProxyCell(await openStage(root, config, 'proxyCell', options.cell));
+  const proxyOutput = proxyCell.output;
+  const { shift } = proxyCell;
+  const model = await proxyCell.loadRewardModel();
+  const pool = await readPool(poolOutput);
+  const outputDir = stageOutputDir(root, config.name, 'bonScore', options.cell);
+  await writeStageOutput(
+    {
+      dir: outputDir,
+      stage: STAGE,
+      pipeline: config.name,
+      config: { ...stageConfig(config, 'bonScore'), cell: options.cell },
+      seed: config.seed,
+      codeVersion: engineCodeVersion(root, ['core', 'model', 'bon']),
+      upstream: [poolOutput.ref(), proxyOutput.ref()],
+    },
+    async (staging) => {
+      // Distinct responses grouped by prompt: each prompt is encoded once for all of its responses.
+      const { groups, slots: slot } = groupByPrompt(pool.map((s) => ({ prompt: pool.promptTokens.get(s.promptId)!, response: s.tokens })));
+      const total = groups.reduce((n, g) => n + g.responses.length, 0);
+      const progress = new Progress({ label: `bon score ${options.cell}`, total, unit: 'sequences' });
+      const scores = scorePromptPool(model, groups, config.bon.scoring.batchSize, (done) => progress.update(done));
+      await writeParquetFile(
+        join(staging, SCORES_TABLE.file),
+        SCORES_TABLE.fromRows(pool.map((s, i) => ({ prompt_id: s.promptId, sample_index: s.sampleIndex, proxy: scores[slot[i]] + shift }))),
+      );
+    },
+  );
+  model.dispose();
+  return { outputDir };
+}
