@@ -72,7 +72,7 @@ describe('Nx plugin: the gold RM stage', () => {
       expect(target.options?.env).toEqual({ [LONE_TASK_ENV]: '1' });
       expect(target.inputs).toContainEqual({
         json: `{workspaceRoot}/pipelines/${preset}.json`,
-        fields: ['seed', 'policy', 'gold', 'label.prompts', 'label.evalPrompts'],
+        fields: ['seed', 'policy', 'gold', 'label.prompts', 'label.evalPrompts', 'compute'],
       });
       expect(target.dependsOn).toEqual([stage('pretrain', preset)]);
       const needsGold = stage('gold-rm', preset);

@@ -24,9 +24,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { CreateNodesResult, CreateNodesV2, NxJsonConfiguration, TargetConfiguration } from 'nx/src/devkit-exports';
-import { firstDuplicateKey } from '../../packages/core/src/json-keys.ts';
-import { LONE_TASK_ENV } from '../../packages/core/src/pipeline/alone.ts';
-import { planPipeline, type PlannedTask } from '../../packages/core/src/pipeline/plan.ts';
+import { firstDuplicateKey, LONE_TASK_ENV, planPipeline, type PlannedTask } from '@goodhart/core/pipeline';
 import { ImportClosure } from './import-closure.ts';
 
 type ProjectsResult = NonNullable<CreateNodesResult['projects']>;
