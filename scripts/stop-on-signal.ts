@@ -100,13 +100,16 @@ export class StopOnSignal {
       // Tasks that outlived Nx (re-parented): the same signal, then the kill after the grace period.
       const left = [...tree].filter((pid) => parents().has(pid));
       signalAll(left, signal);
-      setTimeout(() => {
-        signalAll(
-          [...tree].filter((pid) => parents().has(pid)),
-          'SIGKILL',
-        );
-        process.exit(code);
-      }, left.length > 0 ? GRACE_MS : 0);
+      setTimeout(
+        () => {
+          signalAll(
+            [...tree].filter((pid) => parents().has(pid)),
+            'SIGKILL',
+          );
+          process.exit(code);
+        },
+        left.length > 0 ? GRACE_MS : 0,
+      );
     });
   }
 }
