@@ -60,21 +60,26 @@ function signalAll(pids: Iterable<number>, signal: NodeJS.Signals): void {
 export class StopOnSignal {
   private child: ChildProcess | undefined;
   private signal: StopSignal | undefined;
+  private readonly handlers = new Map(STOP_SIGNALS.map((signal) => [signal, () => this.stop(signal)]));
 
-  constructor(private readonly log: (line: string) => void) {
-    for (const signal of STOP_SIGNALS) process.on(signal, () => this.stop(signal));
-  }
+  constructor(private readonly log: (line: string) => void) {}
 
   /** Whether a stop signal arrived (the caller then leaves the exit to this object). */
   get stopping(): boolean {
     return this.signal !== undefined;
   }
 
-  /** The child to stop on a signal, until it exits. */
+  /**
+   * The child to stop on a signal, until it exits. The handlers are installed only meanwhile, so that between
+   * children a signal has its default effect, or that of another handler (the Slurm runner cancels its jobs).
+   */
   watch<T extends ChildProcess>(child: T): T {
     this.child = child;
+    for (const [signal, handler] of this.handlers) process.off(signal, handler).on(signal, handler);
     child.once('exit', () => {
-      if (this.child === child) this.child = undefined;
+      if (this.child !== child || this.signal) return; // stopping: the handlers stay, so a second signal waits too
+      this.child = undefined;
+      for (const [signal, handler] of this.handlers) process.off(signal, handler);
     });
     return child;
   }
