@@ -1,9 +1,8 @@
 import { lstat, mkdtemp, readFile, rename, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workspaceRoot } from '@goodhart/core';
+import { runNxTask } from './support/nx-run.ts';
 import { copyRepository } from './support/workspace.ts';
 
 /**
@@ -11,20 +10,11 @@ import { copyRepository } from './support/workspace.ts';
  * restores them from the cache, writing a real directory in its place (the link's target keeps the old files), and
  * refuses to cache outputs below a link; the plugin declares outputs at their real path instead.
  */
-const root = workspaceRoot();
 let workspace: string;
 let outside: string;
 
-async function runPretrainTask(): Promise<{ cached: boolean; output: string }> {
-  const result = await execa('node', [join(root, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'), 'run', 'pretrain--test:run', '--outputStyle=stream'], {
-    cwd: workspace,
-    env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', GOODHART_BACKEND: 'wasm' },
-    all: true,
-  });
-  const output = result.all ?? '';
-  const summary = /Cache:\s+(\d+)\/(\d+) hit/.exec(output);
-  if (!summary) throw new Error(`no cache summary in Nx output:\n${output}`);
-  return { cached: summary[1] === summary[2], output };
+function runPretrainTask(): Promise<{ cached: boolean; output: string }> {
+  return runNxTask(workspace, 'pretrain--test:run');
 }
 
 async function isLink(path: string): Promise<boolean> {
