@@ -18,7 +18,29 @@ import {
 import { parseBackendChoice, parseEngineChoice, parsePrecision, pipelineThreads } from '@goodhart/model';
 import { runPipelineOnSlurm } from './slurm/pipeline-on-slurm.ts';
 import { parseTaskGraph } from './slurm/task-graph.ts';
+import { StopOnSignal } from './stop-on-signal.ts';
 import { checkWritable } from './writable-artifacts.ts';
+
+/** Stops Nx and its tasks on Ctrl-C or `kill`, then exits with 128 + the signal's number. */
+const stopOnSignal = new StopOnSignal((line) => process.stderr.write(`\n${line}\n`));
+
+/**
+ * Runs Nx with this Node, not through npx (one process less between a signal and Nx), in a process group of its own
+ * so that only this process signals it (a terminal's Ctrl-C reaches Nx once, forwarded, not twice).
+ */
+function runNx(root: string, args: string[], env: Record<string, string>, stdout: 'pipe' | 'ignore') {
+  return stopOnSignal.watch(
+    execa(process.execPath, [join(root, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'), ...args], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdin: 'ignore',
+      stdout,
+      stderr: 'inherit',
+      buffer: false,
+      detached: true,
+    }),
+  );
+}
 
 /**
  * `npm run pipeline [-- --preset paper]`: runs every stage of a preset through Nx in one invocation (`fit:P`, which
@@ -34,7 +56,7 @@ async function taskCount(root: string, task: string, env: Record<string, string>
   const dir = await mkdtemp(join(tmpdir(), 'goodhart-graph-'));
   try {
     const file = join(dir, 'graph.json');
-    await execa('npx', ['nx', 'run', task, `--graph=${file}`], { cwd: root, env: { ...process.env, ...env } });
+    await runNx(root, ['run', task, `--graph=${file}`], env, 'ignore');
     return parseTaskGraph(JSON.parse(await readFile(file, 'utf8'))).tasks.length;
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -125,9 +147,9 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`pipeline "${config.name}": ${total} tasks through Nx (parallel ${values.parallel}); cached tasks are restored, not rerun\n`);
 
-  const args = ['nx', 'run', task, '--outputStyle=stream', `--parallel=${values.parallel}`];
+  const args = ['run', task, '--outputStyle=stream', `--parallel=${values.parallel}`];
   if (values['skip-cache']) args.push('--skip-nx-cache');
-  const child = execa('npx', args, { cwd: root, stdout: 'pipe', stderr: 'inherit', env: { ...process.env, ...env }, buffer: false });
+  const child = runNx(root, args, env, 'pipe');
   let seen = 0;
   let pending = '';
   child.stdout?.setEncoding('utf8');
@@ -162,6 +184,7 @@ async function printFindings(root: string, config: PipelineConfig, elapsed: stri
 }
 
 main().catch((error: unknown) => {
+  if (stopOnSignal.stopping) return; // Nx failed because it was stopped: the signal handler exits
   if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
   else if (error instanceof UsageError) process.stderr.write(`pipeline: ${error.message}\n`);
   else if (error instanceof Error && 'exitCode' in error) process.stderr.write(`pipeline stopped: ${error.message.split('\n')[0]}\n`);

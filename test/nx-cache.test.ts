@@ -1,15 +1,13 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workspaceRoot } from '@goodhart/core';
+import { runNxTask } from './support/nx-run.ts';
 import { copyRepository } from './support/workspace.ts';
 
 /**
  * Runs Nx for real on a copy of the workspace (its own cache directory), editing the pipeline file between runs:
  * a field pretrain does not read must leave it cached; a field it reads must rerun it.
  */
-const root = workspaceRoot();
 let workspace: string;
 
 async function copyWorkspace(): Promise<string> {
@@ -17,16 +15,8 @@ async function copyWorkspace(): Promise<string> {
   return dir;
 }
 
-async function runPretrainTask(): Promise<{ cached: boolean; output: string }> {
-  const result = await execa('node', [join(root, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'), 'run', 'pretrain--test:run', '--outputStyle=stream'], {
-    cwd: workspace,
-    env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', GOODHART_BACKEND: 'wasm' },
-    all: true,
-  });
-  const output = result.all ?? '';
-  const summary = /Cache:\s+(\d+)\/(\d+) hit/.exec(output);
-  if (!summary) throw new Error(`no cache summary in Nx output:\n${output}`);
-  return { cached: summary[1] === summary[2], output };
+function runPretrainTask(): Promise<{ cached: boolean; output: string }> {
+  return runNxTask(workspace, 'pretrain--test:run');
 }
 
 async function editPipeline(edit: (config: Record<string, Record<string, unknown>>) => void): Promise<void> {

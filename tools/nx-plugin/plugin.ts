@@ -26,6 +26,7 @@ import { basename, join } from 'node:path';
 import type { CreateNodesResult, CreateNodesV2, NxJsonConfiguration, TargetConfiguration } from 'nx/src/devkit-exports';
 import { firstDuplicateKey, LONE_TASK_ENV, planPipeline, type PlannedTask } from '@goodhart/core/pipeline';
 import { ImportClosure } from './import-closure.ts';
+import { realOutput } from './real-output.ts';
 
 type ProjectsResult = NonNullable<CreateNodesResult['projects']>;
 type TargetInput = NonNullable<TargetConfiguration['inputs']>[number];
@@ -107,7 +108,14 @@ function taskSourceInputs(main: string, closure: ImportClosure, nxJson: NxJsonCo
 }
 
 /** A cached nx:run-commands target for a planned task. */
-function stageTarget(task: PlannedTask, preset: string, sourceInputs: TargetInput[], byId: Map<string, PlannedTask>, file: string): TargetConfiguration {
+function stageTarget(
+  task: PlannedTask,
+  preset: string,
+  sourceInputs: TargetInput[],
+  byId: Map<string, PlannedTask>,
+  file: string,
+  workspaceRoot: string,
+): TargetConfiguration {
   const inputs: TargetInput[] = [
     ...sourceInputs,
     { json: `{workspaceRoot}/pipelines/${preset}.json`, fields: [...task.fields] },
@@ -118,14 +126,16 @@ function stageTarget(task: PlannedTask, preset: string, sourceInputs: TargetInpu
   ];
   if (task.upstream.length > 0) inputs.push({ dependentTasksOutputFiles: '**/manifest.json', transitive: true });
   const alias = `; run it as ${task.alias.project}:${task.alias.target}`;
+  const output = realOutput(workspaceRoot, task.output);
   const target: TargetConfiguration = {
     executor: 'nx:run-commands',
     // run-commands lays `env` over the inherited environment, so the marker joins GOODHART_THREADS and
     // GOODHART_LONE_THREADS from `npm run pipeline`; the native engine then takes the lone-task threads.
     options: { command: task.command, cwd: '{workspaceRoot}', ...(task.alone ? { env: { [LONE_TASK_ENV]: '1' } } : {}) },
-    cache: true,
+    // Below a link out of the workspace Nx can neither cache nor restore (a restore would replace the link).
+    cache: output.inside,
     inputs,
-    outputs: [`{workspaceRoot}/${task.output}`],
+    outputs: [`{workspaceRoot}/${output.inside ? output.output : task.output}`],
     metadata: { description: `${task.description} (${file}${alias})` },
   };
   if (task.upstream.length > 0) {
@@ -165,6 +175,12 @@ function pipelineNodes(
     warn(`skipping ${file}: ${plan.problem}`);
     return null;
   }
+  const artifacts = realOutput(workspaceRoot, `artifacts/${preset}`);
+  if (!artifacts.inside) {
+    warn(
+      `artifacts/${preset} is a link to ${artifacts.real}, outside the workspace: Nx caches only inside it, so the tasks of "${preset}" are not cached (link to a directory inside the workspace to keep the cache)`,
+    );
+  }
   const byId = new Map(plan.tasks.map((task) => [task.id, task]));
   const projects: ProjectsResult = {};
   const packageTargets = (pkg: string): Record<string, TargetConfiguration> => {
@@ -185,7 +201,7 @@ function pipelineNodes(
     projects[task.output] = {
       name: task.project,
       tags: [UNIT_TAG],
-      targets: { [task.target]: stageTarget(task, preset, source, byId, file) },
+      targets: { [task.target]: stageTarget(task, preset, source, byId, file, workspaceRoot) },
     };
     packageTargets(task.alias.project)[task.alias.target] = {
       executor: 'nx:noop',
