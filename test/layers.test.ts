@@ -124,13 +124,14 @@ describe('package layers, from the imports', () => {
     expect(violations).toEqual([]);
   });
 
-  it('nothing outside a package imports past its public entries: other packages, scripts/, tools/ and the root tests', () => {
+  it('nothing outside a package imports past its public entries: other packages, scripts/ and the root tests', () => {
+    // tools/ is left out on purpose: the Nx plugin reads this workspace's own registry by relative path, since the
+    // package name resolves through node_modules, which the tests' copies of the workspace share with the original.
     const files = [
       ...packages.flatMap((pkg) =>
         ['src', 'test'].flatMap((dir) => (existsSync(join(root, 'packages', pkg, dir)) ? sourceFiles(join(root, 'packages', pkg, dir)) : [])),
       ),
       ...sourceFiles(join(root, 'scripts')),
-      ...sourceFiles(join(root, 'tools')),
       ...sourceFiles(join(root, 'test')),
     ];
     expect(files.length).toBeGreaterThan(100);

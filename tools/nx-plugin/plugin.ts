@@ -24,7 +24,11 @@
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { CreateNodesResult, CreateNodesV2, NxJsonConfiguration, TargetConfiguration } from 'nx/src/devkit-exports';
-import { firstDuplicateKey, LONE_TASK_ENV, planPipeline, type PlannedTask } from '@goodhart/core/pipeline';
+// Relative paths, not `@goodhart/core/pipeline`: the plugin must plan from this workspace's own registry, and the
+// package name resolves through node_modules, which a copy of the workspace (the tests' copies) shares with another.
+import { firstDuplicateKey } from '../../packages/core/src/json-keys.ts';
+import { LONE_TASK_ENV } from '../../packages/core/src/pipeline/alone.ts';
+import { planPipeline, type PlannedTask } from '../../packages/core/src/pipeline/plan.ts';
 import { ImportClosure } from './import-closure.ts';
 import { realOutput } from './real-output.ts';
 

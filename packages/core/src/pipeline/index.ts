@@ -9,4 +9,3 @@ export * from './fields.ts';
 export * from './registry.ts';
 export * from './plan.ts';
 export * from './alone.ts';
-export { firstDuplicateKey } from '../json-keys.ts';
