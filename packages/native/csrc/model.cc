@@ -1059,6 +1059,7 @@ void score_responses(const Shape& s, const float* params, float* acts, const int
     layernorm_rows(x, ln, params + Wl.ln1g, params + Wl.ln1b, N, d, nullptr, nullptr);
     set_bias_rows(qkv, nullptr, params + Wl.qkvb, N, d3);
     linear(ln, params + Wl.qkvw, qkv, N, d, d3, true);
+    if (l == s.L - 1) break;  // the last block needs every key and value but only each row's last query
     // Query t of row b sees the prompt's P keys and its own response keys 0..t: scores [R, P + R] per (b, h).
     parallel_for(B * nh, [&](int64_t task, int) {
       const int64_t b = task / nh, h = task % nh;
@@ -1082,11 +1083,31 @@ void score_responses(const Shape& s, const float* params, float* acts, const int
     });
     block_tail(s, params, Wl, x, ln, atty, fch, N);
   }
-  // 3. The heads at each row's last real response token.
+  // 3. The last block for each row's last real response token only (as scoring a full sequence runs its last
+  //    block for the last column only): attention into atty [B, d], x compacted to [B, d], then the heads.
+  const int64_t lastLayer = s.L - 1;
+  parallel_for(B * nh, [&](int64_t task, int) {
+    const int64_t b = task / nh, h = task % nh, t = lengths[b] - 1;
+    const float* Kp = cache.data() + ((lastLayer * 2 + 0) * nh + h) * C * hs;
+    const float* Vp = cache.data() + ((lastLayer * 2 + 1) * nh + h) * C * hs;
+    const float* base = qkv + b * R * d3;
+    const float* q = base + t * d3 + h * hs;
+    float* row = att.data() + task * W;
+    for (int64_t j = 0; j < P; j++) row[j] = dot(q, Kp + j * hs, hs);
+    for (int64_t j = 0; j <= t; j++) row[P + j] = dot(q, base + j * d3 + d + h * hs, hs);
+    softmax_span(row, 0, P + t, scale);
+    float* o = atty + b * d + h * hs;
+    std::memset(o, 0, sizeof(float) * hs);
+    for (int64_t j = 0; j < P; j++) axpy(row[j], Vp + j * hs, o, hs);
+    for (int64_t j = 0; j <= t; j++) axpy(row[P + j], base + j * d3 + 2 * d + h * hs, o, hs);
+  });
+  // Row b's source b·R + lengths[b] − 1 ≥ b, and later rows' sources lie beyond it: in order, nothing is overwritten
+  // before it is read.
   for (int64_t b = 0; b < B; b++) {
     const int64_t last = b * R + lengths[b] - 1;
     if (last != b) std::memcpy(x + b * d, x + last * d, sizeof(float) * d);
   }
+  block_tail(s, params, PL.layer(lastLayer), x, ln, atty, fch, B);
   layernorm_rows(x, ln, params + PL.lnfg, params + PL.lnfb, B, d, nullptr, nullptr);
   heads_forward(s, params, PL, ln, B, [](int64_t r) { return r; }, heads);
 }
