@@ -67,9 +67,7 @@ function quickInput(seed: number): FitInput {
 
 describe('fitAll', () => {
   const input = quickInput(1);
-  const started = performance.now();
   const results = fitAll(input);
-  const elapsed = performance.now() - started;
 
   it('fits every curve with intervals, peaks and an extrapolation check', () => {
     expect(results.bon.map((f) => f.curve)).toEqual(input.bon.map((c) => c.proxy.cell));
@@ -140,10 +138,6 @@ describe('fitAll', () => {
     expect([...again.rl].reverse()).toEqual(results.rl);
     expect(again.rlSharedAlpha).toEqual(results.rlSharedAlpha);
     expect(again.scaling).toEqual(results.scaling);
-  });
-
-  it('runs the quick-preset size with 1000 resamples well within its time budget', () => {
-    expect(elapsed).toBeLessThan(2000);
   });
 
   it('reports a curve it cannot fit, with why, and fits every other curve (issue 12)', () => {

@@ -31,11 +31,8 @@ describe('parseTaggedText', () => {
 
 describe('loadBrownCorpus', () => {
   let docs: BrownDocument[];
-  let loadMs: number;
   beforeAll(() => {
-    const start = performance.now();
     docs = loadBrownCorpus();
-    loadMs = performance.now() - start;
   });
 
   it('detokenizes the first sentence of ca01 into natural text', () => {
@@ -69,10 +66,6 @@ describe('loadBrownCorpus', () => {
       .flatMap((doc) => doc.sentences)
       .filter((s) => s.length === 0 || /``|''|\s\s|^\s|\s$|[\t\n]| [,;!?)]|\( |\/(?:at|nn|vbd|jj|np)(?:\s|$)/.test(s));
     expect(problems).toEqual([]);
-  });
-
-  it('loads all files within the time budget', () => {
-    expect(loadMs).toBeLessThan(3000);
   });
 
   it('honours maxDocuments', () => {
