@@ -20,13 +20,12 @@ function curveFrom(form: Method, alpha: number, beta: number, d: readonly number
 }
 
 function bonData(form: Method, alpha: number, beta: number, rng: Rng): FormCurve {
-  return { curve: `bon-${form}`, perPromptGain: curveFrom(form, alpha, beta, BON_D, rng), distance: { kind: 'fixed', d: BON_D } };
+  return { curve: `bon-${form}`, perPromptGain: curveFrom(form, alpha, beta, BON_D, rng), d: BON_D };
 }
 
-/** RL: per-prompt KL scatters 10% around d² (0 at step 0). */
+/** RL: d from the KL over all prompts, the same for both halves (as the stage's fits take it). */
 function rlData(form: Method, alpha: number, beta: number, rng: Rng): FormCurve {
-  const perPromptKl = RL_D.map((d) => Float64Array.from({ length: PROMPTS }, () => d * d * (1 + 0.1 * rng.normal())));
-  return { curve: `rl-${form}`, perPromptGain: curveFrom(form, alpha, beta, RL_D, rng), distance: { kind: 'kl', perPromptKl } };
+  return { curve: `rl-${form}`, perPromptGain: curveFrom(form, alpha, beta, RL_D, rng), d: RL_D };
 }
 
 describe('held-out form comparison: recovers the form the curves were drawn from', () => {
@@ -68,7 +67,7 @@ describe('held-out form comparison: recovers the form the curves were drawn from
     expect(bon.advantage.high).toBeLessThan(0);
   });
 
-  it('RL runs drawn from d(α − β ln d): RL’s form predicts them better, each half with its own d', () => {
+  it('RL runs drawn from d(α − β ln d): RL’s form predicts them better', () => {
     const curves = [0, 1].map((i) => rlData('rl', rlOwn.alpha, rlOwn.beta, Rng.fromSeed(3, `rl/${i}`)));
     const rl = compareFormsHeldOut('rl', curves, Rng.fromSeed(3, 'split'), confidence)!;
     expect(rl.ownFormBetter).toBe(true);
@@ -85,10 +84,10 @@ describe('held-out form comparison: recovers the form the curves were drawn from
   it('cannot be run without curves, with too few prompts, or on curves of different prompt counts', () => {
     const rng = Rng.fromSeed(5, 'x');
     expect(compareFormsHeldOut('bon', [], rng, confidence)).toBeNull();
-    const tiny: FormCurve = { curve: 'tiny', perPromptGain: BON_D.map(() => Float64Array.from([0, 1, 2])), distance: { kind: 'fixed', d: BON_D } };
+    const tiny: FormCurve = { curve: 'tiny', perPromptGain: BON_D.map(() => Float64Array.from([0, 1, 2])), d: BON_D };
     expect(compareFormsHeldOut('bon', [tiny], rng, confidence)).toBeNull();
     const full = bonData('bon', bonOwn.alpha, bonOwn.beta, rng);
-    const fewer: FormCurve = { ...full, curve: 'fewer', perPromptGain: full.perPromptGain.map((row) => row.slice(0, 40)) };
+    const fewer: FormCurve = { ...full, curve: 'fewer', perPromptGain: full.perPromptGain.map((row) => Array.from(row).slice(0, 40)) };
     expect(compareFormsHeldOut('bon', [full, fewer], rng, confidence)).toBeNull();
   });
 });

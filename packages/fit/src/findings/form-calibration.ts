@@ -9,22 +9,20 @@ import { splitPrompts } from './prompt-split.ts';
  * Each synthetic curve is a true curve of one form plus this pipeline's noise: the per-prompt residuals of real
  * curves (a prompt's gains minus the mean gains, at every point), drawn a whole prompt at a time with replacement
  * and jointly across the curves of one method, so the noise keeps its size at each point, its correlation along a
- * curve and between curves scored on the same prompts, and its tails. RL curves also take the drawn prompt's KL,
- * so each half's d scatters as in a real run. The truth carries nothing of the real curves but their d grid.
+ * curve and between curves scored on the same prompts, and its tails. The truth carries nothing of the real curves
+ * but their d grid.
  *
  * - false rejection: the truth has the method's own form, and the test does not find the own form better;
  * - power: the truth has the other method's form, and the test does not find the own form better.
  */
 
-/** The noise of one real curve: its d per point and, per prompt, its residual gains (and KL, for RL). */
+/** The noise of one real curve: its d per point and, per prompt, its residual gains. */
 export interface NoiseCurve {
   curve: string;
   /** d per point over all prompts (where the truth is evaluated). */
   d: readonly number[];
   /** residuals[p][j]: prompt p's gain at point j minus the mean gain at j over all prompts. */
   residuals: readonly Float64Array[];
-  /** RL only: perPromptKl[p][j], prompt p's mean KL at point j (the row is drawn with the prompt's residuals). */
-  kl?: readonly Float64Array[];
 }
 
 /** The curves of one method whose noise the synthetic curves carry; all have the same prompts. */
@@ -70,13 +68,7 @@ export function syntheticCurves(model: NoiseModel, form: Method, scenario: Scena
     const { alpha, beta } = coefficientsForPeak(form, scenario.peakAtFractionOfMaxD * maxD, scenario.peakGain);
     const truth = noise.d.map((d) => predictCurve(form, alpha, beta, d));
     const perPromptGain = truth.map((t, j) => Float64Array.from(drawn, (p) => t + noise.residuals[p]![j]!));
-    const kl = noise.kl;
-    if (model.method === 'rl') {
-      if (!kl) throw new RangeError(`syntheticCurves: RL noise curve ${noise.curve} has no per-prompt KL`);
-      const perPromptKl = noise.d.map((_, j) => Float64Array.from(drawn, (p) => kl[p]![j]!));
-      return { curve: noise.curve, perPromptGain, distance: { kind: 'kl' as const, perPromptKl } };
-    }
-    return { curve: noise.curve, perPromptGain, distance: { kind: 'fixed' as const, d: noise.d } };
+    return { curve: noise.curve, perPromptGain, d: noise.d };
   });
 }
 
@@ -119,8 +111,7 @@ function judge(model: NoiseModel, truth: Method, scenario: Scenario, confidence:
 }
 
 /**
- * The noise of real curves: per prompt, gains over the curve's start minus the mean gains. RL curves bring their
- * per-prompt KL. Curves with a different prompt count from the first are left out (they cannot be drawn jointly).
+ * The noise of real curves: per prompt, gains over the curve's start minus the mean gains. Curves with a different prompt count from the first are left out (they cannot be drawn jointly).
  */
 export function noiseModelOf(method: Method, curves: readonly FormCurve[]): NoiseModel {
   const prompts = curves[0]?.perPromptGain[0]?.length ?? 0;
@@ -131,11 +122,7 @@ export function noiseModelOf(method: Method, curves: readonly FormCurve[]): Nois
       const points = curve.perPromptGain.length;
       const means = curve.perPromptGain.map((row) => mean(row));
       const residuals = Array.from({ length: prompts }, (_, p) => Float64Array.from({ length: points }, (_, j) => curve.perPromptGain[j]![p]! - means[j]!));
-      if (curve.distance.kind === 'fixed') return { curve: curve.curve, d: [...curve.distance.d], residuals };
-      const perPromptKl = curve.distance.perPromptKl;
-      const d = perPromptKl.map((row) => Math.sqrt(Math.max(mean(row), 0)));
-      const kl = Array.from({ length: prompts }, (_, p) => Float64Array.from({ length: points }, (_, j) => perPromptKl[j]![p]!));
-      return { curve: curve.curve, d, residuals, kl };
+      return { curve: curve.curve, d: [...curve.d], residuals };
     }),
   };
 }

@@ -1,5 +1,6 @@
 import type { Rng } from '@goodhart/core';
-import { distanceFromKl, fitCurve, predictCurve, type CoefficientFit } from '../curve-fits.ts';
+import { MIN_RL_DISTANCE, predictCurve, type CoefficientFit } from '../curve-fits.ts';
+import { leastSquaresThroughOrigin } from '../least-squares.ts';
 import { SingularMatrixError } from '../linear-solve.ts';
 import { tIntervalOfMean } from '../student-t.ts';
 import type { Interval, Method } from '../types.ts';
@@ -31,10 +32,11 @@ export interface FormCurve {
   /** perPromptGain[j][p]: prompt p's gold at point j minus its gold at the curve's first (d = 0) point. */
   perPromptGain: readonly ArrayLike<number>[];
   /**
-   * d per point: fixed by n for best-of-n (`fixed`), or from the mean KL of whichever prompts are averaged for RL
-   * (`kl`, perPromptKl[j][p]), so each half of the prompts has its own d.
+   * d per point: fixed by n for best-of-n, and for RL √(mean KL over all prompts), as the stage's fits take it. Both
+   * halves use the same d: the KL at a step is the policy's, and a half's own mean KL would only add the noise of
+   * its prompts to the x axis (where the RL form is steep, near d = 0, that noise alone would count against it).
    */
-  distance: { kind: 'fixed'; d: readonly number[] } | { kind: 'kl'; perPromptKl: readonly ArrayLike<number>[] };
+  d: readonly number[];
 }
 
 export interface CurveComparison {
@@ -106,15 +108,24 @@ export function compareOnSplit(method: Method, curves: readonly FormCurve[], spl
   };
 }
 
-/** Fits both forms on the fitting half and adds this curve's e_p to `pooled` (indexed like split.measure). */
+/**
+ * Fits both forms on the fitting half and adds this curve's e_p to `pooled` (indexed like split.measure). Each point
+ * is weighted by 1/variance of its per-prompt gains on the fitting half, in the fits and in the score: a best-of-n
+ * or RL curve's spread grows along it (0 at d = 0), and unweighted squares would let its noisiest points decide. The
+ * weights come from the fitting half only, so given that half the scored e_p stay independent across prompts.
+ */
 function compareCurve(method: Method, otherForm: Method, curve: FormCurve, split: PromptSplit, pooled: Float64Array): CurveComparison | { reason: string } {
   const fitHalf = halfMeans(curve, split.select);
   const scoreHalf = halfMeans(curve, split.measure);
+  const weights = curve.perPromptGain.map((row, j) => {
+    const variance = varianceOver(row, split.select, fitHalf.gain[j]!);
+    return variance > MIN_VARIANCE ? 1 / variance : 0;
+  });
   let own: CoefficientFit;
   let other: CoefficientFit;
   try {
-    own = fitCurve(method, fitHalf.d, fitHalf.gain);
-    other = fitCurve(otherForm, fitHalf.d, fitHalf.gain);
+    own = weightedFit(method, fitHalf.d, fitHalf.gain, weights);
+    other = weightedFit(otherForm, fitHalf.d, fitHalf.gain, weights);
   } catch (error) {
     if (error instanceof RangeError || error instanceof SingularMatrixError) return { reason: error.message };
     throw error;
@@ -128,7 +139,7 @@ function compareCurve(method: Method, otherForm: Method, curve: FormCurve, split
     let e = 0;
     for (let j = 0; j < points; j++) {
       const g = curve.perPromptGain[j]![p]!;
-      e += (g - otherPrediction[j]!) ** 2 - (g - ownPrediction[j]!) ** 2;
+      e += weights[j]! * ((g - otherPrediction[j]!) ** 2 - (g - ownPrediction[j]!) ** 2);
     }
     pooled[i] = pooled[i]! + e;
     advantage += e;
@@ -142,11 +153,30 @@ function compareCurve(method: Method, otherForm: Method, curve: FormCurve, split
   return { curve: curve.curve, ownMse: ownSquares / points, otherMse: otherSquares / points, advantage: advantage / split.measure.length, own, other };
 }
 
-/** d and mean gain per point over the given prompts (RL's d from the mean KL over the same prompts). */
-function halfMeans(curve: FormCurve, prompts: Int32Array): { d: number[]; gain: number[] } {
-  const gain = curve.perPromptGain.map((row) => meanOver(row, prompts));
-  const d = curve.distance.kind === 'fixed' ? [...curve.distance.d] : curve.distance.perPromptKl.map((row) => distanceFromKl(meanOver(row, prompts)));
-  return { d, gain };
+/** Below this a point's per-prompt gains do not vary (a d = 0 point: every gain is 0); it carries no weight. */
+const MIN_VARIANCE = 1e-12;
+
+/** A form fitted through the origin by weighted least squares (rows scaled by √weight); RL drops d ≤ MIN_RL_DISTANCE. */
+function weightedFit(form: Method, d: readonly number[], gain: readonly number[], weights: readonly number[]): CoefficientFit {
+  const rows = d.flatMap((dj, j) => (weights[j]! > 0 && (form === 'bon' || dj > MIN_RL_DISTANCE) ? [j] : []));
+  if (rows.length < 2) throw new RangeError(`form comparison: needs at least 2 points with spread${form === 'rl' ? ` and d > ${MIN_RL_DISTANCE}` : ''}, got ${rows.length}`);
+  const root = rows.map((j) => Math.sqrt(weights[j]!));
+  const linear = Float64Array.from(rows, (j, i) => root[i]! * d[j]!);
+  const curvature = Float64Array.from(rows, (j, i) => -root[i]! * (form === 'bon' ? d[j]! * d[j]! : d[j]! * Math.log(d[j]!)));
+  const y = Float64Array.from(rows, (j, i) => root[i]! * gain[j]!);
+  const fit = leastSquaresThroughOrigin([linear, curvature], y);
+  return { alpha: fit.coefficients[0]!, beta: fit.coefficients[1]!, r2: fit.r2, points: rows.length };
+}
+
+function varianceOver(row: ArrayLike<number>, prompts: Int32Array, mean: number): number {
+  let squares = 0;
+  for (let i = 0; i < prompts.length; i++) squares += (row[prompts[i]!]! - mean) ** 2;
+  return squares / (prompts.length - 1);
+}
+
+/** d and mean gain per point over the given prompts. */
+function halfMeans(curve: FormCurve, prompts: Int32Array): { d: readonly number[]; gain: number[] } {
+  return { d: curve.d, gain: curve.perPromptGain.map((row) => meanOver(row, prompts)) };
 }
 
 function promptCount(curve: FormCurve): number {

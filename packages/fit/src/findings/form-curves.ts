@@ -1,3 +1,4 @@
+import { distanceFromKl } from '../curve-fits.ts';
 import { gainsOverStart } from '../fit-all.ts';
 import type { BonCurve, FitInput, RlCurve } from '../types.ts';
 import type { FormCurve } from './form-comparison.ts';
@@ -25,13 +26,13 @@ export function judgedRlRuns(input: FitInput): RlCurve[] {
   return runs.filter((r) => r.proxy.comparisons === largest);
 }
 
-/** Per-prompt gains as the fits see them (over the d = 0 point when the curve has one, as fitAll does). */
+/** Per-prompt gains and d as the fits see them (over the d = 0 point when the curve has one, as fitAll does). */
 export function bonFormCurve(curve: BonCurve): FormCurve {
   const startsAtZero = curve.points[0]?.d === 0;
   return {
     curve: curve.proxy.cell,
     perPromptGain: startsAtZero ? gainsOverStart(curve.perPromptGold) : curve.perPromptGold,
-    distance: { kind: 'fixed', d: curve.points.map((p) => p.d) },
+    d: curve.points.map((p) => p.d),
   };
 }
 
@@ -40,6 +41,12 @@ export function rlFormCurve(run: RlCurve): FormCurve {
   return {
     curve: run.run,
     perPromptGain: startsAtZero ? gainsOverStart(run.perPromptGold) : run.perPromptGold,
-    distance: { kind: 'kl', perPromptKl: run.perPromptKl },
+    d: run.perPromptKl.map((row) => distanceFromKl(mean(row))),
   };
+}
+
+function mean(values: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i]!;
+  return sum / values.length;
 }
