@@ -9,6 +9,7 @@ import {
   noiseModelOf,
   readFitSources,
   rlFormCurve,
+  type CalibrationRates,
   type NoiseModel,
 } from '@goodhart/fit';
 
@@ -35,12 +36,11 @@ if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got ${v
 if (!(confidence > 0 && confidence < 1)) throw new Error(`--confidence must be in (0, 1), got ${values.confidence}`);
 
 const { input } = await readFitSources(workspaceRoot(), values.preset);
-const models: NoiseModel[] = [
-  noiseModelOf('bon', judgedBonCurves(input).map(bonFormCurve)),
-  noiseModelOf('rl', judgedRlRuns(input).map(rlFormCurve)),
-];
+const models: NoiseModel[] = [noiseModelOf('bon', judgedBonCurves(input).map(bonFormCurve)), noiseModelOf('rl', judgedRlRuns(input).map(rlFormCurve))];
 
-console.log(`finding 2 held-out form comparison, calibrated on ${values.preset}'s noise: ${replicates} replicates per truth, seed ${seed}, ${confidence} intervals`);
+console.log(
+  `finding 2 held-out form comparison, calibrated on ${values.preset}'s noise: ${replicates} replicates per truth, seed ${seed}, ${confidence} intervals`,
+);
 for (const model of models) {
   if (model.curves.length === 0) {
     console.log(`${model.method}: no curves to take the noise from`);
@@ -53,12 +53,21 @@ for (const model of models) {
   console.log(`  noise: s.d. of per-prompt gains at the last point ${model.curves.map((c) => lastPointSd(c.residuals).toFixed(3)).join(', ')}`);
   console.log('  d*/max d   R*    false rejection   power   other form found better');
   const rng = Rng.fromSeed(seed, `fit/calibration/forms/${model.method}`);
+  const all: CalibrationRates[] = [];
   for (const scenario of FORM_CALIBRATION_SCENARIOS) {
     const rates = calibrate(model, scenario, replicates, confidence, rng.fork(`${scenario.peakAtFractionOfMaxD}/${scenario.peakGain}`));
+    all.push(rates);
     console.log(
       `  ${scenario.peakAtFractionOfMaxD.toFixed(2).padStart(8)}  ${scenario.peakGain.toFixed(2).padStart(5)}   ${percent(rates.falseRejection).padStart(15)}   ${percent(rates.power).padStart(5)}   ${percent(rates.otherFoundBetter).padStart(23)}`,
     );
   }
+  console.log(`  over the ${all.length} truths: false rejection ${range(all.map((r) => r.falseRejection))}, power ${range(all.map((r) => r.power))}`);
+}
+
+/** "mean (min–max)" of rates, in percent. */
+function range(rates: readonly number[]): string {
+  const mean = rates.reduce((a, b) => a + b, 0) / rates.length;
+  return `${percent(mean)} (${percent(Math.min(...rates))}–${percent(Math.max(...rates))})`;
 }
 
 function lastPointSd(residuals: readonly Float64Array[]): number {

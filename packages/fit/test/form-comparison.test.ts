@@ -16,7 +16,9 @@ const PROMPTS = 64;
 /** Gains of one curve from `form` plus per-prompt noise: a prompt effect on the slope (shared by its points) and independent noise. */
 function curveFrom(form: Method, alpha: number, beta: number, d: readonly number[], rng: Rng, noise = 0.15): Float64Array[] {
   const slopes = Float64Array.from({ length: PROMPTS }, () => 0.1 * rng.normal());
-  return d.map((dj) => Float64Array.from({ length: PROMPTS }, (_, p) => (dj > 0 ? predictCurve(form, alpha, beta, dj) + slopes[p]! * dj + noise * rng.normal() : 0)));
+  return d.map((dj) =>
+    Float64Array.from({ length: PROMPTS }, (_, p) => (dj > 0 ? predictCurve(form, alpha, beta, dj) + slopes[p]! * dj + noise * rng.normal() : 0)),
+  );
 }
 
 function bonData(form: Method, alpha: number, beta: number, rng: Rng): FormCurve {

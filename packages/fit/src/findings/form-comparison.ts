@@ -159,7 +159,8 @@ const MIN_VARIANCE = 1e-12;
 /** A form fitted through the origin by weighted least squares (rows scaled by √weight); RL drops d ≤ MIN_RL_DISTANCE. */
 function weightedFit(form: Method, d: readonly number[], gain: readonly number[], weights: readonly number[]): CoefficientFit {
   const rows = d.flatMap((dj, j) => (weights[j]! > 0 && (form === 'bon' || dj > MIN_RL_DISTANCE) ? [j] : []));
-  if (rows.length < 2) throw new RangeError(`form comparison: needs at least 2 points with spread${form === 'rl' ? ` and d > ${MIN_RL_DISTANCE}` : ''}, got ${rows.length}`);
+  if (rows.length < 2)
+    throw new RangeError(`form comparison: needs at least 2 points with spread${form === 'rl' ? ` and d > ${MIN_RL_DISTANCE}` : ''}, got ${rows.length}`);
   const root = rows.map((j) => Math.sqrt(weights[j]!));
   const linear = Float64Array.from(rows, (j, i) => root[i]! * d[j]!);
   const curvature = Float64Array.from(rows, (j, i) => -root[i]! * (form === 'bon' ? d[j]! * d[j]! : d[j]! * Math.log(d[j]!)));

@@ -11,7 +11,14 @@ import { fixed, withInterval } from './format.ts';
 
 export const FORM_R2_HEADERS = ['curve', 'method', 'comparisons', 'R²', 'finding 2', 'held-out MSE, own form', 'held-out MSE, other form'] as const;
 
-export const FORM_HELDOUT_HEADERS = ['method', 'own form vs other', 'curves', 'prompts fitted / scored', 'advantage [low, high]', 'own form predicts better'] as const;
+export const FORM_HELDOUT_HEADERS = [
+  'method',
+  'own form vs other',
+  'curves',
+  'prompts fitted / scored',
+  'advantage [low, high]',
+  'own form predicts better',
+] as const;
 
 export interface FormsTables {
   intro: string;
