@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '@goodhart/core';
-import { calibrate, coefficientsForPeak, FORM_CALIBRATION_SCENARIOS, type NoiseModel } from '../src/findings/form-calibration.ts';
+import { coefficientsForPeak } from '../src/findings/form-calibration.ts';
 import { compareFormsHeldOut, type FormCurve } from '../src/findings/form-comparison.ts';
 import { bonPeak, predictCurve, rlPeak } from '../src/curve-fits.ts';
 import type { Method } from '../src/types.ts';

@@ -3,6 +3,7 @@ import { predictCurve } from '../curve-fits.ts';
 import type { Method } from '../types.ts';
 import { compareOnSplit, otherMethod, type FormCurve } from './form-comparison.ts';
 import { splitPrompts } from './prompt-split.ts';
+import { mean } from './stats.ts';
 
 /**
  * Calibration of finding 2's held-out form comparison (form-comparison.ts) on synthetic curves whose form is known.
@@ -81,6 +82,8 @@ export interface CalibrationRates {
   power: number;
   /** Truth of the other form: share where the other form was found significantly better (interval below 0). */
   otherFoundBetter: number;
+  /** Truth of the method's own form: share where the other form was found significantly better (interval below 0). */
+  otherFoundBetterUnderOwn: number;
 }
 
 /** Runs `replicates` synthetic replicates of each truth through the decision rule of form-comparison.ts. */
@@ -90,14 +93,23 @@ export function calibrate(model: NoiseModel, scenario: Scenario, replicates: num
   let falseRejections = 0;
   let rejections = 0;
   let otherBetter = 0;
+  let otherBetterUnderOwn = 0;
   for (let r = 0; r < replicates; r++) {
     const ownTruth = judge(model, own, scenario, confidence, rng.fork(`own/${r}`));
     if (!ownTruth.ownFormBetter) falseRejections++;
+    if (ownTruth.otherFormBetter) otherBetterUnderOwn++;
     const otherTruth = judge(model, other, scenario, confidence, rng.fork(`other/${r}`));
     if (!otherTruth.ownFormBetter) rejections++;
     if (otherTruth.otherFormBetter) otherBetter++;
   }
-  return { scenario, replicates, falseRejection: falseRejections / replicates, power: rejections / replicates, otherFoundBetter: otherBetter / replicates };
+  return {
+    scenario,
+    replicates,
+    falseRejection: falseRejections / replicates,
+    power: rejections / replicates,
+    otherFoundBetter: otherBetter / replicates,
+    otherFoundBetterUnderOwn: otherBetterUnderOwn / replicates,
+  };
 }
 
 /** One replicate: synthetic curves drawn from `truth`, judged for the model's method. A curve that cannot be fitted counts against the claim. */
@@ -111,7 +123,8 @@ function judge(model: NoiseModel, truth: Method, scenario: Scenario, confidence:
 }
 
 /**
- * The noise of real curves: per prompt, gains over the curve's start minus the mean gains. Curves with a different prompt count from the first are left out (they cannot be drawn jointly).
+ * The noise of real curves: per prompt, gains over the curve's start minus the mean gains. Curves with a different
+ * prompt count from the first are left out (they cannot be drawn jointly).
  */
 export function noiseModelOf(method: Method, curves: readonly FormCurve[]): NoiseModel {
   const prompts = curves[0]?.perPromptGain[0]?.length ?? 0;
@@ -125,10 +138,4 @@ export function noiseModelOf(method: Method, curves: readonly FormCurve[]): Nois
       return { curve: curve.curve, d: [...curve.d], residuals };
     }),
   };
-}
-
-function mean(values: ArrayLike<number>): number {
-  let sum = 0;
-  for (let i = 0; i < values.length; i++) sum += values[i]!;
-  return sum / values.length;
 }

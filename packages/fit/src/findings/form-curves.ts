@@ -3,6 +3,7 @@ import { gainsOverStart } from '../fit-all.ts';
 import type { BonCurve, FitInput, RlCurve } from '../types.ts';
 import type { FormCurve } from './form-comparison.ts';
 import { unpenalisedRuns } from './selection.ts';
+import { mean } from './stats.ts';
 
 /**
  * The curves finding 2 is judged on: the paper shows its forms on the RM-size sweep at its largest data size, far
@@ -43,10 +44,4 @@ export function rlFormCurve(run: RlCurve): FormCurve {
     perPromptGain: startsAtZero ? gainsOverStart(run.perPromptGold) : run.perPromptGold,
     d: run.perPromptKl.map((row) => distanceFromKl(mean(row))),
   };
-}
-
-function mean(values: ArrayLike<number>): number {
-  let sum = 0;
-  for (let i = 0; i < values.length; i++) sum += values[i]!;
-  return sum / values.length;
 }

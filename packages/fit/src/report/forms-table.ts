@@ -9,7 +9,16 @@ import { fixed, withInterval } from './format.ts';
  * the held-out error of both forms; then one row per method with the pooled held-out comparison.
  */
 
-export const FORM_R2_HEADERS = ['curve', 'method', 'comparisons', 'R²', 'finding 2', 'held-out MSE, own form', 'held-out MSE, other form'] as const;
+export const FORM_R2_HEADERS = [
+  'curve',
+  'method',
+  'comparisons',
+  'R²',
+  'finding 2',
+  'held-out advantage (weighted)',
+  'held-out MSE, own form',
+  'held-out MSE, other form',
+] as const;
 
 export const FORM_HELDOUT_HEADERS = [
   'method',
@@ -38,15 +47,16 @@ function intro(analysis: FunctionalFormsAnalysis): string {
   ].filter(Boolean);
   return (
     `Finding 2 is judged where the paper makes the claim, on the ${where.join(' and ') || 'curves at the largest comparisons count'}; every other curve’s R² is reported here, not judged. ` +
-    'Held out: each judged curve is fitted with both forms on one random half of the prompts and both fits predict the other half’s mean gains; ' +
-    'the advantage is the own form’s smaller squared error, per held-out prompt summed over the method’s curves, with a t interval over those prompts (it must lie above 0).'
+    'Held out: each judged curve is fitted with both forms on one random half of the prompts (points weighted by 1/variance of their per-prompt gains on that half) and both fits predict the other half; ' +
+    'the advantage is how much smaller the own form’s weighted squared error is, per held-out prompt summed over the method’s curves, with a t interval over those prompts (it must lie above 0). ' +
+    'Per curve: that advantage for the curve alone, and the unweighted mean squared errors of the two forms on the held-out mean gains.'
   );
 }
 
 function curveRows(analysis: FunctionalFormsAnalysis): string[][] {
-  const heldOut = new Map<string, { own: number; other: number }>();
+  const heldOut = new Map<string, { advantage: number; own: number; other: number }>();
   for (const comparison of [analysis.bon, analysis.rl]) {
-    for (const c of comparison?.curves ?? []) heldOut.set(`${comparison!.method}/${c.curve}`, { own: c.ownMse, other: c.otherMse });
+    for (const c of comparison?.curves ?? []) heldOut.set(`${comparison!.method}/${c.curve}`, { advantage: c.advantage, own: c.ownMse, other: c.otherMse });
   }
   return analysis.rows.map((row) => {
     const errors = heldOut.get(`${row.method}/${row.curve}`);
@@ -57,6 +67,7 @@ function curveRows(analysis: FunctionalFormsAnalysis): string[][] {
       String(row.comparisons),
       fixed(row.r2),
       row.judged ? 'judged' : `reported (${row.note})`,
+      errors ? fixed(errors.advantage, 4) : '—',
       errors ? fixed(errors.own, 4) : '—',
       errors ? fixed(errors.other, 4) : '—',
     ];
