@@ -22,7 +22,7 @@ interface FindingCheck {
 
 const CHECKS: readonly FindingCheck[] = [
   { check: checkRisesThenFalls, perSeed: true },
-  { check: (_, results) => checkFunctionalForms(results), perSeed: true },
+  { check: checkFunctionalForms, perSeed: true },
   { check: checkRmSize, perSeed: true },
   { check: checkComparisons, perSeed: true },
   { check: checkPolicySize, perSeed: true },

@@ -13,3 +13,17 @@ export { FIGURE_IDS } from './report/figures/index.ts';
 export * from './stage.ts';
 export * from './inputs.ts';
 export { humanBesideGold, type HumanBesideGold, type ScorePeak } from './human-beside-gold.ts';
+export { analyseFunctionalForms, type FormR2Row, type FunctionalFormsAnalysis } from './findings/functional-forms.ts';
+export { compareFormsHeldOut, compareOnSplit, type CurveComparison, type FormComparison, type FormCurve } from './findings/form-comparison.ts';
+export { bonFormCurve, judgedBonCurves, judgedRlRuns, rlFormCurve } from './findings/form-curves.ts';
+export {
+  calibrate,
+  coefficientsForPeak,
+  FORM_CALIBRATION_SCENARIOS,
+  noiseModelOf,
+  syntheticCurves,
+  type CalibrationRates,
+  type NoiseCurve,
+  type NoiseModel,
+  type Scenario,
+} from './findings/form-calibration.ts';

@@ -70,21 +70,49 @@ describe('finding 1: gold rises then falls, proxy keeps rising', () => {
 });
 
 describe('finding 2: functional forms', () => {
-  it('reports min and median R² per method', () => {
-    const n = finding(realistic, 2).numbers;
+  it('judges R² at the largest comparisons count, reports the rest, and compares the two forms held out', () => {
+    const f = finding(realistic, 2);
+    const n = f.numbers;
+    expect(n.bon_comparisons).toBe(8000);
+    expect(n.bon_fits).toBe(5);
+    expect(n.bon_reported_fits).toBe(5);
     expect(n.bon_r2_min as number).toBeGreaterThanOrEqual(0.8);
+    expect(n.rl_comparisons).toBe(8000);
     expect(n.rl_fits).toBe(1);
+    // The penalised run is reported, not judged.
+    expect(n.rl_reported_fits).toBe(1);
+    expect(n.bon_heldout_own_form_better).toBe(true);
+    expect(n.bon_heldout_advantage_low as number).toBeGreaterThan(0);
+    expect(typeof n.rl_heldout_own_form_better).toBe('boolean');
+    expect(f.evidence).toMatch(/At 8000 comparisons, BoN d\(α − βd\)/);
+    expect(f.evidence).toMatch(/Reported, not judged: BoN R² min [\d.]+ over 5 curves at fewer comparisons/);
   });
 
-  it('fails when one BoN fit is poor', () => {
+  it('fails when one BoN fit at the largest comparisons count is poor', () => {
     const f = finding(
       findings({}, (_, results) => {
-        results.bon[0]!.r2 = 0.5;
+        results.bon.find((fit) => fit.proxy.comparisons === 8000)!.r2 = 0.5;
       }),
       2,
     );
     expect(f.holds).toBe(false);
     expect(f.numbers.bon_r2_min).toBe(0.5);
+  });
+
+  it('reports, and does not judge, a poor BoN fit below the largest comparisons count', () => {
+    const poor = findings({}, (_, results) => {
+      results.bon.find((fit) => fit.proxy.comparisons === 1000)!.r2 = 0.11;
+    });
+    const f = finding(poor, 2);
+    expect(f.numbers.bon_reported_r2_min).toBe(0.11);
+    expect(f.numbers.bon_r2_min as number).toBeGreaterThanOrEqual(0.8);
+    expect(f.holds).toBe(finding(realistic, 2).holds);
+  });
+
+  it('fails when the held-out comparison does not find BoN’s own form better (BoN gold that never turns down)', () => {
+    const f = finding(findings({ bonBetaScale: 0 }), 2);
+    expect(f.numbers.bon_heldout_own_form_better).toBe(false);
+    expect(f.holds).toBe(false);
   });
 
   it('is null without RL fits', () => {

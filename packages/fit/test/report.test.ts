@@ -69,6 +69,26 @@ describe('writeReport', () => {
     expect(html).not.toMatch(/<script|<link|<img|src="http|href="http|url\(http|@import/i);
   });
 
+  it('lists every fitted curve’s R² in finding 2’s table, judged at the largest comparisons count or reported', async () => {
+    const { input, results } = makeFixture({});
+    const { dir, html } = await report({});
+    const summary = await readFile(join(dir, 'summary.md'), 'utf8');
+    const section = summary.slice(summary.indexOf('### Finding 2: the forms, curve by curve'));
+    const rows = section.split('\n').filter((line) => /^\| [a-z]+-n\d+/.test(line));
+    const fits = [...results.bon, ...results.rl];
+    expect(rows).toHaveLength(fits.length);
+    for (const fit of fits) {
+      const line = rows.find((row) => row.startsWith(`| ${fit.curve} |`));
+      expect(line, fit.curve).toBeDefined();
+      expect(line).toContain(`| ${fit.r2.toFixed(3)} |`);
+      const judged = fit.proxy.comparisons === 8000 && (fit.method === 'bon' || fit.klCoefficient === 0);
+      expect(line).toContain(judged ? '| judged |' : '| reported (');
+    }
+    expect(rows.filter((row) => row.includes('| judged |'))).toHaveLength(input.bon.filter((c) => c.proxy.comparisons === 8000).length + 1);
+    expect(section).toMatch(/^\| BoN \| d\(α − βd\) vs d\(α − β ln d\) \|/m);
+    expect(html).toContain('<section id="forms">');
+  });
+
   it('gives every inlined SVG id a figure prefix so figures cannot capture each other’s clip paths', async () => {
     const { html } = await report({});
     const ids = [...html.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]);

@@ -2,10 +2,10 @@ import type { Interval } from '../types.ts';
 
 /** Small statistics the findings need (the bootstrap itself is core's). */
 
-export function mean(values: readonly number[]): number {
+export function mean(values: ArrayLike<number>): number {
   if (values.length === 0) return Number.NaN;
   let total = 0;
-  for (const v of values) total += v;
+  for (let i = 0; i < values.length; i++) total += values[i]!;
   return total / values.length;
 }
 

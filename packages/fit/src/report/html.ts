@@ -2,6 +2,7 @@ import { humanBesideGold } from '../human-beside-gold.ts';
 import type { FitInput, FitResults, Finding } from '../types.ts';
 import { escapeHtml } from './escape.ts';
 import { percent } from './format.ts';
+import { FORM_HELDOUT_HEADERS, FORM_R2_HEADERS, formsTables } from './forms-table.ts';
 import type { RenderedFigure } from './rendered.ts';
 import {
   FIT_HEADERS,
@@ -45,6 +46,7 @@ ${findingsSection(findings)}
 ${humanSection(input)}
 ${figuresSection(figures)}
 ${fitsSection(results)}
+${formsSection(input, results)}
 <footer>Gold and proxy scores are in units of the gold reward’s standard deviation on initial-policy samples, shifted so the initial policy scores 0. d = √KL(π ‖ π_init), KL in nats. Intervals are ${escapeHtml(percent(input.options.confidence))} percentile bootstrap intervals over prompts.</footer>
 </main>
 </body>
@@ -142,6 +144,18 @@ function fitsSection(results: FitResults): string {
     parts.push(`<h3>Scaling trends of the coefficients</h3>`, table('scaling-table', SCALING_HEADERS, scalingRows(results), ''));
   }
   return `<section id="fits">\n${parts.join('\n')}\n</section>`;
+}
+
+/** Finding 2's table: every curve's R², judged or reported, and the held-out comparison of the two forms. */
+function formsSection(input: FitInput, results: FitResults): string {
+  const tables = formsTables(input, results);
+  if (tables.curves.length === 0) return '';
+  return `<section id="forms">
+<h2>Finding 2: the forms, curve by curve</h2>
+<p>${escapeHtml(tables.intro)}</p>
+${table('forms-table', FORM_R2_HEADERS, tables.curves, '')}
+${table('forms-heldout-table', FORM_HELDOUT_HEADERS, tables.heldOut, '')}
+</section>`;
 }
 
 function table(id: string, headers: readonly string[], rows: readonly string[][], empty: string): string {

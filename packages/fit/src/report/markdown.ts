@@ -2,6 +2,7 @@ import { humanBesideGold } from '../human-beside-gold.ts';
 import type { FitInput, FitResults, Finding } from '../types.ts';
 import { escapeMarkdownCell } from './escape.ts';
 import { percent } from './format.ts';
+import { FORM_HELDOUT_HEADERS, FORM_R2_HEADERS, formsTables } from './forms-table.ts';
 import type { RenderedFigure } from './rendered.ts';
 import { FIT_HEADERS, HUMAN_HEADERS, LEXICON_GOLD_NOTE, UNFITTED_HEADERS, findingRows, fitRows, humanRows, humanTableIntro, unfittedRows } from './tables.ts';
 
@@ -33,11 +34,28 @@ export function renderMarkdown(input: FitInput, results: FitResults, findings: r
     fits.length > 0 ? markdownTable([...FIT_HEADERS], fits) : 'No curve fits.',
     '',
     ...(results.unfitted.length > 0 ? ['### Curves that could not be fitted', '', markdownTable([...UNFITTED_HEADERS], unfittedRows(results)), ''] : []),
+    ...formsLines(input, results),
     '## Figures',
     '',
     ...figureLines,
     '',
   ].join('\n');
+}
+
+/** Finding 2's table: every curve's R², judged or reported, and the held-out comparison of the two forms. */
+function formsLines(input: FitInput, results: FitResults): string[] {
+  const tables = formsTables(input, results);
+  if (tables.curves.length === 0) return [];
+  return [
+    '### Finding 2: the forms, curve by curve',
+    '',
+    tables.intro,
+    '',
+    markdownTable([...FORM_R2_HEADERS], tables.curves),
+    '',
+    markdownTable([...FORM_HELDOUT_HEADERS], tables.heldOut),
+    '',
+  ];
 }
 
 function humanLines(input: FitInput): string[] {
