@@ -28,7 +28,7 @@ describeNative('exact per-token KL: native vs tfjs', () => {
       const responseLengths = [4, 6, 1, 5];
       const prompts = promptLengths.map((n) => Array.from({ length: n }, () => rng.int(config.vocabSize)));
       const responses = responseLengths.map((n) => Array.from({ length: n }, () => rng.int(config.vocabSize)));
-      const measuredKl = { native: new Float64Array(0), tfjs: new Float64Array(0) };
+      const measuredKl: Record<'native' | 'tfjs', Float64Array> = { native: new Float64Array(0), tfjs: new Float64Array(0) };
       for (const name of ['native', 'tfjs'] as const) {
         const policy = engines[name].createModel(config, cloneWeights(policyWeights));
         const reference = engines[name].createModel(config, cloneWeights(referenceWeights));
