@@ -16,7 +16,10 @@ afterAll(async () => {
 const at = (mean: number, width: number): Interval => ({ mean, low: mean - width / 2, high: mean + width / 2 });
 const zero = at(0, 0);
 
-/** Two evaluations after the initial one: widths (k1 0.4, 0.8; exact 0.1, 0.3), k1 negative in 25% then 5% of samples. */
+/**
+ * Two evaluations after the initial one: means (k1 −0.05, 2.1; exact 0.45, 2; k2 1.1× exact), widths (k1 0.4, 0.8;
+ * exact 0.1, 0.3), k1 negative in 25% then 5% of samples; the first evaluation's mean k1 is below 0.
+ */
 function run(): RlCurve {
   const { input } = makeFixture();
   const base = input.rl[0]!;
@@ -30,7 +33,7 @@ function run(): RlCurve {
   return {
     ...base,
     run: 'r',
-    points: [point(0, zero, zero, 0), point(10, at(0.5, 0.4), at(0.45, 0.1), 0.25), point(20, at(2.1, 0.8), at(2, 0.3), 0.05)],
+    points: [point(0, zero, zero, 0), point(10, at(-0.05, 0.4), at(0.45, 0.1), 0.25), point(20, at(2.1, 0.8), at(2, 0.3), 0.05)],
   };
 }
 
@@ -43,9 +46,10 @@ describe('the KL estimators table', () => {
       ['r', 'k3 = Σ (r − 1) − log r'],
       ['r', 'exact per-token'],
     ]);
-    expect(rows[0]!.slice(2)).toEqual(['2.100 [1.700, 2.500]', '0.600', '3.00', '15.0%']);
-    expect(rows[3]!.slice(2)).toEqual(['2.000 [1.850, 2.150]', '0.200', '1.00', '']);
-    expect(rows[1]![5]).toBe('');
+    // Ratios of means over the evaluations after the first: k1 (−0.05 + 2.1) / (0.45 + 2), k2 1.1.
+    expect(rows[0]!.slice(2)).toEqual(['2.100 [1.700, 2.500]', '0.84', '0.600', '3.00', '15.0%', '1 of 2']);
+    expect(rows[1]!.slice(2)).toEqual(['2.200 [2.100, 2.300]', '1.10', '0.200', '1.00', '', '']);
+    expect(rows[3]!.slice(2)).toEqual(['2.000 [1.850, 2.150]', '1.00', '0.200', '1.00', '', '']);
   });
 
   it('summary.md and index.html carry the table, and say so when there are no PPO runs', async () => {
@@ -60,7 +64,7 @@ describe('the KL estimators table', () => {
       expect(html).toContain('<section id="kl-estimators">');
       if (rl) {
         expect(summary).toMatch(
-          /^\| run \| estimator \| at the last evaluation \[low, high\] \| mean interval width \| width ÷ exact’s \| samples with k1 &lt; 0 \|$/m,
+          /^\| run \| estimator \| at the last evaluation \[low, high\] \| mean ÷ exact’s \| mean interval width \| width ÷ exact’s \| samples with k1 &lt; 0 \| evaluations with mean k1 &lt; 0 \|$/m,
         );
         expect(summary.split('\n').filter((line) => line.includes('| exact per-token |'))).toHaveLength(input.rl.length);
         expect(html).toContain('<table id="kl-estimators-table" class="data">');
