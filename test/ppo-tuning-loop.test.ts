@@ -79,12 +79,12 @@ describe('the PPO tuning tool trains through the stage loop', () => {
     );
     const steps = [...new Set(byPrompt.map((r) => r.step))];
     expect(tuned.steps.map((s) => s.iteration)).toEqual(steps);
-    const meanAt = (step: number, column: 'kl' | 'gold' | 'proxy_score'): number => {
+    const meanAt = (step: number, column: 'kl_exact' | 'gold' | 'proxy_score'): number => {
       const rows = byPrompt.filter((r) => r.step === step);
       return rows.reduce((a, r) => a + Number(r[column]), 0) / rows.length;
     };
     for (const s of tuned.steps) {
-      expect(s.kl).toBeCloseTo(meanAt(s.iteration, 'kl'), 12);
+      expect(s.kl).toBeCloseTo(meanAt(s.iteration, 'kl_exact'), 12);
       expect(s.gold).toBeCloseTo(meanAt(s.iteration, 'gold'), 12);
       expect(s.proxy).toBeCloseTo(meanAt(s.iteration, 'proxy_score'), 12);
     }

@@ -110,7 +110,8 @@ function stepRecord(iteration: number, samples: ReturnType<typeof evaluateRun>):
   const sd = Math.sqrt(means.gold.reduce((x, g) => x + (g - gold) ** 2, 0) / (means.gold.length - 1));
   return {
     iteration,
-    kl: mean(means.kl),
+    // The exact per-token KL, as the stage's curves use it.
+    kl: mean(means.kl.exact),
     gold,
     goldStandardError: sd / Math.sqrt(means.gold.length),
     proxy: mean(means.proxy),

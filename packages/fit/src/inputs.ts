@@ -1,6 +1,8 @@
 import {
   CURVES_BY_PROMPT_TABLE,
   CURVES_TABLE,
+  KL_COLUMNS,
+  KL_ESTIMATORS,
   PPO_CURVES_BY_PROMPT_TABLE,
   PPO_CURVES_TABLE,
   PRETRAIN_SUMMARY_TABLE,
@@ -11,6 +13,7 @@ import {
   readParquetFile,
   stageHint,
   stageName,
+  type KlEstimator,
   type PipelineConfig,
   type RowOf,
   type TableColumns,
@@ -19,7 +22,7 @@ import {
   type StageOutput,
 } from '@goodhart/core';
 import { declaredRows } from './declared-rows.ts';
-import type { BonCurve, FitInput, PolicyInfo, ProxyInfo, RegressionalCheck, RlCurve } from './types.ts';
+import type { BonCurve, FitInput, Interval, PolicyInfo, ProxyInfo, RegressionalCheck, RlCurve } from './types.ts';
 
 /** The upstream outputs the fit stage reads, verified against their manifests. */
 export interface FitSources {
@@ -197,14 +200,15 @@ function rlCurvesFrom(
       ...describe(run, sorted),
       points: sorted.map((r) => ({
         step: r.step,
-        kl: interval(r, 'kl'),
-        klK3: Number(r.kl_k3),
+        kl: interval(r, KL_COLUMNS.exact),
+        klEstimators: Object.fromEntries(KL_ESTIMATORS.map((estimator) => [estimator, interval(r, KL_COLUMNS[estimator])])) as Record<KlEstimator, Interval>,
+        k1Negative: Number(r.kl_k1_negative),
         d: Number(r.d),
         gold: interval(r, 'gold'),
         human: interval(r, 'human'),
         proxy: { mean: Number(r.proxy_score), low: Number(r.proxy_low), high: Number(r.proxy_high) },
       })),
-      perPromptKl: perPromptMatrix(byPrompt.get(run) ?? [], 'step', steps, 'kl', `PPO run ${run}`),
+      perPromptKl: perPromptMatrix(byPrompt.get(run) ?? [], 'step', steps, KL_COLUMNS.exact, `PPO run ${run}`),
       perPromptGold: perPromptMatrix(byPrompt.get(run) ?? [], 'step', steps, 'gold', `PPO run ${run}`),
       perPromptHuman: perPromptMatrix(byPrompt.get(run) ?? [], 'step', steps, 'human', `PPO run ${run}`),
     };

@@ -3,6 +3,7 @@
  * (fits, scaling fits, findings). The stage glue (stage.ts) builds a FitInput from Parquet; the fitting library and
  * the report only ever see these types.
  */
+import type { KlEstimator } from '@goodhart/core';
 
 /** A point estimate with its bootstrap interval over prompts. */
 export interface Interval {
@@ -56,17 +57,20 @@ export interface RlCurve {
   klCoefficient: number;
   points: {
     step: number;
-    /** Mean over eval samples of Σ_t (log π − log π_init). */
+    /** Mean over eval samples of the exact per-token KL (what d and the curves use). */
     kl: Interval;
-    /** Non-negative k3 estimate, for comparison. */
-    klK3: number;
+    /** The same samples' KL every way (k1, k2, k3, exact), each with its bootstrap interval over prompts. */
+    klEstimators: Record<KlEstimator, Interval>;
+    /** Fraction of the eval samples whose k1 is below 0. */
+    k1Negative: number;
+    /** sqrt(max(exact KL, 0)). */
     d: number;
     gold: Interval;
     /** The human labeller's score of the same eval samples (its own units; equal to gold for a lexicon gold). */
     human: Interval;
     proxy: Interval;
   }[];
-  /** perPromptKl[j][p], perPromptGold[j][p], perPromptHuman[j][p]: prompt p's mean over its eval samples at points[j]. */
+  /** perPromptKl[j][p] (exact per-token KL), perPromptGold[j][p], perPromptHuman[j][p]: prompt p's mean over its eval samples at points[j]. */
   perPromptKl: Float64Array[];
   perPromptGold: Float64Array[];
   perPromptHuman: Float64Array[];

@@ -43,7 +43,16 @@ function rlCurve(rng: Rng, sizeIndex: number, klCoefficient: number, policy: 'm'
     proxy: p,
     policy: POLICIES[policy],
     klCoefficient,
-    points: RL_D.map((d, j) => ({ step: j * 10, kl: flat(d * d), klK3: d * d, d, gold: flat(0), human: flat(0), proxy: flat(0) })),
+    points: RL_D.map((d, j) => ({
+      step: j * 10,
+      kl: flat(d * d),
+      klEstimators: { k1: flat(d * d), k2: flat(d * d), k3: flat(d * d), exact: flat(d * d) },
+      k1Negative: 0,
+      d,
+      gold: flat(0),
+      human: flat(0),
+      proxy: flat(0),
+    })),
     ...data,
     perPromptHuman: data.perPromptGold,
   };

@@ -179,7 +179,13 @@ export function rlCurve(proxy: ProxyInfo, policy: PolicyInfo, klCoefficient: num
     return {
       step,
       kl: { mean: kl, low: kl * 0.95, high: kl * 1.05 },
-      klK3: kl * 0.97,
+      klEstimators: {
+        k1: { mean: kl * 1.01, low: kl * 0.9, high: kl * 1.1 },
+        k2: { mean: kl * 0.9, low: kl * 0.85, high: kl * 0.95 },
+        k3: { mean: kl * 0.97, low: kl * 0.9, high: kl * 1.04 },
+        exact: { mean: kl, low: kl * 0.95, high: kl * 1.05 },
+      },
+      k1Negative: kl === 0 ? 0 : 0.1,
       d: Math.sqrt(kl),
       gold: gold.interval,
       human: gold.interval,

@@ -1,7 +1,7 @@
-import { bootstrapMeans, type MeanInterval, type Rng } from '@goodhart/core';
+import { bootstrapMeans, KL_ESTIMATORS, type KlEstimator, type MeanInterval, type Rng } from '@goodhart/core';
 import { sample, type Model } from '@goodhart/model';
+import { exactTokenKl, sampledKl, type KlEstimates } from '@goodhart/model/kl';
 import { buildBatch, frozenLogProbs, responseValues } from './batch.ts';
-import { sequenceKl } from './kl.ts';
 
 /** One evaluation sample: a fresh response to an evaluation prompt from the current policy. */
 export interface EvalSample {
@@ -9,10 +9,8 @@ export interface EvalSample {
   promptId: number;
   sampleIndex: number;
   tokens: number[];
-  /** Σ_t (log π − log π_init) over the response. */
-  kl: number;
-  /** The non-negative k3 estimate of the same KL. */
-  k3: number;
+  /** KL(π ‖ π_init) of the response every way: k1, k2, k3 and the exact per-token sum (model/src/kl-estimators.ts). */
+  kl: KlEstimates;
   proxy: number;
   gold: number;
   /** The human's score of the same response (equal to gold when gold.kind is "lexicon"). */
@@ -21,9 +19,11 @@ export interface EvalSample {
 
 export interface EvalPoint {
   step: number;
-  kl: MeanInterval;
-  k3: number;
-  /** sqrt(max(KL, 0)), the paper's x axis. */
+  /** Each estimator's mean over the step's samples, with its bootstrap interval over prompts. */
+  kl: Record<KlEstimator, MeanInterval>;
+  /** Fraction of the step's samples whose k1 is below 0. */
+  k1Negative: number;
+  /** sqrt(max(exact KL, 0)), the paper's x axis. */
   d: number;
   gold: MeanInterval;
   proxy: MeanInterval;
@@ -43,7 +43,8 @@ export function evaluationSteps(iterations: number, points: number): number[] {
 
 /**
  * Samples `samplesPerPrompt` responses per evaluation prompt from the policy and measures each: KL against the
- * reference from full forward passes of both models (so the initial policy measures exactly 0), the proxy score
+ * reference as k1, k2 and k3 from full forward passes of both models and as the exact per-token sum from both
+ * models' next-token distributions (so the initial policy measures exactly 0 every way), the proxy score
  * and the gold and human scores (callbacks; the stage supplies the proxy RM, the gold and the human).
  */
 export function evaluatePolicy(
@@ -71,17 +72,17 @@ export function evaluatePolicy(
     const batch = buildBatch(promptTokens, tokens);
     const logPolicy = frozenLogProbs(policy, batch);
     const logReference = frozenLogProbs(reference, batch);
+    const exact = exactTokenKl(policy, reference, promptTokens, tokens);
     const proxy = score.proxy(promptTokens, tokens);
     const { gold, human } = score.gold(promptTokens, tokens);
     chunk.forEach((job, b) => {
-      const { kl, k3 } = sequenceKl(responseValues(batch, logPolicy, b), responseValues(batch, logReference, b));
+      const sampled = sampledKl(responseValues(batch, logPolicy, b), responseValues(batch, logReference, b));
       out.push({
         step: options.step,
         promptId: job.prompt.promptId,
         sampleIndex: job.sampleIndex,
         tokens: tokens[b],
-        kl,
-        k3,
+        kl: { ...sampled, exact: exact[b] },
         proxy: proxy[b],
         gold: gold[b],
         human: human[b],
@@ -94,7 +95,7 @@ export function evaluatePolicy(
 /** Per-prompt means of one step's samples, in order of first appearance of each prompt. */
 export function perPromptMeans(samples: readonly EvalSample[]): {
   promptIds: number[];
-  kl: Float64Array;
+  kl: Record<KlEstimator, Float64Array>;
   gold: Float64Array;
   proxy: Float64Array;
   human: Float64Array;
@@ -106,29 +107,41 @@ export function perPromptMeans(samples: readonly EvalSample[]): {
     else groups.set(s.promptId, [s]);
   }
   const promptIds = [...groups.keys()];
-  const mean = (rows: EvalSample[], key: 'kl' | 'gold' | 'proxy' | 'human'): number => rows.reduce((a, r) => a + r[key], 0) / rows.length;
+  const perPrompt = (value: (s: EvalSample) => number): Float64Array =>
+    Float64Array.from(promptIds, (id) => {
+      const rows = groups.get(id)!;
+      return rows.reduce((a, r) => a + value(r), 0) / rows.length;
+    });
   return {
     promptIds,
-    kl: Float64Array.from(promptIds, (id) => mean(groups.get(id)!, 'kl')),
-    gold: Float64Array.from(promptIds, (id) => mean(groups.get(id)!, 'gold')),
-    proxy: Float64Array.from(promptIds, (id) => mean(groups.get(id)!, 'proxy')),
-    human: Float64Array.from(promptIds, (id) => mean(groups.get(id)!, 'human')),
+    kl: klRecord((estimator) => perPrompt((s) => s.kl[estimator])),
+    gold: perPrompt((s) => s.gold),
+    proxy: perPrompt((s) => s.proxy),
+    human: perPrompt((s) => s.human),
   };
 }
 
-/** A curve point from one step's samples, with percentile bootstrap intervals over prompts. */
+/** A curve point from one step's samples, with percentile bootstrap intervals over prompts (one joint resampling). */
 export function summariseStep(samples: readonly EvalSample[], options: { resamples: number; confidence: number; rng: Rng }): EvalPoint {
   if (samples.length === 0) throw new RangeError('no evaluation samples');
   const { kl, gold, proxy, human } = perPromptMeans(samples);
-  const [klInterval, goldInterval, proxyInterval, humanInterval] = bootstrapMeans([kl, gold, proxy, human], options);
+  const [goldInterval, proxyInterval, humanInterval, ...klIntervals] = bootstrapMeans(
+    [gold, proxy, human, ...KL_ESTIMATORS.map((estimator) => kl[estimator])],
+    options,
+  );
+  const klInterval = klRecord((_, k) => klIntervals[k]);
   return {
     step: samples[0].step,
     kl: klInterval,
-    k3: samples.reduce((a, s) => a + s.k3, 0) / samples.length,
-    d: Math.sqrt(Math.max(klInterval.mean, 0)),
+    k1Negative: samples.filter((s) => s.kl.k1 < 0).length / samples.length,
+    d: Math.sqrt(Math.max(klInterval.exact.mean, 0)),
     gold: goldInterval,
     proxy: proxyInterval,
     human: humanInterval,
     responseLength: samples.reduce((a, s) => a + s.tokens.length, 0) / samples.length,
   };
+}
+
+function klRecord<T>(value: (estimator: KlEstimator, index: number) => T): Record<KlEstimator, T> {
+  return Object.fromEntries(KL_ESTIMATORS.map((estimator, k) => [estimator, value(estimator, k)])) as Record<KlEstimator, T>;
 }

@@ -103,7 +103,7 @@ export async function runPpoRun(options: ComputeOptions & { preset: string; run:
     progress.evalSamples.push(...samples);
     const point = summarise(samples, config, name);
     log(
-      `[ppo ${name}] eval at iteration ${step}: KL ${point.kl.mean.toFixed(3)} nats (k3 ${point.k3.toFixed(3)}), d ${point.d.toFixed(3)}, proxy ${point.proxy.mean.toFixed(3)}, gold ${point.gold.mean.toFixed(3)} [${point.gold.low.toFixed(3)}, ${point.gold.high.toFixed(3)}]${gold.kind === 'model' ? `, human ${point.human.mean.toFixed(3)}` : ''}`,
+      `[ppo ${name}] eval at iteration ${step}: KL ${point.kl.exact.mean.toFixed(3)} nats exact (k1 ${point.kl.k1.mean.toFixed(3)}, k3 ${point.kl.k3.mean.toFixed(3)}), d ${point.d.toFixed(3)}, proxy ${point.proxy.mean.toFixed(3)}, gold ${point.gold.mean.toFixed(3)} [${point.gold.low.toFixed(3)}, ${point.gold.high.toFixed(3)}]${gold.kind === 'model' ? `, human ${point.human.mean.toFixed(3)}` : ''}`,
     );
   };
 

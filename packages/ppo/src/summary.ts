@@ -26,7 +26,9 @@ export interface RunCurveRow {
   policy: string;
   klCoefficient: number;
   step: number;
+  /** The exact per-token KL (what d and the curves use). */
   kl: number;
+  klK1: number;
   klK3: number;
   d: number;
   gold: number;
@@ -82,7 +84,8 @@ export async function runPpoSummary(options: { preset: string; root?: string }):
     policy: r.policy,
     klCoefficient: Number(r.kl_coefficient),
     step: r.step,
-    kl: Number(r.kl),
+    kl: Number(r.kl_exact),
+    klK1: Number(r.kl),
     klK3: Number(r.kl_k3),
     d: Number(r.d),
     gold: Number(r.gold),

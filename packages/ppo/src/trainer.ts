@@ -1,9 +1,9 @@
 import type { Rng } from '@goodhart/core';
 import { defaultAdamW, sample, trainStep, type AdamWOptions, type Model } from '@goodhart/model';
+import { sampledKl } from '@goodhart/model/kl';
 import { generalizedAdvantages, whiten } from './advantages.ts';
 import { buildBatch, frozenLogProbs, gatherRows, policyOutputs, responseValues, selectRows, toMatrix, VALUE_HEAD, type SequenceBatch } from './batch.ts';
 import { validatePpoHyperparameters, type PpoHyperparameters } from './hyperparameters.ts';
-import { sequenceKl } from './kl.ts';
 import { ppoLoss } from './losses.ts';
 
 /** Scores finished responses (the proxy RM plus its centring shift, or any synthetic reward in tests). */
@@ -66,7 +66,7 @@ export class PpoTrainer {
       const gae = generalizedAdvantages(rewards, responseValues(batch, oldValues, b), h.gamma, h.gaeLambda);
       advantages.push(gae.advantages);
       returns.push(gae.returns);
-      klTotal += sequenceKl(logPolicy, logReference).kl;
+      klTotal += sampledKl(logPolicy, logReference).k1;
     }
     const targets = {
       oldLogProbs,

@@ -50,11 +50,17 @@ describe('ppo stage on the test preset', () => {
     expect(result.resumedFrom).toBe(0);
     uninterrupted = await curveRows();
     expect(uninterrupted.map((r) => r.step)).toEqual([0, 1, 16]);
-    expect(uninterrupted[0].kl).toBe(0);
+    for (const column of ['kl', 'kl_k2', 'kl_k3', 'kl_exact', 'kl_k1_negative', 'd']) expect(uninterrupted[0][column], column).toBe(0);
     for (const row of uninterrupted) {
       expect(Number(row.gold_low)).toBeLessThanOrEqual(Number(row.gold));
       expect(Number(row.gold_high)).toBeGreaterThanOrEqual(Number(row.gold));
-      expect(Number(row.kl_k3)).toBeGreaterThanOrEqual(0);
+      for (const estimator of ['kl', 'kl_k2', 'kl_k3', 'kl_exact']) {
+        expect(Number(row[`${estimator}_low`]), estimator).toBeLessThanOrEqual(Number(row[estimator]));
+        expect(Number(row[`${estimator}_high`]), estimator).toBeGreaterThanOrEqual(Number(row[estimator]));
+      }
+      for (const estimator of ['kl_k2', 'kl_k3', 'kl_exact']) expect(Number(row[estimator]), estimator).toBeGreaterThanOrEqual(0);
+      // The curves' distance is the exact per-token KL's.
+      expect(row.d).toBeCloseTo(Math.sqrt(Number(row.kl_exact)), 12);
     }
     expect(existsSync(workDir(root, PRESET, RUN))).toBe(false);
   });

@@ -3,6 +3,7 @@ import type { FitInput, FitResults, Finding } from '../types.ts';
 import { escapeHtml } from './escape.ts';
 import { percent } from './format.ts';
 import { FORM_HELDOUT_HEADERS, FORM_R2_HEADERS, formsTables } from './forms-table.ts';
+import { KL_ESTIMATOR_HEADERS, KL_ESTIMATOR_TITLE, klEstimatorIntro, klEstimatorRows } from './kl-estimators-table.ts';
 import type { RenderedFigure } from './rendered.ts';
 import {
   FIT_HEADERS,
@@ -44,6 +45,7 @@ export function renderHtml(input: FitInput, results: FitResults, findings: reado
 ${setupSection(input, results)}
 ${findingsSection(findings)}
 ${humanSection(input)}
+${klEstimatorSection(input)}
 ${figuresSection(figures)}
 ${fitsSection(results)}
 ${formsSection(input, results)}
@@ -106,6 +108,15 @@ function humanSection(input: FitInput): string {
 <p>${escapeHtml(humanTableIntro(rows))} The best-of-n and RL gold figures draw the human dotted on the same axes.</p>
 ${table('human-table', HUMAN_HEADERS, humanRows(rows), 'No curves.')}
 </section>`;
+}
+
+/** The KL estimators compared per PPO run on the same evaluation samples. */
+function klEstimatorSection(input: FitInput): string {
+  const body =
+    input.rl.length > 0
+      ? `<p>${escapeHtml(klEstimatorIntro())}</p>\n${table('kl-estimators-table', KL_ESTIMATOR_HEADERS, klEstimatorRows(input.rl), '')}`
+      : '<p class="empty">No PPO runs.</p>';
+  return `<section id="kl-estimators">\n<h2>${escapeHtml(KL_ESTIMATOR_TITLE)}</h2>\n${body}\n</section>`;
 }
 
 function figuresSection(figures: readonly RenderedFigure[]): string {

@@ -3,6 +3,7 @@ import type { FitInput, FitResults, Finding } from '../types.ts';
 import { escapeMarkdownCell } from './escape.ts';
 import { percent } from './format.ts';
 import { FORM_HELDOUT_HEADERS, FORM_R2_HEADERS, formsTables } from './forms-table.ts';
+import { KL_ESTIMATOR_HEADERS, KL_ESTIMATOR_TITLE, klEstimatorIntro, klEstimatorRows } from './kl-estimators-table.ts';
 import type { RenderedFigure } from './rendered.ts';
 import { FIT_HEADERS, HUMAN_HEADERS, LEXICON_GOLD_NOTE, UNFITTED_HEADERS, findingRows, fitRows, humanRows, humanTableIntro, unfittedRows } from './tables.ts';
 
@@ -28,6 +29,10 @@ export function renderMarkdown(input: FitInput, results: FitResults, findings: r
     '## The human beside the gold',
     '',
     ...humanLines(input),
+    '',
+    `## ${KL_ESTIMATOR_TITLE}`,
+    '',
+    ...(input.rl.length > 0 ? [klEstimatorIntro(), '', markdownTable([...KL_ESTIMATOR_HEADERS], klEstimatorRows(input.rl))] : ['No PPO runs.']),
     '',
     '## Fits',
     '',
