@@ -89,7 +89,7 @@ export const UNFITTED_HEADERS = ['curve', 'method', 'why it could not be fitted'
 
 /** Curves the fit left out (too few points, a singular design), so the reader sees them rather than a gap. */
 export function unfittedRows(results: FitResults): string[][] {
-  const method = { bon: 'BoN', rl: 'RL', 'rl-shared-alpha': 'RL shared α' } as const;
+  const method = { bon: 'BoN', rl: 'RL', 'rl-shared-alpha': 'RL shared α', dpo: 'DPO (RL form)' } as const;
   return results.unfitted.map((u) => [u.curve, method[u.method], u.reason]);
 }
 
