@@ -44,8 +44,10 @@ export interface EvalPoint {
 export function evaluationSteps(totalSteps: number, points: number): number[] {
   if (!Number.isInteger(totalSteps) || totalSteps < 1) throw new RangeError(`totalSteps must be a positive integer, got ${totalSteps}`);
   if (!Number.isInteger(points) || points < 2) throw new RangeError(`points must be an integer ≥ 2, got ${points}`);
+  // points − 1 evaluations after step 0, geometric from step 1 to the last (fewer when steps are fewer).
+  const after = points - 1;
   const steps = new Set<number>([0, totalSteps]);
-  for (let k = 1; k <= points - 2; k++) steps.add(Math.max(1, Math.round(totalSteps ** (k / (points - 2)))));
+  for (let k = 0; k < after; k++) steps.add(Math.round(totalSteps ** (after === 1 ? 1 : k / (after - 1))));
   return [...steps].sort((a, b) => a - b);
 }
 

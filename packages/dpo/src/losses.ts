@@ -57,7 +57,9 @@ export function batchLoss(
     total += value;
     dChosen[i] = dMargin / n;
     dRejected[i] = -dMargin / n;
+    // A tie (h = 0, as at the first step) counts half: the implicit reward does not order the pair.
     if (h > 0) right += 1;
+    else if (h === 0) right += 0.5;
     marginTotal += beta * h;
   }
   return { loss: total / n, dChosen, dRejected, accuracy: right / n, margin: marginTotal / n };

@@ -1,7 +1,7 @@
-import { defaultAdamW, trainStep, type AdamWOptions, type Model } from '@goodhart/model';
+import { defaultAdamW, trainStep, type AdamWOptions, type ForwardResult, type LossAndGradients, type Model } from '@goodhart/model';
 import { validateDpoHyperparameters, type DpoHyperparameters } from './hyperparameters.ts';
 import { batchLoss } from './losses.ts';
-import { comparisonBatch, sequenceLogProbs, spreadOverResponses, type Comparison } from './pair-batch.ts';
+import { comparisonBatch, sequenceLogProbs, spreadOverResponses, type Comparison, type ResponseBatch } from './pair-batch.ts';
 
 /** A comparison with its responses' log-probabilities under the frozen reference, computed once per run. */
 export interface ReferencedComparison extends Comparison {
@@ -37,31 +37,48 @@ export class DpoTrainer {
   }
 
   step(comparisons: readonly ReferencedComparison[], learningRate = this.hyperparameters.learningRate): StepStats {
-    const h = this.hyperparameters;
     const batch = comparisonBatch(comparisons);
-    const n = comparisons.length;
     let stats: Omit<StepStats, 'gradientNorm'> = { loss: Number.NaN, accuracy: Number.NaN, margin: Number.NaN };
     const { gradientNorm } = trainStep(
       this.policy,
       batch.tokens,
       { targets: batch.targets },
       (out) => {
-        const logPolicy = sequenceLogProbs(batch, out.logProbs!);
-        const result = batchLoss(
-          h.loss,
-          h.beta,
-          { chosen: logPolicy.subarray(0, n), rejected: logPolicy.subarray(n) },
-          { chosen: comparisons.map((c) => c.referenceChosen), rejected: comparisons.map((c) => c.referenceRejected) },
-        );
-        stats = { loss: result.loss, accuracy: result.accuracy, margin: result.margin };
-        const perRow = new Float64Array(2 * n);
-        perRow.set(result.dChosen, 0);
-        perRow.set(result.dRejected, n);
-        return { loss: result.loss, gradients: { logProbs: spreadOverResponses(batch, perRow) } };
+        const result = comparisonLoss(this.hyperparameters, batch, comparisons, out);
+        stats = result.stats;
+        return result;
       },
       learningRate,
       this.optimizer,
     );
     return { ...stats, gradientNorm };
   }
+}
+
+/**
+ * The loss of a forward over comparisonBatch(comparisons) and its gradient with respect to the per-token log-probs:
+ * each response token's log-prob gets dL/d log π(response), since log π(y | x) is the sum of its tokens'.
+ */
+export function comparisonLoss(
+  h: Pick<DpoHyperparameters, 'loss' | 'beta'>,
+  batch: ResponseBatch,
+  comparisons: readonly ReferencedComparison[],
+  out: ForwardResult,
+): LossAndGradients & { stats: Omit<StepStats, 'gradientNorm'> } {
+  const n = comparisons.length;
+  const logPolicy = sequenceLogProbs(batch, out.logProbs!);
+  const result = batchLoss(
+    h.loss,
+    h.beta,
+    { chosen: logPolicy.subarray(0, n), rejected: logPolicy.subarray(n) },
+    { chosen: comparisons.map((c) => c.referenceChosen), rejected: comparisons.map((c) => c.referenceRejected) },
+  );
+  const perRow = new Float64Array(2 * n);
+  perRow.set(result.dChosen, 0);
+  perRow.set(result.dRejected, n);
+  return {
+    loss: result.loss,
+    gradients: { logProbs: spreadOverResponses(batch, perRow) },
+    stats: { loss: result.loss, accuracy: result.accuracy, margin: result.margin },
+  };
 }
