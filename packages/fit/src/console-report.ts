@@ -11,8 +11,8 @@ export function formatFits(results: FitResults): string {
   const unfitted = results.unfitted.map((u) => `${u.method.padEnd(4)}${u.curve.padEnd(26)}not fitted: ${u.reason}`);
   return [
     'fits: BoN gold = d(α − βd), RL and DPO gold = d(α − β ln d), 95% bootstrap intervals over prompts',
-    ...results.bon.map(line),
-    ...results.rl.map(line),
+    ...results.bon.map((f) => line(f)),
+    ...results.rl.map((f) => line(f)),
     ...(results.dpo ?? []).map((f) => line(f, 'dpo')),
     ...unfitted,
   ].join('\n');
