@@ -57,7 +57,8 @@ export function fitRows(results: FitResults): string[][] {
 
 function methodLabel(fit: CurveFit): string {
   if (fit.method === 'bon') return 'BoN d(α − βd)';
-  if ('loss' in fit) return `${(fit as DpoFit).loss.toUpperCase()} β ${(fit as DpoFit).dpoBeta}: RL form d(α − β ln d)${fit.policy ? `, policy ${fit.policy.size}` : ''}`;
+  if ('loss' in fit)
+    return `${(fit as DpoFit).loss.toUpperCase()} β ${(fit as DpoFit).dpoBeta}: RL form d(α − β ln d)${fit.policy ? `, policy ${fit.policy.size}` : ''}`;
   const policy = fit.policy ? `, policy ${fit.policy.size}` : '';
   return `RL d(α − β ln d), KL coef ${fit.klCoefficient ?? 0}${policy}`;
 }

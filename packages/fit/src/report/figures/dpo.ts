@@ -18,16 +18,31 @@ export function dpoGoldFigure(input: FitInput, results: FitResults): FigurePlan 
   const lines: string[] = [];
   const add = (curve: Pick<RlCurve, 'points'>, line: string, cell: string, fit: CurveFit | undefined): void => {
     if (!lines.includes(line)) lines.push(line);
-    rows.push(...measuredRows(curve.points.map((p) => ({ d: p.d, value: p.gold })), { cell, line, series: line }));
+    rows.push(
+      ...measuredRows(
+        curve.points.map((p) => ({ d: p.d, value: p.gold })),
+        { cell, line, series: line },
+      ),
+    );
     if (fit) rows.push(...fittedRows(fit, maxD(curve.points), { cell, line, series: `${line} fitted` }));
   };
   const ppoDrawn = new Set<string>();
   for (const run of runs) {
-    add(run, `${run.loss.toUpperCase()} β ${run.beta}`, run.proxy.cell, results.dpo?.find((f) => f.curve === run.run));
+    add(
+      run,
+      `${run.loss.toUpperCase()} β ${run.beta}`,
+      run.proxy.cell,
+      results.dpo?.find((f) => f.curve === run.run),
+    );
     const ppo = ppoBeside(run, input.rl);
     if (ppo && !ppoDrawn.has(ppo.run)) {
       ppoDrawn.add(ppo.run);
-      add(ppo, 'PPO (β_KL 0)', run.proxy.cell, results.rl.find((f) => f.curve === ppo.run));
+      add(
+        ppo,
+        'PPO (β_KL 0)',
+        run.proxy.cell,
+        results.rl.find((f) => f.curve === ppo.run),
+      );
     }
   }
   const cells = [...new Set(runs.map((run) => run.proxy.cell))];
