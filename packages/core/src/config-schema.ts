@@ -254,7 +254,10 @@ export const dpoSchema = z.strictObject({
   /** Proxy cells whose training comparisons (label's first `comparisons` training pairs) each run learns from. */
   proxies: z.array(z.string().min(1)).min(1),
   /** "dpo": −log σ(β·h); "ipo": (h − 1/(2β))² (Azar et al.), h = Δ log π − Δ log π_ref of a pair. Default ["dpo"]. */
-  losses: z.array(z.enum(DPO_LOSSES)).min(1).default([...DEFAULT_DPO_LOSSES]),
+  losses: z
+    .array(z.enum(DPO_LOSSES))
+    .min(1)
+    .default([...DEFAULT_DPO_LOSSES]),
   /** β of the loss: the strength of the implicit KL regularisation (smaller β moves further from the reference). */
   betas: z.array(z.number().gt(0).max(100)).min(1),
   /** Passes over the comparisons (a fraction is allowed: the number of steps is rounded up). */

@@ -1,5 +1,17 @@
 import type { PipelineConfig } from './config-schema.ts';
-import { CELL_NAME_FORM, cellName, cellsOf, dpoRunName, dpoRunsOf, parseCellName, runName, runsOf, type Cell, type DpoRun, type PpoRun } from './pipeline/naming.ts';
+import {
+  CELL_NAME_FORM,
+  cellName,
+  cellsOf,
+  dpoRunName,
+  dpoRunsOf,
+  parseCellName,
+  runName,
+  runsOf,
+  type Cell,
+  type DpoRun,
+  type PpoRun,
+} from './pipeline/naming.ts';
 
 /** Every cell of proxy.grid, sizes outermost, in the order of the pipeline file. */
 export function gridCells(config: PipelineConfig): Cell[] {

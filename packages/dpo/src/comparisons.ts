@@ -28,7 +28,9 @@ export async function readCellComparisons(
   if (trainCount > train.length)
     throw new Error(`${path} has ${train.length} training comparisons, but the cell trains on ${trainCount}; rerun label with more label.prompts`);
   if (heldOutCount > validation.length)
-    throw new Error(`dpo.eval.comparisons is ${heldOutCount}, but ${path} holds ${validation.length} validation comparisons; lower dpo.eval.comparisons to at most ${validation.length}`);
+    throw new Error(
+      `dpo.eval.comparisons is ${heldOutCount}, but ${path} holds ${validation.length} validation comparisons; lower dpo.eval.comparisons to at most ${validation.length}`,
+    );
   return {
     train: train.slice(0, trainCount).map((row) => {
       const { goldAgrees: _, ...comparison } = asComparison(row);

@@ -77,7 +77,12 @@ export function evaluateSamples(
   for (let start = 0; start < jobs.length; start += options.batchSize) {
     const chunk = jobs.slice(start, start + options.batchSize);
     const promptTokens = chunk.map((job) => job.prompt.tokens);
-    const { tokens } = sample(policy, promptTokens, { maxNewTokens: options.maxNewTokens, temperature: 1, stopToken: options.stopToken }, rng.fork(`batch/${start}`));
+    const { tokens } = sample(
+      policy,
+      promptTokens,
+      { maxNewTokens: options.maxNewTokens, temperature: 1, stopToken: options.stopToken },
+      rng.fork(`batch/${start}`),
+    );
     const batch = responseBatch(promptTokens, tokens);
     const logPolicy = policy.forward(batch.tokens, { targets: batch.targets }).logProbs!;
     const logReference = reference.forward(batch.tokens, { targets: batch.targets }).logProbs!;
@@ -131,7 +136,12 @@ export function perPromptMeans(samples: readonly EvalSample[]): { promptIds: num
     const rows = groups.get(id)!;
     return rows.reduce((a, r) => a + r[key], 0) / rows.length;
   };
-  return { promptIds, kl: Float64Array.from(promptIds, mean('kl')), gold: Float64Array.from(promptIds, mean('gold')), human: Float64Array.from(promptIds, mean('human')) };
+  return {
+    promptIds,
+    kl: Float64Array.from(promptIds, mean('kl')),
+    gold: Float64Array.from(promptIds, mean('gold')),
+    human: Float64Array.from(promptIds, mean('human')),
+  };
 }
 
 /** A curve point from one step's samples, with percentile bootstrap intervals over prompts (as PPO's curves). */

@@ -9,7 +9,15 @@ import type { DpoProgress } from './training-state.ts';
  */
 export async function writeDpoTables(
   dir: string,
-  data: { name: string; run: DpoRun; policy: string; points: EvalPoint[]; progress: DpoProgress; epochOf: (step: number) => number; decode: (tokens: number[]) => string },
+  data: {
+    name: string;
+    run: DpoRun;
+    policy: string;
+    points: EvalPoint[];
+    progress: DpoProgress;
+    epochOf: (step: number) => number;
+    decode: (tokens: number[]) => string;
+  },
 ): Promise<void> {
   const { name, run, points, progress } = data;
   await writeParquetFile(

@@ -86,7 +86,11 @@ export async function runDpoRun(options: ComputeOptions & { preset: string; run:
   log(`[dpo ${name}] reference log-probs of ${train.length} training and ${heldOut.length} held-out comparisons`);
   const trainReference = comparisonLogProbs(reference, train, dpo.eval.batchSize);
   const heldOutReference = comparisonLogProbs(reference, heldOut, dpo.eval.batchSize);
-  const referenced: ReferencedComparison[] = train.map((c, i) => ({ ...c, referenceChosen: trainReference.chosen[i], referenceRejected: trainReference.rejected[i] }));
+  const referenced: ReferencedComparison[] = train.map((c, i) => ({
+    ...c,
+    referenceChosen: trainReference.chosen[i],
+    referenceRejected: trainReference.rejected[i],
+  }));
 
   const restored = await loadDpoState(work, fingerprint, engine, log);
   const progress: DpoProgress = { step: 0, evalSamples: [], accuracies: [], trainRows: [] };
@@ -139,7 +143,10 @@ export async function runDpoRun(options: ComputeOptions & { preset: string; run:
     const stats = trainer.step(schedule(step));
     progress.trainRows.push({ step: step + 1, ...stats });
     progress.step = step + 1;
-    bar.update(progress.step - resumedFrom, `step ${progress.step} | epoch ${epochOf(progress.step).toFixed(2)} | loss ${stats.loss.toFixed(4)} | acc ${stats.accuracy.toFixed(3)} | margin ${stats.margin.toFixed(3)}`);
+    bar.update(
+      progress.step - resumedFrom,
+      `step ${progress.step} | epoch ${epochOf(progress.step).toFixed(2)} | loss ${stats.loss.toFixed(4)} | acc ${stats.accuracy.toFixed(3)} | margin ${stats.margin.toFixed(3)}`,
+    );
     if (progress.step % dpo.checkpointEvery === 0 && progress.step < steps) await saveDpoState(work, fingerprint, progress, policy);
   }
 

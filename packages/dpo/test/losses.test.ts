@@ -24,7 +24,11 @@ function weights(seed: number): Map<string, NamedTensor> {
 /** Comparisons of different prompt and response lengths, so the batch is left-padded. */
 function comparisons(rng: Rng, count: number): Comparison[] {
   const tokens = (n: number): number[] => Array.from({ length: n }, () => 1 + rng.int(CONFIG.vocabSize - 1));
-  return Array.from({ length: count }, (_, i) => ({ promptTokens: tokens(2 + (i % 3)), chosen: tokens(1 + ((i * 5) % 6)), rejected: tokens(2 + ((i * 3) % 5)) }));
+  return Array.from({ length: count }, (_, i) => ({
+    promptTokens: tokens(2 + (i % 3)),
+    chosen: tokens(1 + ((i * 5) % 6)),
+    rejected: tokens(2 + ((i * 3) % 5)),
+  }));
 }
 
 /** Σ_t log softmax of each response token, from forwards of the unpadded sequence one prefix at a time (no batching). */
@@ -91,7 +95,8 @@ describe('DPO and IPO losses', () => {
     items.forEach((c) => {
       const lp = (model: Model, response: readonly number[]): number => bruteForceLogProb(model, c.promptTokens, response);
       const expected = beta * (lp(policy, c.chosen) - lp(policy, c.rejected) - (lp(reference, c.chosen) - lp(reference, c.rejected)));
-      const rewardMargin = implicitReward(beta, lp(policy, c.chosen), lp(reference, c.chosen)) - implicitReward(beta, lp(policy, c.rejected), lp(reference, c.rejected));
+      const rewardMargin =
+        implicitReward(beta, lp(policy, c.chosen), lp(reference, c.chosen)) - implicitReward(beta, lp(policy, c.rejected), lp(reference, c.rejected));
       expect(rewardMargin).toBeCloseTo(expected, 10);
       marginTotal += expected;
     });
@@ -121,14 +126,21 @@ describe('DPO and IPO losses', () => {
           for (const [n, v] of direction) v.forEach((x, i) => (analytic += (x / norm) * gradient.get(n)![i]));
           const eps = 1e-2;
           const shifted = (sign: number): number => {
-            const moved = new Map([...start].map(([n, t]) => [n, { shape: [...t.shape], data: Float32Array.from(t.data, (x, i) => x + (sign * eps * direction.get(n)![i]) / norm) }]));
+            const moved = new Map(
+              [...start].map(([n, t]) => [
+                n,
+                { shape: [...t.shape], data: Float32Array.from(t.data, (x, i) => x + (sign * eps * direction.get(n)![i]) / norm) },
+              ]),
+            );
             const m = engine.createModel(CONFIG, moved);
             const value = lossAt(m, items, loss, 0.4);
             m.dispose();
             return value;
           };
           const numeric = (shifted(1) - shifted(-1)) / (2 * eps);
-          expect(Math.abs(analytic - numeric), `${name} trial ${trial}: analytic ${analytic}, numeric ${numeric}`).toBeLessThanOrEqual(2e-3 * Math.max(1, Math.abs(numeric)));
+          expect(Math.abs(analytic - numeric), `${name} trial ${trial}: analytic ${analytic}, numeric ${numeric}`).toBeLessThanOrEqual(
+            2e-3 * Math.max(1, Math.abs(numeric)),
+          );
         }
         reference.dispose();
       }

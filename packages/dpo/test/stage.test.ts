@@ -87,7 +87,10 @@ describe('dpo stage on the test preset', () => {
 
   it('a run killed with SIGKILL midway leaves no output, and its rerun resumes and writes the same bytes', async () => {
     await rm(runDir(DPO_RUN), { recursive: true, force: true });
-    const child = execa('node', ['--import', 'tsx', 'packages/dpo/src/cli.ts', '--preset', PRESET, '--run', DPO_RUN, '--backend', 'wasm'], { cwd: root, reject: false });
+    const child = execa('node', ['--import', 'tsx', 'packages/dpo/src/cli.ts', '--preset', PRESET, '--run', DPO_RUN, '--backend', 'wasm'], {
+      cwd: root,
+      reject: false,
+    });
     const work = stageWorkDir(root, PRESET, 'dpoRun', DPO_RUN);
     await waitFor(join(work, 'current', 'complete'), 120_000);
     const state = JSON.parse(await readFile(join(work, 'current', 'state.json'), 'utf8')) as { step: number };

@@ -229,14 +229,7 @@ export const STAGES = {
     // The policy sizes list the policies. A run's proxy, policy and β_KL are read from the PPO tables' columns, so
     // the sweep is not hashed here: the runs fit reads are the ones the PPO summary it runs after gathered.
     fields: ['seed', 'fit', 'policy.sizes'],
-    upstream: [
-      { entry: 'pretrain' },
-      { entry: 'label' },
-      { entry: 'proxySummary' },
-      { entry: 'bonCurves' },
-      { entry: 'ppoSummary' },
-      { entry: 'dpoSummary' },
-    ],
+    upstream: [{ entry: 'pretrain' }, { entry: 'label' }, { entry: 'proxySummary' }, { entry: 'bonCurves' }, { entry: 'ppoSummary' }, { entry: 'dpoSummary' }],
     output: () => [],
     args: () => [],
     externalDependencies: ['vega', 'vega-lite'],
