@@ -1,4 +1,5 @@
 import { defineTable } from '../columns.ts';
+import { EVAL_SAMPLE_COLUMNS, GOLD_INTERVAL_COLUMNS, HUMAN_INTERVAL_COLUMNS, KL_INTERVAL_COLUMNS, PER_PROMPT_COLUMNS } from './curve-columns.ts';
 
 /** A DPO run's curve: one row per evaluation step, intervals bootstrapped over prompts. */
 const CURVE_COLUMNS = {
@@ -9,16 +10,10 @@ const CURVE_COLUMNS = {
   beta: { type: 'float64', meaning: "the loss's β" },
   step: { type: 'int32', meaning: 'the training step this evaluation ran after (0: the initial policy)' },
   epoch: { type: 'float64', meaning: 'passes over the comparisons by then (step × batch size / comparisons)' },
-  kl: { type: 'float64', meaning: 'mean KL from the initial policy, k1 = Σ_t (log π − log π_init) per response (nats)' },
-  kl_low: { type: 'float64', meaning: "KL's bootstrap interval over prompts: low end" },
-  kl_high: { type: 'float64', meaning: "KL's bootstrap interval over prompts: high end" },
+  ...KL_INTERVAL_COLUMNS,
   d: { type: 'float64', meaning: 'sqrt(max(kl, 0)): the distance the fits use' },
-  gold: { type: 'float64', meaning: 'mean gold score of the evaluation responses' },
-  gold_low: { type: 'float64', meaning: "gold's bootstrap interval over prompts: low end" },
-  gold_high: { type: 'float64', meaning: "gold's bootstrap interval over prompts: high end" },
-  human: { type: 'float64', meaning: "the human labeller's mean score of the same responses (beside the gold)" },
-  human_low: { type: 'float64', meaning: "human's bootstrap interval: low end" },
-  human_high: { type: 'float64', meaning: "human's bootstrap interval: high end" },
+  ...GOLD_INTERVAL_COLUMNS,
+  ...HUMAN_INTERVAL_COLUMNS,
   implicit_reward: { type: 'float64', meaning: 'mean implicit reward β·Σ_t (log π − log π_init) of the evaluation responses' },
   implicit_accuracy: { type: 'float64', meaning: "share of held-out comparisons whose label the implicit reward's ordering matches" },
   implicit_gold_accuracy: { type: 'float64', meaning: 'the same share against the gold preference' },
@@ -27,11 +22,7 @@ const CURVE_COLUMNS = {
 
 /** Per-prompt means behind each curve point, so the fits can bootstrap over prompts. */
 const CURVE_BY_PROMPT_COLUMNS = {
-  run: { type: 'utf8', meaning: 'the run name, as in the curve' },
-  step: { type: 'int32', meaning: 'the evaluation step' },
-  prompt_id: { type: 'int32', meaning: 'the evaluation prompt (label/eval_prompts.parquet)' },
-  kl: { type: 'float64', meaning: "this prompt's mean KL from the initial policy (nats)" },
-  gold: { type: 'float64', meaning: "this prompt's mean gold score" },
+  ...PER_PROMPT_COLUMNS,
   human: { type: 'float64', meaning: "this prompt's mean human score" },
   implicit_reward: { type: 'float64', meaning: "this prompt's mean implicit reward" },
 } as const;
@@ -47,12 +38,7 @@ export const DPO_CURVES_BY_PROMPT_TABLE = defineTable('curves_by_prompt.parquet'
 
 /** dpo/runs/<run>/eval_samples.parquet: every evaluation response with its KL and scores. */
 export const DPO_EVAL_SAMPLES_TABLE = defineTable('eval_samples.parquet', {
-  step: { type: 'int32', meaning: 'the evaluation step' },
-  prompt_id: { type: 'int32', meaning: 'the evaluation prompt (label/eval_prompts.parquet)' },
-  sample_index: { type: 'int32', meaning: "the sample's index among its prompt's dpo.eval.samplesPerPrompt" },
-  response_tokens: { type: 'int32list', meaning: 'the response in tokens' },
-  response: { type: 'utf8', meaning: 'the response as text' },
-  kl: { type: 'float64', meaning: 'Σ_t (log π − log π_init) over the response (nats)' },
+  ...EVAL_SAMPLE_COLUMNS,
   gold: { type: 'float64', meaning: "the response's gold score" },
   human: { type: 'float64', meaning: "the response's human score" },
 });

@@ -1,4 +1,5 @@
 import { defineTable } from '../columns.ts';
+import { EVAL_SAMPLE_COLUMNS, GOLD_INTERVAL_COLUMNS, HUMAN_INTERVAL_COLUMNS, KL_INTERVAL_COLUMNS, PER_PROMPT_COLUMNS } from './curve-columns.ts';
 
 /** A PPO run's curve: one row per evaluation step, intervals bootstrapped over prompts. */
 const CURVE_COLUMNS = {
@@ -7,30 +8,20 @@ const CURVE_COLUMNS = {
   policy: { type: 'utf8', meaning: 'the policy size being trained' },
   kl_coefficient: { type: 'float64', meaning: "the KL penalty's coefficient in the reward" },
   step: { type: 'int32', meaning: 'the training iteration this evaluation ran after (0: the initial policy)' },
-  kl: { type: 'float64', meaning: 'mean KL from the initial policy, Σ_t (log π − log π_init) per response (nats)' },
-  kl_low: { type: 'float64', meaning: "KL's bootstrap interval over prompts: low end" },
-  kl_high: { type: 'float64', meaning: "KL's bootstrap interval over prompts: high end" },
+  ...KL_INTERVAL_COLUMNS,
   kl_k3: { type: 'float64', meaning: 'the non-negative k3 estimate of the same KL' },
   d: { type: 'float64', meaning: 'sqrt(max(kl, 0)): the distance the fits use' },
-  gold: { type: 'float64', meaning: 'mean gold score of the evaluation responses' },
-  gold_low: { type: 'float64', meaning: "gold's bootstrap interval over prompts: low end" },
-  gold_high: { type: 'float64', meaning: "gold's bootstrap interval over prompts: high end" },
+  ...GOLD_INTERVAL_COLUMNS,
   proxy_score: { type: 'float64', meaning: 'mean proxy score of the evaluation responses' },
   proxy_low: { type: 'float64', meaning: "proxy score's bootstrap interval: low end" },
   proxy_high: { type: 'float64', meaning: "proxy score's bootstrap interval: high end" },
   response_length: { type: 'float64', meaning: 'mean response length in tokens' },
-  human: { type: 'float64', meaning: "the human labeller's mean score of the same responses (beside the gold)" },
-  human_low: { type: 'float64', meaning: "human's bootstrap interval: low end" },
-  human_high: { type: 'float64', meaning: "human's bootstrap interval: high end" },
+  ...HUMAN_INTERVAL_COLUMNS,
 } as const;
 
 /** Per-prompt means behind each curve point, so the fits can bootstrap over prompts. */
 const CURVE_BY_PROMPT_COLUMNS = {
-  run: { type: 'utf8', meaning: 'the run name, as in the curve' },
-  step: { type: 'int32', meaning: 'the evaluation step' },
-  prompt_id: { type: 'int32', meaning: 'the evaluation prompt (label/eval_prompts.parquet)' },
-  kl: { type: 'float64', meaning: "this prompt's mean KL from the initial policy (nats)" },
-  gold: { type: 'float64', meaning: "this prompt's mean gold score" },
+  ...PER_PROMPT_COLUMNS,
   proxy_score: { type: 'float64', meaning: "this prompt's mean proxy score" },
   human: { type: 'float64', meaning: "this prompt's mean human score" },
 } as const;
@@ -46,12 +37,7 @@ export const PPO_CURVES_BY_PROMPT_TABLE = defineTable('curves_by_prompt.parquet'
 
 /** ppo/runs/<run>/eval_samples.parquet: every evaluation response with its KL and scores. */
 export const PPO_EVAL_SAMPLES_TABLE = defineTable('eval_samples.parquet', {
-  step: { type: 'int32', meaning: 'the evaluation step' },
-  prompt_id: { type: 'int32', meaning: 'the evaluation prompt (label/eval_prompts.parquet)' },
-  sample_index: { type: 'int32', meaning: "the sample's index among its prompt's evaluation samples" },
-  response_tokens: { type: 'int32list', meaning: 'the response in tokens' },
-  response: { type: 'utf8', meaning: 'the response as text' },
-  kl: { type: 'float64', meaning: 'Σ_t (log π − log π_init) over the response (nats)' },
+  ...EVAL_SAMPLE_COLUMNS,
   kl_k3: { type: 'float64', meaning: 'the non-negative k3 estimate of the same KL' },
   proxy_score: { type: 'float64', meaning: "the proxy RM's score of the response" },
   gold: { type: 'float64', meaning: 'the gold score of the response' },
