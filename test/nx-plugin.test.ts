@@ -458,7 +458,7 @@ describe('Nx plugin: cache of the generated tasks', () => {
     // The earlier tests left the proxy summary stale too; whatever ran, fit and the PPO run were among it.
     expect(await run('fit:pipeline-test')).toEqual(expect.arrayContaining(['fit test run', 'ppo test run tiny-n20-s0-kl0-small', 'ppo test summary']));
     const findings = JSON.parse(await readFile(join(dir, 'artifacts', 'test', 'fit', 'report', 'findings.json'), 'utf8')) as { id: number; holds: unknown }[];
-    expect(findings.map((f) => f.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(findings.map((f) => f.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     for (const finding of findings) expect([true, false, null]).toContain(finding.holds);
     expect(await run('fit:pipeline-test')).toEqual([]);
     await editPipeline(dir, 'test', (config) => {
