@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStage, openStageOutput, readParquetFile, stageOutputDir, stageWorkDir, tableRows, type Manifest } from '@goodhart/core';
 import { initEngine } from '@goodhart/model';
 import { runLabel } from '@goodhart/label';
@@ -28,6 +28,10 @@ beforeAll(async () => {
   root = await tempWorkspace([preset]);
   await runPretrain({ preset: PRESET, backend: 'wasm', root, log: quiet });
   await runLabel({ preset: PRESET, backend: 'wasm', root, log: quiet });
+});
+
+afterAll(async () => {
+  if (root) await rm(root, { recursive: true, force: true });
 });
 
 const runDir = (run: string): string => stageOutputDir(root, PRESET, 'dpoRun', run);
