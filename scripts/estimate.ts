@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
+  findDpoRun,
   findRun,
   formatDuration,
   goldTrainingPairsBound,
@@ -14,6 +15,7 @@ import {
   type StageId,
 } from '@goodhart/core';
 import { defaultAdamW, initEngineFromFlags, languageModelStep, REWARD_HEAD, sample, scoreSequences, tokenBatch, trainStep, type Model } from '@goodhart/model';
+import { DpoTrainer } from '@goodhart/dpo';
 import { hyperparametersFor, PpoTrainer, VALUE_HEAD } from '@goodhart/ppo';
 import { throughput } from './bench/engines.ts';
 import { randomModels } from './bench/random-models.ts';
@@ -237,6 +239,40 @@ function ppoTask(cfg: PipelineConfig, runUnit: string): Task {
   return { stage: `ppo ${runName(run)}`, seconds: ppo.iterations * perIteration + evaluation };
 }
 
+/**
+ * One DPO run: a forward of the reference over every training and held-out comparison, steps of `batchSize`
+ * comparisons (each a train forward and backward over 2·batchSize sequences), and its evaluations (sampling, the
+ * policy's and the reference's forwards, the gold's scoring, the held-out comparisons' forward).
+ */
+function dpoTask(cfg: PipelineConfig, runUnit: string): Task {
+  const dpo = cfg.dpo;
+  if (!dpo) throw new Error(`DPO run ${runUnit} without a dpo section`);
+  const run = findDpoRun(runUnit, cfg);
+  const policySize = cfg.policy.sizes[0];
+  const comparisons = parseCell(run.cell, cfg).comparisons;
+  const steps = Math.max(1, Math.ceil((dpo.epochs * comparisons) / dpo.batchSize));
+  const perStep = measured(`dpo/${policySize}/${dpo.batchSize}`, () => {
+    const policy = languageModel(policySize);
+    const trainer = new DpoTrainer(policy, { loss: run.loss, beta: run.beta, batchSize: dpo.batchSize, learningRate: 1e-6, weightDecay: 0, gradientClip: 1 });
+    const batch = Array.from({ length: dpo.batchSize }, () => ({
+      promptTokens: tokens(promptLength),
+      chosen: tokens(cfg.label.responseTokens),
+      rejected: tokens(cfg.label.responseTokens),
+      referenceChosen: 0,
+      referenceRejected: 0,
+    }));
+    const seconds = secondsPer(() => trainer.step(batch));
+    policy.dispose();
+    return seconds;
+  });
+  const evalSamples = dpo.eval.prompts * dpo.eval.samplesPerPrompt * dpo.eval.points;
+  // A forward of one sequence costs about a third of a training step's share of it; scoring a sequence is a forward.
+  const forwards = 2 * (comparisons + dpo.eval.comparisons * (1 + dpo.eval.points)) + 2 * evalSamples;
+  const forwardSeconds = scoringSeconds(policySize, forwards, dpo.eval.batchSize);
+  const evaluation = samplingSeconds(policySize, evalSamples, dpo.eval.batchSize) + goldScoringSeconds(cfg, evalSamples);
+  return { stage: `dpo ${runUnit}`, seconds: steps * perStep + forwardSeconds + evaluation };
+}
+
 /** The work of each registry entry's task; entries absent here (summaries, curves, fits) read small tables only. */
 const COSTS: Partial<Record<StageId, (unit: string) => Task[]>> = {
   pretrain: () => pretrainTasks(config),
@@ -246,6 +282,7 @@ const COSTS: Partial<Record<StageId, (unit: string) => Task[]>> = {
   bonPool: () => [poolTask(config)],
   bonScore: (cell) => [scoreTask(config, cell)],
   ppoRun: (run) => [ppoTask(config, run)],
+  dpoRun: (run) => [dpoTask(config, run)],
 };
 
 say(`estimating preset "${config.name}" on ${engine.description}, ${values.parallel} tasks at once; ${values.seconds} s per measured rate`);

@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cellName,
   cellsOf,
+  dpoRunName,
+  dpoRunsOf,
   LONE_TASK_ENV,
   PROXY_METRICS_TABLE,
   presetTargetName,
@@ -261,9 +263,37 @@ describe('Nx plugin: targets per pipeline preset', () => {
       expect(jsonFields(fit)).toEqual(STAGES.fit.fields);
       expect(fit.outputs).toEqual([`{workspaceRoot}/artifacts/${preset}/fit`]);
       expect(fit.dependsOn?.map((d) => `${d.projects?.[0]}:${d.target}`).sort()).toEqual(
-        ['bon', 'label', 'ppo', 'pretrain', 'proxy'].map((p) => `${p}--${preset}:run`).sort(),
+        ['bon', 'label', 'ppo', 'pretrain', 'proxy', ...(config.dpo ? ['dpo'] : [])].map((p) => `${p}--${preset}:run`).sort(),
       );
       expect(fit.inputs).toContainEqual(depOutputs);
+    }
+  });
+
+  it('adds one cached DPO run per proxy × loss × β after label (no proxy RM in between), and the DPO summary', async () => {
+    for (const preset of PRESETS) {
+      const config = await readPipeline(dir, preset);
+      const dpo = config.dpo as { proxies: string[]; losses?: ('dpo' | 'ipo')[]; betas: number[] } | undefined;
+      expect(dpo, `${preset} has a dpo section`).toBeDefined();
+      const runs = dpoRunsOf({ proxies: dpo!.proxies, losses: dpo!.losses ?? ['dpo'], betas: dpo!.betas }).map(dpoRunName);
+      const runProjects = Object.keys(before).filter((name) => name.startsWith(`dpo--${preset}--`));
+      expect(runProjects.sort()).toEqual(runs.map((run) => `dpo--${preset}--${run}`).sort());
+      for (const run of runs) {
+        const train = before[`dpo--${preset}--${run}`].targets.train;
+        expect(train.cache).toBe(true);
+        expect(train.options?.command).toBe(`node --import tsx packages/dpo/src/cli.ts --preset ${preset} --run ${run}`);
+        expect(train.outputs).toEqual([`{workspaceRoot}/artifacts/${preset}/dpo/runs/${run}`]);
+        // The sweep lists are not hashed: adding a run leaves the others cached.
+        for (const field of ['dpo.proxies', 'dpo.losses', 'dpo.betas']) expect(jsonFields(train)).not.toContain(field);
+        expect(jsonFields(train)).toContain('dpo.learningRate');
+        expect(train.dependsOn).toEqual([
+          stageTask('pretrain', preset),
+          ...((config.gold as { kind: string }).kind === 'model' ? [stageTask('gold-rm', preset)] : []),
+          stageTask('label', preset),
+        ]);
+      }
+      const summary = stageTarget(before, 'dpo', preset);
+      expect(summary.options?.command).toBe(`node --import tsx packages/dpo/src/cli.ts --preset ${preset} --summary`);
+      expect(summary.dependsOn).toEqual(runs.map((run) => ({ projects: [`dpo--${preset}--${run}`], target: 'train' })));
     }
   });
 
@@ -428,7 +458,7 @@ describe('Nx plugin: cache of the generated tasks', () => {
     // The earlier tests left the proxy summary stale too; whatever ran, fit and the PPO run were among it.
     expect(await run('fit:pipeline-test')).toEqual(expect.arrayContaining(['fit test run', 'ppo test run tiny-n20-s0-kl0-small', 'ppo test summary']));
     const findings = JSON.parse(await readFile(join(dir, 'artifacts', 'test', 'fit', 'report', 'findings.json'), 'utf8')) as { id: number; holds: unknown }[];
-    expect(findings.map((f) => f.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(findings.map((f) => f.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     for (const finding of findings) expect([true, false, null]).toContain(finding.holds);
     expect(await run('fit:pipeline-test')).toEqual([]);
     await editPipeline(dir, 'test', (config) => {

@@ -98,6 +98,8 @@ describeSlurm('the pipeline on a Slurm cluster (--executor slurm)', () => {
       (config.proxy.grid as { comparisons: number[] }).comparisons = [30, 60];
       config.ppo.proxies = ['tiny-n30-s0'];
       config.ppo.iterations = 60;
+      // The DPO run learns from a cell that must exist: it follows the new cell too.
+      config.dpo.proxies = ['tiny-n30-s0'];
     };
     await Promise.all([editPipeline(slurmWorkspace, edit), editPipeline(localWorkspace, edit)]);
     const localRun = runLocal(localWorkspace);
@@ -155,6 +157,8 @@ describeSlurm('the pipeline on a Slurm cluster (--executor slurm)', () => {
         'bon--test:run',
         ppoTask,
         'ppo--test:run',
+        'dpo--test--tiny-n30-s0-dpo-b0p1:train',
+        'dpo--test:run',
         'fit--test:run',
       ].sort(),
     );

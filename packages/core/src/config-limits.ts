@@ -36,6 +36,7 @@ export interface CheckedConfig {
   ppo?:
     | { proxies: readonly string[]; klCoefficients?: readonly number[] | undefined; policies?: readonly string[] | undefined; temperature: number }
     | undefined;
+  dpo?: { proxies: readonly string[]; losses?: readonly string[] | undefined; betas: readonly number[] } | undefined;
 }
 
 type Issue = { path: (string | number)[]; input: unknown; message: string };
@@ -55,6 +56,9 @@ function lists(config: CheckedConfig): [string[], readonly (string | number)[] |
     [['ppo', 'proxies'], config.ppo?.proxies],
     [['ppo', 'klCoefficients'], config.ppo?.klCoefficients],
     [['ppo', 'policies'], config.ppo?.policies],
+    [['dpo', 'proxies'], config.dpo?.proxies],
+    [['dpo', 'losses'], config.dpo?.losses],
+    [['dpo', 'betas'], config.dpo?.betas],
   ];
 }
 
@@ -100,6 +104,17 @@ function sizes(config: CheckedConfig): Issue[] {
         path: ['ppo'],
         input: undefined,
         message: `${config.ppo.proxies.length} proxies × ${sweep.klCoefficients.length} KL coefficients × ${policies} policies = ${runs} runs; at most ${MAX_PPO_RUNS} are allowed`,
+      });
+    }
+  }
+  if (config.dpo) {
+    const losses = config.dpo.losses?.length ?? 1;
+    const runs = config.dpo.proxies.length * losses * config.dpo.betas.length;
+    if (runs > MAX_PPO_RUNS) {
+      issues.push({
+        path: ['dpo'],
+        input: undefined,
+        message: `${config.dpo.proxies.length} proxies × ${losses} losses × ${config.dpo.betas.length} betas = ${runs} runs; at most ${MAX_PPO_RUNS} are allowed`,
       });
     }
   }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { checkLimits, MAX_DESCRIPTION_CHARACTERS, MAX_GRID_CELLS } from './config-limits.ts';
 import { checkGoldModel } from './gold-config-checks.ts';
 import { slurmSettingsSchema } from './slurm-schema.ts';
-import { cellCount, cellName, cellsOf, PRESET_NAME_PATTERN } from './pipeline/naming.ts';
+import { cellCount, cellName, cellsOf, DEFAULT_DPO_LOSSES, DPO_LOSSES, PRESET_NAME_PATTERN } from './pipeline/naming.ts';
 import { withSweepDefaults } from './pipeline/sweep-defaults.ts';
 
 /**
@@ -245,6 +245,45 @@ export const ppoSchema = z.strictObject({
   }),
 });
 
+/**
+ * Direct alignment (packages/dpo): the initial policy (the first of policy.sizes) trained on a proxy cell's training
+ * comparisons, the very pairs that trained that proxy, with no reward model in between. Runs = proxies × losses ×
+ * betas, one cached Nx task each.
+ */
+export const dpoSchema = z.strictObject({
+  /** Proxy cells whose training comparisons (label's first `comparisons` training pairs) each run learns from. */
+  proxies: z.array(z.string().min(1)).min(1),
+  /** "dpo": −log σ(β·h); "ipo": (h − 1/(2β))² (Azar et al.), h = Δ log π − Δ log π_ref of a pair. Default ["dpo"]. */
+  losses: z
+    .array(z.enum(DPO_LOSSES))
+    .min(1)
+    .default([...DEFAULT_DPO_LOSSES]),
+  /** β of the loss: the strength of the implicit KL regularisation (smaller β moves further from the reference). */
+  betas: z.array(z.number().gt(0).max(100)).min(1),
+  /** Passes over the comparisons (a fraction is allowed: the number of steps is rounded up). */
+  epochs: z.number().gt(0).max(1000),
+  /** Comparisons per AdamW step. */
+  batchSize: positiveInt.max(4096),
+  learningRate: z.number().gt(0).max(1),
+  weightDecay: z.number().min(0).max(1).default(0),
+  gradientClip: z.number().gt(0).default(1),
+  /** Save a resumable checkpoint every this many steps. */
+  checkpointEvery: positiveInt.max(1_000_000).default(10),
+  eval: z.strictObject({
+    /** How many of label's evaluation prompts (held out from RM training) to sample the policy on. */
+    prompts: positiveInt.max(100_000),
+    samplesPerPrompt: positiveInt.max(10_000),
+    /** Evaluations at step 0 and on a geometric grid of about this many steps up to the last. */
+    points: z.number().int().min(2).max(1000),
+    /** Held-out comparisons (label's validation pairs, never trained on) on which the implicit reward's accuracy is measured. */
+    comparisons: positiveInt.max(1_000_000),
+    /** Sequences per sampling and scoring batch. */
+    batchSize: positiveInt.max(65_536).default(64),
+    bootstrapResamples: positiveInt.max(100_000).default(1000),
+    confidence: z.number().gt(0).lt(1).default(0.95),
+  }),
+});
+
 export const fitSchema = z.strictObject({
   bootstrapResamples: positiveInt.max(100_000).default(1000),
   confidence: z.number().gt(0).lt(1).default(0.95),
@@ -283,6 +322,8 @@ export const pipelineSchema = z
     bon: bonSchema,
     /** Absent: no RL runs (the report marks the RL findings untestable). */
     ppo: ppoSchema.optional(),
+    /** Absent: no direct-alignment runs (the DPO finding is untestable). */
+    dpo: dpoSchema.optional(),
     fit: fitSchema.default({ bootstrapResamples: 1000, confidence: 0.95, extrapolationFraction: 0.5 }),
     compute: computeSchema.default({ precision: 'fp32' }),
     /** Job settings for `--executor slurm`; read by no stage and hashed by no task. */
@@ -391,6 +432,17 @@ export const pipelineSchema = z
         });
       }
     }
+    if (config.dpo) {
+      config.dpo.proxies.forEach((cell, i) => requireCell(['dpo', 'proxies', i], cell));
+      if (config.dpo.eval.prompts > config.label.evalPrompts) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['dpo', 'eval', 'prompts'],
+          input: config.dpo.eval.prompts,
+          message: `must be ≤ label.evalPrompts (${config.label.evalPrompts})`,
+        });
+      }
+    }
     checkGoldModel(config, ctx);
     if (config.prompts.minWords > config.prompts.maxWords) {
       ctx.addIssue({
@@ -426,5 +478,7 @@ export type ProxyTrainingConfig = z.infer<typeof proxyTrainingSchema>;
 export type BonConfig = z.infer<typeof bonSchema>;
 /** A pipeline's ppo section as parsed: the sweep's lists filled in. */
 export type PpoConfig = NonNullable<PipelineConfig['ppo']>;
+/** A pipeline's dpo section as parsed (its losses default to DEFAULT_DPO_LOSSES). */
+export type DpoConfig = NonNullable<PipelineConfig['dpo']>;
 export type FitConfig = z.infer<typeof fitSchema>;
 export type ComputeConfig = z.infer<typeof computeSchema>;

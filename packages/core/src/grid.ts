@@ -1,5 +1,17 @@
 import type { PipelineConfig } from './config-schema.ts';
-import { CELL_NAME_FORM, cellName, cellsOf, parseCellName, runName, runsOf, type Cell, type PpoRun } from './pipeline/naming.ts';
+import {
+  CELL_NAME_FORM,
+  cellName,
+  cellsOf,
+  dpoRunName,
+  dpoRunsOf,
+  parseCellName,
+  runName,
+  runsOf,
+  type Cell,
+  type DpoRun,
+  type PpoRun,
+} from './pipeline/naming.ts';
 
 /** Every cell of proxy.grid, sizes outermost, in the order of the pipeline file. */
 export function gridCells(config: PipelineConfig): Cell[] {
@@ -28,5 +40,19 @@ export function findRun(name: string, config: PipelineConfig): PpoRun {
   const runs = ppoRuns(config);
   const run = runs.find((r) => runName(r) === name);
   if (!run) throw new Error(`PPO run "${name}" is not in "${config.name}"; its runs are: ${runs.map(runName).join(', ') || '(none: no ppo section)'}`);
+  return run;
+}
+
+/** Every DPO run of the preset (none without a dpo section), proxies outermost, in the order of the pipeline file. */
+export function dpoRuns(config: PipelineConfig): DpoRun[] {
+  if (!config.dpo) return [];
+  return dpoRunsOf(config.dpo);
+}
+
+/** The DPO run of the preset named `name`, or an error listing the runs there are. */
+export function findDpoRun(name: string, config: PipelineConfig): DpoRun {
+  const runs = dpoRuns(config);
+  const run = runs.find((r) => dpoRunName(r) === name);
+  if (!run) throw new Error(`DPO run "${name}" is not in "${config.name}"; its runs are: ${runs.map(dpoRunName).join(', ') || '(none: no dpo section)'}`);
   return run;
 }

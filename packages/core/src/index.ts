@@ -29,6 +29,7 @@ export * from './tables/label.ts';
 export * from './tables/proxy.ts';
 export * from './tables/ppo.ts';
 export * from './tables/kl-columns.ts';
+export * from './tables/dpo.ts';
 export * from './tables/pretrain.ts';
 export * from './tables/fit.ts';
 export { MAX_GRID_CELLS, MAX_PPO_RUNS, MIN_TEMPERATURE } from './config-limits.ts';

@@ -117,8 +117,8 @@ describe('stage registry', () => {
   it("plans the test preset's tasks, each upstream planned before it", () => {
     const tasks = pipelineTasks('test', raw);
     const ids = tasks.map((t) => t.id);
-    // pretrain, label, 4 cells + summary, pool + 4 scores + curves, 1 run + summary, fit
-    expect(tasks).toHaveLength(16);
+    // pretrain, label, 4 cells + summary, pool + 4 scores + curves, 1 PPO run + summary, 1 DPO run + summary, fit
+    expect(tasks).toHaveLength(18);
     tasks.forEach((task, i) => {
       for (const upstream of task.upstream) expect(ids.indexOf(upstream), `${task.id} after ${upstream}`).toBeLessThan(i);
     });

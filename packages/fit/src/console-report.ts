@@ -6,13 +6,14 @@ const num = (x: number, digits = 3): string => (Number.isFinite(x) ? x.toFixed(d
 
 /** The fitted coefficients, one line per curve, as the terminal shows them. */
 export function formatFits(results: FitResults): string {
-  const line = (f: CurveFit): string =>
-    `${f.method.padEnd(4)}${f.curve.padEnd(26)}α ${num(f.alpha.mean)} [${num(f.alpha.low)}, ${num(f.alpha.high)}]  β ${num(f.beta.mean)} [${num(f.beta.low)}, ${num(f.beta.high)}]  R² ${num(f.r2)}  ${f.peak ? `d* ${num(f.peak.d, 2)} R* ${num(f.peak.gold)}` : 'no peak'}`;
+  const line = (f: CurveFit, method: string = f.method): string =>
+    `${method.padEnd(4)}${f.curve.padEnd(26)}α ${num(f.alpha.mean)} [${num(f.alpha.low)}, ${num(f.alpha.high)}]  β ${num(f.beta.mean)} [${num(f.beta.low)}, ${num(f.beta.high)}]  R² ${num(f.r2)}  ${f.peak ? `d* ${num(f.peak.d, 2)} R* ${num(f.peak.gold)}` : 'no peak'}`;
   const unfitted = results.unfitted.map((u) => `${u.method.padEnd(4)}${u.curve.padEnd(26)}not fitted: ${u.reason}`);
   return [
-    'fits: BoN gold = d(α − βd), RL gold = d(α − β ln d), 95% bootstrap intervals over prompts',
-    ...results.bon.map(line),
-    ...results.rl.map(line),
+    'fits: BoN gold = d(α − βd), RL and DPO gold = d(α − β ln d), 95% bootstrap intervals over prompts',
+    ...results.bon.map((f) => line(f)),
+    ...results.rl.map((f) => line(f)),
+    ...(results.dpo ?? []).map((f) => line(f, 'dpo')),
     ...unfitted,
   ].join('\n');
 }

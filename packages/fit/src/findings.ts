@@ -1,4 +1,5 @@
 import { checkComparisons } from './findings/comparisons.ts';
+import { checkDirectAlignment } from './findings/direct-alignment.ts';
 import { checkFunctionalForms } from './findings/functional-forms.ts';
 import { checkKlCurrency } from './findings/kl-currency.ts';
 import { checkKlPenalty } from './findings/kl-penalty.ts';
@@ -29,10 +30,11 @@ const CHECKS: readonly FindingCheck[] = [
   { check: checkKlPenalty, perSeed: true },
   { check: checkKlCurrency, perSeed: true },
   { check: checkRegressional, perSeed: false },
+  { check: checkDirectAlignment, perSeed: true },
 ];
 
 /**
- * The eight findings of paper-notes §5 judged on this preset's curves and fits. Each check's criterion and
+ * The eight findings of paper-notes §5, and direct alignment's (Rafailov et al. 2024), judged on this preset's curves and fits. Each check's criterion and
  * thresholds are documented in its own module (findings/*.ts, constants in findings/thresholds.ts). A finding is
  * null when the preset lacks the runs to test it; its evidence then names what is missing.
  *

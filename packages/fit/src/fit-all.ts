@@ -3,7 +3,7 @@ import { distanceFromKl, peakOf } from './curve-fits.ts';
 import { extrapolationCheck } from './extrapolation.ts';
 import { SingularMatrixError } from './linear-solve.ts';
 import { scalingFits } from './scaling.ts';
-import type { BonCurve, CurveFit, FitInput, FitResults, Method, RlCurve, SharedAlphaFit, UnfittedCurve } from './types.ts';
+import type { BonCurve, CurveFit, DpoCurve, DpoFit, FitInput, FitResults, Method, RlCurve, SharedAlphaFit, UnfittedCurve } from './types.ts';
 
 /**
  * Every fit of the stage from its input: one CurveFit per BoN curve and per RL run, the shared-α fit per RM-size
@@ -33,7 +33,11 @@ export function fitAll(original: FitInput): FitResults {
   const rlSharedAlpha = sharedAlphaGroups(input.rl.filter((run) => fittedRuns.has(run.run))).flatMap((group) =>
     attempt('rl-shared-alpha', group.map((run) => run.run).join(', '), unfitted, () => fitSharedAlpha(group, settings)),
   );
-  return { bon, rl, rlSharedAlpha, scaling: scalingFits(bon, rl, input.options.confidence), unfitted };
+  // Direct-alignment runs get the RL form, fitted exactly as a PPO run's; they enter no scaling or shared-α fit.
+  const dpo = (input.dpo ?? []).flatMap((curve) =>
+    attempt('dpo', curve.run, unfitted, (): DpoFit => ({ ...fitDpoCurve(curve, settings, fraction), baseline: baselines.get(`dpo/${curve.run}`) ?? 0 })),
+  );
+  return { bon, rl, rlSharedAlpha, scaling: scalingFits(bon, rl, input.options.confidence), unfitted, ...(input.dpo ? { dpo } : {}) };
 }
 
 /**
@@ -77,6 +81,7 @@ function relativeToStart(input: FitInput): { input: FitInput; baselines: Map<str
       ...input,
       bon: input.bon.map((curve) => (curve.points[0]?.d === 0 ? { ...curve, perPromptGold: subtract(`bon/${curve.proxy.cell}`, curve.perPromptGold) } : curve)),
       rl: input.rl.map((curve) => (curve.points[0]?.step === 0 ? { ...curve, perPromptGold: subtract(`rl/${curve.run}`, curve.perPromptGold) } : curve)),
+      dpo: input.dpo?.map((curve) => (curve.points[0]?.step === 0 ? { ...curve, perPromptGold: subtract(`dpo/${curve.run}`, curve.perPromptGold) } : curve)),
     },
   };
 }
@@ -95,6 +100,14 @@ function fitRlCurve(curve: RlCurve, settings: BootstrapSettings, fraction: numbe
   const d = curve.perPromptKl.map((row) => distanceFromKl(mean(row)));
   const gold = curve.perPromptGold.map(mean);
   return curveFit('rl', curve.run, curve.proxy, curve.policy, curve.klCoefficient, result, d, gold, fraction);
+}
+
+function fitDpoCurve(curve: DpoCurve, settings: BootstrapSettings, fraction: number): DpoFit {
+  // Its own bootstrap stream (fit/rl/dpo/<run>), so adding or removing a PPO run never moves a DPO interval.
+  const result = bootstrapRlFit(`dpo/${curve.run}`, curve, settings);
+  const d = curve.perPromptKl.map((row) => distanceFromKl(mean(row)));
+  const gold = curve.perPromptGold.map(mean);
+  return { ...curveFit('rl', curve.run, curve.proxy, curve.policy, null, result, d, gold, fraction), loss: curve.loss, dpoBeta: curve.beta };
 }
 
 function curveFit(

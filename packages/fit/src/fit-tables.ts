@@ -1,6 +1,22 @@
 import { join } from 'node:path';
-import { FITS_TABLE, SCALING_TABLE, SHARED_ALPHA_TABLE, writeParquetFile } from '@goodhart/core';
+import { DPO_FITS_TABLE, FITS_TABLE, SCALING_TABLE, SHARED_ALPHA_TABLE, writeParquetFile } from '@goodhart/core';
 import type { CurveFit, FitResults } from './types.ts';
+
+/** A fit's α and β with their intervals, R², points and predicted peak, as fits.parquet and dpo_fits.parquet name them. */
+function coefficientColumns(f: CurveFit) {
+  return {
+    alpha: f.alpha.mean,
+    alpha_low: f.alpha.low,
+    alpha_high: f.alpha.high,
+    beta: f.beta.mean,
+    beta_low: f.beta.low,
+    beta_high: f.beta.high,
+    r2: f.r2,
+    points: f.points,
+    peak_d: f.peak?.d ?? null,
+    peak_gold: f.peak?.gold ?? null,
+  };
+}
 
 /**
  * fits.parquet (one row per fitted curve: α and β with intervals, R², predicted peak, extrapolation error),
@@ -22,16 +38,7 @@ export async function writeFitTables(dir: string, results: FitResults): Promise<
         seed: f.proxy.seed,
         policy: f.policy?.size ?? '',
         kl_coefficient: f.klCoefficient,
-        alpha: f.alpha.mean,
-        alpha_low: f.alpha.low,
-        alpha_high: f.alpha.high,
-        beta: f.beta.mean,
-        beta_low: f.beta.low,
-        beta_high: f.beta.high,
-        r2: f.r2,
-        points: f.points,
-        peak_d: f.peak?.d ?? null,
-        peak_gold: f.peak?.gold ?? null,
+        ...coefficientColumns(f),
         extrapolation_fit_up_to_d: f.extrapolation?.fitUpToD ?? null,
         extrapolation_rmse: f.extrapolation?.rmse ?? null,
         extrapolation_max_abs_error: f.extrapolation?.maxAbsError ?? null,
@@ -72,6 +79,35 @@ export async function writeFitTables(dir: string, results: FitResults): Promise<
         r2: s.r2,
         points: s.points.length,
       })),
+    ),
+  );
+  if (results.dpo) await writeDpoFits(dir, results);
+}
+
+/** dpo_fits.parquet: each DPO run's RL-form fit beside the unpenalised PPO run on the same cell and policy. */
+async function writeDpoFits(dir: string, results: FitResults): Promise<void> {
+  await writeParquetFile(
+    join(dir, DPO_FITS_TABLE.file),
+    DPO_FITS_TABLE.fromRows(
+      (results.dpo ?? []).map((f) => {
+        const ppo = results.rl.find((r) => r.klCoefficient === 0 && r.proxy.cell === f.proxy.cell && r.policy?.size === f.policy?.size);
+        return {
+          run: f.curve,
+          proxy: f.proxy.cell,
+          policy: f.policy?.size ?? '',
+          loss: f.loss,
+          dpo_beta: f.dpoBeta,
+          ...coefficientColumns(f),
+          ppo_run: ppo?.curve ?? '',
+          ppo_alpha: ppo?.alpha.mean ?? null,
+          ppo_alpha_low: ppo?.alpha.low ?? null,
+          ppo_alpha_high: ppo?.alpha.high ?? null,
+          ppo_beta: ppo?.beta.mean ?? null,
+          ppo_beta_low: ppo?.beta.low ?? null,
+          ppo_beta_high: ppo?.beta.high ?? null,
+          ppo_peak_d: ppo?.peak?.d ?? null,
+        };
+      }),
     ),
   );
 }

@@ -1,6 +1,8 @@
 import {
   CURVES_BY_PROMPT_TABLE,
   CURVES_TABLE,
+  DPO_CURVES_BY_PROMPT_TABLE,
+  DPO_CURVES_TABLE,
   KL_COLUMNS,
   KL_ESTIMATORS,
   PPO_CURVES_BY_PROMPT_TABLE,
@@ -22,7 +24,7 @@ import {
   type StageOutput,
 } from '@goodhart/core';
 import { declaredRows } from './declared-rows.ts';
-import type { BonCurve, FitInput, Interval, PolicyInfo, ProxyInfo, RegressionalCheck, RlCurve } from './types.ts';
+import type { BonCurve, DpoCurve, FitInput, Interval, PolicyInfo, ProxyInfo, RegressionalCheck, RlCurve } from './types.ts';
 
 /** The upstream outputs the fit stage reads, verified against their manifests. */
 export interface FitSources {
@@ -45,13 +47,16 @@ export async function readFitSources(root: string, preset: string): Promise<FitS
   const bonCurves = await openStage(root, config.name, 'bonCurves');
   // A preset with a ppo section has runs (the schema requires proxies), so a PPO summary runs before fit.
   const ppoSummary = config.ppo ? await openStage(root, config.name, 'ppoSummary') : undefined;
-  const outputs = [pretrain, proxySummary, bonCurves, ...(ppoSummary ? [ppoSummary] : [])];
+  // Likewise a dpo section has runs, so a DPO summary runs before fit.
+  const dpoSummary = config.dpo ? await openStage(root, config.name, 'dpoSummary') : undefined;
+  const outputs = [pretrain, proxySummary, bonCurves, ...(ppoSummary ? [ppoSummary] : []), ...(dpoSummary ? [dpoSummary] : [])];
 
   const entryOf = new Map<StageOutput, StageId>([
     [pretrain, 'pretrain'],
     [proxySummary, 'proxySummary'],
     [bonCurves, 'bonCurves'],
     ...(ppoSummary ? [[ppoSummary, 'ppoSummary'] as const] : []),
+    ...(dpoSummary ? [[dpoSummary, 'dpoSummary'] as const] : []),
   ]);
   /** Typed rows of a declared table, checked against its declaration (see declaredRows). */
   const declared = async <C extends TableColumns>(output: StageOutput, spec: TableSpec<C>): Promise<RowOf<C>[]> => {
@@ -100,10 +105,19 @@ export async function readFitSources(root: string, preset: string): Promise<FitS
         return { proxy: proxyOf(identity.proxy, file), policy, klCoefficient: identity.klCoefficient };
       })
     : [];
+  const dpo = dpoSummary
+    ? dpoCurvesFrom(await declared(dpoSummary, DPO_CURVES_TABLE), await declared(dpoSummary, DPO_CURVES_BY_PROMPT_TABLE), (run, row) => {
+        const file = dpoSummary.file(DPO_CURVES_TABLE.file);
+        const policy = policies.find((p) => p.size === row.policy);
+        if (!policy) throw new Error(`${file}: DPO run ${run} trains policy "${row.policy}", which is not in policy.sizes (${config.policy.sizes.join(', ')})`);
+        if (row.loss !== 'dpo' && row.loss !== 'ipo') throw new Error(`${file}: DPO run ${run} has loss "${row.loss}"; expected "dpo" or "ipo"`);
+        return { proxy: proxyOf(row.proxy, file), policy, loss: row.loss, beta: Number(row.beta) };
+      })
+    : [];
   return {
     config,
     outputs,
-    input: { preset: config.name, goldKind: config.gold.kind, proxies, policies, bon, rl, regressional, options: { ...config.fit, seed: config.seed } },
+    input: { preset: config.name, goldKind: config.gold.kind, proxies, policies, bon, rl, dpo, regressional, options: { ...config.fit, seed: config.seed } },
   };
 }
 
@@ -211,6 +225,42 @@ function rlCurvesFrom(
       perPromptKl: perPromptMatrix(byPrompt.get(run) ?? [], 'step', steps, KL_COLUMNS.exact, `PPO run ${run}`),
       perPromptGold: perPromptMatrix(byPrompt.get(run) ?? [], 'step', steps, 'gold', `PPO run ${run}`),
       perPromptHuman: perPromptMatrix(byPrompt.get(run) ?? [], 'step', steps, 'human', `PPO run ${run}`),
+    };
+  });
+}
+
+type DpoCurveRow = RowOf<typeof DPO_CURVES_TABLE.columns>;
+type DpoByPromptRow = RowOf<typeof DPO_CURVES_BY_PROMPT_TABLE.columns>;
+
+/** DPO runs as curves of the RL shape: their `proxy` is the implicit reward β·KL of the evaluation samples. */
+function dpoCurvesFrom(
+  curveRows: DpoCurveRow[],
+  byPromptRows: DpoByPromptRow[],
+  describe: (run: string, first: DpoCurveRow) => Pick<DpoCurve, 'proxy' | 'policy' | 'loss' | 'beta'>,
+): DpoCurve[] {
+  const byPrompt = groupBy(byPromptRows, (r) => r.run);
+  return [...groupBy(curveRows, (r) => r.run)].map(([run, rows]) => {
+    const sorted = [...rows].sort((a, b) => a.step - b.step);
+    const steps = sorted.map((r) => r.step);
+    const implicit = (r: DpoCurveRow): { mean: number; low: number; high: number } => ({
+      mean: Number(r.implicit_reward),
+      low: Number(r.implicit_reward),
+      high: Number(r.implicit_reward),
+    });
+    return {
+      run,
+      ...describe(run, sorted[0]),
+      points: sorted.map((r) => ({
+        step: r.step,
+        kl: interval(r, 'kl'),
+        d: Number(r.d),
+        gold: interval(r, 'gold'),
+        human: interval(r, 'human'),
+        proxy: implicit(r),
+      })),
+      perPromptKl: perPromptMatrix(byPrompt.get(run) ?? [], 'step', steps, 'kl', `DPO run ${run}`),
+      perPromptGold: perPromptMatrix(byPrompt.get(run) ?? [], 'step', steps, 'gold', `DPO run ${run}`),
+      perPromptHuman: perPromptMatrix(byPrompt.get(run) ?? [], 'step', steps, 'human', `DPO run ${run}`),
     };
   });
 }

@@ -77,6 +77,19 @@ export interface RlCurve {
 }
 
 /**
+ * One direct-alignment run (packages/dpo): the policy trained on a proxy cell's training comparisons with the DPO
+ * or IPO loss at one β. Shaped like a PPO run (its points' `proxy` is the implicit reward β·KL of the samples), so
+ * the RL form is fitted to it the same way.
+ */
+export interface DpoCurve extends Omit<RlCurve, 'klCoefficient' | 'points'> {
+  /** As a PPO run's points, with KL as k1 only (its `kl`): DPO's evaluation does not yet measure KL every way. */
+  points: Omit<RlCurve['points'][number], 'klEstimators' | 'k1Negative'>[];
+  loss: 'dpo' | 'ipo';
+  /** β of the loss. */
+  beta: number;
+}
+
+/**
  * Finding 8 on the real pool: a synthetic proxy = gold + independent Gaussian noise (written by bon), whose best-of-n
  * gold should follow ρ·σ_gold·E[max of n standard normals] with no peak.
  */
@@ -108,6 +121,8 @@ export interface FitInput {
   policies: PolicyInfo[];
   bon: BonCurve[];
   rl: RlCurve[];
+  /** Direct-alignment runs (absent or empty without a dpo section). */
+  dpo?: DpoCurve[];
   regressional: RegressionalCheck | null;
   options: FitOptions;
 }
@@ -164,7 +179,7 @@ export interface ScalingFit {
 
 /** A curve (or shared-α group) the fit could not determine, and why; the report lists it and carries on. */
 export interface UnfittedCurve {
-  method: Method | 'rl-shared-alpha';
+  method: Method | 'rl-shared-alpha' | 'dpo';
   /** The proxy cell (bon), the run name (rl), or the runs joined by ", " (shared α). */
   curve: string;
   /** Why, e.g. "fitRl: needs at least 2 points with d > 1e-12, got 1". */
@@ -178,6 +193,14 @@ export interface FitResults {
   scaling: ScalingFit[];
   /** Curves too degenerate to fit (too few points, a singular design): left out of every fit above. */
   unfitted: UnfittedCurve[];
+  /** The RL form fitted to each direct-alignment run (absent without DPO runs). */
+  dpo?: DpoFit[];
+}
+
+/** The RL form d(α − β ln d) fitted to a DPO run (method "rl": the form), with the run's loss and β. */
+export interface DpoFit extends CurveFit {
+  loss: 'dpo' | 'ipo';
+  dpoBeta: number;
 }
 
 /** A finding judged on each proxy seed's curves alone: the seeds where it holds, fails, or cannot be judged. */

@@ -29,7 +29,7 @@ describe('a preset with degenerate curves', () => {
     const results = fitAll(input);
     expect(results.unfitted.map((u) => `${u.method} ${u.curve}`)).toEqual([`bon ${curve.proxy.cell}`, `rl ${run.run}`]);
     const findings = computeFindings(input, results);
-    expect(findings).toHaveLength(8);
+    expect(findings).toHaveLength(9);
 
     const dir = await mkdtemp(join(tmpdir(), 'goodhart-degenerate-'));
     dirs.push(dir);

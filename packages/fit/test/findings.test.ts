@@ -21,14 +21,14 @@ function finding(all: Finding[], id: number): Finding {
 const realistic = findings();
 
 describe('computeFindings on a realistic synthetic preset', () => {
-  it('returns the eight findings in order with the paper-notes titles', () => {
-    expect(realistic.map((f) => f.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  it('returns the nine findings in order with their titles', () => {
+    expect(realistic.map((f) => f.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(realistic.map((f) => f.title)).toEqual(FINDING_TITLES);
     for (const f of realistic) expect(f.evidence.length).toBeGreaterThan(20);
   });
 
-  it('finds every testable finding holding, and 5 untestable with one policy size', () => {
-    expect(realistic.map((f) => f.holds)).toEqual([true, true, true, true, null, true, true, true]);
+  it('finds every testable finding holding, 5 untestable with one policy size and 9 without DPO runs', () => {
+    expect(realistic.map((f) => f.holds)).toEqual([true, true, true, true, null, true, true, true, null]);
     expect(finding(realistic, 5).evidence).toMatch(/two policy sizes/);
   });
 
@@ -380,7 +380,7 @@ describe('findings with extra seeds at some RM sizes only', () => {
   const withExtra = findings({ extraSeeds });
 
   it('judges every finding without crashing, each seed in exactly one verdict list', () => {
-    expect(withExtra.map((f) => f.holds)).toEqual([true, true, true, true, null, true, true, true]);
+    expect(withExtra.map((f) => f.holds)).toEqual([true, true, true, true, null, true, true, true, null]);
     for (const f of withExtra.filter((f) => f.id !== 8)) {
       expect([...f.seeds!.holds, ...f.seeds!.fails, ...f.seeds!.untestable].sort()).toEqual([0, 1, 2]);
     }

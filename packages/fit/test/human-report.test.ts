@@ -8,6 +8,7 @@ import { runFit, type FitStageResult } from '../src/index.ts';
 import { runGoldRm } from '@goodhart/gold-rm';
 import { runLabel } from '@goodhart/label';
 import { initEngine } from '@goodhart/model';
+import { runDpoRun, runDpoSummary } from '@goodhart/dpo';
 import { runPpoRun, runPpoSummary } from '@goodhart/ppo';
 import { runPretrain } from '@goodhart/pretrain';
 import { runProxyCell, runProxySummary } from '@goodhart/proxy';
@@ -22,11 +23,12 @@ import { HAVE_CHROMIUM, launchChromium, openReport, REQUIRE_BROWSER } from './re
 /**
  * The fit stage's report on real artifacts of the test preset: with a model gold (a tiny gold RM) it draws and
  * tabulates the human labeller's curve beside the gold for best-of-n and RL; with the lexicon gold (the human itself)
- * it says so once and draws no duplicate curve. Two RM cells and one PPO run keep it to seconds of stage work.
+ * it says so once and draws no duplicate curve. Two RM cells, one PPO run and one DPO run keep it to seconds of stage work.
  */
 const quiet = (): void => {};
 const CELLS = ['tiny-n20-s0', 'tiny-n60-s0'];
 const RUN = 'tiny-n20-s0-kl0-small';
+const DPO_RUN = 'tiny-n20-s0-dpo-b0p1';
 
 let root: string;
 const reports: Record<'model' | 'lexicon', FitStageResult> = {} as Record<'model' | 'lexicon', FitStageResult>;
@@ -47,6 +49,8 @@ async function runPipeline(preset: string, modelGold: boolean): Promise<FitStage
   await runCurves({ preset, root });
   await runPpoRun({ ...options, run: RUN });
   await runPpoSummary({ preset, root });
+  await runDpoRun({ ...options, run: DPO_RUN });
+  await runDpoSummary({ preset, root });
   return runFit({ preset, root, log: quiet });
 }
 

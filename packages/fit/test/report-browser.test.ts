@@ -50,7 +50,7 @@ describe('static report in headless Chromium', () => {
     const { page, problems } = await openReport(browser, join(dir, 'index.html'));
 
     expect(await page.title()).toContain('fixture');
-    await expect(page.locator('#findings-table tbody tr').count()).resolves.toBe(8);
+    await expect(page.locator('#findings-table tbody tr').count()).resolves.toBe(9);
     await expect(page.locator('#fits-table tbody tr').count()).resolves.toBe(results.bon.length + results.rl.length);
 
     for (const id of CHARTS) {

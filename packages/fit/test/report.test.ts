@@ -54,7 +54,7 @@ describe('writeReport', () => {
       evidence: string;
       numbers: object;
     }[];
-    expect(json.map((f) => f.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(json.map((f) => f.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(Object.keys(json[0]!)).toEqual(['id', 'title', 'holds', 'holds_for_seeds', 'fails_for_seeds', 'untestable_for_seeds', 'evidence', 'numbers']);
     expect(json[7]!.holds_for_seeds).toBeNull();
 
@@ -63,7 +63,7 @@ describe('writeReport', () => {
     expect(html).toContain('<th>Proxy seeds</th>');
     expect(html).toContain('<td class="seeds">not seed-dependent</td>');
     expect(summary).toContain('](figures/bon-gold.svg)');
-    expect(summary.split('\n').filter((line) => /^\| [1-8] \|/.test(line))).toHaveLength(8);
+    expect(summary.split('\n').filter((line) => /^\| [1-9] \|/.test(line))).toHaveLength(9);
 
     // Self-contained: no scripts, no stylesheets or images fetched from anywhere.
     expect(html).not.toMatch(/<script|<link|<img|src="http|href="http|url\(http|@import/i);

@@ -118,3 +118,34 @@ export function unitProjectName(packageName: string, preset: string, unit: strin
 export function unitTargetName(preset: string, unit: string): string {
   return [preset, unit].join(NAME_SEPARATOR);
 }
+
+/** The losses a DPO run can train with: DPO's logistic loss or IPO's squared one. */
+export const DPO_LOSSES = ['dpo', 'ipo'] as const;
+export type DpoLoss = (typeof DPO_LOSSES)[number];
+
+/** dpo.losses when absent (the schema and the planner both apply it): DPO's loss alone. */
+export const DEFAULT_DPO_LOSSES: readonly DpoLoss[] = ['dpo'];
+
+/** One direct-alignment run: the training comparisons of a proxy cell × a loss × a β. */
+export interface DpoRun {
+  cell: string;
+  loss: DpoLoss;
+  beta: number;
+}
+
+/** The sweep a preset's DPO runs are drawn from. */
+export interface DpoAxes {
+  proxies: readonly string[];
+  losses: readonly DpoLoss[];
+  betas: readonly number[];
+}
+
+/** `<cell>-<loss>-b<β>`, β's decimal point written as "p" (`m-n4000-s0-dpo-b0p1`). */
+export function dpoRunName(run: DpoRun): string {
+  return `${run.cell}-${run.loss}-b${String(run.beta).replace('.', 'p')}`;
+}
+
+/** Every DPO run of a sweep, proxies outermost, then losses, then βs, in the order of the pipeline file. */
+export function dpoRunsOf(axes: DpoAxes): DpoRun[] {
+  return axes.proxies.flatMap((cell) => axes.losses.flatMap((loss) => axes.betas.map((beta) => ({ cell, loss, beta }))));
+}

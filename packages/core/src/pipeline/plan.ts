@@ -8,6 +8,11 @@ import {
   presetTargetName,
   runName,
   runsOf,
+  dpoRunName,
+  dpoRunsOf,
+  DPO_LOSSES,
+  DEFAULT_DPO_LOSSES,
+  type DpoLoss,
   unitProjectName,
   unitTargetName,
   type ExtraSeeds,
@@ -180,6 +185,30 @@ function ppoRunUnits(config: unknown, cells: readonly string[]): { run: string; 
   return runsOf({ proxies, klCoefficients, policies }).map((run) => ({ run: runName(run), cell: run.cell }));
 }
 
+/** An upper bound on the DPO runs (proxies × losses × βs as listed), without enumerating them. */
+function dpoRunCount(config: unknown): number {
+  const dpo = isObject(config) ? config.dpo : undefined;
+  if (!isObject(dpo)) return 0;
+  const length = (value: unknown, absent: number): number => (value === undefined ? absent : Array.isArray(value) ? value.length : 0);
+  return length(dpo.proxies, 0) * length(dpo.losses, DEFAULT_DPO_LOSSES.length) * length(dpo.betas, 0);
+}
+
+/** The DPO runs (none without a dpo section); entries that cannot name a run are left out (the stage reports them). */
+function dpoRunUnits(config: unknown, cells: readonly string[]): { run: string; cell: string }[] {
+  const dpo = isObject(config) ? config.dpo : undefined;
+  if (!isObject(dpo)) return [];
+  const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+  const proxies = list(dpo.proxies).filter((cell): cell is string => typeof cell === 'string' && cells.includes(cell));
+  const losses = (dpo.losses === undefined ? DEFAULT_DPO_LOSSES : list(dpo.losses)).filter((loss): loss is DpoLoss =>
+    (DPO_LOSSES as readonly unknown[]).includes(loss),
+  );
+  const betas = list(dpo.betas).filter((beta): beta is number => typeof beta === 'number' && beta > 0);
+  return dpoRunsOf({ proxies: [...new Set(proxies)], losses: [...new Set(losses)], betas: [...new Set(betas)] }).map((run) => ({
+    run: dpoRunName(run),
+    cell: run.cell,
+  }));
+}
+
 /** The units an entry fans out over, each with its proxy cell where it has one. */
 function unitsOf(entry: StageEntry, config: unknown, cells: readonly string[]): { unit?: string; cell?: string }[] {
   switch (entry.fanOut) {
@@ -191,6 +220,8 @@ function unitsOf(entry: StageEntry, config: unknown, cells: readonly string[]): 
       return bonProxyCells(config, cells).map((cell) => ({ unit: cell, cell }));
     case 'run':
       return ppoRunUnits(config, cells).map(({ run, cell }) => ({ unit: run, cell }));
+    case 'dpoRun':
+      return dpoRunUnits(config, cells).map(({ run, cell }) => ({ unit: run, cell }));
   }
 }
 
@@ -208,6 +239,8 @@ export function planPipeline(preset: string, config: unknown, registry: Registry
   if (cells > MAX_GRID_CELLS) return { problem: `"proxy.grid" has ${cells} cells; at most ${MAX_GRID_CELLS} are allowed` };
   const runCount = ppoRunCount(config);
   if (runCount > MAX_PPO_RUNS) return { problem: `the PPO sweep has ${runCount} runs; at most ${MAX_PPO_RUNS} are allowed` };
+  const dpoCount = dpoRunCount(config);
+  if (dpoCount > MAX_PPO_RUNS) return { problem: `the DPO sweep has ${dpoCount} runs; at most ${MAX_PPO_RUNS} are allowed` };
   // The stage CLIs refuse such a file, so its tasks could never run.
   const name = isObject(config) ? config.name : undefined;
   if (name !== preset) return { problem: `field "name" is ${JSON.stringify(name)?.slice(0, 80)}; it must equal the file name "${preset}"` };

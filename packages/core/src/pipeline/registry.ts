@@ -7,8 +7,11 @@
  * `--preset`) plus one entry here.
  */
 
-/** How an entry fans out over a preset: one task, one per proxy grid cell, one per best-of-n proxy, one per PPO run. */
-export type FanOut = 'preset' | 'cell' | 'bonProxy' | 'run';
+/**
+ * How an entry fans out over a preset: one task, one per proxy grid cell, one per best-of-n proxy, one per PPO run,
+ * one per DPO run.
+ */
+export type FanOut = 'preset' | 'cell' | 'bonProxy' | 'run' | 'dpoRun';
 
 /** An upstream entry: every task of it (`each`), or the one for this task's proxy cell (`sameCell`). */
 export interface UpstreamSpec {
@@ -78,6 +81,9 @@ const PPO_RUN_FIELDS = [
   'rewardNormalisation',
   'eval',
 ].map((field) => `ppo.${field}`);
+
+/** DPO hyperparameters a run reads: every dpo field but the sweep lists (proxies, losses, betas). */
+const DPO_RUN_FIELDS = ['epochs', 'batchSize', 'learningRate', 'weightDecay', 'gradientClip', 'checkpointEvery', 'eval'].map((field) => `dpo.${field}`);
 
 /** The PPO sweep: which runs exist. */
 const PPO_SWEEP_FIELDS = ['ppo.proxies', 'ppo.klCoefficients', 'ppo.policies', 'policy.sizes'];
@@ -195,13 +201,35 @@ export const STAGES = {
     externalDependencies: [],
     describe: (preset, _unit, runs) => `Gather the ${runs} "${preset}" PPO runs.`,
   },
+  // A DPO run trains the initial policy on a proxy cell's training comparisons (label's), with no RM in between.
+  dpoRun: {
+    package: 'dpo',
+    fanOut: 'dpoRun',
+    fields: ['seed', 'policy.sizes', 'gold', 'label.responseTokens', 'compute', ...DPO_RUN_FIELDS],
+    upstream: [{ entry: 'pretrain' }, { entry: 'goldRm' }, { entry: 'label' }],
+    output: (run) => ['runs', run],
+    args: (run) => ['--run', run],
+    ownProject: { target: 'train' },
+    externalDependencies: [...GOLD, ...TFJS],
+    describe: (preset, run) => `DPO run ${run} of "${preset}".`,
+  },
+  dpoSummary: {
+    package: 'dpo',
+    fanOut: 'preset',
+    fields: ['dpo.proxies', 'dpo.losses', 'dpo.betas'],
+    upstream: [{ entry: 'dpoRun', match: 'each' }],
+    output: () => ['summary'],
+    args: () => ['--summary'],
+    externalDependencies: [],
+    describe: (preset, _unit, runs) => `Gather the ${runs} "${preset}" DPO runs.`,
+  },
   fit: {
     package: 'fit',
     fanOut: 'preset',
     // The policy sizes list the policies. A run's proxy, policy and β_KL are read from the PPO tables' columns, so
     // the sweep is not hashed here: the runs fit reads are the ones the PPO summary it runs after gathered.
     fields: ['seed', 'fit', 'policy.sizes'],
-    upstream: [{ entry: 'pretrain' }, { entry: 'label' }, { entry: 'proxySummary' }, { entry: 'bonCurves' }, { entry: 'ppoSummary' }],
+    upstream: [{ entry: 'pretrain' }, { entry: 'label' }, { entry: 'proxySummary' }, { entry: 'bonCurves' }, { entry: 'ppoSummary' }, { entry: 'dpoSummary' }],
     output: () => [],
     args: () => [],
     externalDependencies: ['vega', 'vega-lite'],

@@ -55,3 +55,33 @@ export const SCALING_TABLE = defineTable('scaling.parquet', {
   r2: { type: 'float64', meaning: "the regression's R²" },
   points: { type: 'int32', meaning: 'curves in the regression' },
 });
+
+/**
+ * fit/dpo_fits.parquet: the RL form d(α − β ln d) fitted to each direct-alignment run, beside the unpenalised PPO run
+ * (same policy) against the proxy trained on the same comparisons.
+ */
+export const DPO_FITS_TABLE = defineTable('dpo_fits.parquet', {
+  run: { type: 'utf8', meaning: 'the DPO run (dpo/runs/<run>)' },
+  proxy: { type: 'utf8', meaning: 'the proxy cell whose training comparisons the run learnt from' },
+  policy: { type: 'utf8', meaning: 'the policy size' },
+  loss: { type: 'utf8', meaning: '"dpo" or "ipo"' },
+  dpo_beta: { type: 'float64', meaning: "the loss's β" },
+  alpha: { type: 'float64', meaning: 'the fitted α' },
+  alpha_low: { type: 'float64', meaning: "α's bootstrap interval: low end" },
+  alpha_high: { type: 'float64', meaning: "α's bootstrap interval: high end" },
+  beta: { type: 'float64', meaning: 'the fitted β of the RL form' },
+  beta_low: { type: 'float64', meaning: "β's bootstrap interval: low end" },
+  beta_high: { type: 'float64', meaning: "β's bootstrap interval: high end" },
+  r2: { type: 'float64', meaning: "the fit's R² on the run's points" },
+  points: { type: 'int32', meaning: 'points fitted (d = 0 left out)' },
+  peak_d: { type: 'float64', meaning: 'the fitted peak d* = e^(α/β − 1) (null: no peak)' },
+  peak_gold: { type: 'float64', meaning: 'the fitted peak gain R* over the start (null: no peak)' },
+  ppo_run: { type: 'utf8', meaning: 'the unpenalised PPO run against the same cell and policy ("" when the preset has none)' },
+  ppo_alpha: { type: 'float64', meaning: "that PPO run's fitted α (null without one)" },
+  ppo_alpha_low: { type: 'float64', meaning: "its α's interval: low end" },
+  ppo_alpha_high: { type: 'float64', meaning: "its α's interval: high end" },
+  ppo_beta: { type: 'float64', meaning: "that PPO run's fitted β" },
+  ppo_beta_low: { type: 'float64', meaning: "its β's interval: low end" },
+  ppo_beta_high: { type: 'float64', meaning: "its β's interval: high end" },
+  ppo_peak_d: { type: 'float64', meaning: "that PPO run's fitted peak d* (null: no peak)" },
+});

@@ -1,4 +1,5 @@
 import { defineTable } from '../columns.ts';
+import { GOLD_INTERVAL_COLUMNS, HUMAN_INTERVAL_COLUMNS } from './curve-columns.ts';
 
 /** A PPO run's curve: one row per evaluation step, intervals bootstrapped over prompts. */
 const CURVE_COLUMNS = {
@@ -24,16 +25,12 @@ const CURVE_COLUMNS = {
   kl_exact_high: { type: 'float64', meaning: "exact per-token KL's bootstrap interval over prompts: high end" },
   kl_k1_negative: { type: 'float64', meaning: 'fraction of the evaluation samples whose k1 is below 0' },
   d: { type: 'float64', meaning: 'sqrt(max(kl_exact, 0)): the distance the fits use' },
-  gold: { type: 'float64', meaning: 'mean gold score of the evaluation responses' },
-  gold_low: { type: 'float64', meaning: "gold's bootstrap interval over prompts: low end" },
-  gold_high: { type: 'float64', meaning: "gold's bootstrap interval over prompts: high end" },
+  ...GOLD_INTERVAL_COLUMNS,
   proxy_score: { type: 'float64', meaning: 'mean proxy score of the evaluation responses' },
   proxy_low: { type: 'float64', meaning: "proxy score's bootstrap interval: low end" },
   proxy_high: { type: 'float64', meaning: "proxy score's bootstrap interval: high end" },
   response_length: { type: 'float64', meaning: 'mean response length in tokens' },
-  human: { type: 'float64', meaning: "the human labeller's mean score of the same responses (beside the gold)" },
-  human_low: { type: 'float64', meaning: "human's bootstrap interval: low end" },
-  human_high: { type: 'float64', meaning: "human's bootstrap interval: high end" },
+  ...HUMAN_INTERVAL_COLUMNS,
 } as const;
 
 /** Per-prompt means behind each curve point, so the fits can bootstrap over prompts. */

@@ -9,7 +9,9 @@ import { distinct } from './selection.ts';
 
 /** The proxy seeds the preset's curves use, ascending. */
 export function proxySeeds(input: FitInput): number[] {
-  return distinct([...input.bon.map((c) => c.proxy.seed), ...input.rl.map((r) => r.proxy.seed)]).sort((a, b) => a - b);
+  return distinct([...input.bon.map((c) => c.proxy.seed), ...input.rl.map((r) => r.proxy.seed), ...(input.dpo ?? []).map((r) => r.proxy.seed)]).sort(
+    (a, b) => a - b,
+  );
 }
 
 export function inputForSeed(input: FitInput, seed: number): FitInput {
@@ -18,6 +20,7 @@ export function inputForSeed(input: FitInput, seed: number): FitInput {
     proxies: input.proxies.filter((p) => p.seed === seed),
     bon: input.bon.filter((c) => c.proxy.seed === seed),
     rl: input.rl.filter((r) => r.proxy.seed === seed),
+    ...(input.dpo ? { dpo: input.dpo.filter((r) => r.proxy.seed === seed) } : {}),
   };
 }
 
@@ -31,5 +34,6 @@ export function resultsForSeed(results: FitResults, seed: number): FitResults {
     rlSharedAlpha: results.rlSharedAlpha.filter((group) => group.runs.every((run) => curves.has(run))),
     scaling: results.scaling.filter((s) => s.points.every((p) => curves.has(p.curve))),
     unfitted: results.unfitted,
+    ...(results.dpo ? { dpo: results.dpo.filter((f) => f.proxy.seed === seed) } : {}),
   };
 }

@@ -50,7 +50,7 @@ function seedsWith(analyses: readonly Overoptimisation[], input: FitInput, test:
   return [...seeds].sort((a, b) => a - b).join(',');
 }
 
-function dropTest(input: FitInput, label: string): DropTest {
+export function dropTest(input: FitInput, label: string): DropTest {
   const confidence = input.options.confidence > 0 && input.options.confidence < 1 ? input.options.confidence : DEFAULT_CONFIDENCE;
   return { splitRng: Rng.fromSeed(input.options.seed, `fit/findings/split/${label}`), confidence };
 }
@@ -79,7 +79,7 @@ function exampleNumbers(prefix: string, analyses: readonly Overoptimisation[]): 
   };
 }
 
-function methodSentence(method: string, noun: string, analyses: readonly Overoptimisation[]): string {
+export function methodSentence(method: string, noun: string, analyses: readonly Overoptimisation[]): string {
   const count = analyses.filter((a) => a.overoptimises).length;
   const a = example(analyses);
   if (!a) return `${method}: no ${noun}.`;

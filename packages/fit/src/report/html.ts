@@ -87,7 +87,7 @@ function findingsSection(findings: readonly Finding[]): string {
   const untested = findings.length - held - failed;
   return `<section id="findings">
 <h2>Findings</h2>
-<p>The paper’s eight findings, each checked against this preset’s numbers: <strong>${held}</strong> hold, <strong>${failed}</strong> do not, <strong>${untested}</strong> cannot be tested with the runs this preset makes (✓ holds, ✗ does not hold, — not testable here). A finding about the proxies is also judged on each proxy seed’s RMs alone (the s&lt;seed&gt; of a cell name), and holds only if it fails on none.</p>
+<p>The paper’s eight findings and direct alignment’s (finding 9, Rafailov et al. 2024), each checked against this preset’s numbers: <strong>${held}</strong> hold, <strong>${failed}</strong> do not, <strong>${untested}</strong> cannot be tested with the runs this preset makes (✓ holds, ✗ does not hold, — not testable here). A finding about the proxies is also judged on each proxy seed’s RMs alone (the s&lt;seed&gt; of a cell name), and holds only if it fails on none.</p>
 <table id="findings-table">
 <thead><tr><th>#</th><th>Finding</th><th>Holds</th><th>Proxy seeds</th><th>Evidence</th></tr></thead>
 <tbody>

@@ -1,5 +1,5 @@
 import type { HumanBesideGold, ScorePeak } from '../human-beside-gold.ts';
-import type { CurveFit, FitResults, Finding } from '../types.ts';
+import type { CurveFit, DpoFit, FitResults, Finding } from '../types.ts';
 import { fixed, withInterval } from './format.ts';
 
 /** Table contents shared by index.html and summary.md: plain strings, escaped by each writer for its format. */
@@ -40,9 +40,9 @@ function seedCell(f: Finding): string {
 
 export const FIT_HEADERS = ['curve', 'method', 'α [low, high]', 'β [low, high]', 'R²', 'points', 'd*', 'R*', 'extrapolation RMSE'] as const;
 
-/** One row per curve fit: BoN first, then RL; intervals are the fitting library's bootstrap intervals. */
+/** One row per curve fit: BoN first, then RL, then DPO; intervals are the fitting library's bootstrap intervals. */
 export function fitRows(results: FitResults): string[][] {
-  return [...results.bon, ...results.rl].map((fit) => [
+  return [...results.bon, ...results.rl, ...(results.dpo ?? [])].map((fit) => [
     fit.curve,
     methodLabel(fit),
     withInterval(fit.alpha),
@@ -57,6 +57,8 @@ export function fitRows(results: FitResults): string[][] {
 
 function methodLabel(fit: CurveFit): string {
   if (fit.method === 'bon') return 'BoN d(α − βd)';
+  if ('loss' in fit)
+    return `${(fit as DpoFit).loss.toUpperCase()} β ${(fit as DpoFit).dpoBeta}: RL form d(α − β ln d)${fit.policy ? `, policy ${fit.policy.size}` : ''}`;
   const policy = fit.policy ? `, policy ${fit.policy.size}` : '';
   return `RL d(α − β ln d), KL coef ${fit.klCoefficient ?? 0}${policy}`;
 }
@@ -89,7 +91,7 @@ export const UNFITTED_HEADERS = ['curve', 'method', 'why it could not be fitted'
 
 /** Curves the fit left out (too few points, a singular design), so the reader sees them rather than a gap. */
 export function unfittedRows(results: FitResults): string[][] {
-  const method = { bon: 'BoN', rl: 'RL', 'rl-shared-alpha': 'RL shared α' } as const;
+  const method = { bon: 'BoN', rl: 'RL', 'rl-shared-alpha': 'RL shared α', dpo: 'DPO (RL form)' } as const;
   return results.unfitted.map((u) => [u.curve, method[u.method], u.reason]);
 }
 

@@ -1,6 +1,7 @@
 import type { FitInput, FitResults } from '../../types.ts';
 import { bonGoldFigure, bonProxyFigure } from './bon.ts';
 import { coefficientsVsComparisonsFigure, coefficientsVsParametersFigure } from './coefficients.ts';
+import { dpoGoldFigure } from './dpo.ts';
 import type { FigureBuilder, FigurePlan } from './figure.ts';
 import { klCurrencyFigure } from './kl-currency.ts';
 import { klPenaltyFigure } from './kl-penalty.ts';
@@ -24,6 +25,7 @@ const BUILDERS: readonly FigureBuilder[] = [
   policySizeFigure,
   klCurrencyFigure,
   regressionalFigure,
+  dpoGoldFigure,
 ];
 
 /** Every figure's plan: a chart to render, or a note when the preset lacks its data. */
@@ -44,4 +46,5 @@ export const FIGURE_IDS = [
   'policy-size',
   'bon-vs-rl',
   'regressional',
+  'dpo-gold',
 ] as const;
