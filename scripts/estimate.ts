@@ -6,6 +6,8 @@ import {
   goldTrainingPairsBound,
   loadPipeline,
   parseCell,
+  proxyIdentity,
+  scorersOf,
   pipelineTasks,
   Rng,
   runName,
@@ -205,7 +207,9 @@ function ppoTask(cfg: PipelineConfig, runUnit: string): Task {
   const ppo = cfg.ppo;
   if (!ppo) throw new Error(`PPO run ${runUnit} without a ppo section`);
   const run = findRun(runUnit, cfg);
-  const rmSize = parseCell(run.cell, cfg).size;
+  const rmSize = proxyIdentity(run.cell, cfg).size;
+  // An ensemble's members each score every rollout and evaluation sample; the measured iteration scores with one.
+  const rewardModels = scorersOf(run.cell, cfg.sources ?? {}).length;
   const perIteration = measured(`ppo/${run.policy}/${rmSize}`, () => {
     const policy = languageModel(run.policy, [VALUE_HEAD]);
     const reference = languageModel(run.policy);
@@ -233,8 +237,11 @@ function ppoTask(cfg: PipelineConfig, runUnit: string): Task {
   });
   const evalSamples = ppo.eval.prompts * ppo.eval.samplesPerPrompt * ppo.eval.points;
   const evaluation =
-    samplingSeconds(run.policy, evalSamples, ppo.batchSize) + scoringSeconds(rmSize, evalSamples, ppo.batchSize) + goldScoringSeconds(cfg, evalSamples);
-  return { stage: `ppo ${runName(run)}`, seconds: ppo.iterations * perIteration + evaluation };
+    samplingSeconds(run.policy, evalSamples, ppo.batchSize) +
+    rewardModels * scoringSeconds(rmSize, evalSamples, ppo.batchSize) +
+    goldScoringSeconds(cfg, evalSamples);
+  const extraScoring = (rewardModels - 1) * scoringSeconds(rmSize, ppo.batchSize, ppo.batchSize);
+  return { stage: `ppo ${runName(run)}`, seconds: ppo.iterations * (perIteration + extraScoring) + evaluation };
 }
 
 /** The work of each registry entry's task; entries absent here (summaries, curves, fits) read small tables only. */

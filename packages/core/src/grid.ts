@@ -1,5 +1,6 @@
 import type { PipelineConfig } from './config-schema.ts';
 import { CELL_NAME_FORM, cellName, cellsOf, parseCellName, runName, runsOf, type Cell, type PpoRun } from './pipeline/naming.ts';
+import type { RewardSource } from './pipeline/sources.ts';
 
 /** Every cell of proxy.grid, sizes outermost, in the order of the pipeline file. */
 export function gridCells(config: PipelineConfig): Cell[] {
@@ -29,4 +30,18 @@ export function findRun(name: string, config: PipelineConfig): PpoRun {
   const run = runs.find((r) => runName(r) === name);
   if (!run) throw new Error(`PPO run "${name}" is not in "${config.name}"; its runs are: ${runs.map(runName).join(', ') || '(none: no ppo section)'}`);
   return run;
+}
+
+/** Seed recorded in a table's row for a source: its members have several. */
+export const SOURCE_SEED = -1;
+
+/** The declared source named `name`, or undefined when `name` is not one (a cell). */
+export function findSource(name: string, config: PipelineConfig): RewardSource | undefined {
+  return config.sources && Object.hasOwn(config.sources, name) ? config.sources[name] : undefined;
+}
+
+/** What a proxy's table rows record of it: a cell's size, comparisons and seed, or a source's members' (seed −1). */
+export function proxyIdentity(name: string, config: PipelineConfig): Cell {
+  const source = findSource(name, config);
+  return source ? { size: source.members.size, comparisons: source.members.comparisons, seed: SOURCE_SEED } : parseCell(name, config);
 }

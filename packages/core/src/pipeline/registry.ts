@@ -7,10 +7,16 @@
  * `--preset`) plus one entry here.
  */
 
-/** How an entry fans out over a preset: one task, one per proxy grid cell, one per best-of-n proxy, one per PPO run. */
+/**
+ * How an entry fans out over a preset: one task, one per proxy grid cell, one per model that scores for best-of-n
+ * (a cell of bon.proxies or a member of an ensemble there: pipeline/sources.ts), one per PPO run.
+ */
 export type FanOut = 'preset' | 'cell' | 'bonProxy' | 'run';
 
-/** An upstream entry: every task of it (`each`), or the one for this task's proxy cell (`sameCell`). */
+/**
+ * An upstream entry: every task of it (`each`), or the tasks of the proxy models this task reads (`sameCell`): its
+ * own cell or an ensemble's member cells.
+ */
 export interface UpstreamSpec {
   entry: string;
   match?: 'each' | 'sameCell';
@@ -166,7 +172,8 @@ export const STAGES = {
     package: 'bon',
     fanOut: 'preset',
     // The pool size sets the default n grid and the regressional check's pool; the grid names each curve's cell.
-    fields: ['seed', 'bon.curves', 'bon.proxies', 'bon.pool.samplesPerPrompt', 'proxy.grid'],
+    // `sources` says how an ensemble's members' scores combine.
+    fields: ['seed', 'bon.curves', 'bon.proxies', 'bon.pool.samplesPerPrompt', 'proxy.grid', 'sources'],
     upstream: [{ entry: 'bonPool' }, { entry: 'bonScore', match: 'each' }],
     output: () => ['curves'],
     args: () => ['--curves'],
@@ -177,7 +184,8 @@ export const STAGES = {
   ppoRun: {
     package: 'ppo',
     fanOut: 'run',
-    fields: ['seed', 'gold', 'label.responseTokens', 'proxy.training.centeringSamples', 'compute', ...PPO_RUN_FIELDS],
+    // `sources` says what a run against a source optimises (its members and objective).
+    fields: ['seed', 'gold', 'label.responseTokens', 'proxy.training.centeringSamples', 'compute', 'sources', ...PPO_RUN_FIELDS],
     upstream: [{ entry: 'pretrain' }, { entry: 'goldRm' }, { entry: 'label' }, { entry: 'proxyCell', match: 'sameCell' }],
     output: (run) => ['runs', run],
     args: (run) => ['--run', run],
@@ -200,7 +208,8 @@ export const STAGES = {
     fanOut: 'preset',
     // The policy sizes list the policies. A run's proxy, policy and β_KL are read from the PPO tables' columns, so
     // the sweep is not hashed here: the runs fit reads are the ones the PPO summary it runs after gathered.
-    fields: ['seed', 'fit', 'policy.sizes'],
+    // `sources` says which curves are sources and of which members (the reward-sources finding).
+    fields: ['seed', 'fit', 'policy.sizes', 'sources'],
     upstream: [{ entry: 'pretrain' }, { entry: 'label' }, { entry: 'proxySummary' }, { entry: 'bonCurves' }, { entry: 'ppoSummary' }],
     output: () => [],
     args: () => [],
