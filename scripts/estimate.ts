@@ -200,7 +200,13 @@ function poolTask(cfg: PipelineConfig): Task {
 }
 
 function scoreTask(cfg: PipelineConfig, cellUnit: string): Task {
-  return { stage: `bon score ${cellUnit}`, seconds: scoringSeconds(parseCell(cellUnit, cfg).size, poolSamples(cfg), cfg.bon.scoring.batchSize) };
+  return { stage: `bon score ${cellUnit}`, seconds: scoringSeconds(proxyIdentity(cellUnit, cfg).size, poolSamples(cfg), cfg.bon.scoring.batchSize) };
+}
+
+/** A weight average: reading and averaging the members is quick; centring scores the centring samples once. */
+function averageTask(cfg: PipelineConfig, source: string): Task {
+  const { batchSize, centeringSamples } = cfg.proxy.training;
+  return { stage: `proxy ${source}`, seconds: scoringSeconds(proxyIdentity(source, cfg).size, centeringSamples, 2 * batchSize) };
 }
 
 function ppoTask(cfg: PipelineConfig, runUnit: string): Task {
@@ -250,6 +256,7 @@ const COSTS: Partial<Record<StageId, (unit: string) => Task[]>> = {
   goldRm: () => goldRmTasks(config),
   label: () => [labelTask(config)],
   proxyCell: (cell) => [proxyTask(config, cell)],
+  proxyAverage: (source) => [averageTask(config, source)],
   bonPool: () => [poolTask(config)],
   bonScore: (cell) => [scoreTask(config, cell)],
   ppoRun: (run) => [ppoTask(config, run)],

@@ -5,7 +5,7 @@ import { combineMembers, openStage, readParquetFile, scoreSpread, stageOutputDir
 import { initEngine } from '@goodhart/model';
 import { runLabel } from '@goodhart/label';
 import { runPretrain } from '@goodhart/pretrain';
-import { runProxyCell } from '@goodhart/proxy';
+import { runProxyAverage, runProxyCell } from '@goodhart/proxy';
 import { bestOfNCurve } from '../src/estimator.ts';
 import { bonScorers, runCurves, runPool, runScore } from '../src/stage.ts';
 import { tempWorkspace, testPreset } from '../../../test/support/workspace.ts';
@@ -24,6 +24,7 @@ beforeAll(async () => {
       'tiny-mean': { ...ensemble, objective: 'mean' },
       'tiny-wco': { ...ensemble, objective: 'worst' },
       'tiny-uwo': { ...ensemble, objective: 'uncertainty', lambda: 0.5 },
+      'tiny-warm': { kind: 'weightAverage', members: ensemble.members },
     };
     delete c.ppo;
   });
@@ -31,6 +32,7 @@ beforeAll(async () => {
   await runPretrain({ preset: PRESET, backend: 'wasm', root, log: quiet });
   await runLabel({ preset: PRESET, backend: 'wasm', root, log: quiet });
   for (const cell of members) await runProxyCell({ preset: PRESET, cell, backend: 'wasm', root, log: quiet });
+  await runProxyAverage({ preset: PRESET, source: 'tiny-warm', backend: 'wasm', root, log: quiet });
   await runPool({ preset: PRESET, backend: 'wasm', root, log: quiet });
 });
 
@@ -39,10 +41,10 @@ async function rows(entry: 'bonPool' | 'bonScore', file: string, unit?: string):
 }
 
 describe('best-of-n of an ensemble', () => {
-  it('scores the pool with the members only, and refuses to score it with an ensemble', async () => {
+  it('scores the pool with the members and the weight average once each, and refuses to score it with an ensemble', async () => {
     const { loadPipeline } = await import('@goodhart/core');
-    expect(bonScorers(loadPipeline(PRESET, root))).toEqual(members);
-    for (const cell of members) await runScore({ preset: PRESET, cell, backend: 'wasm', root });
+    expect(bonScorers(loadPipeline(PRESET, root))).toEqual([...members, 'tiny-warm']);
+    for (const cell of [...members, 'tiny-warm']) await runScore({ preset: PRESET, cell, backend: 'wasm', root });
     await expect(runScore({ preset: PRESET, cell: 'tiny-wco', backend: 'wasm', root })).rejects.toThrow(/not among the models that score the best-of-n pool/);
   });
 
@@ -51,15 +53,15 @@ describe('best-of-n of an ensemble', () => {
     const before = await Promise.all(members.map(async (cell) => readFile(join(scoresDir, cell, 'scores.parquet'))));
     const mtimes = await Promise.all(members.map(async (cell) => (await stat(join(scoresDir, cell, 'scores.parquet'))).mtimeMs));
     const { curves, outputDir } = await runCurves({ preset: PRESET, root });
-    expect(await readdir(scoresDir)).toEqual(members);
+    expect(await readdir(scoresDir)).toEqual([...members, 'tiny-warm']);
     for (const [i, cell] of members.entries()) {
       expect(await readFile(join(scoresDir, cell, 'scores.parquet'))).toEqual(before[i]);
       expect((await stat(join(scoresDir, cell, 'scores.parquet'))).mtimeMs).toBe(mtimes[i]);
     }
-    expect(curves.map((c) => c.cell)).toEqual([...members, 'tiny-mean', 'tiny-wco', 'tiny-uwo']);
+    expect(curves.map((c) => c.cell)).toEqual([...members, 'tiny-mean', 'tiny-wco', 'tiny-uwo', 'tiny-warm']);
     const manifest = JSON.parse(await readFile(join(outputDir, 'manifest.json'), 'utf8')) as { upstream: { stage: string; dir?: string }[] };
-    // The pool and the three members' scorings: nothing scored for the ensembles.
-    expect(manifest.upstream).toHaveLength(1 + members.length);
+    // The pool, the three members' scorings and the weight average's: nothing scored for the ensembles.
+    expect(manifest.upstream).toHaveLength(1 + members.length + 1);
     const table = tableRows(await readParquetFile(join(outputDir, 'curves.parquet')));
     expect(table.filter((r) => r.proxy === 'tiny-wco').every((r) => r.size === 'tiny' && r.comparisons === 20 && r.seed === -1)).toBe(true);
   });

@@ -19,13 +19,18 @@ const ensembleSourceSchema = z.strictObject({
   lambda: z.number().gt(0).max(100).optional(),
 });
 
+const weightAverageSourceSchema = z.strictObject({
+  kind: z.literal('weightAverage'),
+  members: sourceMembersSchema,
+});
+
 /**
- * `sources`: reward sources by name, each an ensemble of proxy cells (pipeline/sources.ts).
+ * `sources`: reward sources by name, each an ensemble of proxy cells or their weight average (pipeline/sources.ts).
  * bon.proxies and ppo.proxies name cells or these. Absent: every best-of-n and PPO run optimises one proxy cell.
  */
 export const sourcesSchema = z.record(
   z.string().regex(NAME_PATTERN, 'lower-case letters, digits and dashes'),
-  z.discriminatedUnion('kind', [ensembleSourceSchema], {
+  z.discriminatedUnion('kind', [ensembleSourceSchema, weightAverageSourceSchema], {
     error: (issue) => (issue.code === 'invalid_union' ? `"kind" must be one of ${SOURCE_KIND_NAMES.map((k) => `"${k}"`).join(', ')}` : undefined),
   }),
 );
@@ -33,8 +38,8 @@ export const sourcesSchema = z.record(
 type Issue = (path: (string | number)[], input: unknown, message: string) => void;
 
 /**
- * The cross-field rules of `sources`: a name that is not a cell's, members that are cells of proxy.grid (one size
- * and comparisons count), seeds listed once, λ exactly with UWO.
+ * The cross-field rules of `sources`: a name that is not a cell's, members that are cells of proxy.grid (one size,
+ * so a weight average's members share the pretrained LM they started from), seeds listed once, λ exactly with UWO.
  */
 export function checkSources(sources: Readonly<Record<string, RewardSource>>, grid: GridAxes, issue: Issue): void {
   for (const [name, source] of Object.entries(sources)) {

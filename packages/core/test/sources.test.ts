@@ -68,7 +68,7 @@ describe('sources in the pipeline file', () => {
 
   it('names the field and the allowed values of a wrong kind, objective or member', () => {
     expect(problemsOf(withSources({ ens: { kind: 'soup', members, objective: 'mean' } }))).toEqual([
-      'field "sources.ens.kind": got "soup"; "kind" must be one of "ensemble"',
+      'field "sources.ens.kind": got "soup"; "kind" must be one of "ensemble", "weightAverage"',
     ]);
     expect(problemsOf(withSources({ ens: { kind: 'ensemble', members, objective: 'median' } }))).toEqual([
       'field "sources.ens.objective": got "median"; allowed values: "mean", "worst", "uncertainty"',
@@ -122,5 +122,38 @@ describe('the plan of a preset with an ensemble', () => {
     expect(members).toHaveLength(3);
     for (const id of members) expect(run.upstream).toContain(id);
     expect(run.upstream.filter((id) => id.startsWith('proxy--'))).toHaveLength(3);
+  });
+});
+
+describe('the plan of a preset with a weight average', () => {
+  const raw = withSources({ 'tiny-warm': { kind: 'weightAverage', members } }, (r) => {
+    r.bon.proxies = ['tiny-warm'];
+    r.ppo.proxies = ['tiny-warm'];
+  });
+  const tasks = pipelineTasks('test', raw);
+  const [average] = tasks.filter((t) => t.entry === 'proxyAverage');
+
+  it('averages the members in one task of its own, after them', () => {
+    expect(average.id).toBe('proxy--test--tiny-warm:average');
+    expect(average.command).toBe('node --import tsx packages/proxy/src/average-cli.ts --preset test --average tiny-warm');
+    expect(average.upstream.filter((id) => id.startsWith('proxy--')).sort()).toEqual(
+      ['proxy--test--tiny-n20-s0:train', 'proxy--test--tiny-n20-s1:train', 'proxy--test--tiny-n20-s2:train'].sort(),
+    );
+  });
+
+  it('scores the pool once with the averaged model, and PPO loads that model, not the members', () => {
+    const scorings = tasks.filter((t) => t.entry === 'bonScore');
+    expect(scorings.map((t) => t.unit)).toEqual(['tiny-warm']);
+    expect(scorings[0].upstream).toContain(average.id);
+    expect(scorings[0].upstream.some((id) => id.startsWith('proxy--test--tiny-n20-'))).toBe(false);
+    const [run] = tasks.filter((t) => t.entry === 'ppoRun');
+    expect(run.unit).toBe('tiny-warm-kl0-small');
+    expect(run.upstream).toContain(average.id);
+    expect(run.upstream.some((id) => id.startsWith('proxy--test--tiny-n20-'))).toBe(false);
+  });
+
+  it('is planned only when declared: the test preset as shipped has no average task', () => {
+    const shipped = JSON.parse(JSON.stringify(loadPipeline('test', root))) as unknown;
+    expect(pipelineTasks('test', shipped).some((t) => t.entry === 'proxyAverage')).toBe(false);
   });
 });

@@ -4,6 +4,7 @@ import {
   EVAL_PROMPTS_TABLE,
   findRun,
   findSource,
+  hasOwnModel,
   memberNames,
   loadPipeline,
   openStage,
@@ -61,9 +62,10 @@ export async function runPpoRun(options: ComputeOptions & { preset: string; run:
   const pretrained = await readPretrainArtifacts(await openStage(root, config, 'pretrain'));
   const label = await openStage(root, config, 'label');
   const source = findSource(run.cell, config);
-  // A cell's proxy, or an ensemble's members' (combined per sample by its objective).
+  // A cell's proxy, an ensemble's members' (combined per sample by its objective), or a source's own model.
+  const modelEntry = hasOwnModel(run.cell, config.sources ?? {}) ? 'proxyAverage' : 'proxyCell';
   const proxyCells = await Promise.all(
-    (source?.kind === 'ensemble' ? memberNames(source) : [run.cell]).map(async (cell) => readProxyCell(await openStage(root, config, 'proxyCell', cell))),
+    (source?.kind === 'ensemble' ? memberNames(source) : [run.cell]).map(async (cell) => readProxyCell(await openStage(root, config, modelEntry, cell))),
   );
   const units = await readGoldUnits(label);
   const heldOutPrompts = await readPromptsFile(label.file(EVAL_PROMPTS_TABLE.file));

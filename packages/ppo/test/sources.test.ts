@@ -5,7 +5,7 @@ import { combineMembers, loadPipeline, openStage, readParquetFile, standardiseMe
 import { initEngine, readProxyCell } from '@goodhart/model';
 import { runLabel } from '@goodhart/label';
 import { runPretrain } from '@goodhart/pretrain';
-import { runProxyCell } from '@goodhart/proxy';
+import { runProxyAverage, runProxyCell } from '@goodhart/proxy';
 import { readCenteringSamples, runReward } from '../src/policy-training.ts';
 import { rewardScale } from '../src/reward-normalisation.ts';
 import { runPpoRun } from '../src/stage.ts';
@@ -20,13 +20,18 @@ beforeAll(async () => {
   await initEngine();
   const preset = await testPreset(PRESET, (c) => {
     c.proxy.grid = { sizes: ['tiny'], comparisons: [20], seeds: [0, 1] };
-    c.sources = { 'tiny-uwo': { kind: 'ensemble', members: { size: 'tiny', comparisons: 20, seeds: [0, 1] }, objective: 'uncertainty', lambda: 0.5 } };
-    Object.assign(c.ppo, { proxies: ['tiny-uwo'], iterations: 2 });
+    const ensemble = { size: 'tiny', comparisons: 20, seeds: [0, 1] };
+    c.sources = {
+      'tiny-uwo': { kind: 'ensemble', members: ensemble, objective: 'uncertainty', lambda: 0.5 },
+      'tiny-warm': { kind: 'weightAverage', members: ensemble },
+    };
+    Object.assign(c.ppo, { proxies: ['tiny-uwo', 'tiny-warm'], iterations: 2 });
   });
   root = await tempWorkspace([preset]);
   await runPretrain({ preset: PRESET, backend: 'wasm', root, log: quiet });
   await runLabel({ preset: PRESET, backend: 'wasm', root, log: quiet });
   for (const cell of members) await runProxyCell({ preset: PRESET, cell, backend: 'wasm', root, log: quiet });
+  await runProxyAverage({ preset: PRESET, source: 'tiny-warm', backend: 'wasm', root, log: quiet });
 });
 
 describe('PPO against an ensemble', () => {
@@ -60,5 +65,12 @@ describe('PPO against an ensemble', () => {
     for (const cell of members) expect(upstreamDirs.some((dir) => dir.endsWith(`cells/${cell}`))).toBe(true);
     const curve = tableRows(await readParquetFile(join(result.outputDir, 'curve.parquet')));
     expect(curve.every((r) => r.proxy === 'tiny-uwo')).toBe(true);
+  });
+
+  it('a run against a weight average loads the averaged model alone', async () => {
+    const result = await runPpoRun({ preset: PRESET, run: 'tiny-warm-kl0-small', backend: 'wasm', root, log: quiet });
+    const manifest = JSON.parse(await readFile(join(result.outputDir, 'manifest.json'), 'utf8')) as { upstream: { dir: string }[] };
+    const upstreamDirs = manifest.upstream.map((u) => u.dir);
+    expect(upstreamDirs.filter((dir) => dir.includes('/proxy/'))).toEqual([`${PRESET}/proxy/sources/tiny-warm`]);
   });
 });

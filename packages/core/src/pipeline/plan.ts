@@ -17,7 +17,7 @@ import { MAX_GRID_CELLS, MAX_PPO_RUNS } from '../config-limits.ts';
 import { STAGES, type StageEntry } from './registry.ts';
 import { aloneTaskIds } from './alone.ts';
 import { withSweepDefaults } from './sweep-defaults.ts';
-import { scorersOf, SOURCE_KINDS, type RewardSource } from './sources.ts';
+import { modelsOf, scorersOf, SOURCE_KINDS, type RewardSource } from './sources.ts';
 
 /**
  * The tasks of one preset, derived from the registry and the preset's sweep fields. Reads the raw pipeline JSON (the
@@ -41,7 +41,10 @@ export interface PlannedTask extends TaskNames {
   unit?: string;
   /** The proxy cell of a cell or best-of-n score task, the proxy (a cell or a source) of a PPO run. */
   cell?: string;
-  /** The proxy models the task reads (the units of its `sameCell` upstream tasks): its cell or a source's member cells. */
+  /**
+   * The proxy models the task reads (the units of its `sameCell` upstream tasks): its cell, a source's member cells,
+   * or a source's own model.
+   */
   models?: string[];
   /** Relative to the workspace root, with forward slashes. */
   output: string;
@@ -165,7 +168,7 @@ function readSources(config: unknown, cells: readonly string[]): Record<string, 
     if (typeof kind !== 'string' || !Object.hasOwn(SOURCE_KINDS, kind)) continue;
     // Read as far as the plan needs (kind and members); the rest is the stages' to check.
     const parsed = { ...source, kind, members: { size, comparisons, seeds: [...new Set(seeds as number[])] } } as unknown as RewardSource;
-    if (scorersOf(name, { [name]: parsed }).every((model) => cells.includes(model))) sources[name] = parsed;
+    if (modelsOf(name, { [name]: parsed }).every((model) => cells.includes(model))) sources[name] = parsed;
   }
   return sources;
 }
@@ -227,6 +230,10 @@ function unitsOf(entry: StageEntry, config: unknown, cells: readonly string[]): 
       return [{ unit: entry.ownProject?.unit }];
     case 'cell':
       return cells.map((cell) => ({ unit: cell, cell, models: [cell] }));
+    case 'sourceModel':
+      return Object.keys(sources)
+        .filter((name) => SOURCE_KINDS[sources[name].kind].ownModel)
+        .map((name) => ({ unit: name, cell: name, models: modelsOf(name, sources) }));
     case 'bonProxy':
       return bonScorers(config, cells, sources).map((model) => ({ unit: model, cell: model, models: [model] }));
     case 'run':

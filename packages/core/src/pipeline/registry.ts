@@ -8,14 +8,15 @@
  */
 
 /**
- * How an entry fans out over a preset: one task, one per proxy grid cell, one per model that scores for best-of-n
- * (a cell of bon.proxies or a member of an ensemble there: pipeline/sources.ts), one per PPO run.
+ * How an entry fans out over a preset: one task, one per proxy grid cell, one per declared source with a model of
+ * its own (a weight average: pipeline/sources.ts), one per model that scores for best-of-n (a cell of bon.proxies,
+ * a member of an ensemble there, a source's own model), one per PPO run.
  */
-export type FanOut = 'preset' | 'cell' | 'bonProxy' | 'run';
+export type FanOut = 'preset' | 'cell' | 'sourceModel' | 'bonProxy' | 'run';
 
 /**
  * An upstream entry: every task of it (`each`), or the tasks of the proxy models this task reads (`sameCell`): its
- * own cell or an ensemble's member cells.
+ * own cell, an ensemble's member cells, the members a weight average is made from, or a source's own model.
  */
 export interface UpstreamSpec {
   entry: string;
@@ -143,6 +144,19 @@ export const STAGES = {
     externalDependencies: TFJS,
     describe: (preset, _unit, cells) => `Summarise the ${cells} "${preset}" proxy RM cells.`,
   },
+  // A weight-averaged RM (WARM): the elementwise mean of its member cells' weights, centred like a cell.
+  proxyAverage: {
+    package: 'proxy',
+    fanOut: 'sourceModel',
+    fields: ['seed', 'sources', 'proxy.training.centeringSamples', 'proxy.training.batchSize', 'compute'],
+    upstream: [{ entry: 'label' }, { entry: 'proxyCell', match: 'sameCell' }],
+    output: (source) => ['sources', source],
+    args: (source) => ['--average', source],
+    main: 'src/average-cli.ts',
+    ownProject: { target: 'average' },
+    externalDependencies: TFJS,
+    describe: (preset, source) => `Average the weights of the members of "${preset}" source ${source}.`,
+  },
   bonPool: {
     package: 'bon',
     fanOut: 'preset',
@@ -160,7 +174,7 @@ export const STAGES = {
     package: 'bon',
     fanOut: 'bonProxy',
     fields: ['bon.scoring', 'compute'],
-    upstream: [{ entry: 'bonPool' }, { entry: 'proxyCell', match: 'sameCell' }],
+    upstream: [{ entry: 'bonPool' }, { entry: 'proxyCell', match: 'sameCell' }, { entry: 'proxyAverage', match: 'sameCell' }],
     output: (cell) => ['scores', cell],
     args: (cell) => ['--score', cell],
     main: 'src/score-cli.ts',
@@ -186,7 +200,13 @@ export const STAGES = {
     fanOut: 'run',
     // `sources` says what a run against a source optimises (its members and objective).
     fields: ['seed', 'gold', 'label.responseTokens', 'proxy.training.centeringSamples', 'compute', 'sources', ...PPO_RUN_FIELDS],
-    upstream: [{ entry: 'pretrain' }, { entry: 'goldRm' }, { entry: 'label' }, { entry: 'proxyCell', match: 'sameCell' }],
+    upstream: [
+      { entry: 'pretrain' },
+      { entry: 'goldRm' },
+      { entry: 'label' },
+      { entry: 'proxyCell', match: 'sameCell' },
+      { entry: 'proxyAverage', match: 'sameCell' },
+    ],
     output: (run) => ['runs', run],
     args: (run) => ['--run', run],
     ownProject: { target: 'train' },
