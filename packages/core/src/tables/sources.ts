@@ -19,13 +19,17 @@ export const SOURCES_BON_TABLE = defineTable('sources_bon.parquet', {
   gain: { type: 'float64', meaning: 'gold − members_gold, paired over prompts' },
   gain_low: { type: 'float64', meaning: "the gain's bootstrap interval: low end" },
   gain_high: { type: 'float64', meaning: "the gain's bootstrap interval: high end" },
-  baseline_gold: { type: 'float64', meaning: "the members' mean gold at n = 1 (the initial policy)" },
+  baseline_gold: { type: 'float64', meaning: "the members' mean gold at the smallest n (n = 1: the initial policy)" },
+  members_gain: { type: 'float64', meaning: 'members_gold − baseline_gold: what the single members gain by best-of-n' },
+  members_gain_low: { type: 'float64', meaning: "the members' gain's bootstrap interval: low end" },
+  members_gain_high: { type: 'float64', meaning: "the members' gain's bootstrap interval: high end" },
   relative_gain: {
     type: 'float64',
-    meaning: "gain / (members_gold − baseline_gold): the source's extra gold as a fraction of what its members gain over the initial policy",
+    meaning:
+      "gain / members_gain: the source's extra gold as a fraction of what its members gain over the initial policy (Coste et al.'s percentages); null when members_gain_low ≤ 0",
   },
-  relative_low: { type: 'float64', meaning: "relative gain's bootstrap interval: low end" },
-  relative_high: { type: 'float64', meaning: "relative gain's bootstrap interval: high end" },
+  relative_low: { type: 'float64', meaning: "gain_low / members_gain (the interval carries the gain's uncertainty only); null with relative_gain" },
+  relative_high: { type: 'float64', meaning: 'gain_high / members_gain; null with relative_gain' },
   members_beaten: { type: 'int32', meaning: 'how many single members have a lower gold at n than the source' },
 });
 
@@ -43,11 +47,11 @@ export const SOURCES_RL_TABLE = defineTable('sources_rl.parquet', {
   policy: { type: 'utf8', meaning: 'the policy size' },
   peak_iteration: { type: 'int32', meaning: 'the evaluation with the most gold on the selection half of the prompts' },
   peak_gold: { type: 'float64', meaning: 'gold there, on the other half' },
-  peak_low: { type: 'float64', meaning: "its bootstrap interval over that half's prompts: low end" },
-  peak_high: { type: 'float64', meaning: 'its bootstrap interval: high end' },
+  peak_low: { type: 'float64', meaning: "its t interval over that half's prompts: low end" },
+  peak_high: { type: 'float64', meaning: 'its t interval: high end' },
   final_gold: { type: 'float64', meaning: 'gold at the last evaluation, on the same half' },
   fall: { type: 'float64', meaning: 'peak_gold − final_gold, paired over prompts' },
-  fall_low: { type: 'float64', meaning: "the fall's bootstrap interval: low end" },
-  fall_high: { type: 'float64', meaning: "the fall's bootstrap interval: high end" },
+  fall_low: { type: 'float64', meaning: "the fall's t interval over that half's prompts: low end" },
+  fall_high: { type: 'float64', meaning: "the fall's t interval: high end" },
   falls: { type: 'bool', meaning: "whether the fall's interval lies above 0" },
 });
