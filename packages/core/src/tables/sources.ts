@@ -1,8 +1,9 @@
 import { defineTable } from '../columns.ts';
 
 /**
- * fit/sources_bon.parquet (only when the preset declares `sources`): each source's best-of-n gold at the largest n
- * against the mean of its single members' on the same prompts, with paired bootstrap intervals over prompts.
+ * fit/sources_bon.parquet: one row per reward source (written only when the preset declares `sources`): its best-of-n
+ * gold at the largest n against the mean of its single members' on the same prompts, with paired bootstrap intervals
+ * over prompts (finding 9).
  */
 export const SOURCES_BON_TABLE = defineTable('sources_bon.parquet', {
   source: { type: 'utf8', meaning: 'the source (a name of `sources`)' },
@@ -34,9 +35,9 @@ export const SOURCES_BON_TABLE = defineTable('sources_bon.parquet', {
 });
 
 /**
- * fit/sources_rl.parquet (only when the preset declares `sources` and PPO runs against one): each run against a
- * source, and each run against a cell at a β_KL where a source also runs, with its peak gold chosen on one half of
- * the evaluation prompts and measured, with the final gold, on the other half.
+ * fit/sources_rl.parquet: one row per PPO run against a source, and per run against one of its member cells (written
+ * only when the preset declares `sources`): its peak gold chosen on one half of the evaluation prompts and measured,
+ * with the final gold, on the other half (finding 9).
  */
 export const SOURCES_RL_TABLE = defineTable('sources_rl.parquet', {
   run: { type: 'utf8', meaning: 'the PPO run' },
