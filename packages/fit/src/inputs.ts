@@ -263,26 +263,34 @@ function sourcesFrom(
     const source = declared[name]!;
     return { name, kind: source.kind, objective: source.kind === 'ensemble' ? source.objective : '', members: memberNames(source) };
   };
+  // A source's curve: its points in optimisation order (`xKey`: n or step) and its per-prompt gold.
+  const curveOf = (sorted: readonly Row[], xKey: 'n' | 'step', byPrompt: readonly Row[], what: string): Pick<SourceCurve, 'points' | 'perPromptGold'> => ({
+    points: sorted.map((r) => ({
+      x: Number(r[xKey]),
+      d: Number(r.d),
+      gold: interval(r, 'gold'),
+      proxy: { mean: Number(r.proxy_score), low: Number(r.proxy_low), high: Number(r.proxy_high) },
+    })),
+    perPromptGold: perPromptMatrix(
+      byPrompt,
+      xKey,
+      sorted.map((r) => Number(r[xKey])),
+      'gold',
+      what,
+    ),
+  });
   const bonByPrompt = groupBy(bon.byPrompt, (r) => r.proxy);
-  const bonCurves = [...groupBy(bon.curves, (r) => r.proxy)].map(([name, rows]): SourceCurve => {
-    const sorted = [...rows].sort((a, b) => a.n - b.n);
-    return {
+  const bonCurves = [...groupBy(bon.curves, (r) => r.proxy)].map(
+    ([name, rows]): SourceCurve => ({
       ...describe(name),
-      points: sorted.map((r) => ({
-        x: r.n,
-        d: Number(r.d),
-        gold: interval(r, 'gold'),
-        proxy: { mean: Number(r.proxy_score), low: Number(r.proxy_low), high: Number(r.proxy_high) },
-      })),
-      perPromptGold: perPromptMatrix(
-        bonByPrompt.get(name) ?? [],
+      ...curveOf(
+        [...rows].sort((a, b) => a.n - b.n),
         'n',
-        sorted.map((r) => r.n),
-        'gold',
+        bonByPrompt.get(name) ?? [],
         `best-of-n source ${name}`,
       ),
-    };
-  });
+    }),
+  );
   const rlByPrompt = groupBy(rl.byPrompt, (r) => r.run);
   const runs = [...groupBy(rl.curves, (r) => r.run)].map(([run, rows]): SourceRun => {
     const sorted = [...rows].sort((a, b) => a.step - b.step);
@@ -292,19 +300,7 @@ function sourcesFrom(
       run,
       policy: identity.policy,
       klCoefficient: identity.klCoefficient,
-      points: sorted.map((r) => ({
-        x: r.step,
-        d: Number(r.d),
-        gold: interval(r, 'gold'),
-        proxy: { mean: Number(r.proxy_score), low: Number(r.proxy_low), high: Number(r.proxy_high) },
-      })),
-      perPromptGold: perPromptMatrix(
-        rlByPrompt.get(run) ?? [],
-        'step',
-        sorted.map((r) => r.step),
-        'gold',
-        `PPO run ${run}`,
-      ),
+      ...curveOf(sorted, 'step', rlByPrompt.get(run) ?? [], `PPO run ${run}`),
     };
   });
   return { declared, bon: bonCurves, rl: runs };
