@@ -145,7 +145,9 @@ function compareWithMembers(input: FitInput, curve: SourceCurve, members: readon
     return [s, m, s - m, m - b, b];
   };
   const [gold, membersGold, gain, membersGain, baseline] = bootstrapStatistics(prompts, statistic, {
-    rng: Rng.fromSeed(input.options.seed, `fit/sources/bon/${curve.name}`),
+    // Seeded by the members, not the source: every source of the same members draws the same resamples of the
+    // prompts, so the members' gold and gain (the same quantities) get the same intervals beside each source.
+    rng: Rng.fromSeed(input.options.seed, `fit/sources/bon/${curve.members.join(' ')}`),
     resamples: input.options.bootstrapResamples,
     confidence: confidenceOf(input),
   });
