@@ -229,8 +229,9 @@ function rlPairs(analysis: RewardSourcesAnalysis, input: FitInput): RlPair[] {
  * interval above 0 (sources pool the seeds, so this half is not judged per seed; members_beaten counts the single
  * members each source beats). RL half: for each run against a source with a KL penalty, and the run against one of
  * its members at the same β_KL and policy: where the member's run falls (its fall from the held-out peak to the last
- * evaluation has an interval above 0), the source's run does not. Holds when both halves hold; null when either
- * half has nothing to judge (no sources with comparable members, or no penalised pair whose single member falls).
+ * evaluation has an interval above 0), the source's run does not. Holds when both halves hold; fails when either
+ * fails; otherwise null when a half has nothing to judge (no sources with comparable members, or no penalised pair
+ * whose single member falls).
  */
 export function checkRewardSources(input: FitInput, analysis: RewardSourcesAnalysis): Check {
   const numbers: FindingNumbers = { sources: analysis.bon.length, coste_gain_no_noise: 0.3, coste_gain_label_noise: 0.75 };
@@ -286,7 +287,8 @@ export function checkRewardSources(input: FitInput, analysis: RewardSourcesAnaly
   });
   const judged = pairs.filter((p) => p.holds !== null);
   const rlHolds = judged.length === 0 ? null : judged.every((p) => p.holds === true);
-  const holds = bonHolds === null || rlHolds === null ? null : bonHolds && rlHolds;
+  // A half that fails decides; otherwise a half with nothing to judge leaves the finding untested.
+  const holds = bonHolds === false || rlHolds === false ? false : bonHolds === null || rlHolds === null ? null : true;
 
   const byObjective = new Map<string, SourceBonResult[]>();
   for (const r of analysis.bon) {

@@ -24,7 +24,9 @@ interface SourceRow {
 }
 
 /** Written once, by the best-of-n figure, when the pipeline file declares no sources. */
-export const NO_SOURCES_NOTE = 'This preset declares no reward sources (`sources` in the pipeline file): best-of-n and PPO optimise single proxy cells only.';
+// Plain text: the page and summary.md both show it, and the page does not render Markdown.
+export const NO_SOURCES_NOTE =
+  'This preset declares no reward sources (the pipeline file has no "sources"): best-of-n and PPO optimise single proxy cells only.';
 
 /**
  * Figure: best-of-n gold vs d against each source and its single members, one panel per members' size and
