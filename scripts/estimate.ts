@@ -7,6 +7,8 @@ import {
   goldTrainingPairsBound,
   loadPipeline,
   parseCell,
+  proxyIdentity,
+  scorersOf,
   pipelineTasks,
   Rng,
   runName,
@@ -200,14 +202,22 @@ function poolTask(cfg: PipelineConfig): Task {
 }
 
 function scoreTask(cfg: PipelineConfig, cellUnit: string): Task {
-  return { stage: `bon score ${cellUnit}`, seconds: scoringSeconds(parseCell(cellUnit, cfg).size, poolSamples(cfg), cfg.bon.scoring.batchSize) };
+  return { stage: `bon score ${cellUnit}`, seconds: scoringSeconds(proxyIdentity(cellUnit, cfg).size, poolSamples(cfg), cfg.bon.scoring.batchSize) };
+}
+
+/** A weight average: reading and averaging the members is quick; centring scores the centring samples once. */
+function averageTask(cfg: PipelineConfig, source: string): Task {
+  const { batchSize, centeringSamples } = cfg.proxy.training;
+  return { stage: `proxy ${source}`, seconds: scoringSeconds(proxyIdentity(source, cfg).size, centeringSamples, 2 * batchSize) };
 }
 
 function ppoTask(cfg: PipelineConfig, runUnit: string): Task {
   const ppo = cfg.ppo;
   if (!ppo) throw new Error(`PPO run ${runUnit} without a ppo section`);
   const run = findRun(runUnit, cfg);
-  const rmSize = parseCell(run.cell, cfg).size;
+  const rmSize = proxyIdentity(run.cell, cfg).size;
+  // An ensemble's members each score every rollout and evaluation sample; the measured iteration scores with one.
+  const rewardModels = scorersOf(run.cell, cfg.sources ?? {}).length;
   const perIteration = measured(`ppo/${run.policy}/${rmSize}`, () => {
     const policy = languageModel(run.policy, [VALUE_HEAD]);
     const reference = languageModel(run.policy);
@@ -235,8 +245,11 @@ function ppoTask(cfg: PipelineConfig, runUnit: string): Task {
   });
   const evalSamples = ppo.eval.prompts * ppo.eval.samplesPerPrompt * ppo.eval.points;
   const evaluation =
-    samplingSeconds(run.policy, evalSamples, ppo.batchSize) + scoringSeconds(rmSize, evalSamples, ppo.batchSize) + goldScoringSeconds(cfg, evalSamples);
-  return { stage: `ppo ${runName(run)}`, seconds: ppo.iterations * perIteration + evaluation };
+    samplingSeconds(run.policy, evalSamples, ppo.batchSize) +
+    rewardModels * scoringSeconds(rmSize, evalSamples, ppo.batchSize) +
+    goldScoringSeconds(cfg, evalSamples);
+  const extraScoring = (rewardModels - 1) * scoringSeconds(rmSize, ppo.batchSize, ppo.batchSize);
+  return { stage: `ppo ${runName(run)}`, seconds: ppo.iterations * (perIteration + extraScoring) + evaluation };
 }
 
 /**
@@ -279,6 +292,7 @@ const COSTS: Partial<Record<StageId, (unit: string) => Task[]>> = {
   goldRm: () => goldRmTasks(config),
   label: () => [labelTask(config)],
   proxyCell: (cell) => [proxyTask(config, cell)],
+  proxyAverage: (source) => [averageTask(config, source)],
   bonPool: () => [poolTask(config)],
   bonScore: (cell) => [scoreTask(config, cell)],
   ppoRun: (run) => [ppoTask(config, run)],

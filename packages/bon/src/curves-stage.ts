@@ -5,7 +5,7 @@ import {
   REGRESSIONAL_TABLE,
   SCORES_TABLE,
   packagesCodeVersion,
-  parseCell,
+  proxyIdentity,
   loadPipeline,
   openStage,
   readParquetFile,
@@ -21,6 +21,7 @@ import {
 import { bestOfNCurves, type CurvePoint, type OveroptimizationCheck, type PromptPool } from './curves.ts';
 import { oneTwoFiveGrid } from './pool.ts';
 import { regressionalCheck } from './regressional.ts';
+import { sourceScores } from './source-scores.ts';
 import { bonProxies, readPool, STAGE } from './stage-common.ts';
 
 /** Prompts of the synthetic regressional-Goodhart pool (finding 8), at least. */
@@ -51,22 +52,27 @@ export async function runCurves(options: { preset: string; root?: string }): Pro
   const poolOutput = await openStage(root, config, 'bonPool');
   const pool = await readPool(poolOutput);
   const ns = bonCurveNs(config);
-  const outputs: StageOutput[] = [];
-  const curves: ProxyCurve[] = [];
-  for (const cell of bonProxies(config)) {
-    const output = await openStage(root, config, 'bonScore', cell);
-    outputs.push(output);
+  const opened = new Map<string, StageOutput>();
+  /** One scoring's scores of the pool, in pool order, checked against the pool. */
+  const scoresOf = async (model: string): Promise<Float64Array> => {
+    const output = opened.get(model) ?? (await openStage(root, config, 'bonScore', model));
+    opened.set(model, output);
     const scoresPath = output.file(SCORES_TABLE.file);
     const scores = SCORES_TABLE.rows(await readParquetFile(scoresPath), scoresPath);
     if (scores.length !== pool.length || scores.some((row, i) => row.prompt_id !== pool[i].promptId || row.sample_index !== pool[i].sampleIndex)) {
       throw new Error(`${scoresPath} (made by stage '${STAGE}') does not match the pool (${scores.length} rows, pool ${pool.length})`);
     }
+    return Float64Array.from(scores, (row) => Number(row.proxy));
+  };
+  const curves: ProxyCurve[] = [];
+  for (const cell of bonProxies(config)) {
+    const proxyScores = await sourceScores(cell, config, scoresOf);
     const byPrompt = new Map<number, { gold: number[]; human: number[]; proxy: number[]; keys: string[] }>();
     pool.forEach((s, i) => {
       const entry = byPrompt.get(s.promptId) ?? { gold: [], human: [], proxy: [], keys: [] };
       entry.gold.push(s.gold);
       entry.human.push(s.human);
-      entry.proxy.push(Number(scores[i].proxy));
+      entry.proxy.push(proxyScores[i]);
       entry.keys.push(s.tokens.join(','));
       byPrompt.set(s.promptId, entry);
     });
@@ -82,7 +88,7 @@ export async function runCurves(options: { preset: string; root?: string }): Pro
       confidence: config.bon.curves.confidence,
       rng: Rng.fromSeed(config.seed, `bon/bootstrap/${cell}`),
     });
-    curves.push({ cell, ...parseCell(cell, config), points, check, perPromptGold, perPromptHuman, promptIds });
+    curves.push({ cell, ...proxyIdentity(cell, config), points, check, perPromptGold, perPromptHuman, promptIds });
   }
   // Synthetic and cheap, so more prompts than the real pool: tight enough intervals to test the closed form.
   const poolGoldStd = standardDeviation(pool.map((s) => s.gold));
@@ -104,7 +110,7 @@ export async function runCurves(options: { preset: string; root?: string }): Pro
       config: { ...stageConfig(config, 'bonCurves'), proxies: bonProxies(config) },
       seed: config.seed,
       codeVersion: packagesCodeVersion(root, ['core', 'bon']),
-      upstream: [poolOutput.ref(), ...outputs.map((o) => o.ref())],
+      upstream: [poolOutput.ref(), ...[...opened.values()].map((o) => o.ref())],
     },
     async (staging) => {
       const rows = curves.flatMap((c) => c.points.map((p) => ({ c, p })));

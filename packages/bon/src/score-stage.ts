@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import {
   SCORES_TABLE,
+  hasOwnModel,
   loadPipeline,
   openStage,
   Progress,
@@ -11,17 +12,19 @@ import {
   writeStageOutput,
 } from '@goodhart/core';
 import { engineCodeVersion, groupByPrompt, initEngine, readProxyCell, scorePromptPool, type ComputeOptions } from '@goodhart/model';
-import { bonProxies, readPool, STAGE } from './stage-common.ts';
+import { bonScorers, readPool, STAGE } from './stage-common.ts';
 
-/** Scores the pool with one proxy (raw output + its centring shift). Identical responses are scored once, and each prompt is encoded once for all its responses. */
+/** Scores the pool with one proxy model, a cell's or a weight average's (raw output + its centring shift). Identical responses are scored once, and each prompt is encoded once for all its responses. */
 export async function runScore(options: ComputeOptions & { preset: string; cell: string; root?: string }): Promise<{ outputDir: string }> {
   const root = options.root ?? workspaceRoot();
   const config = loadPipeline(options.preset, root);
-  if (!bonProxies(config).includes(options.cell))
-    throw new Error(`cell "${options.cell}" is not among the best-of-n proxies: ${bonProxies(config).join(', ')}`);
+  if (!bonScorers(config).includes(options.cell))
+    throw new Error(`"${options.cell}" is not among the models that score the best-of-n pool: ${bonScorers(config).join(', ')}`);
   await initEngine(options);
   const poolOutput = await openStage(root, config, 'bonPool');
-  const proxyCell = await readProxyCell(await openStage(root, config, 'proxyCell', options.cell));
+  // A cell, or a source's own model (a weight average), written in the same layout.
+  const modelEntry = hasOwnModel(options.cell, config.sources ?? {}) ? 'proxyAverage' : 'proxyCell';
+  const proxyCell = await readProxyCell(await openStage(root, config, modelEntry, options.cell));
   const proxyOutput = proxyCell.output;
   const { shift } = proxyCell;
   const model = await proxyCell.loadRewardModel();

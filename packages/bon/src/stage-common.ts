@@ -1,4 +1,15 @@
-import { POOL_PROMPTS_TABLE, POOL_TABLE, cellName, gridCells, readParquetFile, stageName, type PipelineConfig, type StageOutput } from '@goodhart/core';
+import {
+  POOL_PROMPTS_TABLE,
+  POOL_TABLE,
+  cellName,
+  gridCells,
+  proxyNames,
+  readParquetFile,
+  scorersOf,
+  stageName,
+  type PipelineConfig,
+  type StageOutput,
+} from '@goodhart/core';
 import { readPromptsFile } from '@goodhart/model';
 
 /**
@@ -8,14 +19,26 @@ import { readPromptsFile } from '@goodhart/model';
  */
 
 export const STAGE = stageName('bonPool');
-/** The proxy cells best-of-n runs against: bon.proxies, or every cell of proxy.grid. */
+/** The proxies best-of-n runs against: bon.proxies, or every cell of proxy.grid, then every declared source. */
 export function bonProxies(config: PipelineConfig): string[] {
   const grid = gridCells(config).map(cellName);
-  const chosen = config.bon.proxies ?? grid;
-  for (const cell of chosen) {
-    if (!grid.includes(cell)) throw new Error(`bon.proxies names "${cell}", which is not a cell of proxy.grid (${grid.join(', ')})`);
+  const known = proxyNames(grid, config.sources);
+  const chosen = config.bon.proxies ?? known;
+  for (const name of chosen) {
+    if (!known.includes(name)) {
+      const what = config.sources ? `a cell of proxy.grid or a source (${known.join(', ')})` : `a cell of proxy.grid (${grid.join(', ')})`;
+      throw new Error(`bon.proxies names "${name}", which is not ${what}`);
+    }
   }
   return chosen;
+}
+
+/**
+ * The models the pool is scored with, each once: every proxy's scorers (a cell itself, an ensemble's members, a
+ * weight average's own model). An ensemble adds no scoring of its own: its curve combines its members' scores.
+ */
+export function bonScorers(config: PipelineConfig): string[] {
+  return [...new Set(bonProxies(config).flatMap((name) => scorersOf(name, config.sources ?? {})))];
 }
 
 export interface PoolRows extends Array<{ promptId: number; sampleIndex: number; tokens: number[]; gold: number; human: number }> {

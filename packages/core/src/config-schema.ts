@@ -4,6 +4,7 @@ import { checkGoldModel } from './gold-config-checks.ts';
 import { slurmSettingsSchema } from './slurm-schema.ts';
 import { cellCount, cellName, cellsOf, DEFAULT_DPO_LOSSES, DPO_LOSSES, PRESET_NAME_PATTERN } from './pipeline/naming.ts';
 import { withSweepDefaults } from './pipeline/sweep-defaults.ts';
+import { checkSources, proxyNames, sourcesSchema } from './source-config-checks.ts';
 
 /**
  * The pipeline file (`pipelines/<name>.json`). Every stage reads only its own slice; Nx hashes only the fields a
@@ -189,7 +190,10 @@ export const bonSchema = z.strictObject({
     batchSize: positiveInt.max(65_536).default(256),
   }),
   scoring: z.strictObject({ batchSize: positiveInt.max(65_536).default(256) }),
-  /** Proxy cells to run best-of-n against (names `<size>-n<comparisons>-s<seed>`); default every cell of proxy.grid. */
+  /**
+   * Proxies to run best-of-n against: cells (names `<size>-n<comparisons>-s<seed>`) or sources (the names of
+   * `sources`); default every cell of proxy.grid, then every declared source.
+   */
   proxies: z.array(z.string().min(1)).min(1).optional(),
   curves: z.strictObject({
     /** n values; default the 1-2-5 grid up to the pool size. */
@@ -200,7 +204,10 @@ export const bonSchema = z.strictObject({
 });
 
 export const ppoSchema = z.strictObject({
-  /** Runs = proxies × klCoefficients × policies: one PPO run (and one cached Nx task) per combination. */
+  /**
+   * Runs = proxies × klCoefficients × policies: one PPO run (and one cached Nx task) per combination. A proxy is a
+   * cell of proxy.grid or a declared source (`sources`).
+   */
   proxies: z.array(z.string().min(1)).min(1),
   /**
    * β_KL of the per-token penalty β_KL·(log π − log π_init). Default [0] (the paper's), and ppo.policies default every
@@ -319,6 +326,8 @@ export const pipelineSchema = z
     gold: goldSchema,
     label: labelSchema,
     proxy: proxySchema,
+    /** Reward sources besides the single cells: ensembles and weight averages of cells (source-config-checks.ts). */
+    sources: sourcesSchema.optional(),
     bon: bonSchema,
     /** Absent: no RL runs (the report marks the RL findings untestable). */
     ppo: ppoSchema.optional(),
@@ -403,13 +412,25 @@ export const pipelineSchema = z
     // A grid over the size limit is reported by checkLimits; listing its cells could take minutes.
     const { grid } = config.proxy;
     const cells = cellCount(grid) <= MAX_GRID_CELLS ? new Set(cellsOf(grid).map(cellName)) : undefined;
+    if (config.sources) {
+      checkSources(config.sources, grid, (path, input, message) => ctx.addIssue({ code: 'custom', path, input, message }));
+    }
+    // A DPO run trains on a cell's own comparisons, so it names a grid cell, never a source.
     const requireCell = (path: (string | number)[], cell: string): void => {
       if (cells && !cells.has(cell))
         ctx.addIssue({ code: 'custom', path, input: cell, message: `not a cell of proxy.grid; cells are ${[...cells].join(', ')}` });
     };
-    (config.bon.proxies ?? []).forEach((cell, i) => requireCell(['bon', 'proxies', i], cell));
+    const requireProxy = (path: (string | number)[], name: string): void => {
+      if (cells && !cells.has(name) && !(config.sources && name in config.sources)) {
+        const message = config.sources
+          ? `not a cell of proxy.grid or a source of "sources"; they are ${proxyNames([...cells], config.sources).join(', ')}`
+          : `not a cell of proxy.grid; cells are ${[...cells].join(', ')}`;
+        ctx.addIssue({ code: 'custom', path, input: name, message });
+      }
+    };
+    (config.bon.proxies ?? []).forEach((name, i) => requireProxy(['bon', 'proxies', i], name));
     if (config.ppo) {
-      config.ppo.proxies.forEach((cell, i) => requireCell(['ppo', 'proxies', i], cell));
+      config.ppo.proxies.forEach((name, i) => requireProxy(['ppo', 'proxies', i], name));
       (config.ppo.policies ?? []).forEach((size, i) => {
         if (!config.policy.sizes.includes(size)) {
           ctx.addIssue({ code: 'custom', path: ['ppo', 'policies', i], input: size, message: `not in policy.sizes (${config.policy.sizes.join(', ')})` });

@@ -12,6 +12,7 @@ import {
   type DpoRun,
   type PpoRun,
 } from './pipeline/naming.ts';
+import type { RewardSource } from './pipeline/sources.ts';
 
 /** Every cell of proxy.grid, sizes outermost, in the order of the pipeline file. */
 export function gridCells(config: PipelineConfig): Cell[] {
@@ -55,4 +56,18 @@ export function findDpoRun(name: string, config: PipelineConfig): DpoRun {
   const run = runs.find((r) => dpoRunName(r) === name);
   if (!run) throw new Error(`DPO run "${name}" is not in "${config.name}"; its runs are: ${runs.map(dpoRunName).join(', ') || '(none: no dpo section)'}`);
   return run;
+}
+
+/** Seed recorded in a table's row for a source: its members have several. */
+export const SOURCE_SEED = -1;
+
+/** The declared source named `name`, or undefined when `name` is not one (a cell). */
+export function findSource(name: string, config: PipelineConfig): RewardSource | undefined {
+  return config.sources && Object.hasOwn(config.sources, name) ? config.sources[name] : undefined;
+}
+
+/** What a proxy's table rows record of it: a cell's size, comparisons and seed, or a source's members' (seed −1). */
+export function proxyIdentity(name: string, config: PipelineConfig): Cell {
+  const source = findSource(name, config);
+  return source ? { size: source.members.size, comparisons: source.members.comparisons, seed: SOURCE_SEED } : parseCell(name, config);
 }

@@ -27,8 +27,8 @@ export function stageName(entry: StageId): string {
   return STAGES[entry].package;
 }
 
-/** The manifest config key naming a fanned-out task's unit (a proxy cell, a PPO run). */
-const UNIT_KEYS = ['cell', 'run'] as const;
+/** The manifest config key naming a fanned-out task's unit (a proxy cell, a PPO run, a source's own model). */
+const UNIT_KEYS = ['cell', 'run', 'source'] as const;
 
 /**
  * Opens an entry's output, verified against its manifest; a missing one names the task that makes it. The manifest

@@ -7,6 +7,7 @@ import { checkPolicySize } from './findings/policy-size.ts';
 import { inputForSeed, proxySeeds, resultsForSeed } from './findings/per-seed.ts';
 import { checkRegressional } from './findings/regressional.ts';
 import { checkRisesThenFalls } from './findings/rises-then-falls.ts';
+import { analyseRewardSources, checkRewardSources, SOURCES_FINDING_TITLE } from './findings/reward-sources.ts';
 import { checkRmSize } from './findings/rm-size.ts';
 import { FINDING_TITLES } from './findings/titles.ts';
 import type { Check } from './findings/types.ts';
@@ -44,7 +45,7 @@ const CHECKS: readonly FindingCheck[] = [
  */
 export function computeFindings(input: FitInput, results: FitResults): Finding[] {
   const seeds = proxySeeds(input);
-  return CHECKS.map(({ check, perSeed }, i) => {
+  const paper = CHECKS.map(({ check, perSeed }, i) => {
     const pooled = check(input, results);
     if (!perSeed) return { id: i + 1, title: FINDING_TITLES[i]!, holds: pooled.holds, seeds: null, evidence: pooled.evidence, numbers: pooled.numbers };
     const verdicts = seeds.length === 1 ? [pooled.holds] : seeds.map((seed) => check(inputForSeed(input, seed), resultsForSeed(results, seed)).holds);
@@ -57,6 +58,19 @@ export function computeFindings(input: FitInput, results: FitResults): Finding[]
     const seedText = seeds.length > 1 ? ` ${describeSeeds(bySeed)}` : '';
     return { id: i + 1, title: FINDING_TITLES[i]!, holds, seeds: bySeed, evidence: `${pooled.evidence}${seedText}`, numbers: pooled.numbers };
   });
+  return [...paper, ...sourcesFinding(input, paper.length + 1)];
+}
+
+/**
+ * Finding 10, only when the pipeline file declares reward sources (a preset without them keeps the nine others, and
+ * its findings.json, unchanged). Not judged per seed: every source pools the seeds of its members, so a seed's
+ * curves alone hold no source; the evidence counts the single members (seeds) each source beats instead.
+ */
+function sourcesFinding(input: FitInput, id: number): Finding[] {
+  const analysis = analyseRewardSources(input);
+  if (!analysis) return [];
+  const check = checkRewardSources(input, analysis);
+  return [{ id, title: SOURCES_FINDING_TITLE, holds: check.holds, seeds: null, evidence: check.evidence, numbers: check.numbers }];
 }
 
 /** "By proxy seed: holds for 0, 2; fails for 1; cannot be judged for 3." (proxy seeds: the s<seed> of cell names) */

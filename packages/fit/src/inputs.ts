@@ -5,6 +5,8 @@ import {
   DPO_CURVES_TABLE,
   KL_COLUMNS,
   KL_ESTIMATORS,
+  findSource,
+  memberNames,
   PPO_CURVES_BY_PROMPT_TABLE,
   PPO_CURVES_TABLE,
   PRETRAIN_SUMMARY_TABLE,
@@ -17,6 +19,7 @@ import {
   stageName,
   type KlEstimator,
   type PipelineConfig,
+  type RewardSource,
   type RowOf,
   type TableColumns,
   type TableSpec,
@@ -24,7 +27,19 @@ import {
   type StageOutput,
 } from '@goodhart/core';
 import { declaredRows } from './declared-rows.ts';
-import type { BonCurve, DpoCurve, FitInput, Interval, PolicyInfo, ProxyInfo, RegressionalCheck, RlCurve } from './types.ts';
+import type {
+  BonCurve,
+  DpoCurve,
+  FitInput,
+  Interval,
+  PolicyInfo,
+  ProxyInfo,
+  RegressionalCheck,
+  RlCurve,
+  SourceCurve,
+  SourceRun,
+  SourcesInput,
+} from './types.ts';
 
 /** The upstream outputs the fit stage reads, verified against their manifests. */
 export interface FitSources {
@@ -90,20 +105,33 @@ export async function readFitSources(root: string, preset: string): Promise<FitS
     return { size, parameters: row.non_embedding_parameters };
   });
 
-  const bon = bonCurvesFrom(await declared(bonCurves, CURVES_TABLE), await declared(bonCurves, CURVES_BY_PROMPT_TABLE), (cell) =>
-    proxyOf(cell, bonCurves.file(CURVES_TABLE.file)),
+  // A source's rows go to `sources`; the paper's findings and fits read the cells' rows only.
+  const isSource = (name: string): boolean => findSource(name, config) !== undefined;
+  const bonRows = await declared(bonCurves, CURVES_TABLE);
+  const bonByPrompt = await declared(bonCurves, CURVES_BY_PROMPT_TABLE);
+  const bon = bonCurvesFrom(
+    bonRows.filter((r) => !isSource(r.proxy)),
+    bonByPrompt.filter((r) => !isSource(r.proxy)),
+    (cell) => proxyOf(cell, bonCurves.file(CURVES_TABLE.file)),
   );
   const regressional = regressionalFrom(await declared(bonCurves, REGRESSIONAL_TABLE));
   // A run's proxy, policy and β_KL are columns of its rows: what the run was, as it wrote it.
+  const ppoRows = ppoSummary ? await declared(ppoSummary, PPO_CURVES_TABLE) : [];
+  const ppoByPrompt = ppoSummary ? await declared(ppoSummary, PPO_CURVES_BY_PROMPT_TABLE) : [];
+  const sourceRuns = new Set(ppoRows.filter((r) => isSource(r.proxy)).map((r) => r.run));
   const rl = ppoSummary
-    ? rlCurvesFrom(await declared(ppoSummary, PPO_CURVES_TABLE), await declared(ppoSummary, PPO_CURVES_BY_PROMPT_TABLE), (run, rows) => {
-        const file = ppoSummary.file(PPO_CURVES_TABLE.file);
-        const identity = runIdentity(run, rows, file);
-        const policy = policies.find((p) => p.size === identity.policy);
-        if (!policy)
-          throw new Error(`${file}: PPO run ${run} trains policy "${identity.policy}", which is not in policy.sizes (${config.policy.sizes.join(', ')})`);
-        return { proxy: proxyOf(identity.proxy, file), policy, klCoefficient: identity.klCoefficient };
-      })
+    ? rlCurvesFrom(
+        ppoRows.filter((r) => !sourceRuns.has(r.run)),
+        ppoByPrompt.filter((r) => !sourceRuns.has(r.run)),
+        (run, rows) => {
+          const file = ppoSummary.file(PPO_CURVES_TABLE.file);
+          const identity = runIdentity(run, rows, file);
+          const policy = policies.find((p) => p.size === identity.policy);
+          if (!policy)
+            throw new Error(`${file}: PPO run ${run} trains policy "${identity.policy}", which is not in policy.sizes (${config.policy.sizes.join(', ')})`);
+          return { proxy: proxyOf(identity.proxy, file), policy, klCoefficient: identity.klCoefficient };
+        },
+      )
     : [];
   const dpo = dpoSummary
     ? dpoCurvesFrom(await declared(dpoSummary, DPO_CURVES_TABLE), await declared(dpoSummary, DPO_CURVES_BY_PROMPT_TABLE), (run, row) => {
@@ -117,7 +145,24 @@ export async function readFitSources(root: string, preset: string): Promise<FitS
   return {
     config,
     outputs,
-    input: { preset: config.name, goldKind: config.gold.kind, proxies, policies, bon, rl, dpo, regressional, options: { ...config.fit, seed: config.seed } },
+    input: {
+      preset: config.name,
+      goldKind: config.gold.kind,
+      proxies,
+      policies,
+      bon,
+      rl,
+      dpo,
+      regressional,
+      sources: config.sources
+        ? sourcesFrom(
+            config.sources,
+            { curves: bonRows.filter((r) => isSource(r.proxy)), byPrompt: bonByPrompt.filter((r) => isSource(r.proxy)) },
+            { curves: ppoRows.filter((r) => sourceRuns.has(r.run)), byPrompt: ppoByPrompt.filter((r) => sourceRuns.has(r.run)) },
+          )
+        : null,
+      options: { ...config.fit, seed: config.seed },
+    },
   };
 }
 
@@ -273,4 +318,57 @@ function regressionalFrom(rows: RowOf<typeof REGRESSIONAL_TABLE.columns>[]): Reg
     noiseStd: Number(rows[0].noise_std),
     points: rows.map((r) => ({ n: r.n, d: Number(r.d), gold: interval(r, 'gold'), predicted: Number(r.predicted) })),
   };
+}
+
+/** The declared sources' best-of-n curves and PPO runs, in the order of the tables. */
+function sourcesFrom(
+  declared: Readonly<Record<string, RewardSource>>,
+  bon: { curves: BonCurveRow[]; byPrompt: BonByPromptRow[] },
+  rl: { curves: RlCurveRow[]; byPrompt: RlByPromptRow[] },
+): SourcesInput {
+  const describe = (name: string): Pick<SourceCurve, 'name' | 'kind' | 'objective' | 'members'> => {
+    const source = declared[name]!;
+    return { name, kind: source.kind, objective: source.kind === 'ensemble' ? source.objective : '', members: memberNames(source) };
+  };
+  // A source's curve: its points in optimisation order (`xKey`: n or step) and its per-prompt gold.
+  const curveOf = (sorted: readonly Row[], xKey: 'n' | 'step', byPrompt: readonly Row[], what: string): Pick<SourceCurve, 'points' | 'perPromptGold'> => ({
+    points: sorted.map((r) => ({
+      x: Number(r[xKey]),
+      d: Number(r.d),
+      gold: interval(r, 'gold'),
+      proxy: { mean: Number(r.proxy_score), low: Number(r.proxy_low), high: Number(r.proxy_high) },
+    })),
+    perPromptGold: perPromptMatrix(
+      byPrompt,
+      xKey,
+      sorted.map((r) => Number(r[xKey])),
+      'gold',
+      what,
+    ),
+  });
+  const bonByPrompt = groupBy(bon.byPrompt, (r) => r.proxy);
+  const bonCurves = [...groupBy(bon.curves, (r) => r.proxy)].map(
+    ([name, rows]): SourceCurve => ({
+      ...describe(name),
+      ...curveOf(
+        [...rows].sort((a, b) => a.n - b.n),
+        'n',
+        bonByPrompt.get(name) ?? [],
+        `best-of-n source ${name}`,
+      ),
+    }),
+  );
+  const rlByPrompt = groupBy(rl.byPrompt, (r) => r.run);
+  const runs = [...groupBy(rl.curves, (r) => r.run)].map(([run, rows]): SourceRun => {
+    const sorted = [...rows].sort((a, b) => a.step - b.step);
+    const identity = runIdentity(run, sorted, 'the PPO summary');
+    return {
+      ...describe(identity.proxy),
+      run,
+      policy: identity.policy,
+      klCoefficient: identity.klCoefficient,
+      ...curveOf(sorted, 'step', rlByPrompt.get(run) ?? [], `PPO run ${run}`),
+    };
+  });
+  return { declared, bon: bonCurves, rl: runs };
 }

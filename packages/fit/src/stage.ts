@@ -4,8 +4,10 @@ import { packagesCodeVersion, stageConfig, stageName, stageOutputDir, workspaceR
 import { computeFindings } from './findings.ts';
 import { fitAll } from './fit-all.ts';
 import { writeFitTables } from './fit-tables.ts';
+import { analyseRewardSources } from './findings/reward-sources.ts';
 import { readFitSources } from './inputs.ts';
 import { writeReport } from './report/write-report.ts';
+import { writeSourcesTables } from './sources-tables.ts';
 import type { FitInput, FitResults, Finding } from './types.ts';
 
 export const STAGE = stageName('fit');
@@ -46,6 +48,8 @@ export async function runFit(options: { preset: string; root?: string; log?: (li
     },
     async (staging) => {
       await writeFitTables(staging, results);
+      const sources = analyseRewardSources(input);
+      if (sources) await writeSourcesTables(staging, sources);
       await writeFile(join(staging, 'hyperparameters.json'), `${JSON.stringify({ preset: config.name, seed: config.seed, ...config.fit }, null, 2)}\n`);
       warnings = (await writeReport(join(staging, 'report'), input, results, findings)).warnings;
     },

@@ -1,3 +1,5 @@
+import type { RewardSource } from '@goodhart/core';
+
 /**
  * What the fit stage reads (curves gathered from the bon and ppo artifacts, proxy metrics) and what it produces
  * (fits, scaling fits, findings). The stage glue (stage.ts) builds a FitInput from Parquet; the fitting library and
@@ -110,6 +112,35 @@ export interface FitOptions {
   seed: number;
 }
 
+/** A curve of a reward source (an ensemble or a weight average of cells; `sources` in the pipeline file). */
+export interface SourceCurve {
+  /** The source's name. */
+  name: string;
+  kind: RewardSource['kind'];
+  /** An ensemble's objective; "" for a weight average. */
+  objective: string;
+  /** Its member cells. */
+  members: string[];
+  /** Points in optimisation order: n for best-of-n, iteration for PPO (`x`). */
+  points: { x: number; d: number; gold: Interval; proxy: Interval }[];
+  /** perPromptGold[j][p], prompts in the same order as the cells' curves. */
+  perPromptGold: Float64Array[];
+}
+
+/** A PPO run against a source. */
+export interface SourceRun extends SourceCurve {
+  run: string;
+  policy: string;
+  klCoefficient: number;
+}
+
+/** The preset's reward sources and their curves; null when the pipeline file declares none. */
+export interface SourcesInput {
+  declared: Readonly<Record<string, RewardSource>>;
+  bon: SourceCurve[];
+  rl: SourceRun[];
+}
+
 export interface FitInput {
   preset: string;
   /**
@@ -124,6 +155,11 @@ export interface FitInput {
   /** Direct-alignment runs (absent or empty without a dpo section). */
   dpo?: DpoCurve[];
   regressional: RegressionalCheck | null;
+  /**
+   * Curves of the declared reward sources, kept apart from `bon` and `rl` (which hold single cells only, so the
+   * paper's findings and fits see exactly what they saw before sources existed); null when none are declared.
+   */
+  sources?: SourcesInput | null;
   options: FitOptions;
 }
 

@@ -1,4 +1,16 @@
-import { Progress, readParquetFile, Rng, SAMPLES_TABLE, type PipelineConfig, type PpoConfig, type PpoRun, type StageOutput } from '@goodhart/core';
+import {
+  combineMembers,
+  Progress,
+  readParquetFile,
+  Rng,
+  SAMPLES_TABLE,
+  standardiseMember,
+  type EnsembleObjective,
+  type PipelineConfig,
+  type PpoConfig,
+  type PpoRun,
+  type StageOutput,
+} from '@goodhart/core';
 import { scoreSequences, type Model, type PretrainArtifacts } from '@goodhart/model';
 import { VALUE_HEAD } from './batch.ts';
 import { evaluatePolicy, type EvalSample } from './evaluation.ts';
@@ -65,16 +77,9 @@ export interface RunReward {
  * initial policy, the ones that centred the proxy: with "initial-policy-std" the reward is divided by the proxy's
  * spread over them, so β_KL and the learning rate mean the same for every proxy.
  */
-export function runReward(config: PipelineConfig, proxy: ProxyModel, centering: readonly InitialSample[]): RunReward {
+export function runReward(config: PipelineConfig, proxy: ProxyModel | EnsembleModels, centering: readonly InitialSample[]): RunReward {
   const ppo = requirePpo(config);
-  const proxyScore: RewardFunction = (prompts, responses) => {
-    const scores = scoreSequences(
-      proxy.model,
-      prompts.map((p, b) => [...p, ...responses[b]]),
-      ppo.batchSize,
-    );
-    return scores.map((s) => s + proxy.shift);
-  };
+  const proxyScore = 'members' in proxy ? ensembleScore(config, proxy, centering) : centredScore(proxy, ppo.batchSize);
   const scale =
     ppo.rewardNormalisation === 'none'
       ? 1
@@ -85,6 +90,52 @@ export function runReward(config: PipelineConfig, proxy: ProxyModel, centering: 
           ),
         );
   return { proxyScore, reward: (prompts, responses) => Array.from(proxyScore(prompts, responses), (s) => s / scale), scale };
+}
+
+/** An ensemble a run optimises: its members' proxies, combined per sample by the objective (pipeline/sources.ts). */
+export interface EnsembleModels {
+  members: ProxyModel[];
+  objective: EnsembleObjective;
+  lambda?: number | undefined;
+}
+
+/** A proxy's centred score: model reward + shift. */
+function centredScore(proxy: ProxyModel, batchSize: number): RewardFunction {
+  return (prompts, responses) => {
+    const scores = scoreSequences(
+      proxy.model,
+      prompts.map((p, b) => [...p, ...responses[b]]),
+      batchSize,
+    );
+    return scores.map((s) => s + proxy.shift);
+  };
+}
+
+/**
+ * An ensemble's score: each member's centred score divided by its standard deviation on the initial policy's
+ * samples (what "initial-policy-std" divides a single proxy by; here always, since members must share one scale
+ * before a mean, a minimum or a variance across them means anything), then the objective across members, per sample.
+ */
+function ensembleScore(config: PipelineConfig, ensemble: EnsembleModels, centering: readonly InitialSample[]): RewardFunction {
+  const { batchSize } = requirePpo(config);
+  const members = ensemble.members.map((member) => {
+    const score = centredScore(member, batchSize);
+    const scale = rewardScale(
+      score(
+        centering.map((s) => s.promptTokens),
+        centering.map((s) => s.responseTokens),
+      ),
+    );
+    return { score, scale };
+  });
+  return (prompts, responses) =>
+    Array.from(
+      combineMembers(
+        ensemble.objective,
+        members.map(({ score, scale }) => standardiseMember(score(prompts, responses), scale)),
+        ensemble.lambda,
+      ),
+    );
 }
 
 /** Label's first proxy.training.centeringSamples samples of the initial policy: the ones that centred every proxy. */

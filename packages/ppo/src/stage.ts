@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import {
   EVAL_PROMPTS_TABLE,
   findRun,
+  findSource,
+  hasOwnModel,
+  memberNames,
   loadPipeline,
   openStage,
   Rng,
@@ -42,7 +45,8 @@ export interface RunResult {
 }
 
 /**
- * One PPO run (proxy × KL coefficient × policy size): trains the policy against the proxy, evaluating on fresh
+ * One PPO run (proxy × KL coefficient × policy size): trains the policy against the proxy (a cell, or a source of
+ * `sources`), evaluating on fresh
  * samples for held-out prompts at iteration 0 and on a geometric grid of iterations. Checkpoints every
  * `ppo.checkpointEvery` iterations; a rerun after a kill resumes from the last checkpoint and ends with the same
  * numbers as an uninterrupted run.
@@ -57,7 +61,12 @@ export async function runPpoRun(options: ComputeOptions & { preset: string; run:
   const { engine } = await initEngine(options);
   const pretrained = await readPretrainArtifacts(await openStage(root, config, 'pretrain'));
   const label = await openStage(root, config, 'label');
-  const proxyCell = await readProxyCell(await openStage(root, config, 'proxyCell', run.cell));
+  const source = findSource(run.cell, config);
+  // A cell's proxy, an ensemble's members' (combined per sample by its objective), or a source's own model.
+  const modelEntry = hasOwnModel(run.cell, config.sources ?? {}) ? 'proxyAverage' : 'proxyCell';
+  const proxyCells = await Promise.all(
+    (source?.kind === 'ensemble' ? memberNames(source) : [run.cell]).map(async (cell) => readProxyCell(await openStage(root, config, modelEntry, cell))),
+  );
   const units = await readGoldUnits(label);
   const heldOutPrompts = await readPromptsFile(label.file(EVAL_PROMPTS_TABLE.file));
   const evalPrompts = heldOutPrompts.slice(0, ppo.eval.prompts);
@@ -69,15 +78,16 @@ export async function runPpoRun(options: ComputeOptions & { preset: string; run:
   const stopToken = pretrained.tokenizer.endOfText;
   const hyperparameters = hyperparametersFor(config, run, stopToken);
   const gold = await openGold(root, config);
-  const upstream = [pretrained.output.ref(), label.ref(), proxyCell.output.ref(), ...gold.upstream];
+  const upstream = [pretrained.output.ref(), label.ref(), ...proxyCells.map((p) => p.output.ref()), ...gold.upstream];
   const runConfig = { ...stageConfig(config, 'ppoRun'), run };
   const fingerprint = sha256Hex(
     JSON.stringify({ runConfig, upstream: upstream.map((u) => u.manifestSha256), code: engineCodeVersion(root, ['core', 'model', 'gold', 'ppo']) }),
   );
   const work = workDir(root, config.name, name);
 
-  const rewardModel = await proxyCell.loadRewardModel();
-  const { proxyScore, reward, scale } = runReward(config, { model: rewardModel, shift: proxyCell.shift }, await readCenteringSamples(label, config));
+  const rewardModels = await Promise.all(proxyCells.map(async (p) => ({ model: await p.loadRewardModel(), shift: p.shift })));
+  const optimised = source?.kind === 'ensemble' ? { members: rewardModels, objective: source.objective, lambda: source.lambda } : rewardModels[0];
+  const { proxyScore, reward, scale } = runReward(config, optimised, await readCenteringSamples(label, config));
   if (ppo.rewardNormalisation !== 'none')
     log(`[ppo ${name}] reward = proxy score / ${scale.toFixed(4)} (its standard deviation on the initial policy's samples)`);
   const goldScore = (prompts: readonly (readonly number[])[], responses: readonly (readonly number[])[]): { gold: number[]; human: number[] } => {
@@ -161,7 +171,7 @@ export async function runPpoRun(options: ComputeOptions & { preset: string; run:
     },
   );
   await rm(work, { recursive: true, force: true });
-  for (const model of [policy, reference, rewardModel]) model.dispose();
+  for (const model of [policy, reference, ...rewardModels.map((m) => m.model)]) model.dispose();
   gold.dispose();
   return { run: name, outputDir, points, resumedFrom };
 }

@@ -22,6 +22,7 @@ import { MAX_GRID_CELLS, MAX_PPO_RUNS } from '../config-limits.ts';
 import { STAGES, type StageEntry } from './registry.ts';
 import { aloneTaskIds } from './alone.ts';
 import { withSweepDefaults } from './sweep-defaults.ts';
+import { modelsOf, scorersOf, SOURCE_KINDS, type RewardSource } from './sources.ts';
 
 /**
  * The tasks of one preset, derived from the registry and the preset's sweep fields. Reads the raw pipeline JSON (the
@@ -43,8 +44,13 @@ export interface PlannedTask extends TaskNames {
   package: string;
   /** The cell, run or own-project name the task is for; undefined for a task per preset. */
   unit?: string;
-  /** The proxy cell of a cell, best-of-n score or PPO run task. */
+  /** The proxy cell of a cell or best-of-n score task, the proxy (a cell or a source) of a PPO run. */
   cell?: string;
+  /**
+   * The proxy models the task reads (the units of its `sameCell` upstream tasks): its cell, a source's member cells,
+   * or a source's own model.
+   */
+  models?: string[];
   /** Relative to the workspace root, with forward slashes. */
   output: string;
   /** The module the command runs, relative to the workspace root: the Nx plugin hashes the source it reaches. */
@@ -151,12 +157,42 @@ function readExtraSeeds(extra: unknown, axes: { sizes: string[]; seeds: number[]
   };
 }
 
-/** bon.proxies when given (cells outside the grid are left out; the stage reports them), else every cell. */
-function bonProxyCells(config: unknown, cells: readonly string[]): string[] {
+/**
+ * The declared sources whose members are all cells of the grid, as far as the plan needs them (kind and members);
+ * anything else is left out (the stage CLIs report it).
+ */
+function readSources(config: unknown, cells: readonly string[]): Record<string, RewardSource> {
+  const declared = isObject(config) ? config.sources : undefined;
+  if (!isObject(declared)) return {};
+  const sources: Record<string, RewardSource> = {};
+  for (const [name, source] of Object.entries(declared)) {
+    if (!NAME_PATTERN.test(name) || cells.includes(name) || !isObject(source) || !isObject(source.members)) continue;
+    const { size, comparisons, seeds } = source.members;
+    if (typeof size !== 'string' || typeof comparisons !== 'number' || !Array.isArray(seeds) || !seeds.every((seed) => typeof seed === 'number')) continue;
+    const { kind } = source;
+    if (typeof kind !== 'string' || !Object.hasOwn(SOURCE_KINDS, kind)) continue;
+    // Read as far as the plan needs (kind and members); the rest is the stages' to check.
+    const parsed = { ...source, kind, members: { size, comparisons, seeds: [...new Set(seeds as number[])] } } as unknown as RewardSource;
+    if (modelsOf(name, { [name]: parsed }).every((model) => cells.includes(model))) sources[name] = parsed;
+  }
+  return sources;
+}
+
+/**
+ * The proxies of bon.proxies when given (names neither a cell nor a source are left out; the stage reports them),
+ * else every cell, then every source.
+ */
+function bonProxyNames(config: unknown, cells: readonly string[], sources: Readonly<Record<string, RewardSource>>): string[] {
+  const known = [...cells, ...Object.keys(sources)];
   const bon = isObject(config) ? config.bon : undefined;
   const chosen = isObject(bon) ? bon.proxies : undefined;
-  if (!Array.isArray(chosen)) return [...cells];
-  return chosen.filter((cell): cell is string => typeof cell === 'string' && cells.includes(cell));
+  if (!Array.isArray(chosen)) return known;
+  return chosen.filter((name): name is string => typeof name === 'string' && known.includes(name));
+}
+
+/** The models best-of-n scores its pool with: each proxy's scorers (pipeline/sources.ts), each once. */
+function bonScorers(config: unknown, cells: readonly string[], sources: Readonly<Record<string, RewardSource>>): string[] {
+  return [...new Set(bonProxyNames(config, cells, sources).flatMap((name) => scorersOf(name, sources)))];
 }
 
 /** ppo.klCoefficients and ppo.policies as listed, or their defaults (the schema's); anything but a list counts as empty. */
@@ -175,11 +211,11 @@ function ppoRunCount(config: unknown): number {
 }
 
 /** The PPO runs (none without a ppo section); entries that cannot name a run are left out (the stage reports them). */
-function ppoRunUnits(config: unknown, cells: readonly string[]): { run: string; cell: string }[] {
+function ppoRunUnits(config: unknown, known: readonly string[]): { run: string; cell: string }[] {
   const ppo = isObject(config) ? config.ppo : undefined;
   if (!isObject(ppo)) return [];
   const sweep = sweepLists(config, ppo);
-  const proxies = (Array.isArray(ppo.proxies) ? ppo.proxies : []).filter((cell): cell is string => typeof cell === 'string' && cells.includes(cell));
+  const proxies = (Array.isArray(ppo.proxies) ? ppo.proxies : []).filter((name): name is string => typeof name === 'string' && known.includes(name));
   const klCoefficients = sweep.klCoefficients.filter((k): k is number => typeof k === 'number' && k >= 0);
   const policies = sweep.policies.filter((s): s is string => typeof s === 'string' && NAME_PATTERN.test(s));
   return runsOf({ proxies, klCoefficients, policies }).map((run) => ({ run: runName(run), cell: run.cell }));
@@ -209,17 +245,28 @@ function dpoRunUnits(config: unknown, cells: readonly string[]): { run: string; 
   }));
 }
 
-/** The units an entry fans out over, each with its proxy cell where it has one. */
-function unitsOf(entry: StageEntry, config: unknown, cells: readonly string[]): { unit?: string; cell?: string }[] {
+interface Unit {
+  unit?: string;
+  cell?: string;
+  models?: string[];
+}
+
+/** The units an entry fans out over, each with its proxy (cell or source) and the models it reads where it has them. */
+function unitsOf(entry: StageEntry, config: unknown, cells: readonly string[]): Unit[] {
+  const sources = entry.fanOut === 'preset' || entry.fanOut === 'cell' ? {} : readSources(config, cells);
   switch (entry.fanOut) {
     case 'preset':
       return [{ unit: entry.ownProject?.unit }];
     case 'cell':
-      return cells.map((cell) => ({ unit: cell, cell }));
+      return cells.map((cell) => ({ unit: cell, cell, models: [cell] }));
+    case 'sourceModel':
+      return Object.keys(sources)
+        .filter((name) => SOURCE_KINDS[sources[name].kind].ownModel)
+        .map((name) => ({ unit: name, cell: name, models: modelsOf(name, sources) }));
     case 'bonProxy':
-      return bonProxyCells(config, cells).map((cell) => ({ unit: cell, cell }));
+      return bonScorers(config, cells, sources).map((model) => ({ unit: model, cell: model, models: [model] }));
     case 'run':
-      return ppoRunUnits(config, cells).map(({ run, cell }) => ({ unit: run, cell }));
+      return ppoRunUnits(config, [...cells, ...Object.keys(sources)]).map(({ run, cell }) => ({ unit: run, cell, models: scorersOf(cell, sources) }));
     case 'dpoRun':
       return dpoRunUnits(config, cells).map(({ run, cell }) => ({ unit: run, cell }));
   }
@@ -259,10 +306,11 @@ export function planPipeline(preset: string, config: unknown, registry: Registry
       continue;
     }
     const units = entry.when && !entry.when(config) ? [] : unitsOf(entry, config, cellNames);
-    const planned = units.map(({ unit, cell }): Omit<PlannedTask, 'alone'> => {
+    const planned = units.map(({ unit, cell, models }): Omit<PlannedTask, 'alone'> => {
       const names = taskNames(entry, preset, unit);
       const main = `packages/${entry.package}/${entry.main ?? DEFAULT_MAIN}`;
-      const upstream = upstreamTasks.flatMap(({ spec, found }) => (spec.match === 'sameCell' ? found.filter((t) => t.cell === cell) : found).map((t) => t.id));
+      const reads = (t: { unit?: string }): boolean => t.unit !== undefined && (models ?? []).includes(t.unit);
+      const upstream = upstreamTasks.flatMap(({ spec, found }) => (spec.match === 'sameCell' ? found.filter(reads) : found).map((t) => t.id));
       const count = upstreamTasks.find(({ spec }) => spec.match === 'each')?.found.length ?? 1;
       return {
         ...names,
@@ -271,6 +319,7 @@ export function planPipeline(preset: string, config: unknown, registry: Registry
         package: entry.package,
         unit,
         cell,
+        ...(models ? { models } : {}),
         output: taskOutput(entry, preset, unit).join('/'),
         main,
         command: ['node --import tsx', main, '--preset', preset, ...entry.args(unit ?? '')].join(' '),

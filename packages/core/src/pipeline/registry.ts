@@ -8,12 +8,16 @@
  */
 
 /**
- * How an entry fans out over a preset: one task, one per proxy grid cell, one per best-of-n proxy, one per PPO run,
- * one per DPO run.
+ * How an entry fans out over a preset: one task, one per proxy grid cell, one per declared source with a model of
+ * its own (a weight average: pipeline/sources.ts), one per model that scores for best-of-n (a cell of bon.proxies,
+ * a member of an ensemble there, a source's own model), one per PPO run, one per DPO run.
  */
-export type FanOut = 'preset' | 'cell' | 'bonProxy' | 'run' | 'dpoRun';
+export type FanOut = 'preset' | 'cell' | 'sourceModel' | 'bonProxy' | 'run' | 'dpoRun';
 
-/** An upstream entry: every task of it (`each`), or the one for this task's proxy cell (`sameCell`). */
+/**
+ * An upstream entry: every task of it (`each`), or the tasks of the proxy models this task reads (`sameCell`): its
+ * own cell, an ensemble's member cells, the members a weight average is made from, or a source's own model.
+ */
 export interface UpstreamSpec {
   entry: string;
   match?: 'each' | 'sameCell';
@@ -143,6 +147,19 @@ export const STAGES = {
     externalDependencies: TFJS,
     describe: (preset, _unit, cells) => `Summarise the ${cells} "${preset}" proxy RM cells.`,
   },
+  // A weight-averaged RM (WARM): the elementwise mean of its member cells' weights, centred like a cell.
+  proxyAverage: {
+    package: 'proxy',
+    fanOut: 'sourceModel',
+    fields: ['seed', 'sources', 'proxy.training.centeringSamples', 'proxy.training.batchSize', 'compute'],
+    upstream: [{ entry: 'label' }, { entry: 'proxyCell', match: 'sameCell' }],
+    output: (source) => ['sources', source],
+    args: (source) => ['--average', source],
+    main: 'src/average-cli.ts',
+    ownProject: { target: 'average' },
+    externalDependencies: TFJS,
+    describe: (preset, source) => `Average the weights of the members of "${preset}" source ${source}.`,
+  },
   bonPool: {
     package: 'bon',
     fanOut: 'preset',
@@ -160,7 +177,7 @@ export const STAGES = {
     package: 'bon',
     fanOut: 'bonProxy',
     fields: ['bon.scoring', 'compute'],
-    upstream: [{ entry: 'bonPool' }, { entry: 'proxyCell', match: 'sameCell' }],
+    upstream: [{ entry: 'bonPool' }, { entry: 'proxyCell', match: 'sameCell' }, { entry: 'proxyAverage', match: 'sameCell' }],
     output: (cell) => ['scores', cell],
     args: (cell) => ['--score', cell],
     main: 'src/score-cli.ts',
@@ -172,7 +189,8 @@ export const STAGES = {
     package: 'bon',
     fanOut: 'preset',
     // The pool size sets the default n grid and the regressional check's pool; the grid names each curve's cell.
-    fields: ['seed', 'bon.curves', 'bon.proxies', 'bon.pool.samplesPerPrompt', 'proxy.grid'],
+    // `sources` says how an ensemble's members' scores combine.
+    fields: ['seed', 'bon.curves', 'bon.proxies', 'bon.pool.samplesPerPrompt', 'proxy.grid', 'sources'],
     upstream: [{ entry: 'bonPool' }, { entry: 'bonScore', match: 'each' }],
     output: () => ['curves'],
     args: () => ['--curves'],
@@ -183,8 +201,15 @@ export const STAGES = {
   ppoRun: {
     package: 'ppo',
     fanOut: 'run',
-    fields: ['seed', 'gold', 'label.responseTokens', 'proxy.training.centeringSamples', 'compute', ...PPO_RUN_FIELDS],
-    upstream: [{ entry: 'pretrain' }, { entry: 'goldRm' }, { entry: 'label' }, { entry: 'proxyCell', match: 'sameCell' }],
+    // `sources` says what a run against a source optimises (its members and objective).
+    fields: ['seed', 'gold', 'label.responseTokens', 'proxy.training.centeringSamples', 'compute', 'sources', ...PPO_RUN_FIELDS],
+    upstream: [
+      { entry: 'pretrain' },
+      { entry: 'goldRm' },
+      { entry: 'label' },
+      { entry: 'proxyCell', match: 'sameCell' },
+      { entry: 'proxyAverage', match: 'sameCell' },
+    ],
     output: (run) => ['runs', run],
     args: (run) => ['--run', run],
     ownProject: { target: 'train' },
@@ -228,7 +253,8 @@ export const STAGES = {
     fanOut: 'preset',
     // The policy sizes list the policies. A run's proxy, policy and β_KL are read from the PPO tables' columns, so
     // the sweep is not hashed here: the runs fit reads are the ones the PPO summary it runs after gathered.
-    fields: ['seed', 'fit', 'policy.sizes'],
+    // `sources` says which curves are sources and of which members (the reward-sources finding).
+    fields: ['seed', 'fit', 'policy.sizes', 'sources'],
     upstream: [{ entry: 'pretrain' }, { entry: 'label' }, { entry: 'proxySummary' }, { entry: 'bonCurves' }, { entry: 'ppoSummary' }, { entry: 'dpoSummary' }],
     output: () => [],
     args: () => [],

@@ -12,7 +12,11 @@ export const POOL_TABLE = defineTable('pool.parquet', {
   human: { type: 'float64', meaning: 'the human in its own units from label (equal to gold for a lexicon gold)' },
 });
 
-/** bon/scores/<cell>/scores.parquet: one proxy's centred score of every pool sample, in pool order. */
+/**
+ * bon/scores/<model>/scores.parquet: one proxy's centred score of every pool sample, in pool order. The model is a
+ * cell, or a source with a model of its own (a weight average); an ensemble is not scored: its curve combines its
+ * members' scores.
+ */
 export const SCORES_TABLE = defineTable('scores.parquet', {
   prompt_id: { type: 'int32', meaning: 'the pool row this score is for: its prompt' },
   sample_index: { type: 'int32', meaning: "and that prompt's sample" },
@@ -21,10 +25,10 @@ export const SCORES_TABLE = defineTable('scores.parquet', {
 
 /** bon/curves/curves.parquet: each proxy's best-of-n curve, one row per (proxy, n), averaged over prompts. */
 export const CURVES_TABLE = defineTable('curves.parquet', {
-  proxy: { type: 'utf8', meaning: 'the proxy cell (proxy/<cell>) whose scores chose the best of n' },
-  size: { type: 'utf8', meaning: "the proxy's model size" },
-  comparisons: { type: 'int32', meaning: 'the comparisons the proxy was trained on' },
-  seed: { type: 'int32', meaning: "the proxy's training seed" },
+  proxy: { type: 'utf8', meaning: 'the proxy cell (proxy/<cell>) or the source (`sources`) whose scores chose the best of n' },
+  size: { type: 'utf8', meaning: "the proxy's model size (a source's members')" },
+  comparisons: { type: 'int32', meaning: "the comparisons the proxy was trained on (a source's members')" },
+  seed: { type: 'int32', meaning: "the proxy's training seed (−1 for a source: its members have several)" },
   n: { type: 'int32', meaning: 'samples per prompt the best is chosen from' },
   kl: { type: 'float64', meaning: 'the analytic best-of-n KL, log n − (n − 1)/n (nats)' },
   d: { type: 'float64', meaning: 'sqrt(kl): the distance the fits use' },
@@ -42,7 +46,7 @@ export const CURVES_TABLE = defineTable('curves.parquet', {
 
 /** bon/curves/curves_by_prompt.parquet: the per-prompt estimates behind each curve point (fit bootstraps over them). */
 export const CURVES_BY_PROMPT_TABLE = defineTable('curves_by_prompt.parquet', {
-  proxy: { type: 'utf8', meaning: 'the proxy cell, as in curves.parquet' },
+  proxy: { type: 'utf8', meaning: 'the proxy cell or source, as in curves.parquet' },
   n: { type: 'int32', meaning: 'samples per prompt the best is chosen from' },
   d: { type: 'float64', meaning: 'sqrt of the analytic best-of-n KL at this n' },
   prompt_id: { type: 'int32', meaning: 'the evaluation prompt (label/eval_prompts.parquet)' },

@@ -7,13 +7,14 @@ import { klCurrencyFigure } from './kl-currency.ts';
 import { klPenaltyFigure } from './kl-penalty.ts';
 import { policySizeFigure } from './policy-size.ts';
 import { regressionalFigure } from './regressional.ts';
+import { sourcesBonFigure, sourcesRlFigure } from './reward-sources.ts';
 import { rlGoldFigure, rlProxyFigure } from './rl.ts';
 import { validationLossFigure } from './validation-loss.ts';
 
 export type { ChartFigure, FigurePlan, NoteFigure } from './figure.ts';
 
-/** The report's figures in page order, roughly following the paper's. */
-const BUILDERS: readonly FigureBuilder[] = [
+/** The report's figures in page order, roughly following the paper's; a builder returning null draws nothing. */
+const BUILDERS: readonly (FigureBuilder | ((input: FitInput) => FigurePlan | null))[] = [
   bonGoldFigure,
   bonProxyFigure,
   rlGoldFigure,
@@ -26,11 +27,13 @@ const BUILDERS: readonly FigureBuilder[] = [
   klCurrencyFigure,
   regressionalFigure,
   dpoGoldFigure,
+  sourcesBonFigure,
+  sourcesRlFigure,
 ];
 
 /** Every figure's plan: a chart to render, or a note when the preset lacks its data. */
 export function planFigures(input: FitInput, results: FitResults): FigurePlan[] {
-  return BUILDERS.map((build) => build(input, results));
+  return BUILDERS.flatMap((build) => build(input, results) ?? []);
 }
 
 /** Figure ids in page order (stable: tests and docs can refer to them). */
@@ -47,4 +50,6 @@ export const FIGURE_IDS = [
   'bon-vs-rl',
   'regressional',
   'dpo-gold',
+  'sources-bon',
+  'sources-rl',
 ] as const;
