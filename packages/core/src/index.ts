@@ -22,6 +22,7 @@ export * from './pipeline/fields.ts';
 export * from './pipeline/registry.ts';
 export * from './pipeline/plan.ts';
 export * from './pipeline/alone.ts';
+export * from './pipeline/seed-variant.ts';
 export * from './columns.ts';
 export * from './tables/prompts.ts';
 export * from './tables/bon.ts';

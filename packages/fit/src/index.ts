@@ -13,3 +13,6 @@ export { FIGURE_IDS } from './report/figures/index.ts';
 export * from './stage.ts';
 export * from './inputs.ts';
 export { humanBesideGold, type HumanBesideGold, type ScorePeak } from './human-beside-gold.ts';
+export * from './seeds/pooled-slopes.ts';
+export * from './seeds/read-seed-run.ts';
+export * from './seeds/cross-seed-report.ts';

@@ -9,3 +9,4 @@ export * from './fields.ts';
 export * from './registry.ts';
 export * from './plan.ts';
 export * from './alone.ts';
+export * from './seed-variant.ts';
