@@ -1,15 +1,18 @@
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeTempSibling } from '@goodhart/core';
 import { fixed, percent } from '../report/format.ts';
+import { renderSvg } from '../report/render-svg.ts';
 import { poolSlopes, type PooledScaling, type PooledSlope } from './pooled-slopes.ts';
 import { readSeedRun, type SeedRun } from './read-seed-run.ts';
+import { seedsCoefficientSpec } from './seeds-figure.ts';
 
 /**
  * The cross-seed report of `npm run pipeline -- --preset P --seeds 1,2,3`: the findings × seeds table, each
  * finding's verdict and evidence per seed, and finding 3's slopes pooled over the seeds (pooled-slopes.ts). Written
- * to artifacts/P/seeds-<seeds in increasing order>/ (summary.md, seeds.json), from the seeds' finished fit outputs
- * only, so it is rewritten in seconds whenever the seeds are rerun. No figures yet.
+ * to artifacts/P/seeds-<seeds in increasing order>/ (summary.md, seeds.json, figures/coefficients.svg), from the
+ * seeds' finished fit outputs only, so it is rewritten in seconds whenever the seeds are rerun. Of the figures, only
+ * finding 3's coefficients are overlaid so far.
  */
 
 /** A seed's wall time in the invocation that wrote the report (restored from the cache or computed). */
@@ -72,7 +75,10 @@ const SLOPE_LABELS: Record<PooledSlope['name'], string> = {
   beta_bon_data: 'β_bon vs data',
 };
 
-export function renderCrossSeedMarkdown(report: CrossSeedReport, times: readonly SeedWallTime[] = []): string {
+/** The overlaid figure's file in the report directory. */
+const COEFFICIENTS_FIGURE = 'figures/coefficients.svg';
+
+export function renderCrossSeedMarkdown(report: CrossSeedReport, times: readonly SeedWallTime[] = [], figure = false): string {
   const { runs, scaling } = report;
   const lines: string[] = [];
   lines.push(`# ${report.preset} across pipeline seeds ${runs.map((r) => r.seed).join(', ')}`, '');
@@ -107,6 +113,7 @@ export function renderCrossSeedMarkdown(report: CrossSeedReport, times: readonly
   lines.push('', `Predicted best-of-n peaks at ${scaling.bonComparisons ?? '—'} comparisons, mean over every seed's fits of the size:`, '');
   lines.push('| RM size | d* | R* | fits with a peak |', '| --- | --: | --: | --: |');
   for (const p of scaling.peaks) lines.push(`| ${p.size} | ${fixed(p.d, 2)} | ${fixed(p.gold, 2)} | ${p.fits} |`);
+  if (figure) lines.push('', `![Coefficients vs RM parameters, every seed](${COEFFICIENTS_FIGURE})`);
   lines.push(
     '',
     `Peaks rise with size: ${scaling.peaksRise === null ? 'cannot tell (fewer than two sizes, or a size without a peak)' : scaling.peaksRise ? 'yes' : 'no'}.`,
@@ -121,7 +128,10 @@ export function renderCrossSeedMarkdown(report: CrossSeedReport, times: readonly
     }
     lines.push('');
   }
-  lines.push('Figures overlaid across seeds are not drawn yet; each seed has its own figures in its report.', '');
+  lines.push(
+    `Of the figures, only the coefficients are overlaid across seeds so far; each seed's own report (\`artifacts/<seed's preset>/fit/report/\`) has all of its figures.`,
+    '',
+  );
   return lines.join('\n');
 }
 
@@ -177,7 +187,12 @@ export function crossSeedJson(report: CrossSeedReport, times: readonly SeedWallT
 export async function writeCrossSeedReport(dir: string, report: CrossSeedReport, times: readonly SeedWallTime[] = []): Promise<string[]> {
   const staging = await makeTempSibling(dir);
   try {
-    await writeFile(join(staging, 'summary.md'), renderCrossSeedMarkdown(report, times));
+    const spec = seedsCoefficientSpec(report.runs, report.scaling);
+    if (spec) {
+      await mkdir(join(staging, 'figures'));
+      await writeFile(join(staging, COEFFICIENTS_FIGURE), `<?xml version="1.0" encoding="UTF-8"?>\n${(await renderSvg(spec)).svg}\n`);
+    }
+    await writeFile(join(staging, 'summary.md'), renderCrossSeedMarkdown(report, times, spec !== null));
     await writeFile(join(staging, 'seeds.json'), `${JSON.stringify(crossSeedJson(report, times), null, 2)}\n`);
     const old = await makeTempSibling(dir, '-old'); // an empty directory, which rename replaces
     await rename(dir, old).catch((error: NodeJS.ErrnoException) => {
