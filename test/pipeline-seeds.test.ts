@@ -37,8 +37,9 @@ afterAll(async () => {
 });
 
 describe('npm run pipeline --seeds', () => {
-  it('refuses a bad seed list naming the flag, before Nx starts', async () => {
-    for (const bad of ['1,1', '0', '1,x', '']) {
+  // Every form of a bad list is in packages/core/test/seed-variant.test.ts; here, that the runner stops on one.
+  it('refuses a bad seed list naming the flag, before Nx starts', { timeout: 600_000 }, async () => {
+    for (const bad of ['1,1', '0']) {
       const result = await pipeline(['--seeds', bad]);
       expect(result.exitCode).toBe(1);
       expect(result.all).toMatch(/^pipeline: --seeds: /m);
