@@ -8,6 +8,10 @@ import {
   formatDuration,
   loadPipeline,
   LONE_THREADS_ENV,
+  parseSeedList,
+  parseSeedVariant,
+  presetAtSeed,
+  SEEDS_ENV,
   STAGES,
   stageOutputDir,
   taskCommandName,
@@ -17,6 +21,7 @@ import {
 } from '@goodhart/core';
 import { parseBackendChoice, parseEngineChoice, parsePrecision, pipelineThreads } from '@goodhart/model';
 import { runPipelineOnSlurm } from './slurm/pipeline-on-slurm.ts';
+import { reportAcrossSeeds, type SeedTiming } from './seeds-report.ts';
 import { parseTaskGraph } from './slurm/task-graph.ts';
 import { StopOnSignal } from './stop-on-signal.ts';
 import { checkWritable } from './writable-artifacts.ts';
@@ -101,6 +106,8 @@ async function main(): Promise<void> {
         mem: { type: 'string' },
         'sbatch-arg': { type: 'string', multiple: true },
         retries: { type: 'string', default: '1' },
+        // Pipeline seeds to run the preset at, one after another, then the cross-seed report (docs/seeds.md).
+        seeds: { type: 'string' },
       },
     }),
   );
@@ -109,7 +116,16 @@ async function main(): Promise<void> {
   }
   const root = workspaceRoot();
   const config = loadPipeline(values.preset, root); // fail on a bad config before Nx starts
+  const seeds = values.seeds === undefined ? undefined : usage(() => parseSeedList(values.seeds ?? '', '--seeds'));
+  if (seeds && parseSeedVariant(config.name)) throw new UsageError(`--seeds: give a preset, not the seed variant ${JSON.stringify(config.name)}`);
+  if (seeds && values.executor === 'slurm')
+    throw new UsageError('--seeds: not supported with --executor slurm yet; run one seed variant per call (--preset <preset>@s<seed>)');
+  // The seed variants to run, in the order given; the one at the preset's own seed is the preset itself.
+  const names = seeds ? seeds.map((seed) => presetAtSeed(config.name, config.seed, seed)) : [config.name];
   const env: Record<string, string> = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
+  // The Nx plugin plans a variant's projects only when asked (seed-variant.ts); the same list for every Nx call.
+  const variants = names.filter((name) => parseSeedVariant(name) !== undefined);
+  if (variants.length > 0) env[SEEDS_ENV] = variants.join(',');
   // Checked here, from the flag or the environment, so a bad choice stops before Nx starts, not in every task.
   const engine = usage(() => parseEngineChoice(values.engine ?? process.env.GOODHART_ENGINE));
   const backend = usage(() => parseBackendChoice(values.backend ?? process.env.GOODHART_BACKEND));
@@ -124,12 +140,21 @@ async function main(): Promise<void> {
   const threads = usage(() => pipelineThreads({ parallel, userThreads: process.env.GOODHART_THREADS }));
   env.GOODHART_THREADS = String(threads.threads);
   env[LONE_THREADS_ENV] = String(threads.loneThreads);
-  await usageAsync(() => checkWritable(join(root, 'artifacts', config.name)));
-  const task = taskCommandName(taskNames(STAGES.fit, config.name));
-  const total = await taskCount(root, task, env);
-  const started = performance.now();
-  const elapsed = (): string => formatDuration((performance.now() - started) / 1000);
+  for (const name of names) await usageAsync(() => checkWritable(join(root, 'artifacts', name)));
+  if (seeds) {
+    const timings: SeedTiming[] = [];
+    for (const [i, name] of names.entries()) {
+      process.stdout.write(`\n[pipeline] seed ${seeds[i]} (${i + 1}/${names.length}): preset "${name}"\n`);
+      const started = performance.now();
+      await runLocal(root, loadPipeline(name, root), env, values);
+      timings.push({ seed: seeds[i]!, preset: name, seconds: (performance.now() - started) / 1000 });
+    }
+    await reportAcrossSeeds(root, config.name, timings);
+    return;
+  }
   if (values.executor === 'slurm') {
+    const started = performance.now();
+    const elapsed = (): string => formatDuration((performance.now() - started) / 1000);
     if (values['skip-cache']) throw new Error('--skip-cache: not supported with --executor slurm (each job lets Nx decide)');
     // Each job, alone or not, threads over the CPUs Slurm gives it (run-task.ts), unless the user set GOODHART_THREADS.
     delete env.GOODHART_THREADS;
@@ -145,6 +170,15 @@ async function main(): Promise<void> {
     await printFindings(root, config, elapsed());
     return;
   }
+  await runLocal(root, config, env, values);
+}
+
+/** Runs one preset (or seed variant) through Nx on this machine, printing a line per task and the findings. */
+async function runLocal(root: string, config: PipelineConfig, env: Record<string, string>, values: { parallel: string; 'skip-cache': boolean }): Promise<void> {
+  const task = taskCommandName(taskNames(STAGES.fit, config.name));
+  const total = await taskCount(root, task, env);
+  const started = performance.now();
+  const elapsed = (): string => formatDuration((performance.now() - started) / 1000);
   process.stdout.write(`pipeline "${config.name}": ${total} tasks through Nx (parallel ${values.parallel}); cached tasks are restored, not rerun\n`);
 
   const args = ['run', task, '--outputStyle=stream', `--parallel=${values.parallel}`];

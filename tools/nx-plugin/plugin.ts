@@ -29,6 +29,7 @@ import type { CreateNodesResult, CreateNodesV2, NxJsonConfiguration, TargetConfi
 import { firstDuplicateKey } from '../../packages/core/src/json-keys.ts';
 import { LONE_TASK_ENV } from '../../packages/core/src/pipeline/alone.ts';
 import { planPipeline, type PlannedTask } from '../../packages/core/src/pipeline/plan.ts';
+import { presetAtSeed, requestedSeeds, SEEDS_ENV } from '../../packages/core/src/pipeline/seed-variant.ts';
 import { ImportClosure } from './import-closure.ts';
 import { realOutput } from './real-output.ts';
 
@@ -158,7 +159,7 @@ function pipelineNodes(
   context: { workspaceRoot: string; nxJsonConfiguration: NxJsonConfiguration },
   closure: ImportClosure,
 ): CreateNodesResult | null {
-  const { workspaceRoot, nxJsonConfiguration } = context;
+  const { workspaceRoot } = context;
   const preset = basename(file, '.json');
   let config: unknown;
   let text: string;
@@ -174,19 +175,44 @@ function pipelineNodes(
     warn(`skipping ${file}: field "${duplicate.slice(0, 200)}" is given twice`);
     return null;
   }
-  const plan = planPipeline(preset, config);
-  if ('problem' in plan) {
-    warn(`skipping ${file}: ${plan.problem}`);
-    return null;
+  const projects: ProjectsResult = {};
+  // The preset, then the seed variants `npm run pipeline --seeds` asked for (pipeline/seed-variant.ts): each is
+  // planned as a preset of its own, so its tasks are projects of their own and another seed's leave its hashes alone.
+  const ownSeed = typeof config === 'object' && config !== null ? (config as { seed?: unknown }).seed : undefined;
+  if (!presetNodes(preset, preset, config, file, context, closure, projects)) return null;
+  for (const seed of requestedSeeds(process.env[SEEDS_ENV], preset)) {
+    const name = presetAtSeed(preset, ownSeed, seed);
+    if (name !== preset && !presetNodes(name, preset, { ...(config as object), name, seed }, file, context, closure, projects)) return null;
   }
-  const artifacts = realOutput(workspaceRoot, `artifacts/${preset}`);
+  return { projects };
+}
+
+/**
+ * Adds the projects of one preset or seed variant `name` (planned from `config`, read from pipelines/<file
+ * preset>.json) to `projects`; false when the file is skipped.
+ */
+function presetNodes(
+  name: string,
+  preset: string,
+  config: unknown,
+  file: string,
+  context: { workspaceRoot: string; nxJsonConfiguration: NxJsonConfiguration },
+  closure: ImportClosure,
+  projects: ProjectsResult,
+): boolean {
+  const { workspaceRoot, nxJsonConfiguration } = context;
+  const plan = planPipeline(name, config);
+  if ('problem' in plan) {
+    warn(`skipping ${file}${name === preset ? '' : ` (seed variant ${name})`}: ${plan.problem}`);
+    return false;
+  }
+  const artifacts = realOutput(workspaceRoot, `artifacts/${name}`);
   if (!artifacts.inside) {
     warn(
-      `artifacts/${preset} is a link to ${artifacts.real}, outside the workspace: Nx caches only inside it, so the tasks of "${preset}" are not cached (link to a directory inside the workspace to keep the cache)`,
+      `artifacts/${name} is a link to ${artifacts.real}, outside the workspace: Nx caches only inside it, so the tasks of "${name}" are not cached (link to a directory inside the workspace to keep the cache)`,
     );
   }
   const byId = new Map(plan.tasks.map((task) => [task.id, task]));
-  const projects: ProjectsResult = {};
   const packageTargets = (pkg: string): Record<string, TargetConfiguration> => {
     const root = `${PACKAGES_DIR}/${pkg}`;
     projects[root] ??= { targets: {} };
@@ -200,7 +226,7 @@ function pipelineNodes(
       source = taskSourceInputs(task.main, closure, nxJsonConfiguration);
     } catch (error) {
       warn(`skipping ${file}: task ${task.id}: ${error instanceof Error ? error.message : String(error)}`);
-      return null;
+      return false;
     }
     projects[task.output] = {
       name: task.project,
@@ -213,7 +239,7 @@ function pipelineNodes(
       metadata: { description: `Runs ${task.id}, a project of its own so that other presets and units leave this task's cache valid.` },
     };
   }
-  return { projects };
+  return true;
 }
 
 export const createNodes: CreateNodesV2 = [

@@ -3,6 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { pipelineSchema, type PipelineConfig } from './config-schema.ts';
 import { firstDuplicateKey } from './json-keys.ts';
+import { parseSeedVariant } from './pipeline/seed-variant.ts';
 
 export class ConfigError extends Error {
   constructor(
@@ -25,12 +26,19 @@ export function workspaceRoot(from: string = process.cwd()): string {
   }
 }
 
-/** A preset name (`quick`) or a path to a JSON file. */
+/** A preset name (`quick`), a seed variant of one (`quick@s2`: the preset's file) or a path to a JSON file. */
 export function pipelinePath(preset: string, root: string = workspaceRoot()): string {
-  return preset.endsWith('.json') ? resolve(preset) : join(root, 'pipelines', `${preset}.json`);
+  if (preset.endsWith('.json')) return resolve(preset);
+  return join(root, 'pipelines', `${parseSeedVariant(preset)?.preset ?? preset}.json`);
 }
 
+/**
+ * A preset's config, validated. A seed variant (`quick@s2`, pipeline/seed-variant.ts) is its preset's file with
+ * `name` set to the variant's name (so its artifacts and manifests are its own) and `seed` to the variant's seed.
+ */
 export function loadPipeline(preset: string, root?: string): PipelineConfig {
+  const variant = preset.endsWith('.json') ? undefined : parseSeedVariant(preset);
+  if (variant) return { ...loadPipeline(variant.preset, root), name: preset, seed: variant.seed };
   const file = pipelinePath(preset, root);
   if (!existsSync(file)) {
     throw new ConfigError(file, [`file not found (presets live in pipelines/<name>.json)`]);

@@ -25,6 +25,7 @@ export * from './pipeline/alone.ts';
 export * from './pipeline/sources.ts';
 export * from './ensemble-objective.ts';
 export * from './source-config-checks.ts';
+export * from './pipeline/seed-variant.ts';
 export * from './columns.ts';
 export * from './tables/prompts.ts';
 export * from './tables/bon.ts';

@@ -27,3 +27,6 @@ export {
   type NoiseModel,
   type Scenario,
 } from './findings/form-calibration.ts';
+export * from './seeds/pooled-slopes.ts';
+export * from './seeds/read-seed-run.ts';
+export * from './seeds/cross-seed-report.ts';

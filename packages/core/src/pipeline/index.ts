@@ -10,3 +10,4 @@ export * from './registry.ts';
 export * from './plan.ts';
 export * from './alone.ts';
 export * from './sources.ts';
+export * from './seed-variant.ts';

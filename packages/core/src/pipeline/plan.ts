@@ -23,6 +23,7 @@ import { STAGES, type StageEntry } from './registry.ts';
 import { aloneTaskIds } from './alone.ts';
 import { withSweepDefaults } from './sweep-defaults.ts';
 import { modelsOf, scorersOf, SOURCE_KINDS, type RewardSource } from './sources.ts';
+import { parseSeedVariant } from './seed-variant.ts';
 
 /**
  * The tasks of one preset, derived from the registry and the preset's sweep fields. Reads the raw pipeline JSON (the
@@ -274,7 +275,9 @@ function unitsOf(entry: StageEntry, config: unknown, cells: readonly string[]): 
 
 /** Every task of a preset in registry order (upstream first), or why the preset cannot be planned. */
 export function planPipeline(preset: string, config: unknown, registry: Registry = STAGES): { tasks: PlannedTask[] } | { problem: string } {
-  if (!PRESET_NAME_PATTERN.test(preset)) {
+  // A seed variant (`quick@s2`) is planned from its preset's file with "name" and "seed" set (seed-variant.ts).
+  const variant = parseSeedVariant(preset);
+  if (!PRESET_NAME_PATTERN.test(preset) && !variant) {
     return {
       problem: `"${preset}" is not a preset name: lower-case letters and digits in words joined by single dashes ("${NAME_SEPARATOR}" separates preset and cell)`,
     };
@@ -323,7 +326,8 @@ export function planPipeline(preset: string, config: unknown, registry: Registry
         output: taskOutput(entry, preset, unit).join('/'),
         main,
         command: ['node --import tsx', main, '--preset', preset, ...entry.args(unit ?? '')].join(' '),
-        fields: entry.fields,
+        // A variant's seed is in its name, so in its command, which Nx hashes with the project: not read from the file.
+        fields: variant ? entry.fields.filter((field) => field !== 'seed') : entry.fields,
         externalDependencies: entry.externalDependencies,
         upstream,
         description: entry.describe(preset, unit ?? '', count),
