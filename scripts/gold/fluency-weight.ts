@@ -45,7 +45,7 @@ for (const [name, xs] of terms) console.log(`${name.padEnd(20)} mean ${mean(xs).
 const lexiconSd = sd(lexicon);
 const fluencySd = sd(fluency);
 const weight = Number((lexiconSd / fluencySd).toPrecision(2));
-const check = rows.map((r, i) => lexicon[i] + weight * fluency[i]);
+const check = lexicon.map((l, i) => l + weight * fluency[i]);
 console.log(
   `fluencyWeight = s.d.(lexicon) / s.d.(fluency) = ${lexiconSd.toFixed(4)} / ${fluencySd.toFixed(4)} = ${(lexiconSd / fluencySd).toFixed(4)} → ${weight}`,
 );

@@ -32,4 +32,4 @@ for (const order of values.orders.split(',').map(Number)) {
 }
 const summary = PRETRAIN_SUMMARY_TABLE.rows(await readParquetFile(join(dir, 'summary.parquet')), dir);
 for (const row of summary)
-  console.log(`LM ${row.size}: ${row.non_embedding_parameters} non-embedding parameters, held-out ${row.validation_loss.toFixed(4)} nats/token`);
+  console.log(`LM ${row.size}: ${row.non_embedding_parameters} non-embedding parameters, held-out ${row.validation_loss?.toFixed(4)} nats/token`);
