@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadPipeline, parsePipeline, workspaceRoot } from '../src/config.ts';
-import { blockWeights, goldTrainingPairsBound } from '../src/gold-config-checks.ts';
+import { goldTrainingPairsBound, nonEmbeddingParameters } from '../src/gold-config-checks.ts';
 import { problemsOf } from './config-problems.ts';
 
 const root = workspaceRoot();
@@ -8,7 +8,7 @@ const root = workspaceRoot();
 /** The test preset with a valid tiny model gold (as test/support/gold-model.ts). */
 function modelGold(): Record<string, Record<string, unknown>> {
   const raw = structuredClone(JSON.parse(JSON.stringify(loadPipeline('test', root)))) as Record<string, Record<string, unknown>>;
-  raw.models.gold = { layers: 2, dModel: 24, heads: 2, mlpRatio: 2 };
+  raw.models.gold = { layers: 2, dModel: 26, heads: 2, mlpRatio: 2 };
   (raw.pretrain as { sizes: string[] }).sizes.push('gold');
   raw.gold.kind = 'model';
   raw.gold.model = {
@@ -58,12 +58,13 @@ describe('gold config', () => {
     goldModel(shared).size = 'small';
     expect(problemsOf(shared)).toEqual([
       'field "gold.model.size": got "small"; is also a proxy size: the gold RM starts from its own pretrained LM, which no proxy may share; define a larger size for the gold in "models" and list it in pretrain.sizes',
-      'field "gold.model.size": got "small"; the gold RM must have at least 2× the block weights of every proxy; proxy size "small" has 4608, so the gold needs 9216; "small" has 4608',
+      'field "gold.model.size": got "small"; the gold RM must have at least 2× the non-embedding parameters of every proxy; proxy size "small" has 4920, so the gold needs 9840; "small" has 4920',
     ]);
     const tooSmall = modelGold();
-    (tooSmall.models as Record<string, unknown>).gold = { layers: 1, dModel: 32, heads: 2, mlpRatio: 2 };
+    // Twice the blocks of "small" but not its final LayerNorm: just under 2× its non-embedding parameters.
+    (tooSmall.models as Record<string, unknown>).gold = { layers: 2, dModel: 24, heads: 2, mlpRatio: 2 };
     expect(problemsOf(tooSmall)).toEqual([
-      'field "gold.model.size": got "gold"; the gold RM must have at least 2× the block weights of every proxy; proxy size "small" has 4608, so the gold needs 9216; "gold" has 8192',
+      'field "gold.model.size": got "gold"; the gold RM must have at least 2× the non-embedding parameters of every proxy; proxy size "small" has 4920, so the gold needs 9840; "gold" has 9792',
     ]);
     const extraSeedSize = modelGold();
     (extraSeedSize.proxy as { grid: Record<string, unknown> }).grid.extraSeeds = { sizes: ['gold'], seeds: [1] };
@@ -77,7 +78,7 @@ describe('gold config', () => {
     );
   });
 
-  it('keeps the reader\'s n-gram codes exact over the vocabulary', () => {
+  it("keeps the reader's n-gram codes exact over the vocabulary", () => {
     const fluent = modelGold();
     fluent.gold.fluencyWeight = 0.5;
     fluent.gold.readerOrder = 7;
@@ -92,14 +93,14 @@ describe('gold config', () => {
     expect(parsePipeline(fluent).gold.readerOrder).toBe(8);
   });
 
-  it('sizes quick and paper\'s gold RMs at twice their largest proxy, from an LM no proxy uses', () => {
+  it("sizes quick and paper's gold RMs at twice their largest proxy, from an LM no proxy uses", () => {
     for (const preset of ['quick', 'paper']) {
       const config = loadPipeline(preset, root);
       const gold = config.gold.model?.size ?? '';
       expect(config.proxy.grid.sizes, preset).not.toContain(gold);
       expect(config.pretrain.sizes, preset).toContain(gold);
-      const most = Math.max(...config.proxy.grid.sizes.map((size) => blockWeights(config.models[size])));
-      expect(blockWeights(config.models[gold]) / most, preset).toBeGreaterThanOrEqual(2);
+      const most = Math.max(...config.proxy.grid.sizes.map((size) => nonEmbeddingParameters(config.models[size])));
+      expect(nonEmbeddingParameters(config.models[gold]) / most, preset).toBeGreaterThanOrEqual(2);
     }
   });
 
