@@ -23,12 +23,13 @@ const pct = (p: number, n: number): string => `${(100 * p).toFixed(1)}% ± ${(19
 console.log(
   `gold RM "${gold.size}": ${gold.nonEmbeddingParameters.toLocaleString('en-US')} non-embedding parameters (reward head included); ${gold.comparisons.train} training comparisons (${gold.comparisons.ties} ties dropped); held out against the human ${pct(gold.validation.accuracy, gold.validation.pairs)} (95% normal interval) on ${gold.validation.pairs} pairs`,
 );
+const percent = (p: number | null): string => (p === null ? '—' : `${(100 * p).toFixed(1)}%`);
 const path = join(dir, 'proxy', 'summary', PROXY_METRICS_TABLE.file);
 const rows = PROXY_METRICS_TABLE.rows(await readParquetFile(path), path);
 console.log('\n| proxy | non-embedding parameters | comparisons | held out: agrees with the gold | agrees with the human |');
 console.log('| --- | --- | --- | --- | --- |');
 for (const r of rows) {
   console.log(
-    `| ${r.cell} | ${r.non_embedding_parameters.toLocaleString('en-US')} | ${r.comparisons} | ${(100 * r.validation_gold_accuracy).toFixed(1)}% | ${(100 * r.validation_human_accuracy).toFixed(1)}% |`,
+    `| ${r.cell} | ${r.non_embedding_parameters.toLocaleString('en-US')} | ${r.comparisons} | ${percent(r.validation_gold_accuracy)} | ${percent(r.validation_human_accuracy)} |`,
   );
 }
