@@ -8,7 +8,7 @@
 export function useModelGold(config: Record<string, Record<string, unknown>>): void {
   config.models.gold = { layers: 2, dModel: 26, heads: 2, mlpRatio: 2 };
   const pretrain = config.pretrain as { sizes: string[] };
-  pretrain.sizes = [...pretrain.sizes, 'gold'];
+  if (!pretrain.sizes.includes('gold')) pretrain.sizes = [...pretrain.sizes, 'gold'];
   config.gold.kind = 'model';
   config.gold.fluencyWeight = 0.5;
   config.gold.readerOrder = 3;
