@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadPipeline, openStage, openStageOutput, readParquetFile, stageOutputDir, tableRows, type StageOutput } from '@goodhart/core';
 import { runCurves, runPool, runScore } from '@goodhart/bon';
-import { HumanLabeller, openGoldRewardModel } from '@goodhart/gold';
+import { HumanLabeller, openGoldRewardModel, openHumanReader } from '@goodhart/gold';
 import { runGoldRm } from '@goodhart/gold-rm';
 import { runLabel } from '@goodhart/label';
 import { initEngine, scoreSequences, type Model } from '@goodhart/model';
@@ -30,6 +30,9 @@ let promptTokens: Map<number, number[]>;
 
 const tokensOf = (value: unknown): number[] => Array.from(value as Iterable<number>);
 const goldOf = (promptId: number, response: number[]): number => scoreSequences(gold, [[...promptTokens.get(promptId)!, ...response]], 1)[0];
+/** The human's raw score of a row with prompt_id, response and response_tokens: lexicon terms and the reader's fluency. */
+const humanOf = (s: Record<string, unknown>): number =>
+  human.score(String(s.response), { promptTokens: promptTokens.get(Number(s.prompt_id))!, responseTokens: tokensOf(s.response_tokens) });
 
 beforeAll(async () => {
   await initEngine();
@@ -50,7 +53,8 @@ beforeAll(async () => {
   await runPpoRun({ ...options, run: RUN });
   goldRm = await openStage(root, PRESET, 'goldRm');
   gold = await (await openGoldRewardModel(root, PRESET)).load();
-  human = new HumanLabeller(loadPipeline(PRESET, root).gold);
+  const config = loadPipeline(PRESET, root);
+  human = new HumanLabeller(config.gold, await openHumanReader(root, config));
   const prompts = tableRows(await readParquetFile(join(stageOutputDir(root, PRESET, 'pretrain'), 'prompts.parquet')));
   promptTokens = new Map(prompts.map((p) => [Number(p.prompt_id), tokensOf(p.tokens)]));
 }, 600_000);
@@ -62,7 +66,7 @@ describe('stages with a model gold (test preset, tiny gold RM)', () => {
     const samples = tableRows(await readParquetFile(label.file('samples.parquet')));
     for (const s of samples.slice(0, 12)) {
       expect(Number(s.gold_raw)).toBeCloseTo(goldOf(Number(s.prompt_id), tokensOf(s.response_tokens)), 4);
-      expect(Number(s.human_raw)).toBe(human.score(String(s.response)));
+      expect(Number(s.human_raw)).toBe(humanOf(s));
     }
     const info = JSON.parse(await readFile(label.file('gold.json'), 'utf8')) as {
       kind: string;
@@ -96,7 +100,7 @@ describe('stages with a model gold (test preset, tiny gold RM)', () => {
     const rows = tableRows(await readParquetFile(pool.file('pool.parquet')));
     for (const s of rows.slice(0, 12)) {
       expect(Number(s.gold_raw)).toBeCloseTo(goldOf(Number(s.prompt_id), tokensOf(s.response_tokens)), 4);
-      expect(Number(s.human_raw)).toBe(human.score(String(s.response)));
+      expect(Number(s.human_raw)).toBe(humanOf(s));
     }
     const curves = await openStage(root, PRESET, 'bonCurves');
     const points = tableRows(await readParquetFile(curves.file('curves.parquet')));
@@ -126,7 +130,7 @@ describe('stages with a model gold (test preset, tiny gold RM)', () => {
     for (const s of samples.slice(0, 8)) {
       const raw = goldOf(Number(s.prompt_id), tokensOf(s.response_tokens));
       expect(Number(s.gold)).toBeCloseTo((raw - info.normalisation.mean) / info.normalisation.std, 3);
-      expect(Number(s.human)).toBeCloseTo((human.score(String(s.response)) - info.humanNormalisation.mean) / info.humanNormalisation.std, 10);
+      expect(Number(s.human)).toBeCloseTo((humanOf(s) - info.humanNormalisation.mean) / info.humanNormalisation.std, 10);
     }
     const curve = tableRows(await readParquetFile(run.file('curve.parquet')));
     for (const point of curve) {

@@ -109,9 +109,9 @@ export const goldModelSchema = z.strictObject({
 });
 
 /**
- * The gold reward. The "human" is a fixed, documented lexicon scorer (packages/gold/src/human.ts): sentiment of the
- * response minus penalties for degenerate text the initial policy rarely produces; its weights are the fields
- * below. `kind` "model" (the paper's setup) trains a gold RM once on comparisons the human labelled (the gold-rm
+ * The gold reward. The "human" is a fixed, documented scorer (packages/gold/src/human.ts): sentiment of the
+ * response minus penalties for degenerate text the initial policy rarely produces, plus (fluencyWeight > 0) how well
+ * a fixed reader predicts the response given the prompt; its weights are the fields below. `kind` "model" (the paper's setup) trains a gold RM once on comparisons the human labelled (the gold-rm
  * stage) and the gold is that frozen RM; "lexicon" uses the human directly as the gold.
  */
 export const goldSchema = z.strictObject({
@@ -126,6 +126,13 @@ export const goldSchema = z.strictObject({
   longWeight: z.number().min(0).max(10).default(1),
   /** Weight on the fraction of alphabetic words not in the English word list. */
   nonWordWeight: z.number().min(0).max(10).default(1),
+  /**
+   * Weight on fluency: the mean ln-probability per response token under the reader (a Kneser–Ney n-gram model of the
+   * Brown training documents over the pipeline's tokens, given the prompt). 0 switches it off (no reader is built).
+   */
+  fluencyWeight: z.number().min(0).max(10).default(0),
+  /** The reader's n-gram order (tokens of context + 1); tokenizer.vocabSize^readerOrder must stay ≤ 2^53. */
+  readerOrder: z.number().int().min(1).max(8).default(4),
   /** The gold RM: required when kind is "model", not allowed when kind is "lexicon". */
   model: goldModelSchema.optional(),
 });

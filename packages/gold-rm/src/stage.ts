@@ -15,7 +15,7 @@ import {
   writeStageOutput,
   type Manifest,
 } from '@goodhart/core';
-import { HumanLabeller } from '@goodhart/gold';
+import { HumanLabeller, openHumanReader } from '@goodhart/gold';
 import { engineCodeVersion, initEngine, readPretrainArtifacts, parameterCount, saveCheckpoint, type ComputeOptions } from '@goodhart/model';
 import { buildGoldComparisons, type GoldComparison } from './comparisons.ts';
 import { goldRmHyperparameters, samplesPerPrompt } from './hyperparameters.ts';
@@ -66,7 +66,7 @@ export async function runGoldRm(options: ComputeOptions & { preset: string; root
   await initEngine(options);
   const pretrained = await readPretrainArtifacts(await openStage(root, config, 'pretrain'));
   const rng = Rng.fromSeed(h.seed, STAGE);
-  const human = new HumanLabeller(config.gold);
+  const human = new HumanLabeller(config.gold, await openHumanReader(root, config));
   const policy = await pretrained.loadLanguageModel(h.policy);
   const model = await pretrained.loadRewardModel(h.size, rng.fork('head'));
   const heldOut = new Set(pretrained.prompts.slice(config.label.prompts, config.label.prompts + config.label.evalPrompts).map((p) => p.promptId));
@@ -103,9 +103,9 @@ export async function runGoldRm(options: ComputeOptions & { preset: string; root
         rng.fork('samples'),
       );
       policy.dispose();
-      const humanScores = human.scoreAll(samples.map((s) => s.text));
-      const { train, validation, ties } = buildGoldComparisons(samples, humanScores, h.validationFraction, rng.fork('comparisons'));
       const promptTokens = new Map(chosen.map((p) => [p.promptId, p.tokens]));
+      const humanScores = human.scoreAll(samples.map((s) => ({ text: s.text, promptTokens: promptTokens.get(s.promptId)!, responseTokens: s.tokens })));
+      const { train, validation, ties } = buildGoldComparisons(samples, humanScores, h.validationFraction, rng.fork('comparisons'));
       const sequences = samples.map((s) => [...promptTokens.get(s.promptId)!, ...s.tokens]);
       const counts = parameterCount(model.config);
       log(

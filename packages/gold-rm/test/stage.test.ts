@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadPipeline, openStageOutput, readParquetFile, stageOutputDir, tableRows } from '@goodhart/core';
-import { HumanLabeller } from '@goodhart/gold';
+import { HumanLabeller, openHumanReader } from '@goodhart/gold';
 import { initEngine, loadCheckpoint, scoreSequences } from '@goodhart/model';
 import { runPretrain } from '@goodhart/pretrain';
 import { runGoldRm, type GoldRmResult } from '../src/stage.ts';
@@ -31,9 +31,21 @@ describe('gold RM stage on the test preset with a model gold', () => {
     const samples = tableRows(await readParquetFile(output.file('samples.parquet')));
     const settings = new Set(samples.map((s) => `${String(s.temperature)}/${String(s.max_tokens)}`));
     expect([...settings].sort()).toEqual(['0.7/12', '0.7/2', '1.3/12', '1.3/2']);
-    // The human labels them: human_raw is the lexicon scorer on the decoded response.
-    const human = new HumanLabeller(config.gold);
-    for (const s of samples.slice(0, 12)) expect(human.score(String(s.response))).toBe(Number(s.human_raw));
+    // The human labels them: human_raw is the lexicon terms on the decoded response plus the reader's fluency of its
+    // tokens after the prompt (the reader counted from pretrain's training stream).
+    const human = new HumanLabeller(config.gold, await openHumanReader(root, config));
+    const promptTokens = new Map(
+      tableRows(await readParquetFile(join(stageOutputDir(root, PRESET, 'pretrain'), 'prompts.parquet'))).map((p) => [
+        Number(p.prompt_id),
+        Array.from(p.tokens as Iterable<number>),
+      ]),
+    );
+    for (const s of samples.slice(0, 12)) {
+      const tokens = { promptTokens: promptTokens.get(Number(s.prompt_id))!, responseTokens: Array.from(s.response_tokens as Iterable<number>) };
+      const parts = human.breakdown(String(s.response), tokens);
+      expect(parts.human).toBe(Number(s.human_raw));
+      expect(parts.fluency).toBeLessThan(0);
+    }
     // Evaluation prompts (label's held-out ones) are never among the gold RM's prompts.
     const pretrainPrompts = tableRows(await readParquetFile(join(stageOutputDir(root, PRESET, 'pretrain'), 'prompts.parquet')));
     const evalIds = new Set(pretrainPrompts.slice(config.label.prompts, config.label.prompts + config.label.evalPrompts).map((p) => Number(p.prompt_id)));
@@ -64,7 +76,7 @@ describe('gold RM stage on the test preset with a model gold', () => {
       'samples.parquet',
     ]);
     const hyper = JSON.parse(await readFile(output.file('hyperparameters.json'), 'utf8')) as { size: string; seed: number };
-    expect(hyper).toMatchObject({ size: 'small', seed: 7 });
+    expect(hyper).toMatchObject({ size: 'gold', seed: 7 });
     const metrics = JSON.parse(await readFile(output.file('metrics.json'), 'utf8')) as { validation: { accuracy: number } };
     expect(metrics.validation.accuracy).toBe(result.metrics.validation.accuracy);
     const model = await loadCheckpoint(join(output.dir, 'model'));

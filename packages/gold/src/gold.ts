@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { openStage, type PipelineConfig, type UpstreamRef } from '@goodhart/core';
 import { groupByPrompt, loadCheckpoint, scorePromptPool, type Model } from '@goodhart/model';
 import { HUMAN_FORMULA, HumanLabeller } from './human.ts';
+import { openHumanReader } from './human-reader.ts';
 
 /** One response to score: its prompt and response tokens (what the gold RM reads) and its text (what the human reads). */
 export interface GoldInput {
@@ -45,14 +46,14 @@ export async function openGoldRewardModel(root: string, pipeline: string): Promi
 
 /** The pipeline's gold: the human alone ("lexicon"), or the gold RM with the human beside it ("model"). */
 export async function openGold(root: string, config: PipelineConfig): Promise<Gold> {
-  const human = new HumanLabeller(config.gold);
+  const human = new HumanLabeller(config.gold, await openHumanReader(root, config));
   if (config.gold.kind === 'lexicon') {
     return {
       kind: 'lexicon',
       upstream: [],
       formula: HUMAN_FORMULA.replace(/^human = /, 'gold = human = '),
       score: (inputs) => {
-        const scores = human.scoreAll(inputs.map((input) => input.text));
+        const scores = human.scoreAll(inputs);
         return { gold: scores, human: Float64Array.from(scores) };
       },
       dispose: () => {},
@@ -66,7 +67,7 @@ export async function openGold(root: string, config: PipelineConfig): Promise<Go
     kind: 'model',
     upstream: [opened.upstream],
     formula: MODEL_GOLD_FORMULA,
-    score: (inputs) => ({ gold: scoreDistinct(model, inputs, settings.scoringBatchSize), human: human.scoreAll(inputs.map((input) => input.text)) }),
+    score: (inputs) => ({ gold: scoreDistinct(model, inputs, settings.scoringBatchSize), human: human.scoreAll(inputs) }),
     dispose: () => model.dispose(),
   };
 }

@@ -8,7 +8,7 @@
  * can miss.
  *
  *   human = sentiment − repetitionWeight·repetition − shortWeight·short − longWeight·long
- *          − nonWordWeight·nonWords
+ *          − nonWordWeight·nonWords + fluencyWeight·fluency
  *
  * - words: word tokens of the response — runs of letters joined by internal apostrophes or hyphens ("don't",
  *   "well-known"), and numbers ("1,200", "3.5", "1960's"); punctuation is ignored.
@@ -28,11 +28,17 @@
  *   "a.m."); a capitalised word that does not start a sentence (a name). A word starts a sentence after . ! ? and
  *   whitespace, unless that full stop ends a title or an initial ("Mr. Kennedy", "W. H. Auden"); the response's
  *   first word counts as mid-sentence, since responses continue a prompt that opens a sentence.
- * A zero weight switches its penalty off exactly (0·x = 0 for the finite x here).
+ * - fluency, ≤ 0 (nats): the mean ln-probability of the response's tokens under the reader (reader.ts: a token-level
+ *   Kneser–Ney n-gram model of the Brown training documents), each token read after end-of-text, the prompt and the
+ *   response before it. The lexicon terms see only broken text; this one prefers text that reads like the corpus,
+ *   so a better language model writes what the human prefers, as in the paper.
+ * A zero weight switches its term off exactly (0·x = 0 for the finite x here); with fluencyWeight 0 no reader is
+ * needed and fluency is reported as 0.
  */
 import { createRequire } from 'node:module';
 import vader from 'vader-sentiment';
 import type { HumanConfig } from '@goodhart/core';
+import type { NgramReader } from './reader.ts';
 
 export interface HumanBreakdown {
   human: number;
@@ -41,13 +47,27 @@ export interface HumanBreakdown {
   short: number;
   long: number;
   nonWords: number;
+  /** Mean ln p per response token under the reader (0 when fluencyWeight is 0). */
+  fluency: number;
   words: number;
+}
+
+/** The response's tokens and its prompt's, which the reader needs (the lexicon terms read the text alone). */
+export interface HumanTokens {
+  promptTokens: readonly number[];
+  responseTokens: readonly number[];
+}
+
+/** The human's reader and the token it reads before every prompt (end-of-text, as pretraining puts it before every sentence). */
+export interface HumanReader {
+  reader: NgramReader;
+  startToken: number;
 }
 
 export const HUMAN_FORMULA =
   'human = sentiment − repetitionWeight·repetition − shortWeight·short − longWeight·long − ' +
-  'nonWordWeight·nonWords, ' +
-  'computed on the response (the continuation only, not the prompt). Words are runs of letters joined by internal ' +
+  'nonWordWeight·nonWords + fluencyWeight·fluency, ' +
+  "computed on the response (the continuation only; the prompt is read only as the reader's context). Words are runs of letters joined by internal " +
   'apostrophes or hyphens, and numbers; punctuation is ignored. sentiment is the VADER compound score of the ' +
   'response, in [−1, 1]. repetition is the larger of the fraction of words that are a content word (not one of a ' +
   'fixed list of function words such as "the", "of", "who") already used earlier in the response and the fraction ' +
@@ -57,44 +77,65 @@ export const HUMAN_FORMULA =
   'nonWords is the fraction of alphabetic words not in the English word list an-array-of-english-words (plus a few ' +
   'abbreviations such as "mr"), checking hyphenated parts and the stems of clitics such as "n\'t" and "\'s"; a ' +
   'single letter before a full stop (an initial) and a capitalised word that does not start a sentence (a name) ' +
-  'count as English.';
+  'count as English. fluency is the mean natural-log probability per response token (end-of-text included when ' +
+  'the policy stopped) under the reader, a fixed token-level interpolated Kneser–Ney n-gram model (order ' +
+  'gold.readerOrder) counted from the Brown training documents over the pipeline tokenizer, each token read after ' +
+  'end-of-text, the prompt and the response before it.';
 
 export class HumanLabeller {
   private readonly config: HumanConfig;
+  private readonly reader: HumanReader | undefined;
 
-  /** The human's weights: the `gold` section of the pipeline (its kind and model are not read here). */
-  constructor(config: HumanConfig) {
+  /**
+   * The human's weights: the `gold` section of the pipeline (its kind and model are not read here); the reader is
+   * required when gold.fluencyWeight > 0 (openHumanReader builds it from the pretrain stage's output).
+   */
+  constructor(config: HumanConfig, reader?: HumanReader) {
     validateHumanConfig(config);
-    const { repetitionWeight, minWords, shortWeight, maxWords, longWeight, nonWordWeight } = config;
-    this.config = { repetitionWeight, minWords, shortWeight, maxWords, longWeight, nonWordWeight };
+    const { repetitionWeight, minWords, shortWeight, maxWords, longWeight, nonWordWeight, fluencyWeight, readerOrder } = config;
+    this.config = { repetitionWeight, minWords, shortWeight, maxWords, longWeight, nonWordWeight, fluencyWeight, readerOrder };
+    if (fluencyWeight > 0) {
+      if (reader === undefined) throw new Error(`gold.fluencyWeight is ${fluencyWeight}: the human needs its reader (openHumanReader)`);
+      if (reader.reader.order !== readerOrder) throw new Error(`the reader has order ${reader.reader.order}; gold.readerOrder is ${readerOrder}`);
+    }
+    this.reader = fluencyWeight > 0 ? reader : undefined;
   }
 
-  /** Score one response (the continuation text only, not the prompt). Deterministic, pure. */
-  score(response: string): number {
-    return this.breakdown(response).human;
+  /** Score one response (the continuation text; its tokens and the prompt's when fluency is on). Deterministic, pure. */
+  score(response: string, tokens?: HumanTokens): number {
+    return this.breakdown(response, tokens).human;
   }
 
-  breakdown(response: string): HumanBreakdown {
-    const { repetitionWeight, minWords, shortWeight, maxWords, longWeight, nonWordWeight } = this.config;
+  breakdown(response: string, tokens?: HumanTokens): HumanBreakdown {
+    const { repetitionWeight, minWords, shortWeight, maxWords, longWeight, nonWordWeight, fluencyWeight } = this.config;
     const { words, alphabetic, unknown } = tokenize(response);
     const sentiment = vader.SentimentIntensityAnalyzer.polarity_scores(response).compound;
     const repetition = repetitionFraction(words);
     const short = words.length < minWords ? 1 : 0;
     const long = Math.max(0, words.length - maxWords) / maxWords;
     const nonWords = alphabetic === 0 ? 0 : unknown / alphabetic;
-    const human = sentiment - repetitionWeight * repetition - shortWeight * short - longWeight * long - nonWordWeight * nonWords;
-    return { human, sentiment, repetition, short, long, nonWords, words: words.length };
+    const fluency = this.fluency(tokens);
+    const lexicon = sentiment - repetitionWeight * repetition - shortWeight * short - longWeight * long - nonWordWeight * nonWords;
+    const human = fluencyWeight === 0 ? lexicon : lexicon + fluencyWeight * fluency;
+    return { human, sentiment, repetition, short, long, nonWords, fluency, words: words.length };
   }
 
-  scoreAll(responses: readonly string[]): Float64Array {
+  /** Responses with their tokens: `text` is what the lexicon terms read, the tokens what the reader reads. */
+  scoreAll(responses: readonly (HumanTokens & { text: string })[]): Float64Array {
     const scores = new Float64Array(responses.length);
-    for (let i = 0; i < responses.length; i++) scores[i] = this.score(responses[i]);
+    for (let i = 0; i < responses.length; i++) scores[i] = this.score(responses[i].text, responses[i]);
     return scores;
+  }
+
+  private fluency(tokens: HumanTokens | undefined): number {
+    if (this.reader === undefined) return 0;
+    if (tokens === undefined) throw new Error('the human reads fluency (gold.fluencyWeight > 0): pass the prompt and response tokens');
+    return this.reader.reader.meanLogProb(this.reader.startToken, tokens.promptTokens, tokens.responseTokens);
   }
 }
 
 function validateHumanConfig(config: HumanConfig): void {
-  for (const field of ['repetitionWeight', 'shortWeight', 'longWeight', 'nonWordWeight'] as const) {
+  for (const field of ['repetitionWeight', 'shortWeight', 'longWeight', 'nonWordWeight', 'fluencyWeight'] as const) {
     const value: unknown = config[field];
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
       throw new Error(`gold.${field} must be a finite number ≥ 0, got ${String(value)}`);
@@ -102,6 +143,9 @@ function validateHumanConfig(config: HumanConfig): void {
   }
   if (!Number.isInteger(config.minWords) || config.minWords < 0) {
     throw new Error(`gold.minWords must be an integer ≥ 0, got ${String(config.minWords)}`);
+  }
+  if (!Number.isInteger(config.readerOrder) || config.readerOrder < 1) {
+    throw new Error(`gold.readerOrder must be an integer ≥ 1, got ${String(config.readerOrder)}`);
   }
   if (!Number.isInteger(config.maxWords) || config.maxWords < 1) {
     throw new Error(`gold.maxWords must be an integer ≥ 1, got ${String(config.maxWords)}`);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HumanConfig } from '@goodhart/core';
 import { HUMAN_FORMULA, HumanLabeller } from '../src/human.ts';
+import { NgramReader } from '../src/reader.ts';
 
 const DEFAULTS: HumanConfig = {
   repetitionWeight: 1,
@@ -9,6 +10,8 @@ const DEFAULTS: HumanConfig = {
   maxWords: 40,
   longWeight: 1,
   nonWordWeight: 1,
+  fluencyWeight: 0,
+  readerOrder: 4,
 };
 const human = new HumanLabeller(DEFAULTS);
 const scorer = (overrides: Partial<HumanConfig>): HumanLabeller => new HumanLabeller({ ...DEFAULTS, ...overrides });
@@ -81,7 +84,7 @@ describe('length penalties', () => {
   });
 
   it('treats an empty response as short', () => {
-    const empty = { human: -1, sentiment: 0, repetition: 0, short: 1, long: 0, nonWords: 0, words: 0 };
+    const empty = { human: -1, sentiment: 0, repetition: 0, short: 1, fluency: 0, long: 0, nonWords: 0, words: 0 };
     expect(human.breakdown('')).toEqual(empty);
     expect(human.breakdown(' ... ').short).toBe(1);
   });
@@ -191,7 +194,7 @@ describe('HumanLabeller contract', () => {
   });
 
   it('scoreAll equals map(score)', () => {
-    const all = human.scoreAll(texts);
+    const all = human.scoreAll(texts.map((text) => ({ text, promptTokens: [], responseTokens: [] })));
     expect(all).toBeInstanceOf(Float64Array);
     expect(Array.from(all)).toEqual(texts.map((text) => human.score(text)));
     expect(human.scoreAll([])).toHaveLength(0);
@@ -207,7 +210,7 @@ describe('HumanLabeller contract', () => {
 
   it('documents its formula', () => {
     expect(HUMAN_FORMULA).toContain('human = sentiment');
-    for (const weight of ['repetitionWeight', 'shortWeight', 'longWeight', 'nonWordWeight', 'minWords', 'maxWords']) {
+    for (const weight of ['repetitionWeight', 'shortWeight', 'longWeight', 'nonWordWeight', 'minWords', 'maxWords', 'fluencyWeight']) {
       expect(HUMAN_FORMULA).toContain(weight);
     }
   });
@@ -230,5 +233,31 @@ describe('config validation', () => {
   it('ignores the gold kind and model: they choose the gold, not the human', () => {
     const withKind = new HumanLabeller({ ...DEFAULTS, kind: 'model', model: undefined } as HumanConfig);
     expect(withKind.score(POSITIVE)).toBe(human.score(POSITIVE));
+  });
+});
+
+describe('fluency (the reader)', () => {
+  // A reader of a stream where 3 follows "1 2"; 0 is end-of-text.
+  const reader = NgramReader.train([0, 1, 2, 3, 0, 1, 2, 3, 0, 4, 5, 6, 0, 1, 2, 3, 0], 8, 3);
+  const fluent = (fluencyWeight: number): HumanLabeller => new HumanLabeller({ ...DEFAULTS, fluencyWeight, readerOrder: 3 }, { reader, startToken: 0 });
+
+  it('adds fluencyWeight × the mean ln p of the response given the prompt to the lexicon terms', () => {
+    const tokens = { promptTokens: [1, 2], responseTokens: [3, 0] };
+    const parts = fluent(0.5).breakdown(NEUTRAL, tokens);
+    expect(parts.fluency).toBeCloseTo(reader.meanLogProb(0, [1, 2], [3, 0]), 12);
+    expect(parts.human).toBeCloseTo(human.score(NEUTRAL) + 0.5 * parts.fluency, 12);
+    // The same text reads worse after a prompt the reader never saw it follow.
+    expect(fluent(0.5).score(NEUTRAL, { promptTokens: [4, 5], responseTokens: [3, 0] })).toBeLessThan(parts.human);
+    expect(human.breakdown(NEUTRAL).fluency).toBe(0);
+  });
+
+  it('needs its reader, of the configured order, and the tokens when the weight is on', () => {
+    expect(() => new HumanLabeller({ ...DEFAULTS, fluencyWeight: 0.5 })).toThrow(/gold\.fluencyWeight is 0\.5: the human needs its reader/);
+    expect(() => new HumanLabeller({ ...DEFAULTS, fluencyWeight: 0.5, readerOrder: 4 }, { reader, startToken: 0 })).toThrow(
+      /the reader has order 3; gold\.readerOrder is 4/,
+    );
+    expect(() => fluent(0.5).score(NEUTRAL)).toThrow(/pass the prompt and response tokens/);
+    expect(() => scorer({ fluencyWeight: -1 })).toThrow(/gold\.fluencyWeight/);
+    expect(() => scorer({ readerOrder: 0 })).toThrow(/gold\.readerOrder/);
   });
 });

@@ -1,3 +1,5 @@
+import { nonEmbeddingParameters } from '@goodhart/core';
+
 /**
  * The hyperparameters of one transformer, written beside every checkpoint (model.json) so a checkpoint can be
  * loaded without the pipeline file.
@@ -37,9 +39,7 @@ export function validateModelConfig(config: ModelConfig): ModelConfig {
 /** Parameter counts; `nonEmbedding` is the one scaling laws use. */
 export function parameterCount(config: ModelConfig): { total: number; nonEmbedding: number } {
   const d = config.dModel;
-  const hidden = d * config.mlpRatio;
-  const perLayer = 2 * d + (d * 3 * d + 3 * d) + (d * d + d) + 2 * d + (d * hidden + hidden) + (hidden * d + d);
   const head = config.kind === 'reward' ? d + 1 : 0;
-  const nonEmbedding = config.layers * perLayer + 2 * d + head;
+  const nonEmbedding = nonEmbeddingParameters(config) + head;
   return { total: nonEmbedding + config.vocabSize * d + config.contextLength * d, nonEmbedding };
 }

@@ -8,6 +8,7 @@ import {
   loadPipeline,
   makeTempSibling,
   PRETRAIN_PROMPTS_TABLE,
+  PRETRAIN_TRAIN_TOKENS_FILE,
   Rng,
   LOSS_CURVE_TABLE,
   PRETRAIN_SUMMARY_TABLE,
@@ -190,7 +191,8 @@ async function trainSizes(
   compute: { engine: EngineName; backend: BackendChoice; precision: Precision },
   root: string,
 ): Promise<TrainJobResult[]> {
-  const trainTokensPath = join(scratch, 'train.i32');
+  // Kept in the output: the human's reader is counted from the same stream.
+  const trainTokensPath = join(staging, PRETRAIN_TRAIN_TOKENS_FILE);
   const validationTokensPath = join(scratch, 'validation.i32');
   await writeTokens(trainTokensPath, trainTokens);
   await writeTokens(validationTokensPath, validationTokens);

@@ -10,7 +10,7 @@ export const SAMPLES_TABLE = defineTable('samples.parquet', {
   ended: { type: 'bool', meaning: 'whether the policy stopped before label.responseTokens' },
   gold_raw: { type: 'float64', meaning: 'the gold scorer on the response, before normalisation' },
   gold: { type: 'float64', meaning: "gold normalised over these samples (label's units: every later gold is in them)" },
-  human_raw: { type: 'float64', meaning: 'the human labeller (the lexicon scorer) on the response, before normalisation' },
+  human_raw: { type: 'float64', meaning: "the human labeller (lexicon terms and the reader's fluency) on the response, before normalisation" },
   human: { type: 'float64', meaning: "the human normalised over these samples (the human's units; equal to gold for a lexicon gold)" },
 });
 

@@ -26,3 +26,9 @@ export const PRETRAIN_SUMMARY_TABLE = defineTable('summary.parquet', {
     meaning: 'a unigram model fitted on training tokens (add-one smoothed): its validation cross-entropy (nats per token)',
   },
 });
+
+/**
+ * The Brown training documents as the LMs train on them: int32 little-endian token ids, end-of-text after every
+ * sentence. The human's reader (@goodhart/gold) is counted from it.
+ */
+export const PRETRAIN_TRAIN_TOKENS_FILE = 'train-tokens.i32';
