@@ -19,12 +19,13 @@
  */
 import { execa, type ResultPromise } from 'execa';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { cp, lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runName, runsOf, withSweepDefaults } from '@goodhart/core';
+import { processTree } from './stop-on-signal.ts';
 
 type Outcome = 'clear' | 'late' | 'unclear' | 'oversized' | 'stack' | 'hang' | 'silent' | 'ok';
 interface CaseResult {
@@ -42,7 +43,7 @@ const CLI_TIMEOUT_MS = 180_000;
 const { values: args } = parseArgs({
   options: {
     checkout: { type: 'string', default: process.cwd() },
-    families: { type: 'string', default: 'configs,kills,corruptions,escapes,identity,environment,determinism' },
+    families: { type: 'string', default: 'configs,kills,corruptions,escapes,identity,environment,signals,links,determinism' },
     out: { type: 'string' },
     keep: { type: 'boolean', default: false },
   },
@@ -52,7 +53,14 @@ const families = new Set(args.families.split(','));
 const scratch = await mkdtemp(join(tmpdir(), 'goodhart-bad-input-'));
 const results: CaseResult[] = [];
 
+/** Seconds spent per family: the time since the previous record goes to the family of this one (they run in turn). */
+const familySeconds = new Map<string, number>();
+let lastRecordAt = performance.now();
+
 function record(family: string, name: string, outcome: Outcome, detail: string): void {
+  const now = performance.now();
+  familySeconds.set(family, (familySeconds.get(family) ?? 0) + (now - lastRecordAt) / 1000);
+  lastRecordAt = now;
   results.push({ family, name, outcome, detail });
   process.stdout.write(`[${family}] ${name}: ${outcome} — ${detail.split('\n')[0]!.slice(0, 240)}\n`);
 }
@@ -285,7 +293,8 @@ process.stdout.write(`bad-input pass over ${checkout} (scratch ${scratch})\n`);
 const referenceRun = await runChain(reference, 'test', baseConfig);
 if (referenceRun.failed) throw new Error(`the unmodified test preset failed at ${referenceRun.step}: ${referenceRun.failed.stderr}`);
 const referenceHashes = await fileHashes(join(reference, 'artifacts', 'test'));
-process.stdout.write(`reference run: ${referenceHashes.size} files under artifacts/test\n`);
+process.stdout.write(`reference run: ${referenceHashes.size} files under artifacts/test in ${((performance.now() - lastRecordAt) / 1000).toFixed(0)} s\n`);
+lastRecordAt = performance.now();
 
 // ----- malformed and inconsistent configs ------------------------------------------------------------------------
 
@@ -1022,6 +1031,138 @@ if (families.has('environment')) {
   await rm(ws, { recursive: true, force: true });
 }
 
+// ----- signals and a symlinked artifacts directory (issue 25, faults 3 and 4) ----------------------------------------
+
+const NX_ENV = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
+
+/** Whether a process runs (a zombie, exited but not yet reaped, does not). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+let pipelineWorkspace: { ws: string; hashes: Map<string, string> } | undefined;
+
+/** A workspace with the checkout's scripts, where `npm run pipeline -- --preset test` ran once, uninterrupted. */
+async function workspaceWithPipelineRun(): Promise<{ ws: string; hashes: Map<string, string> } | undefined> {
+  if (pipelineWorkspace) return pipelineWorkspace;
+  const ws = await makeWorkspace(join(scratch, 'pipeline-runs'));
+  await cp(join(checkout, 'scripts'), join(ws, 'scripts'), { recursive: true });
+  const run = await runPipeline(ws, [], {}, 600_000);
+  if (run.exitCode !== 0) {
+    process.stdout.write(`the uninterrupted pipeline run failed (exit ${run.exitCode}): ${run.stderr.slice(0, 300)}\n`);
+    return undefined;
+  }
+  pipelineWorkspace = { ws, hashes: await fileHashes(join(ws, 'artifacts', 'test')) };
+  return pipelineWorkspace;
+}
+
+/** The pipeline's outputs without the run's own bookkeeping (Slurm logs, PPO checkpoints). */
+function outputsOnly(hashes: Map<string, string>): Map<string, string> {
+  return new Map([...hashes].filter(([path]) => !path.startsWith('slurm/') && !path.includes('/work/')));
+}
+
+/**
+ * Starts a run that computes (`--skip-cache`), sends `signal` once a task's process runs below Nx, and judges: every
+ * process of the run gone within seconds, a nonzero exit, no stack trace, no temporary directory trusted (a rerun
+ * ends with the uninterrupted run's outputs, none left behind).
+ */
+async function signalCase(name: string, command: string, commandArgs: string[], signal: NodeJS.Signals): Promise<void> {
+  const base = await workspaceWithPipelineRun();
+  if (!base) return record('signals', name, 'unclear', 'not run: the uninterrupted pipeline run failed');
+  const { ws, hashes } = base;
+  const run = execa(command, commandArgs, { cwd: ws, env: NX_ENV, all: true, reject: false, buffer: true });
+  let output = '';
+  run.all?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const pid = run.pid ?? 0;
+  const started = await waitFor(() => /\[pipeline\] task 1\//.test(output) && processTree(pid).length >= 4, 180_000);
+  if (!started) {
+    run.kill('SIGKILL');
+    await run;
+    return record('signals', name, 'hang', `no task started within 180 s: ${output.slice(-200)}`);
+  }
+  const tree = processTree(pid);
+  const sent = Date.now();
+  process.kill(pid, signal);
+  const exited = await Promise.race([run.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 30_000))]);
+  if (!exited) {
+    for (const p of processTree(pid).reverse()) process.kill(p, 'SIGKILL');
+    await run;
+    return record('signals', name, 'hang', `still running 30 s after ${signal}`);
+  }
+  const result = await run;
+  const seconds = (Date.now() - sent) / 1000;
+  const gone = await waitFor(() => tree.every((p) => !alive(p)), 5_000);
+  const left = tree.filter(alive);
+  for (const p of left) process.kill(p, 'SIGKILL');
+  const all = String(result.all ?? output);
+  if (/EPIPE/.test(all) || STACK.test(all)) return record('signals', name, 'stack', all.split('\n').find((l) => /EPIPE|^\s+at /.test(l)) ?? '');
+  const problems: string[] = [];
+  if (!gone) problems.push(`${left.length} of the run's ${tree.length} processes still ran 5 s after it exited`);
+  if (result.exitCode === 0) problems.push('exit 0');
+  if (/pipeline "test" finished/.test(all)) problems.push('the run went on to the end');
+  const rerun = await runPipeline(ws, [], {}, 600_000);
+  const { differ } = compareTrees(outputsOnly(hashes), outputsOnly(await fileHashes(join(ws, 'artifacts', 'test'))));
+  const temps = await tempLeftovers(ws);
+  if (rerun.exitCode !== 0) problems.push(`the rerun failed (exit ${rerun.exitCode}): ${rerun.stderr.slice(0, 200)}`);
+  if (differ.length > 0) problems.push(`after the rerun ${differ.length} files differ from the uninterrupted run: ${differ.slice(0, 5).join(', ')}`);
+  if (temps.length > 0) problems.push(`temporary directories left: ${temps.map((d) => relative(ws, d)).join(', ')}`);
+  record(
+    'signals',
+    name,
+    problems.length === 0 ? 'ok' : 'silent',
+    problems.length === 0
+      ? `stopped in ${seconds.toFixed(1)} s (exit ${result.exitCode}), all ${tree.length} processes gone; the rerun ended with the uninterrupted run's outputs`
+      : problems.join('; '),
+  );
+}
+
+if (families.has('signals')) {
+  const pipelineArgs = ['--preset', 'test', '--skip-cache'];
+  await signalCase("SIGTERM to the pipeline's node process", 'node', ['--import', 'tsx', 'scripts/pipeline.ts', ...pipelineArgs], 'SIGTERM');
+  await signalCase('SIGTERM to npm run pipeline', 'npm', ['run', '--silent', 'pipeline', '--', ...pipelineArgs], 'SIGTERM');
+  await signalCase('SIGINT to npm run pipeline', 'npm', ['run', '--silent', 'pipeline', '--', ...pipelineArgs], 'SIGINT');
+}
+
+if (families.has('links')) {
+  // The Nx cache filled while artifacts was a real directory; then it moves to a bigger disk (here: store/, inside
+  // the workspace) and a link takes its place. A cached run must restore through the link and leave it a link.
+  const base = await workspaceWithPipelineRun();
+  if (!base) record('links', 'a cached run with artifacts a symlink', 'unclear', 'not run: the uninterrupted pipeline run failed');
+  else {
+    const { ws, hashes } = base;
+    const artifacts = join(ws, 'artifacts');
+    const store = join(ws, 'store');
+    await rename(artifacts, store);
+    await symlink('store', artifacts, 'dir');
+    await rm(join(store, 'test', 'fit'), { recursive: true });
+    for (const name of ['a run after artifacts became a link', 'a cached run through the link, fit deleted']) {
+      if (name.startsWith('a cached')) await rm(join(store, 'test', 'fit'), { recursive: true, force: true });
+      const run = await runPipeline(ws, [], {}, 600_000);
+      const link = (await lstat(artifacts)).isSymbolicLink();
+      const { differ } = compareTrees(outputsOnly(hashes), outputsOnly(await fileHashes(join(store, 'test'))));
+      const problems: string[] = [];
+      if (run.exitCode !== 0) problems.push(`exit ${run.exitCode}: ${run.stderr.slice(0, 200)}`);
+      if (!link) problems.push('artifacts is no longer a symlink');
+      if (differ.length > 0) problems.push(`${differ.length} files in the link's target differ from the run before: ${differ.slice(0, 5).join(', ')}`);
+      record(
+        'links',
+        name,
+        problems.length === 0 ? 'ok' : 'silent',
+        problems.length === 0 ? 'artifacts still a link; its target holds the same outputs as before' : problems.join('; '),
+      );
+    }
+    await rm(artifacts);
+    await rename(store, artifacts);
+  }
+}
+
 // ----- determinism ----------------------------------------------------------------------------------------------------
 
 if (families.has('determinism')) {
@@ -1050,10 +1191,11 @@ if (families.has('determinism')) {
 // ----- report ---------------------------------------------------------------------------------------------------------
 
 const outcomes: Outcome[] = ['clear', 'late', 'unclear', 'oversized', 'stack', 'hang', 'silent', 'ok'];
-const lines = ['', `| family | cases | ${outcomes.join(' | ')} |`, `|---|---|${outcomes.map(() => '---').join('|')}|`];
+const lines = ['', `| family | cases | ${outcomes.join(' | ')} | seconds |`, `|---|---|${outcomes.map(() => '---').join('|')}|---|`];
 for (const family of [...new Set(results.map((r) => r.family)), 'all']) {
   const rows = family === 'all' ? results : results.filter((r) => r.family === family);
-  lines.push(`| ${family} | ${rows.length} | ${outcomes.map((o) => rows.filter((r) => r.outcome === o).length).join(' | ')} |`);
+  const seconds = family === 'all' ? [...familySeconds.values()].reduce((a, b) => a + b, 0) : (familySeconds.get(family) ?? 0);
+  lines.push(`| ${family} | ${rows.length} | ${outcomes.map((o) => rows.filter((r) => r.outcome === o).length).join(' | ')} | ${seconds.toFixed(0)} |`);
 }
 process.stdout.write(`${lines.join('\n')}\n`);
 if (args.out) await writeFile(args.out, `${JSON.stringify({ checkout, results }, null, 2)}\n`);
