@@ -32,7 +32,7 @@ export async function runPipelineOnSlurm(options: {
   const report = await runOnSlurm({ root, preset: config.name, graph: selection.toSubmit, settings, env, retries, restored });
   const count = (phase: string): number => report.outcomes.filter((o) => o.phase === phase).length;
   process.stdout.write(
-    `[slurm] ${report.submissions} jobs submitted: ${count('done')} computed, ${count('cached')} restored from the cache in a job, ${count('failed')} failed, ${count('stopped')} stopped, ${count('cancelled')} cancelled; ${count('restored')} tasks restored here without a job\n`,
+    `[slurm] ${report.submissions} job${report.submissions === 1 ? '' : 's'} submitted: ${count('done')} computed, ${count('cached')} restored from the cache in a job, ${count('failed')} failed, ${count('stopped')} stopped, ${count('cancelled')} cancelled; ${count('restored')} tasks restored here without a job\n`,
   );
   if (report.interrupted) {
     process.stderr.write('pipeline interrupted: the jobs it had submitted were cancelled\n');

@@ -68,7 +68,7 @@ async function main(): Promise<void> {
       continue;
     }
     const cached = await cache.get(task);
-    if (!cached || cached.code !== 0) {
+    if (cached?.code !== 0) {
       decisions.set(id, { id, hash: task.hash, action: 'submit', reason: 'not in the Nx cache' });
       continue;
     }

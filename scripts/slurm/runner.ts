@@ -287,15 +287,18 @@ export async function runOnSlurm(options: SlurmRunOptions): Promise<SlurmRunRepo
     retries: 0,
     requeues: 0,
   }));
-  const outcomes: TaskOutcome[] = [...restoredHere, ...[...records.values()].map((r) => ({
-    task: r.task.id,
-    kind: r.task.kind,
-    phase: r.phase === 'unsubmitted' ? 'cancelled' : r.phase,
-    jobIds: r.jobIds,
-    retries: r.retries,
-    requeues: r.requeues,
-    log: r.jobIds.length > 0 ? currentLog(r) : undefined,
-  }))];
+  const outcomes: TaskOutcome[] = [
+    ...restoredHere,
+    ...[...records.values()].map((r) => ({
+      task: r.task.id,
+      kind: r.task.kind,
+      phase: r.phase === 'unsubmitted' ? 'cancelled' : r.phase,
+      jobIds: r.jobIds,
+      retries: r.retries,
+      requeues: r.requeues,
+      log: r.jobIds.length > 0 ? currentLog(r) : undefined,
+    })),
+  ];
   const report: SlurmRunReport = { outcomes, submissions, firstFailure, interrupted };
   await writeFile(join(slurmDir(root, preset), 'last-run.json'), `${JSON.stringify(report, null, 2)}\n`);
   return report;
