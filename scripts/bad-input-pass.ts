@@ -1,5 +1,5 @@
 /**
- * `node --import tsx scripts/bad-input-pass.ts [--checkout DIR] [--families configs,kills,...] [--out FILE]`
+ * `node --import tsx scripts/bad-input-pass.ts [--checkout DIR] [--families configs,kills,...] [--out FILE] [--timeout SECONDS]`
  *
  * A bad-input pass over the `test` preset, rerunnable against any checkout (this one by default, or an older commit's
  * worktree to compare before and after): malformed and inconsistent configs, kill -9 mid-stage, corrupted artifacts,
@@ -38,7 +38,6 @@ interface CaseResult {
 type Json = Record<string, any>;
 
 const MAX_MESSAGE = 2000;
-const CLI_TIMEOUT_MS = 180_000;
 
 const { values: args } = parseArgs({
   options: {
@@ -46,8 +45,14 @@ const { values: args } = parseArgs({
     families: { type: 'string', default: 'configs,kills,corruptions,escapes,identity,environment,signals,links,determinism' },
     out: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    // How long one stage CLI may take before it counts as a hang; raise it on a machine others are loading.
+    timeout: { type: 'string', default: '180' },
   },
 });
+const CLI_TIMEOUT_MS = Number(args.timeout) * 1000;
+/** A whole `npm run pipeline` of the test preset (about 16 stage runs, two at a time). */
+const PIPELINE_TIMEOUT_MS = CLI_TIMEOUT_MS * 4;
+if (!(CLI_TIMEOUT_MS > 0)) throw new Error(`--timeout: got ${JSON.stringify(args.timeout)}; must be a positive number of seconds`);
 const checkout = resolve(args.checkout);
 const families = new Set(args.families.split(','));
 const scratch = await mkdtemp(join(tmpdir(), 'goodhart-bad-input-'));
@@ -1052,7 +1057,7 @@ async function workspaceWithPipelineRun(): Promise<{ ws: string; hashes: Map<str
   if (pipelineWorkspace) return pipelineWorkspace;
   const ws = await makeWorkspace(join(scratch, 'pipeline-runs'));
   await cp(join(checkout, 'scripts'), join(ws, 'scripts'), { recursive: true });
-  const run = await runPipeline(ws, [], {}, 600_000);
+  const run = await runPipeline(ws, [], {}, PIPELINE_TIMEOUT_MS);
   if (run.exitCode !== 0) {
     process.stdout.write(`the uninterrupted pipeline run failed (exit ${run.exitCode}): ${run.stderr.slice(0, 300)}\n`);
     return undefined;
@@ -1081,11 +1086,11 @@ async function signalCase(name: string, command: string, commandArgs: string[], 
     output += chunk.toString();
   });
   const pid = run.pid ?? 0;
-  const started = await waitFor(() => /\[pipeline\] task 1\//.test(output) && processTree(pid).length >= 4, 180_000);
+  const started = await waitFor(() => /\[pipeline\] task 1\//.test(output) && processTree(pid).length >= 4, CLI_TIMEOUT_MS);
   if (!started) {
     run.kill('SIGKILL');
     await run;
-    return record('signals', name, 'hang', `no task started within 180 s: ${output.slice(-200)}`);
+    return record('signals', name, 'hang', `no task started within ${CLI_TIMEOUT_MS / 1000} s: ${output.slice(-200)}`);
   }
   const tree = processTree(pid);
   const sent = Date.now();
@@ -1107,7 +1112,7 @@ async function signalCase(name: string, command: string, commandArgs: string[], 
   if (!gone) problems.push(`${left.length} of the run's ${tree.length} processes still ran 5 s after it exited`);
   if (result.exitCode === 0) problems.push('exit 0');
   if (/pipeline "test" finished/.test(all)) problems.push('the run went on to the end');
-  const rerun = await runPipeline(ws, [], {}, 600_000);
+  const rerun = await runPipeline(ws, [], {}, PIPELINE_TIMEOUT_MS);
   const { differ } = compareTrees(outputsOnly(hashes), outputsOnly(await fileHashes(join(ws, 'artifacts', 'test'))));
   const temps = await tempLeftovers(ws);
   if (rerun.exitCode !== 0) problems.push(`the rerun failed (exit ${rerun.exitCode}): ${rerun.stderr.slice(0, 200)}`);
@@ -1144,7 +1149,7 @@ if (families.has('links')) {
     await rm(join(store, 'test', 'fit'), { recursive: true });
     for (const name of ['a run after artifacts became a link', 'a cached run through the link, fit deleted']) {
       if (name.startsWith('a cached')) await rm(join(store, 'test', 'fit'), { recursive: true, force: true });
-      const run = await runPipeline(ws, [], {}, 600_000);
+      const run = await runPipeline(ws, [], {}, PIPELINE_TIMEOUT_MS);
       const link = (await lstat(artifacts)).isSymbolicLink();
       const { differ } = compareTrees(outputsOnly(hashes), outputsOnly(await fileHashes(join(store, 'test'))));
       const problems: string[] = [];

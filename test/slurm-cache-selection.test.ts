@@ -10,15 +10,18 @@ import { readTaskGraph, type PipelineTask, type PipelineTaskGraph } from '../scr
 import { copyRepository, repositoryRoot } from './support/workspace.ts';
 
 /**
- * Build item 3 of issue 25, without a cluster: what the Slurm runner submits. In a copy of the repository holding
- * `test`, every task is run once the way its Slurm job runs it (scripts/slurm/run-task.ts: `nx run <task>
- * --excludeTaskDependencies` with the upstream digest), which fills the Nx cache with the jobs' own hashes. Then the
- * selection (Nx's own task hasher and cache, scripts/slurm/restore-cached.ts) must find every task in the cache and
- * restore it, submitting nothing; with a fit-only edit, it must submit exactly fit, with no edge left. Since the
- * cache starts empty, a hit proves the selection hashed each task exactly as its job's Nx did.
+ * Build item 3 of issue 25, without a cluster: what the Slurm runner submits, on the `test` preset's chain up to one
+ * proxy cell (pretrain → label → the cell; the whole pipeline's version, with a fit-only edit submitting exactly fit,
+ * runs on the test cluster in slurm-pipeline.test.ts). In a copy of the repository, every task is run once the way
+ * its Slurm job runs it (scripts/slurm/run-task.ts: `nx run <task> --excludeTaskDependencies` with the upstream
+ * digest), which fills the Nx cache with the jobs' own hashes. Then the selection (Nx's own task hasher and cache,
+ * scripts/slurm/restore-cached.ts) must find every task in the cache and restore it, submitting nothing; after an edit
+ * only the cell reads, it must submit exactly the cell, with no edge left. Since the cache starts empty, a hit proves
+ * the selection hashed each task exactly as its job's Nx did.
  */
 const env = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
-const FIT = 'fit--test:run';
+const CELL = 'proxy--test--tiny-n20-s0:train';
+const TARGET = CELL;
 let ws: string;
 let graph: PipelineTaskGraph;
 
@@ -40,7 +43,8 @@ async function sha256(path: string): Promise<string> {
 describe('the Slurm runner submits only what must compute (real Nx hashes on the test preset)', () => {
   beforeAll(async () => {
     ws = await copyRepository(['test']);
-    graph = await readTaskGraph(ws, 'fit:pipeline-test', env);
+    graph = await readTaskGraph(ws, TARGET, env);
+    expect(graph.tasks.map((t) => t.id)).toEqual(['pretrain--test:run', 'label--test:run', CELL]);
   }, 120_000);
 
   afterAll(async () => {
@@ -60,38 +64,28 @@ describe('the Slurm runner submits only what must compute (real Nx hashes on the
   }, 120_000);
 
   it('after every task ran as a job: restores them all here, submits nothing, and the outputs come back byte for byte', async () => {
-    // As Slurm would, a task starts once its upstream tasks ended: level by level, a few at a time.
-    const level = new Map<string, number>();
-    for (const task of graph.tasks) level.set(task.id, Math.max(-1, ...task.upstream.map((id) => level.get(id) ?? 0)) + 1);
-    for (let depth = 0; depth <= Math.max(...level.values()); depth += 1) {
-      const ready = graph.tasks.filter((task) => level.get(task.id) === depth);
-      for (let i = 0; i < ready.length; i += 3) await Promise.all(ready.slice(i, i + 3).map(runAsJob));
-    }
-    const findings = join(ws, 'artifacts', 'test', 'fit', 'report', 'findings.json');
-    const before = await sha256(findings);
-    await rm(join(ws, 'artifacts', 'test', 'fit'), { recursive: true });
+    for (const task of graph.tasks) await runAsJob(task);
+    const label = join(ws, 'artifacts', 'test', 'label', 'manifest.json');
+    const before = await sha256(label);
+    await rm(join(ws, 'artifacts', 'test', 'label'), { recursive: true });
 
     const selection = await restoreCachedTasks(ws, graph, env);
     expect(selection.toSubmit.tasks).toEqual([]);
     expect(selection.restored.map((r) => r.id)).toEqual(graph.tasks.map((t) => t.id));
     for (const { hash } of selection.restored) expect(existsSync(join(ws, '.nx', 'cache', hash)), hash).toBe(true);
-    expect(await sha256(findings)).toBe(before);
-  }, 600_000);
+    expect(await sha256(label)).toBe(before);
+  }, 300_000);
 
-  it('after a fit-only edit submits exactly fit, its edges to restored tasks dropped', async () => {
+  it('after an edit only the cell reads, submits exactly the cell, its edges to restored tasks dropped', async () => {
     const path = join(ws, 'pipelines', 'test.json');
-    const config = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
-    await writeFile(path, JSON.stringify({ ...config, fit: { confidence: 0.9 } }, null, 2));
-    const edited = await readTaskGraph(ws, 'fit:pipeline-test', env);
+    const config = JSON.parse(await readFile(path, 'utf8')) as { proxy: { training: { learningRate: number } } };
+    config.proxy.training.learningRate *= 2;
+    await writeFile(path, JSON.stringify(config, null, 2));
+    const edited = await readTaskGraph(ws, TARGET, env);
     const selection = await restoreCachedTasks(ws, edited, env);
-    expect(selection.toSubmit.tasks.map((t) => ({ id: t.id, upstream: t.upstream }))).toEqual([{ id: FIT, upstream: [] }]);
-    expect(selection.restored.map((r) => r.id).sort()).toEqual(
-      edited.tasks
-        .map((t) => t.id)
-        .filter((id) => id !== FIT)
-        .sort(),
-    );
-    expect(selection.decisions.find((d) => d.id === FIT)?.reason).toBe('not in the Nx cache');
+    expect(selection.toSubmit.tasks.map((t) => ({ id: t.id, upstream: t.upstream }))).toEqual([{ id: CELL, upstream: [] }]);
+    expect(selection.restored.map((r) => r.id)).toEqual(['pretrain--test:run', 'label--test:run']);
+    expect(selection.decisions.find((d) => d.id === CELL)?.reason).toBe('not in the Nx cache');
   }, 300_000);
 });
 
