@@ -76,7 +76,8 @@ function record(family: string, name: string, outcome: Outcome, detail: string):
 
 async function makeWorkspace(dir: string): Promise<string> {
   await mkdir(dir, { recursive: true });
-  for (const file of ['nx.json', 'package.json', 'tsconfig.base.json', 'tsconfig.json', '.gitignore']) {
+  // package-lock.json: Nx makes its external (npm) nodes from it, which the tasks' inputs name.
+  for (const file of ['nx.json', 'package.json', 'package-lock.json', 'tsconfig.base.json', 'tsconfig.json', '.gitignore']) {
     if (existsSync(join(checkout, file))) await cp(join(checkout, file), join(dir, file));
   }
   await cp(join(checkout, 'tools'), join(dir, 'tools'), { recursive: true });
@@ -1050,19 +1051,23 @@ function alive(pid: number): boolean {
   }
 }
 
-let pipelineWorkspace: { ws: string; hashes: Map<string, string> } | undefined;
+let pipelineWorkspace: Promise<{ ws: string; hashes: Map<string, string> } | undefined> | undefined;
 
-/** A workspace with the checkout's scripts, where `npm run pipeline -- --preset test` ran once, uninterrupted. */
-async function workspaceWithPipelineRun(): Promise<{ ws: string; hashes: Map<string, string> } | undefined> {
-  if (pipelineWorkspace) return pipelineWorkspace;
-  const ws = await makeWorkspace(join(scratch, 'pipeline-runs'));
-  await cp(join(checkout, 'scripts'), join(ws, 'scripts'), { recursive: true });
-  const run = await runPipeline(ws, [], {}, PIPELINE_TIMEOUT_MS);
-  if (run.exitCode !== 0) {
-    process.stdout.write(`the uninterrupted pipeline run failed (exit ${run.exitCode}): ${run.stderr.slice(0, 300)}\n`);
-    return undefined;
-  }
-  pipelineWorkspace = { ws, hashes: await fileHashes(join(ws, 'artifacts', 'test')) };
+/**
+ * A workspace with the checkout's scripts, where `npm run pipeline -- --preset test` ran once, uninterrupted; made
+ * once, whether or not the run succeeded (undefined when it failed), for every case that needs it.
+ */
+function workspaceWithPipelineRun(): Promise<{ ws: string; hashes: Map<string, string> } | undefined> {
+  pipelineWorkspace ??= (async () => {
+    const ws = await makeWorkspace(join(scratch, 'pipeline-runs'));
+    await cp(join(checkout, 'scripts'), join(ws, 'scripts'), { recursive: true });
+    const run = await runPipeline(ws, [], {}, PIPELINE_TIMEOUT_MS);
+    if (run.exitCode !== 0) {
+      process.stdout.write(`the uninterrupted pipeline run failed (exit ${run.exitCode}): ${run.stderr.slice(-600)}\n`);
+      return undefined;
+    }
+    return { ws, hashes: await fileHashes(join(ws, 'artifacts', 'test')) };
+  })();
   return pipelineWorkspace;
 }
 
