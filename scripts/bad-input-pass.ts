@@ -19,13 +19,13 @@
  */
 import { execa, type ResultPromise } from 'execa';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { cp, lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runName, runsOf, withSweepDefaults } from '@goodhart/core';
-import { processTree } from './stop-on-signal.ts';
+import { isRunning as alive, processTree } from './stop-on-signal.ts';
 
 type Outcome = 'clear' | 'late' | 'unclear' | 'oversized' | 'stack' | 'hang' | 'silent' | 'ok';
 interface CaseResult {
@@ -1040,16 +1040,6 @@ if (families.has('environment')) {
 // ----- signals and a symlinked artifacts directory (issue 25, faults 3 and 4) ----------------------------------------
 
 const NX_ENV = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
-
-/** Whether a process runs (a zombie, exited but not yet reaped, does not). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 let pipelineWorkspace: Promise<{ ws: string; hashes: Map<string, string> } | undefined> | undefined;
 
