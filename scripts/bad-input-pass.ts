@@ -1041,6 +1041,15 @@ if (families.has('environment')) {
 
 const NX_ENV = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
 
+/** SIGKILL to `pid`, which may have exited meanwhile (a run's processes end on their own while it is judged). */
+function killIfRunning(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
 let pipelineWorkspace: Promise<{ ws: string; hashes: Map<string, string> } | undefined> | undefined;
 
 /**
@@ -1092,7 +1101,7 @@ async function signalCase(name: string, command: string, commandArgs: string[], 
   process.kill(pid, signal);
   const exited = await Promise.race([run.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 30_000))]);
   if (!exited) {
-    for (const p of processTree(pid).reverse()) process.kill(p, 'SIGKILL');
+    for (const p of processTree(pid).reverse()) killIfRunning(p);
     await run;
     return record('signals', name, 'hang', `still running 30 s after ${signal}`);
   }
@@ -1100,7 +1109,7 @@ async function signalCase(name: string, command: string, commandArgs: string[], 
   const seconds = (Date.now() - sent) / 1000;
   const gone = await waitFor(() => tree.every((p) => !alive(p)), 5_000);
   const left = tree.filter(alive);
-  for (const p of left) process.kill(p, 'SIGKILL');
+  for (const p of left) killIfRunning(p);
   const all = String(result.all ?? output);
   if (/EPIPE/.test(all) || STACK.test(all)) return record('signals', name, 'stack', all.split('\n').find((l) => /EPIPE|^\s+at /.test(l)) ?? '');
   const problems: string[] = [];
