@@ -1167,7 +1167,8 @@ if (families.has('links')) {
         problems.length === 0 ? 'artifacts still a link; its target holds the same outputs as before' : problems.join('; '),
       );
     }
-    await rm(artifacts);
+    // On code that replaces the link with a directory (the fault), that directory goes; the store comes back.
+    await rm(artifacts, { recursive: !(await lstat(artifacts)).isSymbolicLink(), force: true });
     await rename(store, artifacts);
   }
 }
