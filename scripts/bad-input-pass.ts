@@ -1,5 +1,5 @@
 /**
- * `node --import tsx scripts/bad-input-pass.ts [--checkout DIR] [--families configs,kills,...] [--out FILE]`
+ * `node --import tsx scripts/bad-input-pass.ts [--checkout DIR] [--families configs,kills,...] [--out FILE] [--timeout SECONDS]`
  *
  * A bad-input pass over the `test` preset, rerunnable against any checkout (this one by default, or an older commit's
  * worktree to compare before and after): malformed and inconsistent configs, kill -9 mid-stage, corrupted artifacts,
@@ -20,11 +20,12 @@
 import { execa, type ResultPromise } from 'execa';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { cp, lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runName, runsOf, withSweepDefaults } from '@goodhart/core';
+import { isRunning as alive, processTree } from './stop-on-signal.ts';
 
 type Outcome = 'clear' | 'late' | 'unclear' | 'oversized' | 'stack' | 'hang' | 'silent' | 'ok';
 interface CaseResult {
@@ -37,22 +38,34 @@ interface CaseResult {
 type Json = Record<string, any>;
 
 const MAX_MESSAGE = 2000;
-const CLI_TIMEOUT_MS = 180_000;
 
 const { values: args } = parseArgs({
   options: {
     checkout: { type: 'string', default: process.cwd() },
-    families: { type: 'string', default: 'configs,kills,corruptions,escapes,identity,environment,determinism' },
+    families: { type: 'string', default: 'configs,kills,corruptions,escapes,identity,environment,signals,links,determinism' },
     out: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    // How long one stage CLI may take before it counts as a hang; raise it on a machine others are loading.
+    timeout: { type: 'string', default: '180' },
   },
 });
+const CLI_TIMEOUT_MS = Number(args.timeout) * 1000;
+/** A whole `npm run pipeline` of the test preset (about 16 stage runs, two at a time). */
+const PIPELINE_TIMEOUT_MS = CLI_TIMEOUT_MS * 4;
+if (!(CLI_TIMEOUT_MS > 0)) throw new Error(`--timeout: got ${JSON.stringify(args.timeout)}; must be a positive number of seconds`);
 const checkout = resolve(args.checkout);
 const families = new Set(args.families.split(','));
 const scratch = await mkdtemp(join(tmpdir(), 'goodhart-bad-input-'));
 const results: CaseResult[] = [];
 
+/** Seconds spent per family: the time since the previous record goes to the family of this one (they run in turn). */
+const familySeconds = new Map<string, number>();
+let lastRecordAt = performance.now();
+
 function record(family: string, name: string, outcome: Outcome, detail: string): void {
+  const now = performance.now();
+  familySeconds.set(family, (familySeconds.get(family) ?? 0) + (now - lastRecordAt) / 1000);
+  lastRecordAt = now;
   results.push({ family, name, outcome, detail });
   process.stdout.write(`[${family}] ${name}: ${outcome} — ${detail.split('\n')[0]!.slice(0, 240)}\n`);
 }
@@ -63,7 +76,8 @@ function record(family: string, name: string, outcome: Outcome, detail: string):
 
 async function makeWorkspace(dir: string): Promise<string> {
   await mkdir(dir, { recursive: true });
-  for (const file of ['nx.json', 'package.json', 'tsconfig.base.json', 'tsconfig.json', '.gitignore']) {
+  // package-lock.json: Nx makes its external (npm) nodes from it, which the tasks' inputs name.
+  for (const file of ['nx.json', 'package.json', 'package-lock.json', 'tsconfig.base.json', 'tsconfig.json', '.gitignore']) {
     if (existsSync(join(checkout, file))) await cp(join(checkout, file), join(dir, file));
   }
   await cp(join(checkout, 'tools'), join(dir, 'tools'), { recursive: true });
@@ -285,7 +299,8 @@ process.stdout.write(`bad-input pass over ${checkout} (scratch ${scratch})\n`);
 const referenceRun = await runChain(reference, 'test', baseConfig);
 if (referenceRun.failed) throw new Error(`the unmodified test preset failed at ${referenceRun.step}: ${referenceRun.failed.stderr}`);
 const referenceHashes = await fileHashes(join(reference, 'artifacts', 'test'));
-process.stdout.write(`reference run: ${referenceHashes.size} files under artifacts/test\n`);
+process.stdout.write(`reference run: ${referenceHashes.size} files under artifacts/test in ${((performance.now() - lastRecordAt) / 1000).toFixed(0)} s\n`);
+lastRecordAt = performance.now();
 
 // ----- malformed and inconsistent configs ------------------------------------------------------------------------
 
@@ -1014,12 +1029,148 @@ if (families.has('environment')) {
     const roWs = await makeWorkspace(join(scratch, 'environment-ro'));
     await cp(join(checkout, 'scripts'), join(roWs, 'scripts'), { recursive: true });
     await symlink(readOnly, join(roWs, 'artifacts'));
-    const ro = classifyFailure(await runPipeline(roWs, [], {}, 300_000), [join(roWs, 'artifacts', 'test')]);
+    const ro = classifyFailure(await runPipeline(roWs, [], {}, 300_000), [join(roWs, 'artifacts', 'test'), 'EROFS']);
     record('environment', 'npm run pipeline with read-only artifacts', ro.outcome, ro.detail);
     await rm(join(roWs, 'artifacts'));
     await execa('umount', [readOnly], { reject: false });
   } else record('environment', 'npm run pipeline with read-only artifacts', 'unclear', 'not run: mounting a tmpfs needs root');
   await rm(ws, { recursive: true, force: true });
+}
+
+// ----- signals and a symlinked artifacts directory (issue 25, faults 3 and 4) ----------------------------------------
+
+const NX_ENV = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
+
+/** SIGKILL to `pid`, which may have exited meanwhile (a run's processes end on their own while it is judged). */
+function killIfRunning(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+let pipelineWorkspace: Promise<{ ws: string; hashes: Map<string, string> } | undefined> | undefined;
+
+/**
+ * A workspace with the checkout's scripts, where `npm run pipeline -- --preset test` ran once, uninterrupted; made
+ * once, whether or not the run succeeded (undefined when it failed), for every case that needs it.
+ */
+function workspaceWithPipelineRun(): Promise<{ ws: string; hashes: Map<string, string> } | undefined> {
+  pipelineWorkspace ??= (async () => {
+    const ws = await makeWorkspace(join(scratch, 'pipeline-runs'));
+    await cp(join(checkout, 'scripts'), join(ws, 'scripts'), { recursive: true });
+    const run = await runPipeline(ws, [], {}, PIPELINE_TIMEOUT_MS);
+    if (run.exitCode !== 0) {
+      process.stdout.write(`the uninterrupted pipeline run failed (exit ${run.exitCode}): ${run.stderr.slice(-600)}\n`);
+      return undefined;
+    }
+    return { ws, hashes: await fileHashes(join(ws, 'artifacts', 'test')) };
+  })();
+  return pipelineWorkspace;
+}
+
+/** The pipeline's outputs without the run's own bookkeeping (Slurm logs, PPO checkpoints). */
+function outputsOnly(hashes: Map<string, string>): Map<string, string> {
+  return new Map([...hashes].filter(([path]) => !path.startsWith('slurm/') && !path.includes('/work/')));
+}
+
+/**
+ * Starts a run that computes (`--skip-cache`), sends `signal` once a task's process runs below Nx, and judges: every
+ * process of the run gone within seconds, a nonzero exit, no stack trace, no temporary directory trusted (a rerun
+ * ends with the uninterrupted run's outputs, none left behind).
+ */
+async function signalCase(name: string, command: string, commandArgs: string[], signal: NodeJS.Signals): Promise<void> {
+  const base = await workspaceWithPipelineRun();
+  if (!base) return record('signals', name, 'unclear', 'not run: the uninterrupted pipeline run failed');
+  const { ws, hashes } = base;
+  const run = execa(command, commandArgs, { cwd: ws, env: NX_ENV, all: true, reject: false, buffer: true });
+  let output = '';
+  run.all?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const pid = run.pid ?? 0;
+  const started = await waitFor(() => /\[pipeline\] task 1\//.test(output) && processTree(pid).length >= 4, CLI_TIMEOUT_MS);
+  if (!started) {
+    run.kill('SIGKILL');
+    await run;
+    return record('signals', name, 'hang', `no task started within ${CLI_TIMEOUT_MS / 1000} s: ${output.slice(-200)}`);
+  }
+  const tree = processTree(pid);
+  const sent = Date.now();
+  process.kill(pid, signal);
+  const exited = await Promise.race([run.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 30_000))]);
+  if (!exited) {
+    for (const p of processTree(pid).reverse()) killIfRunning(p);
+    await run;
+    return record('signals', name, 'hang', `still running 30 s after ${signal}`);
+  }
+  const result = await run;
+  const seconds = (Date.now() - sent) / 1000;
+  const gone = await waitFor(() => tree.every((p) => !alive(p)), 5_000);
+  const left = tree.filter(alive);
+  for (const p of left) killIfRunning(p);
+  const all = String(result.all ?? output);
+  if (/EPIPE/.test(all) || STACK.test(all)) return record('signals', name, 'stack', all.split('\n').find((l) => /EPIPE|^\s+at /.test(l)) ?? '');
+  const problems: string[] = [];
+  if (!gone) problems.push(`${left.length} of the run's ${tree.length} processes still ran 5 s after it exited`);
+  if (result.exitCode === 0) problems.push('exit 0');
+  if (/pipeline "test" finished/.test(all)) problems.push('the run went on to the end');
+  const rerun = await runPipeline(ws, [], {}, PIPELINE_TIMEOUT_MS);
+  const { differ } = compareTrees(outputsOnly(hashes), outputsOnly(await fileHashes(join(ws, 'artifacts', 'test'))));
+  const temps = await tempLeftovers(ws);
+  if (rerun.exitCode !== 0) problems.push(`the rerun failed (exit ${rerun.exitCode}): ${rerun.stderr.slice(0, 200)}`);
+  if (differ.length > 0) problems.push(`after the rerun ${differ.length} files differ from the uninterrupted run: ${differ.slice(0, 5).join(', ')}`);
+  if (temps.length > 0) problems.push(`temporary directories left: ${temps.map((d) => relative(ws, d)).join(', ')}`);
+  record(
+    'signals',
+    name,
+    problems.length === 0 ? 'ok' : 'silent',
+    problems.length === 0
+      ? `stopped in ${seconds.toFixed(1)} s (exit ${result.exitCode}), all ${tree.length} processes gone; the rerun ended with the uninterrupted run's outputs`
+      : problems.join('; '),
+  );
+}
+
+if (families.has('signals')) {
+  const pipelineArgs = ['--preset', 'test', '--skip-cache'];
+  await signalCase("SIGTERM to the pipeline's node process", 'node', ['--import', 'tsx', 'scripts/pipeline.ts', ...pipelineArgs], 'SIGTERM');
+  await signalCase('SIGTERM to npm run pipeline', 'npm', ['run', '--silent', 'pipeline', '--', ...pipelineArgs], 'SIGTERM');
+  await signalCase('SIGINT to npm run pipeline', 'npm', ['run', '--silent', 'pipeline', '--', ...pipelineArgs], 'SIGINT');
+}
+
+if (families.has('links')) {
+  // The Nx cache filled while artifacts was a real directory; then it moves to a bigger disk (here: store/, inside
+  // the workspace) and a link takes its place. A cached run must restore through the link and leave it a link.
+  const base = await workspaceWithPipelineRun();
+  if (!base) record('links', 'a cached run with artifacts a symlink', 'unclear', 'not run: the uninterrupted pipeline run failed');
+  else {
+    const { ws, hashes } = base;
+    const artifacts = join(ws, 'artifacts');
+    const store = join(ws, 'store');
+    await rename(artifacts, store);
+    await symlink('store', artifacts, 'dir');
+    await rm(join(store, 'test', 'fit'), { recursive: true });
+    for (const name of ['a run after artifacts became a link', 'a cached run through the link, fit deleted']) {
+      if (name.startsWith('a cached')) await rm(join(store, 'test', 'fit'), { recursive: true, force: true });
+      const run = await runPipeline(ws, [], {}, PIPELINE_TIMEOUT_MS);
+      const link = (await lstat(artifacts)).isSymbolicLink();
+      const { differ } = compareTrees(outputsOnly(hashes), outputsOnly(await fileHashes(join(store, 'test'))));
+      const problems: string[] = [];
+      if (run.exitCode !== 0) problems.push(`exit ${run.exitCode}: ${run.stderr.slice(0, 200)}`);
+      if (!link) problems.push('artifacts is no longer a symlink');
+      if (differ.length > 0) problems.push(`${differ.length} files in the link's target differ from the run before: ${differ.slice(0, 5).join(', ')}`);
+      record(
+        'links',
+        name,
+        problems.length === 0 ? 'ok' : 'silent',
+        problems.length === 0 ? 'artifacts still a link; its target holds the same outputs as before' : problems.join('; '),
+      );
+    }
+    // On code that replaces the link with a directory (the fault), that directory goes; the store comes back.
+    await rm(artifacts, { recursive: !(await lstat(artifacts)).isSymbolicLink(), force: true });
+    await rename(store, artifacts);
+  }
 }
 
 // ----- determinism ----------------------------------------------------------------------------------------------------
@@ -1050,10 +1201,11 @@ if (families.has('determinism')) {
 // ----- report ---------------------------------------------------------------------------------------------------------
 
 const outcomes: Outcome[] = ['clear', 'late', 'unclear', 'oversized', 'stack', 'hang', 'silent', 'ok'];
-const lines = ['', `| family | cases | ${outcomes.join(' | ')} |`, `|---|---|${outcomes.map(() => '---').join('|')}|`];
+const lines = ['', `| family | cases | ${outcomes.join(' | ')} | seconds |`, `|---|---|${outcomes.map(() => '---').join('|')}|---|`];
 for (const family of [...new Set(results.map((r) => r.family)), 'all']) {
   const rows = family === 'all' ? results : results.filter((r) => r.family === family);
-  lines.push(`| ${family} | ${rows.length} | ${outcomes.map((o) => rows.filter((r) => r.outcome === o).length).join(' | ')} |`);
+  const seconds = family === 'all' ? [...familySeconds.values()].reduce((a, b) => a + b, 0) : (familySeconds.get(family) ?? 0);
+  lines.push(`| ${family} | ${rows.length} | ${outcomes.map((o) => rows.filter((r) => r.outcome === o).length).join(' | ')} | ${seconds.toFixed(0)} |`);
 }
 process.stdout.write(`${lines.join('\n')}\n`);
 if (args.out) await writeFile(args.out, `${JSON.stringify({ checkout, results }, null, 2)}\n`);

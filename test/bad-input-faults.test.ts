@@ -164,7 +164,9 @@ describe('fault 5: a full or read-only artifacts directory is named', () => {
     mounts.push(dir);
     const readOnly = await tempWorkspaceLinkedTo(dir);
     const run = await execa('node', ['--import', 'tsx', join(root, 'scripts', 'pipeline.ts'), '--preset', PRESET], { cwd: readOnly, reject: false });
-    expectClear({ exitCode: run.exitCode, stderr: String(run.stderr) }, join(readOnly, 'artifacts', PRESET), 'not writable');
+    // Node's recursive mkdir says ENOENT on a read-only file system; the message names the real cause.
+    expectClear({ exitCode: run.exitCode, stderr: String(run.stderr) }, join(readOnly, 'artifacts', PRESET), 'not writable: a read-only file system (EROFS');
+    expect(String(run.stderr)).not.toContain('ENOENT');
   });
 
   /** A workspace of the preset whose artifacts directory is a link to `dir`. */

@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { rm, symlink } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workspaceRoot } from '@goodhart/core';
-import { processTree } from '../scripts/stop-on-signal.ts';
+import { isRunning as alive, processTree } from '../scripts/stop-on-signal.ts';
 import { copyRepository } from './support/workspace.ts';
 
 /**
@@ -16,16 +15,6 @@ import { copyRepository } from './support/workspace.ts';
  */
 const root = workspaceRoot();
 let workspace: string;
-
-/** Whether a process runs (a zombie, exited but not yet reaped, does not). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 async function waitFor(condition: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms;

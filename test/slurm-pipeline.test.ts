@@ -20,7 +20,8 @@ import {
 /**
  * The `test` preset through `npm run pipeline -- --executor slurm` on a real (one-node, loopback) Slurm cluster,
  * against the local executor in a second copy of the repository (each copy has its own artifacts and Nx cache):
- *   1. byte-identical Parquet, safetensors and findings.json; a second run with nothing changed computes nothing;
+ *   1. byte-identical Parquet, safetensors and findings.json; a second run with nothing changed submits no job (the
+ *      runner restores every task from the Nx cache on the submitting machine), a fit-only change exactly one;
  *   2. a changed proxy grid entry computes only the new cells and what depends on them, and
  *   3. in the same run, the new cell's PPO job cancelled mid-run, then its node crashing mid-run, still ends with
  *      artifacts identical to the uninterrupted local run (resubmitted, then requeued, resuming from its checkpoint).
@@ -81,13 +82,33 @@ describeSlurm('the pipeline on a Slurm cluster (--executor slurm)', () => {
     expect(first.outcomes.every((o) => o.phase === 'done' || o.phase === 'cached')).toBe(true);
     await expectSameArtifacts();
 
+    // Nothing changed: every task is restored from the Nx cache on the submitting machine, no job is submitted.
     const output = await runSlurm(slurmWorkspace);
     const second = readLastRun(slurmWorkspace, PRESET);
-    expect(tasksIn(second, 'done')).toEqual([]); // no job computed
-    expect(tasksIn(second, 'cached')).toHaveLength(second.outcomes.length);
-    expect(second.submissions).toBe(second.outcomes.length);
-    expect(output).toMatch(/0 computed, \d+ restored from the cache, 0 failed/);
+    expect(second.submissions).toBe(0);
+    expect(tasksIn(second, 'restored')).toHaveLength(first.outcomes.length);
+    expect(output).toContain(
+      `[slurm] 0 jobs submitted: 0 computed, 0 restored from the cache in a job, 0 failed, 0 stopped, 0 cancelled; ${first.outcomes.length} tasks restored here without a job`,
+    );
     await expectSameArtifacts();
+  }, 600_000);
+
+  it('submits exactly one job, fit, after a fit-only change', async () => {
+    const path = join(slurmWorkspace, 'pipelines', `${PRESET}.json`);
+    const original = await readFile(path, 'utf8');
+    await editPipeline(slurmWorkspace, (config) => {
+      config.fit = { confidence: 0.9 };
+    });
+    try {
+      const output = await runSlurm(slurmWorkspace);
+      const run = readLastRun(slurmWorkspace, PRESET);
+      expect(run.submissions).toBe(1);
+      expect(tasksIn(run, 'done')).toEqual(['fit--test:run']);
+      expect(tasksIn(run, 'restored')).toHaveLength(run.outcomes.length - 1);
+      expect(output).toContain('[slurm] 1 job submitted: 1 computed');
+    } finally {
+      await writeFile(path, original);
+    }
   }, 600_000);
 
   it('computes only the new grid cell and its dependents, and survives its PPO job being cancelled and its node crashing', async () => {
@@ -162,7 +183,9 @@ describeSlurm('the pipeline on a Slurm cluster (--executor slurm)', () => {
         'fit--test:run',
       ].sort(),
     );
-    expect(tasksIn(last, 'cached')).toEqual(
+    // Restored on the submitting machine, no job: the Nx cache held them.
+    expect(tasksIn(last, 'cached')).toEqual([]);
+    expect(tasksIn(last, 'restored')).toEqual(
       [
         'pretrain--test:run',
         'label--test:run',

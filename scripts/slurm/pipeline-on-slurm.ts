@@ -1,4 +1,5 @@
 import { STAGES, taskCommandName, taskNames, type PipelineConfig } from '@goodhart/core';
+import { restoreCachedTasks } from './cache-selection.ts';
 import { resolveSlurmSettings, type SlurmFlags } from './job-settings.ts';
 import { runOnSlurm } from './runner.ts';
 import { readTaskGraph } from './task-graph.ts';
@@ -20,12 +21,18 @@ export async function runPipelineOnSlurm(options: {
   if (!Number.isInteger(retries) || retries < 0) throw new Error(`--retries: got ${JSON.stringify(options.retries)}; must be a non-negative integer`);
   const graph = await readTaskGraph(root, taskCommandName(taskNames(STAGES.fit, config.name)), env);
   process.stdout.write(
-    `pipeline "${config.name}": ${graph.tasks.length} Nx tasks as Slurm jobs; Nx decides in each job whether it computes or restores from the cache\n`,
+    `pipeline "${config.name}": ${graph.tasks.length} Nx tasks; what the local Nx cache holds is restored here, the rest submitted as Slurm jobs\n`,
   );
-  const report = await runOnSlurm({ root, preset: config.name, graph, settings, env, retries });
+  const selection = await restoreCachedTasks(root, graph, env);
+  for (const { id, hash } of selection.restored) process.stdout.write(`[slurm] restored here ${id} (Nx hash ${hash})\n`);
+  process.stdout.write(
+    `[slurm] ${selection.restored.length} of ${graph.tasks.length} tasks restored from the Nx cache here; ${selection.toSubmit.tasks.length} must compute\n`,
+  );
+  const restored = selection.restored.map(({ id, hash }) => ({ id, hash, kind: graph.byId.get(id)?.kind ?? '' }));
+  const report = await runOnSlurm({ root, preset: config.name, graph: selection.toSubmit, settings, env, retries, restored });
   const count = (phase: string): number => report.outcomes.filter((o) => o.phase === phase).length;
   process.stdout.write(
-    `[slurm] ${report.submissions} jobs submitted: ${count('done')} computed, ${count('cached')} restored from the cache, ${count('failed')} failed, ${count('stopped')} stopped, ${count('cancelled')} cancelled\n`,
+    `[slurm] ${report.submissions} job${report.submissions === 1 ? '' : 's'} submitted: ${count('done')} computed, ${count('cached')} restored from the cache in a job, ${count('failed')} failed, ${count('stopped')} stopped, ${count('cancelled')} cancelled; ${count('restored')} tasks restored here without a job\n`,
   );
   if (report.interrupted) {
     process.stderr.write('pipeline interrupted: the jobs it had submitted were cancelled\n');

@@ -4,6 +4,7 @@ import { parseArgs, stripVTControlCharacters } from 'node:util';
 import { execa } from 'execa';
 // Core's pipeline entry rather than its main one, which loads the Parquet and Arrow libraries a job's wrapper never uses.
 import { LONE_THREADS_ENV } from '@goodhart/core/pipeline';
+import { jobNxArgs } from './job-command.ts';
 import { writeTaskResult } from './job-files.ts';
 import { upstreamDigest } from './upstream-digest.ts';
 
@@ -43,7 +44,7 @@ async function main(): Promise<void> {
   const cpus = process.env.SLURM_CPUS_PER_TASK ?? process.env.SLURM_CPUS_ON_NODE;
   const nx = join(spec.root, 'node_modules', 'nx', 'dist', 'bin', 'nx.js');
   // --forwardAllArgs=false keeps the digest override out of the stage's command line; Nx still hashes it.
-  const args = [nx, 'run', spec.task, '--excludeTaskDependencies', '--outputStyle=stream', '--forwardAllArgs=false', `--goodhartUpstream=${digest}`];
+  const args = [nx, ...jobNxArgs(spec.task, digest)];
   // A job has its CPUs to itself whether or not its task is alone in the pipeline: an empty GOODHART_LONE_THREADS
   // (from an exported one) makes an alone task's engine read GOODHART_THREADS as every other task's does.
   const result = await execa('node', args, {

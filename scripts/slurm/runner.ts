@@ -18,12 +18,15 @@ import type { PipelineTask, PipelineTaskGraph } from './task-graph.ts';
  * `retries` times, and the dependents Slurm cancelled because of it are submitted again after it; a job that fails
  * on its own (non-zero exit, time limit, memory) is not retried. PPO resumes from its checkpoint either way.
  */
-export type Phase = 'queued' | 'running' | 'cached' | 'done' | 'failed' | 'stopped' | 'cancelled';
+export type Phase = 'queued' | 'running' | 'cached' | 'done' | 'failed' | 'stopped' | 'cancelled' | 'restored';
 
 export interface TaskOutcome {
   task: string;
   kind: string;
+  /** `restored`: restored from the Nx cache on the submitting machine, no job; `cached`: a job restored it. */
   phase: Phase;
+  /** Nx's hash, for a task restored on the submitting machine. */
+  hash?: string;
   /** Every job submitted for the task, oldest first. */
   jobIds: string[];
   /** How many of those were killed from outside and resubmitted. */
@@ -51,6 +54,8 @@ export interface SlurmRunOptions {
   pollMs?: number;
   /** Resubmissions allowed per task after it was killed from outside. */
   retries?: number;
+  /** Tasks already restored from the Nx cache on the submitting machine (not in `graph`), for the report. */
+  restored?: { id: string; kind: string; hash: string }[];
   print?: (line: string) => void;
 }
 
@@ -238,7 +243,7 @@ export async function runOnSlurm(options: SlurmRunOptions): Promise<SlurmRunRepo
   process.on('SIGTERM', onSignal);
 
   try {
-    print(`[slurm] submitting ${total} jobs (one per Nx task; each restores from the Nx cache or computes) | logs in ${logsDir(root, preset)}`);
+    print(`[slurm] submitting ${total} job${total === 1 ? '' : 's'} (one per Nx task that must compute) | logs in ${logsDir(root, preset)}`);
     for (const record of records.values()) {
       if (interrupted) break;
       await submit(record);
@@ -273,15 +278,27 @@ export async function runOnSlurm(options: SlurmRunOptions): Promise<SlurmRunRepo
     process.off('SIGTERM', onSignal);
   }
 
-  const outcomes: TaskOutcome[] = [...records.values()].map((r) => ({
-    task: r.task.id,
-    kind: r.task.kind,
-    phase: r.phase === 'unsubmitted' ? 'cancelled' : r.phase,
-    jobIds: r.jobIds,
-    retries: r.retries,
-    requeues: r.requeues,
-    log: r.jobIds.length > 0 ? currentLog(r) : undefined,
+  const restoredHere: TaskOutcome[] = (options.restored ?? []).map(({ id, kind, hash }) => ({
+    task: id,
+    kind,
+    phase: 'restored',
+    hash,
+    jobIds: [],
+    retries: 0,
+    requeues: 0,
   }));
+  const outcomes: TaskOutcome[] = [
+    ...restoredHere,
+    ...[...records.values()].map((r) => ({
+      task: r.task.id,
+      kind: r.task.kind,
+      phase: r.phase === 'unsubmitted' ? 'cancelled' : r.phase,
+      jobIds: r.jobIds,
+      retries: r.retries,
+      requeues: r.requeues,
+      log: r.jobIds.length > 0 ? currentLog(r) : undefined,
+    })),
+  ];
   const report: SlurmRunReport = { outcomes, submissions, firstFailure, interrupted };
   await writeFile(join(slurmDir(root, preset), 'last-run.json'), `${JSON.stringify(report, null, 2)}\n`);
   return report;

@@ -2,6 +2,7 @@ import type { Stats } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sha256File, sha256Hex } from './hash.ts';
+import { makeDirectory, unwritableReason } from './make-dir.ts';
 import { ArtifactError, MANIFEST_FILE, parseManifest, serializeManifest, type Manifest, type ManifestFile, type UpstreamRef } from './manifest.ts';
 import { parquetRowCount } from './parquet.ts';
 import { removeStaleTempDirs, tempSibling } from './stale-temps.ts';
@@ -132,7 +133,7 @@ export async function writeStageOutput(target: StageTarget, write: (tmpDir: stri
   parseManifest(serializeManifest(base), manifestPath, target.stage);
 
   try {
-    await mkdir(path.dirname(absDir), { recursive: true });
+    await makeDirectory(path.dirname(absDir));
     await removeStaleTempDirs(absDir);
     const tmpDir = tempSibling(absDir);
     await mkdir(tmpDir);
@@ -151,14 +152,13 @@ export async function writeStageOutput(target: StageTarget, write: (tmpDir: stri
   }
 }
 
-/** Errors that mean the disk is full or the place is not writable: Node names no path for some (a write's ENOSPC). */
-const UNWRITABLE = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS']);
-
-/** Such an error as one naming the output it was writing; undefined for any other error. */
+/**
+ * An error that means the disk is full or the place is not writable, as one naming the output it was writing (Node
+ * names no path for some, a write's ENOSPC); undefined for any other error.
+ */
 function unwritable(err: unknown, dir: string, stage: string): ArtifactError | undefined {
-  const code = errorCode(err);
-  if (code === undefined || !UNWRITABLE.has(code)) return undefined;
-  const why = code === 'ENOSPC' || code === 'EDQUOT' ? 'the disk is full' : 'it is not writable';
+  const why = unwritableReason(errorCode(err));
+  if (why === undefined) return undefined;
   return new ArtifactError(`cannot write the output of stage '${stage}' to ${dir}: ${why} (${describe(err)})`, dir, stage, { cause: err });
 }
 

@@ -6,6 +6,7 @@ export * from './hash.ts';
 export * from './parquet.ts';
 export * from './manifest.ts';
 export * from './artifact.ts';
+export * from './make-dir.ts';
 export { makeTempSibling, removeAbandonedTempDirs } from './stale-temps.ts';
 export * from './table.ts';
 export * from './stages.ts';
