@@ -126,7 +126,7 @@ describe('Slurm job settings', () => {
     expect(() => resolveSlurmSettings(undefined, { mem: 'lots' })).toThrow(/slurm\.memory.*memory size/);
     expect(() => resolveSlurmSettings(undefined, { cpus: '0' })).toThrow(/slurm\.cpus/);
     expect(() => resolveSlurmSettings(undefined, { cpus: 'gpu=2' })).toThrow(
-      /unknown task kind "gpu"; allowed: pretrain, gold-rm, label, proxy, bon, ppo, fit/,
+      /unknown task kind "gpu"; allowed: pretrain, gold-rm, label, proxy, bon, ppo, dpo, fit/,
     );
     expect(() => resolveSlurmSettings(undefined, { sbatchArgs: ['qos=normal'] })).toThrow(/slurm\.extraArgs\.0.*sbatch option/);
     expect(() => resolveSlurmSettings(undefined, { time: 'x' })).toThrow(ConfigError);
