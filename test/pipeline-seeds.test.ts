@@ -71,23 +71,24 @@ describe('npm run pipeline --seeds', () => {
     const second = await pipeline(['--seeds', '1,2,3']);
     expect(second.exitCode, second.all).toBe(0);
     const [s1, s2, s3] = tasksBySeed(second.all ?? '');
-    expect(s1!.length).toBe(16);
+    // Every task of the test preset (18 with its DPO run and summary), announced once per seed.
+    expect(s1!.length).toBe(18);
     expect(s1!.every((t) => t.cached && t.task.includes('--test@s1'))).toBe(true);
     expect(s2!.every((t) => t.cached && t.task.includes('--test@s2'))).toBe(true);
     expect(s3!.map((t) => t.cached)).toEqual(s1!.map(() => false));
-    expect(s2!.length).toBe(16);
+    expect(s2!.length).toBe(18);
     expect(existsSync(join(workspace, 'artifacts', 'test@s3', 'fit', 'manifest.json'))).toBe(true);
 
     const summary = await readFile(join(workspace, 'artifacts', 'test', 'seeds-1-2-3', 'summary.md'), 'utf8');
     expect(summary).toContain('## Findings × seeds');
     expect(summary).toMatch(/\| finding \| seed 1 \| seed 2 \| seed 3 \| holds at \|/);
-    for (let id = 1; id <= 8; id += 1) expect(summary).toMatch(new RegExp(`^\\| ${id}\\. .*\\|$`, 'm'));
+    for (let id = 1; id <= 9; id += 1) expect(summary).toMatch(new RegExp(`^\\| ${id}\\. .*\\|$`, 'm'));
     const json = JSON.parse(await readFile(join(workspace, 'artifacts', 'test', 'seeds-1-2-3', 'seeds.json'), 'utf8')) as {
       seeds: { seed: number; preset: string; findings: { id: number; evidence: string }[] }[];
       pooled: { slopes: { name: string }[] };
     };
     expect(json.seeds.map((s) => s.preset)).toEqual(['test@s1', 'test@s2', 'test@s3']);
-    expect(json.seeds.every((s) => s.findings.length === 8 && s.findings.every((f) => f.evidence.length > 0))).toBe(true);
+    expect(json.seeds.every((s) => s.findings.length === 9 && s.findings.every((f) => f.evidence.length > 0))).toBe(true);
     expect(json.pooled.slopes.map((s) => s.name)).toEqual(['alpha_bon', 'beta_bon', 'beta_rl', 'alpha_bon_data', 'beta_bon_data']);
     // The report of the first two seeds stays as it was written.
     expect(existsSync(join(workspace, 'artifacts', 'test', 'seeds-1-2', 'summary.md'))).toBe(true);
