@@ -65,7 +65,7 @@ describe('bon stage on the test preset', () => {
 
   it('refuses to score with a proxy that is not among bon.proxies', async () => {
     await expect(runScore({ preset: 'bn', cell: 'small-n20-s0', backend: 'wasm', root })).rejects.toThrow(
-      /not among the best-of-n proxies: tiny-n20-s0, small-n60-s0/,
+      /"small-n20-s0" is not among the models that score the best-of-n pool: tiny-n20-s0, small-n60-s0/,
     );
   });
 });
